@@ -1,0 +1,1 @@
+//! Shared helpers for the corio benchmarks (the benches themselves are `[[bench]]` targets).

@@ -1,0 +1,1 @@
+//! corio-combinators (placeholder).

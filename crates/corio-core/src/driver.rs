@@ -1,0 +1,245 @@
+//! The driver seam: what an executor blocks on when it has nothing to run.
+//!
+//! An executor that runs out of work calls [`Driver::park`]; anything that makes work
+//! (a remote spawn, a waker fired from another thread) calls [`Unparker::unpark`].
+//! Drivers stack: the facade builds `executor → timer → reactor`, where the timer layer
+//! wraps the reactor and parks it no longer than the nearest deadline. A bare executor
+//! uses [`ParkThread`], a condition-variable parker with no event source of its own.
+//!
+//! # Invariants
+//! 1. An `unpark` that happens before or during a `park` makes that `park` return (no
+//!    lost wake-up); one `unpark` is consumed by at most one `park`.
+//! 2. `park` may return spuriously; callers re-check their queues and park again.
+//! 3. `park` reports `true` when it observed anything (an unpark or a delivered event),
+//!    `false` only when it returned because the timeout passed with nothing observed.
+//!    Layers above use this to tell "idle" from "progress" (virtual-time auto-advance).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::loom::{AtomicUsize, Ordering};
+
+/// Something an executor thread can block on until there is work.
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::driver::{Driver, ParkThread};
+/// use std::time::Duration;
+///
+/// let mut parker = ParkThread::new();
+/// let unparker = parker.unparker();
+/// std::thread::spawn(move || unparker.unpark());
+/// // Returns once the other thread unparks us (or spuriously; callers loop).
+/// parker.park(None);
+/// // With nothing pending, a timed park times out and reports `false`.
+/// assert!(!parker.park(Some(Duration::from_millis(1))));
+/// ```
+pub trait Driver: Send {
+    /// Blocks the calling thread until unparked, until an event source delivered a
+    /// wake-up, or until `timeout` passes (`None` = no limit; `Some(ZERO)` = poll).
+    ///
+    /// Returns `true` if anything was observed (see the module invariants).
+    fn park(&mut self, timeout: Option<Duration>) -> bool;
+
+    /// A handle that wakes this driver's `park` from any thread.
+    fn unparker(&self) -> Unparker;
+}
+
+/// Wakes a parked [`Driver`] from any thread.
+pub trait Unpark: Send + Sync + 'static {
+    /// Makes the current or next `park` return.
+    fn unpark(&self);
+}
+
+/// A cloneable, type-erased [`Unpark`] handle.
+#[derive(Clone)]
+pub struct Unparker(Arc<dyn Unpark>);
+
+impl Unparker {
+    /// Wraps an [`Unpark`] implementation.
+    pub fn new(inner: Arc<dyn Unpark>) -> Self {
+        Unparker(inner)
+    }
+
+    /// Makes the driver's current or next `park` return.
+    #[inline]
+    pub fn unpark(&self) {
+        self.0.unpark()
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unparker").finish_non_exhaustive()
+    }
+}
+
+impl Driver for Box<dyn Driver> {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        (**self).park(timeout)
+    }
+    fn unparker(&self) -> Unparker {
+        (**self).unparker()
+    }
+}
+
+/// The innermost driver when there is no I/O: a thread parker on a condition variable.
+///
+/// State machine (one `AtomicUsize`):
+/// - `EMPTY`: no one parked, no pending notification.
+/// - `PARKED`: a thread is (about to be) waiting on the condvar; only set under the mutex.
+/// - `NOTIFIED`: an unpark is pending; the next park consumes it and returns at once.
+///
+/// `unpark` swaps in `NOTIFIED`; if it replaced `PARKED` it takes the mutex (so the
+/// parker is really waiting) and signals the condvar.
+#[derive(Debug)]
+pub struct ParkThread {
+    inner: Arc<ParkInner>,
+}
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+#[derive(Debug)]
+struct ParkInner {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    cvar: Condvar,
+}
+
+impl ParkThread {
+    /// Creates a parker with no pending notification.
+    pub fn new() -> Self {
+        ParkThread {
+            inner: Arc::new(ParkInner {
+                state: AtomicUsize::new(EMPTY),
+                lock: Mutex::new(()),
+                cvar: Condvar::new(),
+            }),
+        }
+    }
+}
+
+impl Default for ParkThread {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ParkInner {
+    fn park(&self, timeout: Option<Duration>) -> bool {
+        // Fast path: a pending notification.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return true;
+        }
+        if timeout == Some(Duration::ZERO) {
+            return false;
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut guard = self.lock.lock();
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED, Ordering::Acquire, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.store(EMPTY, Ordering::Release);
+                return true;
+            }
+            Err(other) => unreachable!("ParkThread parked twice (state {other})"),
+        }
+        loop {
+            let timed_out = match deadline {
+                Some(d) => self.cvar.wait_until(&mut guard, d).timed_out(),
+                None => {
+                    self.cvar.wait(&mut guard);
+                    false
+                }
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return true;
+            }
+            if timed_out {
+                // Still PARKED (only unpark moves it, and it would have set NOTIFIED).
+                return self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED;
+            }
+            // Spurious condvar wake-up: keep waiting.
+        }
+    }
+
+    fn unpark(&self) {
+        match self.state.swap(NOTIFIED, Ordering::Release) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Taking the lock orders us after the parker's wait started.
+                drop(self.lock.lock());
+                self.cvar.notify_one();
+            }
+            other => unreachable!("invalid ParkThread state {other}"),
+        }
+    }
+}
+
+impl Unpark for ParkInner {
+    fn unpark(&self) {
+        ParkInner::unpark(self)
+    }
+}
+
+impl Driver for ParkThread {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        self.inner.park(timeout)
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker(self.inner.clone())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpark_before_park_is_not_lost() {
+        let mut p = ParkThread::new();
+        p.unparker().unpark();
+        assert!(p.park(None));
+        assert!(!p.park(Some(Duration::ZERO)));
+    }
+
+    #[test]
+    fn unpark_from_other_thread_wakes_blocked_park() {
+        let mut p = ParkThread::new();
+        let u = p.unparker();
+        let t = std::thread::spawn(move || {
+            for _ in 0..100 {
+                u.unpark();
+                std::thread::yield_now();
+            }
+        });
+        for _ in 0..10 {
+            p.park(Some(Duration::from_secs(5)));
+        }
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn timed_park_times_out_without_notification() {
+        let mut p = ParkThread::new();
+        assert!(!p.park(Some(Duration::from_micros(50))));
+    }
+}

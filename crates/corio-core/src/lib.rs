@@ -1,0 +1,52 @@
+//! The seams every corio crate shares.
+//!
+//! corio is split into small crates that can be used alone — an executor, a reactor, a
+//! timer, sync primitives and combinators — and a facade that wires them into one
+//! runtime. They cooperate without depending on each other through the pieces here:
+//!
+//! - [`driver`]: what an executor parks on when idle ([`Driver`], [`Unparker`]), and a
+//!   plain thread parker ([`ParkThread`]). The reactor and the timer implement `Driver`.
+//! - [`context`]: the thread-local [`RuntimeContext`] through which a leaf reaches the
+//!   current runtime's clock, spawner and timer.
+//! - [`clock`]: real or virtual (paused, advanced, auto-advanced) time.
+//! - [`task`]: task ids and the spawn seam ([`task::spawn`] returns a [`RemoteHandle`]).
+//! - [`coop`]: the cooperative scheduling budget.
+//! - [`waker`]: [`AtomicWaker`] and the FIFO [`WaitList`] with O(1) removal.
+//! - errors: [`JoinError`], [`Elapsed`], [`NoRuntime`], [`SpawnError`], [`Closed`].
+//!
+//! # Examples
+//!
+//! A driver, a clock and the context, used by hand (an executor does this for you):
+//!
+//! ```
+//! use corio_core::{clock::Clock, context::{self, RuntimeContext}, Driver, ParkThread};
+//! use std::time::Duration;
+//!
+//! let clock = Clock::new_paused();
+//! let _cx = RuntimeContext::new(clock.clone()).enter();
+//! let t0 = context::now();
+//! clock.advance(Duration::from_secs(2)).unwrap();
+//! assert_eq!(context::now() - t0, Duration::from_secs(2));
+//!
+//! let mut parker = ParkThread::new();
+//! parker.unparker().unpark();
+//! assert!(parker.park(None)); // the earlier unpark is not lost
+//! ```
+
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod clock;
+pub mod context;
+pub mod coop;
+pub mod driver;
+mod error;
+mod loom;
+pub mod task;
+pub mod waker;
+
+pub use clock::Clock;
+pub use context::RuntimeContext;
+pub use driver::{Driver, ParkThread, Unpark, Unparker};
+pub use error::{panic_message, Closed, Elapsed, JoinError, NoRuntime, SpawnError};
+pub use task::{RemoteHandle, TaskId};
+pub use waker::{AtomicWaker, WaitKey, WaitList};

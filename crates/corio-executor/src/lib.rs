@@ -1,0 +1,1 @@
+//! corio-executor (placeholder).

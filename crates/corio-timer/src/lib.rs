@@ -1,0 +1,1 @@
+//! corio-timer (placeholder).

@@ -1,0 +1,1 @@
+//! corio: asyncio for Rust (facade; wiring lands with the foundation issue).

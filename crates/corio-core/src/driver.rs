@@ -223,17 +223,23 @@ mod tests {
 
     #[test]
     fn unpark_from_other_thread_wakes_blocked_park() {
+        use std::sync::atomic::AtomicBool;
         let mut p = ParkThread::new();
         let u = p.unparker();
+        let done = Arc::new(AtomicBool::new(false));
+        let done2 = done.clone();
+        // The unparker keeps going until the parker is done, so every park below is
+        // ended by an unpark (a lost wake-up would show as a 60 s hang, then a failure).
         let t = std::thread::spawn(move || {
-            for _ in 0..100 {
+            while !done2.load(std::sync::atomic::Ordering::SeqCst) {
                 u.unpark();
                 std::thread::yield_now();
             }
         });
-        for _ in 0..10 {
-            p.park(Some(Duration::from_secs(5)));
+        for _ in 0..if cfg!(miri) { 2 } else { 50 } {
+            assert!(p.park(Some(Duration::from_secs(60))));
         }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
         t.join().unwrap();
     }
 

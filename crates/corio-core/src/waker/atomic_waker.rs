@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn concurrent_wakes_never_lost() {
-        for _ in 0..200 {
+        for _ in 0..if cfg!(miri) { 10 } else { 200 } {
             let c = Arc::new(Count(StdUsize::new(0)));
             let aw = Arc::new(AtomicWaker::new());
             let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));

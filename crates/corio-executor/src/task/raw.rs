@@ -1,0 +1,372 @@
+//! The task allocation (header + future/output stage) and the type-erased operations on
+//! it, reached through a per-future-type vtable.
+//!
+//! One `Box<Cell<F>>` per task: the [`Header`] (state word, vtable, scheduler, id, join
+//! waker, metadata) followed by the stage (the future, then its output). Every handle
+//! (`Notified`, `Waker`, `JoinHandle`, `AbortHandle`, the owned-task list) is a
+//! `NonNull<Header>` counted in the state word (see [`state`](super::state) rule 6).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::AtomicUsize;
+use std::task::{Context, Poll, Waker};
+
+use corio_core::{coop, AtomicWaker, JoinError, TaskId};
+
+use super::state::{State, ToIdle, ToRunning};
+use super::waker::waker_ref;
+use crate::scheduler::Scheduler;
+
+/// Type-erased operations on a task cell.
+pub(crate) struct Vtable {
+    /// Claims and polls (or cancels) the task; consumes one reference (a `Notified`).
+    pub(crate) run: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `dst` (a `*mut Poll<Result<T, JoinError>>`) if complete.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops the stored output (called by the `JoinHandle` on drop after completion).
+    pub(crate) drop_output: unsafe fn(NonNull<Header>),
+    /// Cancels the task on behalf of shutdown; consumes one reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// Name and spawn location, kept out of line so the common header stays small.
+pub(crate) struct Meta {
+    pub(crate) name: Option<Box<str>>,
+}
+
+/// The fixed-layout front of every task allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) id: TaskId,
+    /// Slot index in the owned-task list; read and written only under its shard lock.
+    pub(crate) owned_slot: AtomicUsize,
+    /// The waker of the task awaiting the `JoinHandle`.
+    pub(crate) join_waker: AtomicWaker,
+    /// Where the task was spawned (for task dumps and slow-poll warnings).
+    pub(crate) location: &'static Location<'static>,
+    /// Optional metadata (the task name), allocated only when given.
+    pub(crate) meta: Option<Box<Meta>>,
+}
+
+impl Header {
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.meta.as_ref().and_then(|m| m.name.as_deref())
+    }
+}
+
+/// The state of the future slot.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+pub(crate) struct Cell<F: Future> {
+    pub(crate) header: Header,
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+}
+
+/// Allocates a task with `refs` references and returns its header pointer.
+pub(crate) fn allocate<F>(
+    future: F,
+    scheduler: Scheduler,
+    id: TaskId,
+    location: &'static Location<'static>,
+    name: Option<Box<str>>,
+    refs: usize,
+) -> NonNull<Header>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(refs),
+            vtable: vtable::<F>(),
+            scheduler,
+            id,
+            owned_slot: AtomicUsize::new(usize::MAX),
+            join_waker: AtomicWaker::new(),
+            location,
+            meta: name.map(|name| Box::new(Meta { name: Some(name) })),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    // `Cell` is `repr(C)` with the header first, so the cell pointer is a header pointer.
+    NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+fn vtable<F>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    &Vtable {
+        run: run::<F>,
+        dealloc: dealloc::<F>,
+        try_read_output: try_read_output::<F>,
+        drop_output: drop_output::<F>,
+        shutdown: shutdown::<F>,
+    }
+}
+
+/// # Safety
+/// - `ptr` points to a live `Cell<F>` (the vtable's type).
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
+    // SAFETY: the caller guarantees `ptr` is a live `Cell<F>`; the header is its first field.
+    unsafe { &(*ptr.cast::<Cell<F>>().as_ptr()).stage }
+}
+
+/// # Safety
+/// - `ptr` points to a `Cell<F>` whose references have all been released.
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: allocated by `allocate` as a `Box<Cell<F>>`; no reference remains.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+}
+
+/// # Safety
+/// - `ptr` is a live `Cell<F>` and the caller owns one reference, which this consumes.
+unsafe fn run<F>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // SAFETY: the caller's reference keeps the allocation alive for this call.
+    let header = unsafe { ptr.as_ref() };
+    match header.state.transition_to_running() {
+        ToRunning::Success => {}
+        ToRunning::Cancelled => {
+            // SAFETY: we hold RUNNING (state rule 1), so the stage is ours.
+            unsafe {
+                cancel_future::<F>(ptr);
+                complete::<F>(ptr);
+            }
+            return;
+        }
+        ToRunning::Failed => return,
+        ToRunning::Dealloc => {
+            // SAFETY: the last reference was ours.
+            unsafe { dealloc::<F>(ptr) };
+            return;
+        }
+    }
+
+    // SAFETY: `ptr` is live while we hold the running reference; the waker is only lent.
+    let waker = unsafe { waker_ref(ptr) };
+    let mut cx = Context::from_waker(&waker);
+    // SAFETY: we hold RUNNING, so we have exclusive access to the stage.
+    let ready = unsafe { poll_future::<F>(ptr, &mut cx) };
+    if ready {
+        // SAFETY: still RUNNING; the output is stored.
+        unsafe { complete::<F>(ptr) };
+        return;
+    }
+    match header.state.transition_to_idle() {
+        ToIdle::Ok => {}
+        ToIdle::OkNotified => {
+            // Woken during its own poll (yield or spent budget): to the back of the queue.
+            // SAFETY: the running reference becomes the `Notified`'s.
+            let task = unsafe { super::Notified::from_raw(ptr) };
+            header.scheduler.schedule(task, true);
+        }
+        ToIdle::OkDealloc => {
+            // SAFETY: the running reference was the last.
+            unsafe { dealloc::<F>(ptr) };
+        }
+        ToIdle::Cancelled => {
+            // SAFETY: still RUNNING (transition_to_idle refused), so the stage is ours.
+            unsafe {
+                cancel_future::<F>(ptr);
+                complete::<F>(ptr);
+            }
+        }
+    }
+}
+
+/// Polls the future once inside a fresh cooperative budget; on `Ready` or panic the
+/// future is dropped and the result stored. Returns whether the task finished.
+///
+/// # Safety
+/// - The caller holds `RUNNING` on a live `Cell<F>` whose stage is `Running`.
+unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    // SAFETY: exclusive access per the caller's `RUNNING`.
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    let res = panic::catch_unwind(AssertUnwindSafe(|| {
+        let Stage::Running(fut) = stage else {
+            unreachable!("a task was polled after it completed")
+        };
+        // SAFETY: the future lives in the heap cell and is never moved until dropped.
+        let fut = unsafe { Pin::new_unchecked(fut) };
+        coop::budget(|| fut.poll(cx))
+    }));
+    // SAFETY: the caller's reference keeps the header alive.
+    let id = unsafe { ptr.as_ref() }.id;
+    let output = match res {
+        Ok(Poll::Pending) => return false,
+        Ok(Poll::Ready(v)) => Ok(v),
+        Err(payload) => Err(JoinError::panic(id, payload)),
+    };
+    // Drop the future before storing the output; a panicking destructor becomes the
+    // task's error (unless it already had one).
+    let drop_res = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    *stage = Stage::Finished(match (output, drop_res) {
+        (Ok(_), Err(p)) => Err(JoinError::panic(id, p)),
+        (out, _) => out,
+    });
+    true
+}
+
+/// Drops the future and stores a cancelled (or panic, if its destructor panicked) error.
+///
+/// # Safety
+/// - The caller holds `RUNNING` on a live `Cell<F>`.
+unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: exclusive access per the caller's `RUNNING`.
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    // SAFETY: the caller's reference keeps the header alive.
+    let id = unsafe { ptr.as_ref() }.id;
+    let res = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    *stage = Stage::Finished(Err(match res {
+        Ok(()) => JoinError::cancelled(id),
+        Err(p) => JoinError::panic(id, p),
+    }));
+}
+
+/// Publishes completion, hands the output to the `JoinHandle` (or drops it), leaves the
+/// owned list and releases the caller's reference.
+///
+/// # Safety
+/// - The caller holds `RUNNING` and one reference on a live `Cell<F>` whose stage is
+///   `Finished`.
+unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive until the `ref_dec` below.
+    let header = unsafe { ptr.as_ref() };
+    let prev = header.state.transition_to_complete();
+    if !prev.is_join_interested() {
+        // Nobody will read the output (state rule 2): drop it here, never unwinding.
+        // SAFETY: no `JoinHandle` exists, so the task side still owns the stage.
+        let stage = unsafe { &mut *stage::<F>(ptr).get() };
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    } else {
+        header.join_waker.wake();
+    }
+    let released = header.scheduler.release(header);
+    if header.state.ref_dec_n(1 + released as usize) {
+        // SAFETY: those were the last references.
+        unsafe { dealloc::<F>(ptr) };
+    }
+}
+
+/// # Safety
+/// - `ptr` is a live `Cell<F>`; the caller is the `JoinHandle` (one reference) and
+///   `dst` points to a valid `Poll<Result<F::Output, JoinError>>`.
+unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: the handle's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if !header.state.load().is_complete() {
+        return;
+    }
+    // SAFETY: complete and we are the join handle: we own the stage (state rule 4).
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    match std::mem::replace(stage, Stage::Consumed) {
+        Stage::Finished(out) => {
+            let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+            // SAFETY: the caller passes a valid destination of this type.
+            unsafe { *dst = Poll::Ready(out) };
+        }
+        _ => panic!("`JoinHandle` polled after it returned `Poll::Ready`"),
+    }
+}
+
+/// # Safety
+/// - `ptr` is a live, complete `Cell<F>` and the caller is the `JoinHandle` that just
+///   cleared `JOIN_INTEREST`.
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: complete, and the join handle owns the stage (state rule 4).
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    *stage = Stage::Consumed;
+}
+
+/// # Safety
+/// - `ptr` is a live `Cell<F>` and the caller owns one reference, which this consumes.
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if header.state.transition_to_shutdown() {
+        // SAFETY: we now hold RUNNING; `complete` consumes our reference.
+        unsafe {
+            cancel_future::<F>(ptr);
+            complete::<F>(ptr);
+        }
+    } else if header.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F>(ptr) };
+    }
+}
+
+/// A raw, counted pointer to a task without a role: used by the owned-task list and by
+/// the abort path.
+#[derive(Clone, Copy)]
+pub(crate) struct RawTask(pub(crate) NonNull<Header>);
+
+// SAFETY: a task's shared parts are synchronised by its state word; the future and
+// output are `Send` (enforced at spawn).
+unsafe impl Send for RawTask {}
+// SAFETY: as above.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `RawTask` is only used while one of its references is held.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Cancels the task for shutdown, consuming one reference.
+    ///
+    /// # Safety
+    /// - The caller owns one reference (e.g. the owned list's).
+    pub(crate) unsafe fn shutdown(self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.shutdown)(self.0) }
+    }
+
+    /// Releases one reference.
+    ///
+    /// # Safety
+    /// - The caller owns one reference.
+    pub(crate) unsafe fn drop_ref(self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: last reference.
+            unsafe { (self.header().vtable.dealloc)(self.0) }
+        }
+    }
+}
+
+/// A waker built over a task pointer without touching the reference count, valid only
+/// while the caller's reference lives.
+pub(crate) struct WakerRef(pub(crate) ManuallyDrop<Waker>);
+
+impl std::ops::Deref for WakerRef {
+    type Target = Waker;
+    fn deref(&self) -> &Waker {
+        &self.0
+    }
+}
+
+/// Payload helper for tests and debug output.
+#[allow(dead_code)]
+pub(crate) fn payload_str(p: &(dyn Any + Send)) -> Option<String> {
+    corio_core::panic_message(p)
+}

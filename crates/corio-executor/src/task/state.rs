@@ -1,0 +1,311 @@
+//! The task state word: lifecycle flags and the reference count in one `AtomicUsize`.
+//!
+//! ```text
+//!  spawn ──► NOTIFIED ──pop──► RUNNING ──Ready/panic/cancel──► COMPLETE
+//!               ▲                 │
+//!               │   wake          │ Pending
+//!               └──── idle ◄──────┘   (NOTIFIED during the poll → re-queued at once)
+//! ```
+//!
+//! # Bits
+//! See the documented constants below. The reference count lives in the bits above
+//! [`REF_ONE`]'s shift.
+//!
+//! # Rules
+//! 1. Only the party that set `RUNNING` (a worker popping the task, or shutdown) may touch
+//!    the future (the *stage*), until it clears `RUNNING`.
+//! 2. `COMPLETE` is set exactly once, by the holder of `RUNNING`, in the same atomic step
+//!    that clears `RUNNING`; `RUNNING` and `COMPLETE` are never both set. After it, the
+//!    stage holds the output (or the error) and the task side touches it again only if
+//!    `JOIN_INTEREST` was already clear at that step (then it drops the output itself).
+//! 3. `NOTIFIED` set on an idle (not running, not complete) task means exactly one
+//!    `Notified` reference sits in some run queue. Set while `RUNNING`, it means "poll
+//!    again": the runner re-queues the task when the poll returns `Pending`.
+//! 4. `JOIN_INTEREST` is set at spawn and cleared once, when the `JoinHandle` is dropped.
+//!    While it is set and `COMPLETE` is set, only the `JoinHandle` reads the output.
+//! 5. `CANCELLED` is sticky. A task seen cancelled when it is claimed (or after a poll)
+//!    has its future dropped instead of polled, and completes with a cancelled error.
+//! 6. Every `Notified` in a queue, every `Waker`, the `JoinHandle`, every `AbortHandle`
+//!    and the scheduler's owned-task list each hold one reference; the party that brings
+//!    the count to zero frees the allocation.
+
+use crate::loom::{AtomicUsize, Ordering};
+
+/// The task is being polled (or cancelled) by the party that set the bit. Never
+/// together with [`COMPLETE`].
+pub(crate) const RUNNING: usize = 0b00_0001;
+/// The future is gone and the stage holds the output. Never together with [`RUNNING`].
+pub(crate) const COMPLETE: usize = 0b00_0010;
+/// The task was woken: queued once (idle) or to be re-queued after its poll (running).
+pub(crate) const NOTIFIED: usize = 0b00_0100;
+/// Cancellation was requested (abort or shutdown). Sticky.
+pub(crate) const CANCELLED: usize = 0b00_1000;
+/// The `JoinHandle` still exists and will read the output.
+pub(crate) const JOIN_INTEREST: usize = 0b01_0000;
+/// One reference; the count is `state / REF_ONE`.
+pub(crate) const REF_ONE: usize = 0b10_0000;
+const FLAGS: usize = REF_ONE - 1;
+
+/// The atomic state word of one task.
+pub(crate) struct State(AtomicUsize);
+
+/// A loaded value of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(pub(crate) usize);
+
+impl Snapshot {
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+    pub(crate) fn is_notified(self) -> bool {
+        self.0 & NOTIFIED != 0
+    }
+    pub(crate) fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+    pub(crate) fn is_join_interested(self) -> bool {
+        self.0 & JOIN_INTEREST != 0
+    }
+    pub(crate) fn ref_count(self) -> usize {
+        self.0 / REF_ONE
+    }
+    fn is_idle(self) -> bool {
+        self.0 & (RUNNING | COMPLETE) == 0
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("running", &self.is_running())
+            .field("complete", &self.is_complete())
+            .field("notified", &self.is_notified())
+            .field("cancelled", &self.is_cancelled())
+            .field("join_interest", &self.is_join_interested())
+            .field("refs", &self.ref_count())
+            .finish()
+    }
+}
+
+/// Outcome of [`State::transition_to_running`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToRunning {
+    /// Claimed: poll the future.
+    Success,
+    /// Claimed, but cancellation was requested: drop the future and complete.
+    Cancelled,
+    /// Someone else runs or completed it; the `Notified` reference was released.
+    Failed,
+    /// As `Failed`, and that was the last reference: free the task.
+    Dealloc,
+}
+
+/// Outcome of [`State::transition_to_idle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToIdle {
+    /// Idle; the running reference was released.
+    Ok,
+    /// Woken during the poll: re-queue it (the running reference becomes the `Notified`).
+    OkNotified,
+    /// Idle and that was the last reference: free the task.
+    OkDealloc,
+    /// Cancelled during the poll: still `RUNNING`; drop the future and complete.
+    Cancelled,
+}
+
+/// Outcome of a wake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToNotified {
+    /// Nothing to do (already queued, running or complete).
+    DoNothing,
+    /// Submit a `Notified` (it owns one reference, already counted).
+    Submit,
+    /// The waker's reference was the last one: free the task.
+    Dealloc,
+}
+
+impl State {
+    /// A new task: queued once, a `JoinHandle`, and `refs` references.
+    pub(crate) fn new(refs: usize) -> State {
+        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | refs * REF_ONE))
+    }
+
+    pub(crate) fn load(&self) -> Snapshot {
+        Snapshot(self.0.load(Ordering::Acquire))
+    }
+
+    fn fetch_update<T>(&self, mut f: impl FnMut(Snapshot) -> (Option<Snapshot>, T)) -> T {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            let (next, out) = f(Snapshot(cur));
+            let Some(next) = next else { return out };
+            match self
+                .0
+                .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return out,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// A worker popped a `Notified`: claim the task (rule 1).
+    pub(crate) fn transition_to_running(&self) -> ToRunning {
+        self.fetch_update(|s| {
+            debug_assert!(s.is_notified(), "popped a task that was not notified");
+            if !s.is_idle() {
+                // Shutdown claimed it (or it completed); release the queue's reference.
+                debug_assert!(s.ref_count() > 0);
+                let next = Snapshot(s.0 - REF_ONE);
+                let out = if next.ref_count() == 0 {
+                    ToRunning::Dealloc
+                } else {
+                    ToRunning::Failed
+                };
+                return (Some(next), out);
+            }
+            let next = Snapshot((s.0 | RUNNING) & !NOTIFIED);
+            let out = if s.is_cancelled() {
+                ToRunning::Cancelled
+            } else {
+                ToRunning::Success
+            };
+            (Some(next), out)
+        })
+    }
+
+    /// The poll returned `Pending`: release `RUNNING` (rules 1 and 3).
+    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+        self.fetch_update(|s| {
+            debug_assert!(s.is_running());
+            if s.is_cancelled() {
+                return (None, ToIdle::Cancelled);
+            }
+            let mut next = s.0 & !RUNNING;
+            if s.is_notified() {
+                return (Some(Snapshot(next)), ToIdle::OkNotified);
+            }
+            debug_assert!(s.ref_count() > 0);
+            next -= REF_ONE;
+            let out = if next / REF_ONE == 0 {
+                ToIdle::OkDealloc
+            } else {
+                ToIdle::Ok
+            };
+            (Some(Snapshot(next)), out)
+        })
+    }
+
+    /// The future is gone and the output stored: `RUNNING` → `COMPLETE` (rule 2).
+    /// Returns the state before the change.
+    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+        let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
+        debug_assert!(prev.is_running() && !prev.is_complete());
+        prev
+    }
+
+    /// A wake that consumes a reference (`Waker::wake`).
+    pub(crate) fn transition_to_notified_by_val(&self) -> ToNotified {
+        self.fetch_update(|s| {
+            debug_assert!(s.ref_count() > 0);
+            if s.is_running() {
+                // The runner re-queues it; drop the waker's reference (never the last:
+                // the runner holds one).
+                let next = Snapshot((s.0 | NOTIFIED) - REF_ONE);
+                (Some(next), ToNotified::DoNothing)
+            } else if s.is_complete() || s.is_notified() {
+                let next = Snapshot(s.0 - REF_ONE);
+                let out = if next.ref_count() == 0 {
+                    ToNotified::Dealloc
+                } else {
+                    ToNotified::DoNothing
+                };
+                (Some(next), out)
+            } else {
+                // The waker's reference moves to the `Notified`.
+                (Some(Snapshot(s.0 | NOTIFIED)), ToNotified::Submit)
+            }
+        })
+    }
+
+    /// A wake that keeps the caller's reference (`Waker::wake_by_ref`).
+    pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotified {
+        self.fetch_update(|s| {
+            if s.is_complete() || s.is_notified() {
+                (None, ToNotified::DoNothing)
+            } else if s.is_running() {
+                (Some(Snapshot(s.0 | NOTIFIED)), ToNotified::DoNothing)
+            } else {
+                let next = Snapshot((s.0 | NOTIFIED) + REF_ONE);
+                (Some(next), ToNotified::Submit)
+            }
+        })
+    }
+
+    /// `abort()`: mark cancelled; returns `Submit` if the caller must queue the task so a
+    /// worker cancels it (rule 5).
+    pub(crate) fn transition_to_notified_and_cancel(&self) -> ToNotified {
+        self.fetch_update(|s| {
+            if s.is_cancelled() || s.is_complete() {
+                (None, ToNotified::DoNothing)
+            } else if s.is_running() || s.is_notified() {
+                (Some(Snapshot(s.0 | CANCELLED | NOTIFIED)), ToNotified::DoNothing)
+            } else {
+                let next = Snapshot((s.0 | CANCELLED | NOTIFIED) + REF_ONE);
+                (Some(next), ToNotified::Submit)
+            }
+        })
+    }
+
+    /// Shutdown: mark cancelled and, if the task is idle (even if queued), claim it.
+    /// Returns `true` if the caller now holds `RUNNING` and must cancel the task.
+    pub(crate) fn transition_to_shutdown(&self) -> bool {
+        self.fetch_update(|s| {
+            if s.is_idle() {
+                (Some(Snapshot(s.0 | RUNNING | CANCELLED)), true)
+            } else {
+                (Some(Snapshot(s.0 | CANCELLED)), false)
+            }
+        })
+    }
+
+    /// Marks the task cancelled without claiming it (used for queued blocking jobs).
+    pub(crate) fn set_cancelled(&self) {
+        self.0.fetch_or(CANCELLED, Ordering::AcqRel);
+    }
+
+    /// The `JoinHandle` is dropped: clear `JOIN_INTEREST` (rule 4). Returns the state
+    /// before; if it was `COMPLETE`, the caller must drop the output.
+    pub(crate) fn unset_join_interest(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!JOIN_INTEREST, Ordering::AcqRel))
+    }
+
+    pub(crate) fn ref_inc(&self) {
+        let prev = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
+        // Guard against overflow (mem::forget of wakers in a loop): abort like Arc does.
+        if prev > isize::MAX as usize {
+            std::process::abort();
+        }
+    }
+
+    /// Drops one reference; `true` if it was the last.
+    pub(crate) fn ref_dec(&self) -> bool {
+        self.ref_dec_n(1)
+    }
+
+    /// Drops `n` references; `true` if they were the last.
+    pub(crate) fn ref_dec_n(&self, n: usize) -> bool {
+        let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.ref_count() >= n, "task reference count underflow");
+        prev.ref_count() == n
+    }
+
+    /// The flag bits (without the reference count), for tests and `Debug`.
+    #[allow(dead_code)]
+    pub(crate) fn flags(&self) -> usize {
+        self.0.load(Ordering::Acquire) & FLAGS
+    }
+}

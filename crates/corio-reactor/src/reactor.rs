@@ -1,0 +1,340 @@
+//! The epoll reactor: a [`Driver`] that parks on `epoll_wait` and turns events into
+//! task wake-ups.
+//!
+//! # Registrations and tokens
+//! Every registered descriptor gets a slot in a slab holding its [`ScheduledIo`]. The
+//! epoll user data is not the fd but a token `generation << 32 | slot index`. When a
+//! registration is dropped it is removed from epoll (`EPOLL_CTL_DEL`) and its slot's
+//! generation is bumped before the slot can be reused, so an event already fetched for
+//! an old registration (or for a closed fd whose number was reused) finds a generation
+//! mismatch and is ignored: no stale wake-up ever reaches a new socket.
+//!
+//! # Unpark
+//! An eventfd registered under [`UNPARK_TOKEN`]. `unpark` writes to it only when no
+//! notification is already pending (`notified` flag), so a burst of unparks costs one
+//! syscall. `park` drains the eventfd *before* clearing the flag (see [`Inner::unpark`]).
+//!
+//! # Shutdown
+//! Dropping the [`Reactor`] marks every registration `SHUTDOWN` and wakes it: pending
+//! and future I/O fails with an error instead of hanging. New registrations fail too.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use corio_core::{Driver, Unpark, Unparker};
+use parking_lot::Mutex;
+
+use crate::scheduled_io::{
+    ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
+};
+use crate::sys;
+
+/// The epoll user data of the unpark eventfd (never a valid slab token: generations
+/// stop below `u32::MAX`).
+const UNPARK_TOKEN: u64 = u64::MAX;
+
+/// How many events one `epoll_wait` may return.
+const EVENTS_CAPACITY: usize = 1024;
+
+/// The epoll reactor: the innermost [`Driver`] of a corio runtime.
+///
+/// Create it with [`Reactor::new`], hand its [`handle`](Reactor::handle) to the runtime
+/// context (`RuntimeContext::with_extension(Arc::new(reactor.handle()))`) so sockets can
+/// find it, and call [`park`](Driver::park) whenever there is nothing to run.
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::Driver;
+/// use corio_reactor::Reactor;
+/// use std::time::Duration;
+///
+/// let mut reactor = Reactor::new()?;
+/// // Nothing registered, nothing pending: a short park times out.
+/// assert!(!reactor.park(Some(Duration::from_millis(1))));
+/// // An unpark from anywhere makes the next park return `true`.
+/// reactor.unparker().unpark();
+/// assert!(reactor.park(None));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Reactor {
+    handle: ReactorHandle,
+    events: Vec<libc::epoll_event>,
+    wake: Vec<Waker>,
+}
+
+/// A cloneable handle to a [`Reactor`]: what I/O objects register with.
+///
+/// Install it as a typed extension of the runtime context; sockets look it up with
+/// `corio_core::context::get::<ReactorHandle>()` when they are created.
+#[derive(Clone)]
+pub struct ReactorHandle {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    epoll: OwnedFd,
+    eventfd: OwnedFd,
+    notified: AtomicBool,
+    shutdown: AtomicBool,
+    slab: Mutex<Slab>,
+}
+
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+struct Slot {
+    generation: u32,
+    io: Option<Arc<ScheduledIo>>,
+}
+
+impl Reactor {
+    /// Creates an epoll instance and its wake-up eventfd.
+    ///
+    /// # Errors
+    /// The OS error if epoll or the eventfd cannot be created (e.g. out of descriptors).
+    pub fn new() -> io::Result<Reactor> {
+        let epoll = sys::epoll_create()?;
+        let eventfd = sys::eventfd()?;
+        sys::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            eventfd.as_raw_fd(),
+            (libc::EPOLLIN | libc::EPOLLET) as u32,
+            UNPARK_TOKEN,
+        )?;
+        Ok(Reactor {
+            handle: ReactorHandle {
+                inner: Arc::new(Inner {
+                    epoll,
+                    eventfd,
+                    notified: AtomicBool::new(false),
+                    shutdown: AtomicBool::new(false),
+                    slab: Mutex::new(Slab::default()),
+                }),
+            },
+            events: Vec::with_capacity(EVENTS_CAPACITY),
+            wake: Vec::new(),
+        })
+    }
+
+    /// The handle I/O objects register with.
+    pub fn handle(&self) -> ReactorHandle {
+        self.handle.clone()
+    }
+
+    // Translates epoll event bits into readiness bits.
+    fn readiness(events: u32) -> usize {
+        let ev = events as i32;
+        let mut r = 0;
+        if ev & (libc::EPOLLIN | libc::EPOLLPRI) != 0 {
+            r |= READABLE;
+        }
+        if ev & libc::EPOLLOUT != 0 {
+            r |= WRITABLE;
+        }
+        if ev & libc::EPOLLRDHUP != 0 {
+            r |= READ_CLOSED;
+        }
+        if ev & libc::EPOLLHUP != 0 {
+            r |= READ_CLOSED | WRITE_CLOSED;
+        }
+        if ev & libc::EPOLLERR != 0 {
+            r |= ERROR;
+        }
+        r
+    }
+}
+
+impl Driver for Reactor {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        let inner = &*self.handle.inner;
+        self.events.clear();
+        let n = {
+            let spare = self.events.spare_capacity_mut();
+            // SAFETY: `epoll_event` is plain data; the kernel only writes it and we read
+            // back only the first `n` entries it reports as initialized.
+            let buf = unsafe {
+                std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast(), spare.len())
+            };
+            match sys::epoll_wait(inner.epoll.as_raw_fd(), buf, timeout) {
+                Ok(n) => n,
+                // A signal interrupted the wait: report it as a (spurious) wake-up.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
+                Err(e) => panic!("epoll_wait failed: {e}"),
+            }
+        };
+        // SAFETY: the kernel initialized the first `n` (<= capacity) entries.
+        unsafe { self.events.set_len(n) };
+        if n == 0 {
+            return false;
+        }
+        {
+            let slab = inner.slab.lock();
+            for ev in &self.events {
+                let token = ev.u64;
+                if token == UNPARK_TOKEN {
+                    // Drain first, then clear the flag: an unpark racing with us either
+                    // is drained here (and this park returns true) or writes again.
+                    sys::eventfd_drain(inner.eventfd.as_raw_fd());
+                    inner.notified.store(false, Ordering::SeqCst);
+                    continue;
+                }
+                let (generation, index) = ((token >> 32) as u32, token as u32 as usize);
+                if let Some(Slot {
+                    generation: g,
+                    io: Some(io),
+                }) = slab.slots.get(index)
+                {
+                    if *g == generation {
+                        io.set_readiness(Self::readiness(ev.events), &mut self.wake);
+                    }
+                }
+            }
+        }
+        for w in self.wake.drain(..) {
+            w.wake();
+        }
+        true
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker::new(self.handle.inner.clone())
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        let inner = &self.handle.inner;
+        inner.shutdown.store(true, Ordering::SeqCst);
+        let mut wake = Vec::new();
+        {
+            let slab = inner.slab.lock();
+            for io in slab.slots.iter().filter_map(|s| s.io.as_ref()) {
+                io.set_readiness(SHUTDOWN, &mut wake);
+            }
+        }
+        for w in wake {
+            w.wake();
+        }
+    }
+}
+
+impl Unpark for Inner {
+    fn unpark(&self) {
+        if !self.notified.swap(true, Ordering::SeqCst) {
+            sys::eventfd_signal(self.eventfd.as_raw_fd());
+        }
+    }
+}
+
+impl ReactorHandle {
+    /// The handle of the current runtime, for `function` (named in the error).
+    pub(crate) fn current(function: &'static str) -> io::Result<ReactorHandle> {
+        match corio_core::context::get::<ReactorHandle>() {
+            Some(h) => Ok((*h).clone()),
+            None => Err(io::Error::other(corio_core::NoRuntime::new(function))),
+        }
+    }
+
+    /// Wakes the reactor's `park` (the same as its [`Unparker`]).
+    pub fn unpark(&self) {
+        self.inner.unpark();
+    }
+
+    /// How many descriptors are registered right now.
+    pub fn registered(&self) -> usize {
+        self.inner.slab.lock().len
+    }
+
+    /// Registers `fd` (edge-triggered, both directions); returns its token and state.
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<(u64, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::new());
+        let token = {
+            let mut slab = self.inner.slab.lock();
+            // Checked under the lock: `Reactor::drop` sets the flag, then takes the lock
+            // to mark every registration, so none can slip in unmarked.
+            if self.inner.shutdown.load(Ordering::SeqCst) {
+                return Err(shutdown_error());
+            }
+            let index = match slab.free.pop() {
+                Some(i) => i,
+                None => {
+                    let i = u32::try_from(slab.slots.len())
+                        .map_err(|_| io::Error::other("too many registered descriptors"))?;
+                    slab.slots.push(Slot {
+                        generation: 0,
+                        io: None,
+                    });
+                    i
+                }
+            };
+            let slot = &mut slab.slots[index as usize];
+            slot.io = Some(io.clone());
+            let token = (u64::from(slot.generation) << 32) | u64::from(index);
+            slab.len += 1;
+            token
+        };
+        let events = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;
+        if let Err(e) = sys::epoll_ctl(
+            self.inner.epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            fd,
+            events as u32,
+            token,
+        ) {
+            self.release(token);
+            return Err(e);
+        }
+        Ok((token, io))
+    }
+
+    /// Removes `fd` from epoll and frees its slot (bumping the generation).
+    pub(crate) fn deregister(&self, fd: RawFd, token: u64) {
+        // Errors are ignored: the fd may already be gone from epoll, and the slot's
+        // generation bump below is what guarantees no stale wake-up.
+        let _ = sys::epoll_ctl(self.inner.epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, 0, 0);
+        self.release(token);
+    }
+
+    fn release(&self, token: u64) {
+        let index = token as u32;
+        let mut slab = self.inner.slab.lock();
+        let slot = &mut slab.slots[index as usize];
+        slot.io = None;
+        // Generations stay below u32::MAX so a token never equals UNPARK_TOKEN.
+        slot.generation = (slot.generation + 1) % (u32::MAX - 1);
+        slab.free.push(index);
+        slab.len -= 1;
+    }
+}
+
+pub(crate) fn shutdown_error() -> io::Error {
+    io::Error::other("the corio reactor has shut down")
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("epoll", &self.handle.inner.epoll.as_raw_fd())
+            .field("registered", &self.handle.registered())
+            .finish()
+    }
+}
+
+impl fmt::Debug for ReactorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReactorHandle")
+            .field("epoll", &self.inner.epoll.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}

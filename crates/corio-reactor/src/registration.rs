@@ -1,0 +1,156 @@
+//! A registered descriptor: the bridge between an I/O object and the reactor.
+//!
+//! [`Registration::poll_io`] is the one loop every operation goes through:
+//! 1. spend a unit of the task's cooperative budget (`coop::poll_proceed`);
+//! 2. wait until the reactor has reported readiness in the operation's direction;
+//! 3. try the operation; on `WouldBlock` clear exactly the readiness observed in step 2
+//!    (never newer readiness, see `scheduled_io` rule 2) and go back to 2; on anything
+//!    else return it unchanged.
+//!
+//! Because the operation is a single non-blocking syscall made inside `poll`, a future
+//! that is dropped never has taken data from the socket without returning it, and
+//! readiness is never cleared unless the kernel said `WouldBlock`: cancellation loses
+//! neither data nor wake-ups.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use corio_core::coop;
+
+use crate::reactor::{shutdown_error, ReactorHandle};
+use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, SHUTDOWN};
+
+pub(crate) struct Registration {
+    handle: ReactorHandle,
+    io: Arc<ScheduledIo>,
+    token: u64,
+    fd: RawFd,
+}
+
+impl Registration {
+    /// Registers `fd` with the current runtime's reactor; `function` is named in the
+    /// error outside a runtime.
+    pub(crate) fn new(fd: RawFd, function: &'static str) -> io::Result<Registration> {
+        let handle = ReactorHandle::current(function)?;
+        Registration::with_handle(fd, handle)
+    }
+
+    /// Registers `fd` with `handle`'s reactor.
+    pub(crate) fn with_handle(fd: RawFd, handle: ReactorHandle) -> io::Result<Registration> {
+        let (token, io) = handle.register(fd)?;
+        Ok(Registration {
+            handle,
+            io,
+            token,
+            fd,
+        })
+    }
+
+    /// Waits (single-waiter slot) for readiness in `dir`, honouring the coop budget.
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let ev = ready!(self.io.poll_ready(dir, cx));
+        coop.made_progress();
+        Poll::Ready(check_shutdown(ev))
+    }
+
+    /// Runs `op` when ready in `dir`, retrying on `WouldBlock` (see the module docs).
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            let ev = ready!(self.io.poll_ready(dir, cx));
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if ev.ready & SHUTDOWN != 0 {
+                        return Poll::Ready(Err(shutdown_error()));
+                    }
+                    self.io.clear_readiness(ev);
+                }
+                res => {
+                    coop.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// Waits (multi-waiter list) for readiness in `dir`.
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
+        let mut waiter = ListedWaiter { io: &self.io, id: None };
+        poll_fn(|cx| {
+            let coop = ready!(coop::poll_proceed(cx));
+            let ev = ready!(self.io.poll_ready_listed(dir, &mut waiter.id, cx));
+            coop.made_progress();
+            Poll::Ready(check_shutdown(ev))
+        })
+        .await
+    }
+
+    /// Like [`poll_io`](Self::poll_io) as a future, on the multi-waiter list, so any
+    /// number of tasks may wait in the same direction at once.
+    pub(crate) async fn async_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = ListedWaiter { io: &self.io, id: None };
+        poll_fn(|cx| {
+            let coop = ready!(coop::poll_proceed(cx));
+            loop {
+                let ev = ready!(self.io.poll_ready_listed(dir, &mut waiter.id, cx));
+                match op() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if ev.ready & SHUTDOWN != 0 {
+                            return Poll::Ready(Err(shutdown_error()));
+                        }
+                        self.io.clear_readiness(ev);
+                    }
+                    res => {
+                        coop.made_progress();
+                        return Poll::Ready(res);
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// The reactor this descriptor is registered with.
+    pub(crate) fn handle(&self) -> &ReactorHandle {
+        &self.handle
+    }
+}
+
+fn check_shutdown(ev: ReadyEvent) -> io::Result<()> {
+    if ev.ready & SHUTDOWN != 0 {
+        Err(shutdown_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Removes a readiness future's waiter entry when the future completes or is dropped.
+struct ListedWaiter<'a> {
+    io: &'a ScheduledIo,
+    id: Option<u64>,
+}
+
+impl Drop for ListedWaiter<'_> {
+    fn drop(&mut self) {
+        self.io.remove_waiter(&mut self.id);
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.handle.deregister(self.fd, self.token);
+    }
+}

@@ -1,0 +1,98 @@
+//! `gather` over a collection: concurrency, input order, wake-only polling.
+
+mod support;
+
+use std::time::Duration;
+
+use corio_combinators::gather;
+use futures::channel::oneshot;
+use support::{sleep, Counters, Log, TestRuntime};
+
+#[test]
+fn results_in_input_order_while_completion_order_differs() {
+    let rt = TestRuntime::new();
+    let log = Log::new();
+    let out = rt.block_on(gather([3u64, 1, 2].map(|secs| {
+        let log = log.clone();
+        async move {
+            sleep(Duration::from_secs(secs)).await;
+            log.push(format!("done {secs}"));
+            secs * 10
+        }
+    })));
+    assert_eq!(out, [30, 10, 20]);
+    assert_eq!(log.take(), ["done 1", "done 2", "done 3"]);
+    // Concurrent: the total is the longest, not the sum.
+    assert_eq!(rt.elapsed(), Duration::from_secs(3));
+}
+
+#[test]
+fn only_woken_futures_are_polled_again() {
+    let counters: Vec<Counters> = (0..100).map(|_| Counters::new()).collect();
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..100).map(|_| oneshot::channel::<u32>()).unzip();
+    let futs: Vec<_> = receivers
+        .into_iter()
+        .zip(&counters)
+        .map(|(rx, c)| c.wrap(async move { rx.await.unwrap() }))
+        .collect();
+    let mut g = gather(futs);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(counters.iter().all(|c| c.polls() == 1));
+    let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
+    senders[42].take().unwrap().send(42).unwrap();
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert_eq!(counters[42].polls(), 2);
+    let others: usize = counters.iter().map(Counters::polls).sum::<usize>() - 2;
+    assert_eq!(others, 99, "no other future was polled again");
+    for (i, s) in senders.iter_mut().enumerate() {
+        if let Some(s) = s.take() {
+            s.send(i as u32).unwrap();
+        }
+    }
+    let out = futures::executor::block_on(g);
+    assert_eq!(out, (0..100).collect::<Vec<u32>>());
+    assert!(counters.iter().all(|c| c.drops() == 1));
+}
+
+use std::future::Future;
+
+#[test]
+fn empty_input_is_ready_at_once() {
+    let out: Vec<u8> = futures::executor::block_on(gather(Vec::<std::future::Ready<u8>>::new()));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn gathers_spawned_tasks() {
+    let rt = TestRuntime::new();
+    let out = rt.block_on(async {
+        let handles: Vec<_> = (0..5u64)
+            .map(|i| {
+                corio_core::task::spawn(async move {
+                    sleep(Duration::from_secs(5 - i)).await;
+                    i
+                })
+            })
+            .collect();
+        gather(handles).await
+    });
+    let out: Vec<u64> = out.into_iter().map(Result::unwrap).collect();
+    assert_eq!(out, [0, 1, 2, 3, 4]);
+    assert_eq!(rt.elapsed(), Duration::from_secs(5));
+}
+
+#[test]
+fn drop_before_completion_drops_every_future() {
+    let c = Counters::new();
+    let mut g = gather((0..10).map(|_| c.wrap(futures::future::pending::<()>())));
+    let waker = futures::task::noop_waker();
+    assert!(std::pin::Pin::new(&mut g)
+        .poll(&mut std::task::Context::from_waker(&waker))
+        .is_pending());
+    assert_eq!(c.polls(), 10);
+    drop(g);
+    assert_eq!(c.drops(), 10);
+}

@@ -1,0 +1,425 @@
+//! A small single-threaded test runtime with virtual time, for this crate's tests.
+//!
+//! - Spawner: tasks wait in a `VecDeque`; each task's waker is the `Arc<Task>` itself
+//!   (requeues it once). An aborted task is dropped when it next comes up, without being
+//!   polled — or, in "late abort" mode, only after one more poll (models a worker of a
+//!   multi-threaded runtime that was already polling the task when the abort came).
+//! - Timer: a `TimerSource` over a paused `corio_core::Clock`; sleeps are kept in a
+//!   `BTreeMap` by deadline. When neither the main future nor any task can run, the clock
+//!   jumps to the earliest deadline and those sleeps are woken (auto-advance). With
+//!   nothing runnable and no timer, `block_on` panics instead of hanging.
+//! - Dropping the runtime drops every task that is left (spawns then fail with
+//!   `SpawnError::Shutdown`).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use corio_core::context::{self, RuntimeContext, TimerSource};
+use corio_core::task::{Abort, AbortHandle, BoxFuture, Spawner};
+use corio_core::{Clock, SpawnError, TaskId};
+
+pub struct TestRuntime {
+    inner: Arc<Inner>,
+    cx: RuntimeContext,
+    start: Instant,
+}
+
+struct Inner {
+    clock: Clock,
+    queue: Mutex<VecDeque<Arc<Task>>>,
+    live: Mutex<HashMap<TaskId, Arc<Task>>>,
+    timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    next_timer: AtomicU64,
+    late_abort: AtomicBool,
+    shutdown: AtomicBool,
+    spawned: AtomicUsize,
+}
+
+struct Task {
+    id: TaskId,
+    future: Mutex<Option<BoxFuture<()>>>,
+    queued: AtomicBool,
+    abort_requested: AtomicBool,
+    finished: AtomicBool,
+    rt: Weak<Inner>,
+}
+
+impl Wake for Task {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.finished.load(Ordering::Acquire) || self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(rt) = self.rt.upgrade() {
+            rt.queue.lock().unwrap().push_back(self.clone());
+        }
+    }
+}
+
+struct TaskAbort(Arc<Task>);
+
+impl Abort for TaskAbort {
+    fn abort(&self) {
+        self.0.abort_requested.store(true, Ordering::Release);
+        self.0.wake_by_ref();
+    }
+    fn id(&self) -> TaskId {
+        self.0.id
+    }
+    fn is_finished(&self) -> bool {
+        self.0.finished.load(Ordering::Acquire)
+    }
+}
+
+struct SpawnHandle(Weak<Inner>);
+
+impl Spawner for SpawnHandle {
+    fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<AbortHandle, SpawnError> {
+        let Some(rt) = self.0.upgrade() else {
+            return Err(SpawnError::Shutdown);
+        };
+        if rt.shutdown.load(Ordering::Acquire) {
+            return Err(SpawnError::Shutdown);
+        }
+        let task = Arc::new(Task {
+            id: TaskId::next(),
+            future: Mutex::new(Some(future)),
+            queued: AtomicBool::new(true),
+            abort_requested: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            rt: self.0.clone(),
+        });
+        rt.spawned.fetch_add(1, Ordering::Relaxed);
+        rt.live.lock().unwrap().insert(task.id, task.clone());
+        rt.queue.lock().unwrap().push_back(task.clone());
+        Ok(AbortHandle::new(Box::new(TaskAbort(task))))
+    }
+
+    fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
+        if self
+            .0
+            .upgrade()
+            .is_none_or(|rt| rt.shutdown.load(Ordering::Acquire))
+        {
+            return Err(SpawnError::Shutdown);
+        }
+        job();
+        Ok(())
+    }
+}
+
+struct Timer(Weak<Inner>);
+
+impl TimerSource for Timer {
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
+        Box::pin(Sleep {
+            rt: self.0.clone(),
+            deadline,
+            key: None,
+        })
+    }
+}
+
+struct Sleep {
+    rt: Weak<Inner>,
+    deadline: Instant,
+    key: Option<(Instant, u64)>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let rt = self
+            .rt
+            .upgrade()
+            .expect("sleep polled after its runtime was dropped");
+        if rt.clock.now() >= self.deadline {
+            if let Some(key) = self.key.take() {
+                rt.timers.lock().unwrap().remove(&key);
+            }
+            return Poll::Ready(());
+        }
+        let key = match self.key {
+            Some(k) => k,
+            None => {
+                let k = (self.deadline, rt.next_timer.fetch_add(1, Ordering::Relaxed));
+                self.key = Some(k);
+                k
+            }
+        };
+        rt.timers.lock().unwrap().insert(key, cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(key), Some(rt)) = (self.key, self.rt.upgrade()) {
+            rt.timers.lock().unwrap().remove(&key);
+        }
+    }
+}
+
+struct MainWaker(AtomicBool);
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+impl TestRuntime {
+    pub fn new() -> Self {
+        let clock = Clock::new_paused();
+        let inner = Arc::new(Inner {
+            clock: clock.clone(),
+            queue: Mutex::new(VecDeque::new()),
+            live: Mutex::new(HashMap::new()),
+            timers: Mutex::new(BTreeMap::new()),
+            next_timer: AtomicU64::new(0),
+            late_abort: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            spawned: AtomicUsize::new(0),
+        });
+        let cx = RuntimeContext::new(clock.clone())
+            .with_spawner(Arc::new(SpawnHandle(Arc::downgrade(&inner))))
+            .with_timer(Arc::new(Timer(Arc::downgrade(&inner))));
+        let start = clock.now();
+        TestRuntime { inner, cx, start }
+    }
+
+    /// Aborts take effect only after the task's next poll (see the module docs).
+    pub fn with_late_abort(self) -> Self {
+        self.inner.late_abort.store(true, Ordering::Release);
+        self
+    }
+
+    /// Virtual time since the runtime was created.
+    pub fn elapsed(&self) -> Duration {
+        self.inner.clock.now() - self.start
+    }
+
+    /// How many tasks were spawned so far.
+    pub fn spawned(&self) -> usize {
+        self.inner.spawned.load(Ordering::Relaxed)
+    }
+
+    /// How many spawned tasks have not finished.
+    pub fn live_tasks(&self) -> usize {
+        self.inner.live.lock().unwrap().len()
+    }
+
+    /// Installs the context without running anything (for creating futures up front).
+    pub fn enter(&self) -> context::EnterGuard {
+        self.cx.enter()
+    }
+
+    /// Runs `future` to completion, running spawned tasks and auto-advancing virtual time.
+    ///
+    /// # Panics
+    /// When nothing can make progress (a deadlock), instead of hanging.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _cx = self.cx.enter();
+        let main = Arc::new(MainWaker(AtomicBool::new(true)));
+        let main_waker = Waker::from(main.clone());
+        let mut future = pin!(future);
+        let mut steps = 0u64;
+        loop {
+            if main.0.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(v) = future.as_mut().poll(&mut Context::from_waker(&main_waker))
+                {
+                    return v;
+                }
+            }
+            let mut ran = false;
+            while let Some(task) = self.pop() {
+                ran = true;
+                steps += 1;
+                assert!(
+                    steps < 10_000_000,
+                    "test runtime: a task never stops waking itself"
+                );
+                self.run(task);
+                if main.0.load(Ordering::Acquire) {
+                    break;
+                }
+            }
+            if ran || main.0.load(Ordering::Acquire) {
+                continue;
+            }
+            self.fire_next_timers();
+        }
+    }
+
+    fn pop(&self) -> Option<Arc<Task>> {
+        self.inner.queue.lock().unwrap().pop_front()
+    }
+
+    fn run(&self, task: Arc<Task>) {
+        task.queued.store(false, Ordering::Release);
+        let late = self.inner.late_abort.load(Ordering::Acquire);
+        let mut slot = task.future.lock().unwrap();
+        let Some(fut) = slot.as_mut() else { return };
+        let done = if task.abort_requested.load(Ordering::Acquire) && !late {
+            true
+        } else {
+            let waker = Waker::from(task.clone());
+            let ready = fut
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_ready();
+            ready || task.abort_requested.load(Ordering::Acquire)
+        };
+        if done {
+            let fut = slot.take();
+            drop(slot);
+            task.finished.store(true, Ordering::Release);
+            self.inner.live.lock().unwrap().remove(&task.id);
+            drop(fut);
+        }
+    }
+
+    fn fire_next_timers(&self) {
+        let due: Vec<Waker> = {
+            let mut timers = self.inner.timers.lock().unwrap();
+            let Some((&(deadline, _), _)) = timers.iter().next() else {
+                panic!(
+                    "test runtime deadlock: the main future is pending, no task can run \
+                     and no timer is set"
+                );
+            };
+            self.inner.clock.advance_to(deadline).unwrap();
+            let later = timers.split_off(&(deadline, u64::MAX));
+            std::mem::replace(&mut *timers, later)
+                .into_values()
+                .collect()
+        };
+        due.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Drop for TestRuntime {
+    fn drop(&mut self) {
+        let _cx = self.cx.enter();
+        self.inner.shutdown.store(true, Ordering::Release);
+        loop {
+            let tasks: Vec<Arc<Task>> = self
+                .inner
+                .live
+                .lock()
+                .unwrap()
+                .drain()
+                .map(|(_, t)| t)
+                .collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for t in tasks {
+                t.finished.store(true, Ordering::Release);
+                let fut = t.future.lock().unwrap().take();
+                drop(fut);
+            }
+        }
+        self.inner.queue.lock().unwrap().clear();
+    }
+}
+
+/// Sleeps for `d` on the current runtime's (virtual) clock, counted from the first poll.
+pub async fn sleep(d: Duration) {
+    context::try_sleep_until("test sleep", context::now() + d)
+        .expect("inside the test runtime")
+        .await
+}
+
+/// Yields once to the scheduler.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Counts polls and drops of the futures it wraps.
+#[derive(Clone, Default)]
+pub struct Counters {
+    pub polls: Arc<AtomicUsize>,
+    pub drops: Arc<AtomicUsize>,
+}
+
+impl Counters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn polls(&self) -> usize {
+        self.polls.load(Ordering::SeqCst)
+    }
+    pub fn drops(&self) -> usize {
+        self.drops.load(Ordering::SeqCst)
+    }
+    /// Wraps `fut`: each poll and the drop are counted.
+    pub fn wrap<F: Future>(&self, fut: F) -> Counted<F> {
+        Counted {
+            fut: Box::pin(fut),
+            c: self.clone(),
+        }
+    }
+}
+
+pub struct Counted<F> {
+    fut: Pin<Box<F>>,
+    c: Counters,
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.c.polls.fetch_add(1, Ordering::SeqCst);
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+impl<F> Drop for Counted<F> {
+    fn drop(&mut self) {
+        self.c.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// An event log shared between futures.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn push(&self, s: impl Into<String>) {
+        self.0.lock().unwrap().push(s.into());
+    }
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}

@@ -1,0 +1,182 @@
+//! `TaskGroup`: join waits for all; first failure cancels siblings; all failures reported;
+//! no orphans.
+
+mod support;
+
+use std::time::Duration;
+
+use corio_combinators::{ChildFailure, TaskGroup};
+use support::{sleep, Counters, Log, TestRuntime};
+
+#[test]
+fn join_waits_for_every_child_and_returns_outputs_in_spawn_order() {
+    let rt = TestRuntime::new();
+    let out = rt.block_on(async {
+        let group = TaskGroup::new();
+        for secs in [3u64, 1, 2] {
+            group.spawn(async move {
+                sleep(Duration::from_secs(secs)).await;
+                Ok::<_, String>(secs)
+            });
+        }
+        assert_eq!(group.running(), 3);
+        group.join().await
+    });
+    assert_eq!(out.unwrap(), [3, 1, 2]);
+    assert_eq!(rt.elapsed(), Duration::from_secs(3));
+    assert_eq!(rt.live_tasks(), 0);
+}
+
+#[test]
+fn first_error_cancels_the_siblings() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    let log = Log::new();
+    let err = rt.block_on(async {
+        let group = TaskGroup::new();
+        for i in 0..4u64 {
+            let log = log.clone();
+            group.spawn(c.wrap(async move {
+                if i == 2 {
+                    sleep(Duration::from_secs(1)).await;
+                    return Err(format!("child {i} broke"));
+                }
+                sleep(Duration::from_secs(10)).await;
+                log.push(format!("child {i} finished"));
+                Ok(i)
+            }));
+        }
+        group.join().await.unwrap_err()
+    });
+    assert_eq!(
+        rt.elapsed(),
+        Duration::from_secs(1),
+        "join returned when the failure hit"
+    );
+    assert!(log.snapshot().is_empty(), "no sibling ran to completion");
+    assert_eq!(c.drops(), 4, "every child future was dropped");
+    assert_eq!(err.len(), 1);
+    assert_eq!(err.first().index(), 2);
+    assert_eq!(err.errors().collect::<Vec<_>>(), ["child 2 broke"]);
+    assert_eq!(
+        err.to_string(),
+        "1 child failed: child 2 failed: child 2 broke"
+    );
+}
+
+#[test]
+fn a_panicking_child_is_a_failure_too() {
+    let rt = TestRuntime::new();
+    let err = rt.block_on(async {
+        let group = TaskGroup::<u8, String>::new();
+        group.spawn(async { panic!("child exploded") });
+        group.spawn(async {
+            sleep(Duration::from_secs(5)).await;
+            Ok(1)
+        });
+        group.join().await.unwrap_err()
+    });
+    assert!(err.has_panic());
+    match err.first() {
+        ChildFailure::Join { index, error } => {
+            assert_eq!(*index, 0);
+            assert_eq!(error.panic_message().as_deref(), Some("child exploded"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(rt.elapsed(), Duration::ZERO);
+}
+
+#[test]
+fn failures_that_race_the_cancellation_are_all_reported() {
+    // Late aborts model a multi-threaded runtime: children already being polled when the
+    // first failure cancels them still finish that poll, and fail too.
+    let rt = TestRuntime::new().with_late_abort();
+    let err = rt.block_on(async {
+        let group = TaskGroup::<(), String>::new();
+        group.spawn(async { Err("disk full".into()) });
+        group.spawn(async { panic!("parser crashed") });
+        group.spawn(async { Err("network down".into()) });
+        group.join().await.unwrap_err()
+    });
+    assert_eq!(err.len(), 3);
+    let indexes: Vec<usize> = err.failures().iter().map(ChildFailure::index).collect();
+    assert_eq!(indexes, [0, 1, 2]);
+    assert_eq!(
+        err.errors().collect::<Vec<_>>(),
+        ["disk full", "network down"]
+    );
+    assert!(err.failures()[1].is_panic());
+}
+
+#[test]
+fn dropping_an_unjoined_group_cancels_its_children() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    let log = Log::new();
+    let l = log.clone();
+    rt.block_on(async {
+        let group = TaskGroup::<(), ()>::new();
+        group.spawn(c.wrap(async move {
+            sleep(Duration::from_secs(1)).await;
+            l.push("orphan ran");
+            Ok(())
+        }));
+        drop(group);
+        sleep(Duration::from_secs(5)).await;
+    });
+    assert!(log.snapshot().is_empty());
+    assert_eq!(c.drops(), 1);
+    assert_eq!(rt.live_tasks(), 0);
+}
+
+#[test]
+fn dropping_the_join_cancels_the_children() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    let out = rt.block_on(async {
+        let group = TaskGroup::<(), ()>::new();
+        group.spawn(c.wrap(async {
+            sleep(Duration::from_secs(10)).await;
+            Ok(())
+        }));
+        let r = corio_combinators::timeout_scope(Duration::from_secs(1), group.join()).await;
+        sleep(Duration::from_secs(1)).await;
+        r
+    });
+    assert!(out.is_err());
+    assert_eq!(c.drops(), 1);
+    assert_eq!(rt.live_tasks(), 0);
+}
+
+#[test]
+fn spawn_after_a_failure_does_not_start_the_child() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    rt.block_on(async {
+        let group = TaskGroup::<(), &str>::new();
+        group.spawn(async { Err("first") });
+        sleep(Duration::from_secs(1)).await; // let the failure happen
+        group.spawn(c.wrap(async { Ok(()) }));
+        assert_eq!(c.polls(), 0);
+        assert_eq!(c.drops(), 1);
+        let err = group.join().await.unwrap_err();
+        assert_eq!(err.len(), 1);
+    });
+}
+
+#[test]
+fn a_child_that_cannot_start_is_reported_as_cancelled() {
+    let group = TaskGroup::<(), ()>::new();
+    // Outside any runtime: spawn fails with a clear error.
+    let err = group.try_spawn(async { Ok(()) }).unwrap_err();
+    assert!(err.to_string().contains("`corio::spawn`"));
+    let result = futures::executor::block_on(group.join()).unwrap_err();
+    assert!(matches!(result.first(), ChildFailure::Join { error, .. } if error.is_cancelled()));
+}
+
+#[test]
+fn empty_group_joins_at_once() {
+    let out = futures::executor::block_on(TaskGroup::<u8, ()>::new().join());
+    assert_eq!(out.unwrap(), Vec::<u8>::new());
+}

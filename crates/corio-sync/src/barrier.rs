@@ -1,0 +1,255 @@
+//! `Barrier`: asyncio's `Barrier`: tasks wait until `parties` of them have arrived.
+//!
+//! # Rules
+//! 1. Waiters of the filling round sit in the wait list with no outcome yet. The last
+//!    arrival trips the barrier: it marks every such entry `Passed` in place, wakes
+//!    them, and returns as the leader. Marked entries stay until their future reads the
+//!    mark and removes itself, so each future learns its own round's outcome even if it
+//!    runs after later rounds.
+//! 2. `abort` and `reset` mark the filling round's entries `Broken` instead. `abort`
+//!    leaves the barrier broken (every later `wait` fails until `reset`); `reset` empties
+//!    it and makes it usable again.
+//! 3. A waiter dropped before its round trips leaves the round (the count goes down), so
+//!    a cancelled task never counts towards a trip.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use corio_core::{WaitKey, WaitList};
+
+use crate::error::BrokenBarrierError;
+use crate::loom::Mutex;
+use crate::wake_list::WakeList;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Passed,
+    Broken,
+}
+
+struct Waiter {
+    waker: Option<Waker>,
+    outcome: Option<Outcome>,
+}
+
+struct State {
+    /// Arrived and waiting in the filling round.
+    count: usize,
+    broken: bool,
+    waiters: WaitList<Waiter>,
+}
+
+/// Lets `parties` tasks wait until all of them have arrived, then releases them
+/// together; reusable round after round.
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::Barrier;
+/// use futures::future::join_all;
+///
+/// futures::executor::block_on(async {
+///     let barrier = Barrier::new(3);
+///     let results = join_all((0..3).map(|_| barrier.wait())).await;
+///     let leaders = results.iter().filter(|r| r.as_ref().unwrap().is_leader()).count();
+///     assert_eq!(leaders, 1); // exactly one caller is told it is the leader
+/// });
+/// ```
+pub struct Barrier {
+    parties: usize,
+    state: Mutex<State>,
+}
+
+impl Barrier {
+    /// A barrier for `parties` tasks.
+    ///
+    /// # Panics
+    /// If `parties` is 0 (asyncio raises `ValueError`).
+    #[track_caller]
+    pub fn new(parties: usize) -> Self {
+        assert!(parties > 0, "a barrier needs at least one party");
+        Barrier {
+            parties,
+            state: Mutex::new(State {
+                count: 0,
+                broken: false,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    /// Waits until `parties` tasks are waiting; the one whose arrival completed the
+    /// round gets [`BarrierWaitResult::is_leader`] `true`.
+    ///
+    /// # Errors
+    /// [`BrokenBarrierError`] if the barrier is broken, or is aborted or reset while
+    /// waiting.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a waiter dropped before the round completes leaves the round, so
+    /// it is not counted (rule 3).
+    pub fn wait(&self) -> BarrierWait<'_> {
+        BarrierWait {
+            barrier: self,
+            key: None,
+        }
+    }
+
+    /// Breaks the barrier: current and later waiters fail until [`reset`](Self::reset).
+    pub fn abort(&self) {
+        let mut state = self.state.lock();
+        state.broken = true;
+        self.end_round(state, Outcome::Broken);
+    }
+
+    /// Fails the current waiters and returns the barrier to its empty, usable state.
+    pub fn reset(&self) {
+        let mut state = self.state.lock();
+        state.broken = false;
+        self.end_round(state, Outcome::Broken);
+    }
+
+    /// Whether the barrier is broken (aborted and not reset).
+    pub fn is_broken(&self) -> bool {
+        self.state.lock().broken
+    }
+
+    /// How many parties it takes to pass.
+    pub fn parties(&self) -> usize {
+        self.parties
+    }
+
+    /// How many tasks are waiting in the current round.
+    pub fn n_waiting(&self) -> usize {
+        self.state.lock().count
+    }
+
+    /// Marks the filling round's waiters with `outcome` and wakes them (rules 1 and 2).
+    fn end_round<'a>(&'a self, mut state: crate::loom::MutexGuard<'a, State>, outcome: Outcome) {
+        state.count = 0;
+        let mut wakers = WakeList::new();
+        loop {
+            let mut more = false;
+            state.waiters.for_each_mut(|w| {
+                if w.outcome.is_none() {
+                    if !wakers.can_push() {
+                        more = true;
+                        return;
+                    }
+                    w.outcome = Some(outcome);
+                    if let Some(waker) = w.waker.take() {
+                        wakers.push(waker);
+                    }
+                }
+            });
+            if !more {
+                break;
+            }
+            drop(state);
+            wakers.wake_all();
+            state = self.state.lock();
+        }
+        drop(state);
+        wakers.wake_all();
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("Barrier")
+            .field("parties", &self.parties)
+            .field("waiting", &state.count)
+            .field("broken", &state.broken)
+            .finish()
+    }
+}
+
+/// What [`Barrier::wait`] tells its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarrierWaitResult {
+    leader: bool,
+}
+
+impl BarrierWaitResult {
+    /// Whether this caller's arrival completed the round (exactly one per round).
+    pub fn is_leader(&self) -> bool {
+        self.leader
+    }
+}
+
+/// Future of [`Barrier::wait`].
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct BarrierWait<'a> {
+    barrier: &'a Barrier,
+    key: Option<WaitKey>,
+}
+
+impl Future for BarrierWait<'_> {
+    type Output = Result<BarrierWaitResult, BrokenBarrierError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let barrier = self.barrier;
+        let mut state = barrier.state.lock();
+        let Some(key) = self.key else {
+            if state.broken {
+                return Poll::Ready(Err(BrokenBarrierError(())));
+            }
+            state.count += 1;
+            if state.count == barrier.parties {
+                barrier.end_round(state, Outcome::Passed);
+                return Poll::Ready(Ok(BarrierWaitResult { leader: true }));
+            }
+            self.key = Some(state.waiters.push_back(Waiter {
+                waker: Some(cx.waker().clone()),
+                outcome: None,
+            }));
+            return Poll::Pending;
+        };
+        let w = state
+            .waiters
+            .get_mut(key)
+            .expect("a barrier waiter's entry leaves only through its future");
+        match w.outcome {
+            None => {
+                match &mut w.waker {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Some(outcome) => {
+                state.waiters.remove(key);
+                drop(state);
+                self.key = None;
+                Poll::Ready(match outcome {
+                    Outcome::Passed => Ok(BarrierWaitResult { leader: false }),
+                    Outcome::Broken => Err(BrokenBarrierError(())),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for BarrierWait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut state = self.barrier.state.lock();
+            if let Some(w) = state.waiters.remove(key) {
+                if w.outcome.is_none() {
+                    state.count -= 1; // rule 3
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for BarrierWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BarrierWait")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}

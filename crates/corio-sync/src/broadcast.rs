@@ -1,0 +1,419 @@
+//! A multi-producer, multi-consumer broadcast channel: every receiver sees every value
+//! sent after it subscribed, unless it falls more than `capacity` values behind, in
+//! which case it is told how many it missed ([`RecvError::Lagged`]) and continues with
+//! the oldest value still buffered.
+//!
+//! # Implementation
+//! A ring of `capacity` slots under one short lock. Each slot records its position and
+//! how many receivers still have to read it; the last reader takes the value instead
+//! of cloning it. Waiting receivers sit in a [`WaitList`]; a send wakes them all.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use corio_core::{WaitKey, WaitList};
+
+use crate::loom::{Arc, Mutex};
+use crate::mpsc::SendError;
+use crate::wake_list::WakeList;
+
+struct Slot<T> {
+    pos: u64,
+    /// Receivers that still have to read this value.
+    remaining: usize,
+    value: Option<T>,
+}
+
+struct State<T> {
+    buf: Box<[Slot<T>]>,
+    /// Position of the next value to send.
+    tail: u64,
+    receivers: usize,
+    senders: usize,
+    waiters: WaitList<Option<Waker>>,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+}
+
+impl<T> State<T> {
+    fn oldest(&self) -> u64 {
+        self.tail.saturating_sub(self.buf.len() as u64)
+    }
+
+    /// Marks position `pos` read by one receiver (no value returned).
+    fn release(&mut self, pos: u64) -> Option<T> {
+        let cap = self.buf.len() as u64;
+        let slot = &mut self.buf[(pos % cap) as usize];
+        if slot.pos == pos && slot.remaining > 0 {
+            slot.remaining -= 1;
+            if slot.remaining == 0 {
+                return slot.value.take();
+            }
+        }
+        None
+    }
+}
+
+/// Creates a broadcast channel buffering the last `capacity` values.
+///
+/// # Panics
+/// If `capacity` is 0.
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::broadcast::{self, RecvError};
+///
+/// futures::executor::block_on(async {
+///     let (tx, mut a) = broadcast::channel(2);
+///     let mut b = tx.subscribe();
+///     tx.send(1).unwrap();
+///     assert_eq!(a.recv().await, Ok(1));
+///     assert_eq!(b.recv().await, Ok(1));
+///     for i in 2..=4 {
+///         tx.send(i).unwrap();
+///     }
+///     assert_eq!(a.recv().await, Err(RecvError::Lagged(1))); // missed 2
+///     assert_eq!(a.recv().await, Ok(3)); // and continues
+/// });
+/// ```
+#[track_caller]
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        capacity > 0,
+        "broadcast::channel needs a capacity of at least 1"
+    );
+    let buf = (0..capacity)
+        .map(|_| Slot {
+            pos: u64::MAX,
+            remaining: 0,
+            value: None,
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            buf,
+            tail: 0,
+            receivers: 1,
+            senders: 1,
+            waiters: WaitList::new(),
+        }),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared, next: 0 },
+    )
+}
+
+/// The sending half; cloneable.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Clone> Sender<T> {
+    /// Sends `value` to every current receiver; returns how many there are.
+    ///
+    /// # Errors
+    /// [`SendError`] with the value if there is no receiver.
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut wakers = WakeList::new();
+        let mut state = self.shared.state.lock();
+        if state.receivers == 0 {
+            return Err(SendError(value));
+        }
+        let cap = state.buf.len() as u64;
+        let tail = state.tail;
+        let receivers = state.receivers;
+        let slot = &mut state.buf[(tail % cap) as usize];
+        slot.pos = tail;
+        slot.remaining = receivers;
+        let old = slot.value.replace(value);
+        state.tail += 1;
+        loop {
+            while wakers.can_push() {
+                match state.waiters.pop_front() {
+                    Some(Some(w)) => wakers.push(w),
+                    Some(None) => {}
+                    None => break,
+                }
+            }
+            if state.waiters.is_empty() {
+                break;
+            }
+            drop(state);
+            wakers.wake_all();
+            state = self.shared.state.lock();
+        }
+        drop(state);
+        drop(old);
+        Ok(receivers)
+    }
+
+    /// A new receiver that sees the values sent from now on.
+    pub fn subscribe(&self) -> Receiver<T> {
+        let mut state = self.shared.state.lock();
+        state.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: state.tail,
+        }
+    }
+
+    /// Number of receivers.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.state.lock().receivers
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.state.lock().senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut state = self.shared.state.lock();
+        state.senders -= 1;
+        if state.senders == 0 {
+            let mut wakers = WakeList::new();
+            while let Some(w) = state.waiters.pop_front() {
+                if let Some(w) = w {
+                    wakers.push(w);
+                }
+                if !wakers.can_push() {
+                    drop(state);
+                    wakers.wake_all();
+                    state = self.shared.state.lock();
+                }
+            }
+            drop(state);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// Why a broadcast `recv` returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvError {
+    /// Every sender is gone and this receiver has seen every value.
+    Closed,
+    /// This receiver fell behind and missed this many values; the next `recv` returns
+    /// the oldest value still buffered.
+    Lagged(u64),
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Closed => f.write_str("channel closed"),
+            RecvError::Lagged(n) => write!(f, "receiver lagged by {n} messages"),
+        }
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// Why a broadcast `try_recv` returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing new yet.
+    Empty,
+    /// Every sender is gone and everything was received.
+    Closed,
+    /// Missed this many values (see [`RecvError::Lagged`]).
+    Lagged(u64),
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("channel empty"),
+            TryRecvError::Closed => f.write_str("channel closed"),
+            TryRecvError::Lagged(n) => write!(f, "receiver lagged by {n} messages"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+/// A receiving half; each receiver sees every value (see the module docs).
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// Position of the next value this receiver reads.
+    next: u64,
+}
+
+impl<T: Clone> Receiver<T> {
+    fn try_recv_locked(&mut self, state: &mut State<T>) -> Result<T, TryRecvError> {
+        if self.next < state.tail {
+            let oldest = state.oldest();
+            if self.next < oldest {
+                let missed = oldest - self.next;
+                self.next = oldest;
+                return Err(TryRecvError::Lagged(missed));
+            }
+            let pos = self.next;
+            self.next += 1;
+            let cap = state.buf.len() as u64;
+            let slot = &mut state.buf[(pos % cap) as usize];
+            debug_assert_eq!(slot.pos, pos);
+            let value = if slot.remaining <= 1 {
+                slot.remaining = 0;
+                slot.value.take()
+            } else {
+                slot.remaining -= 1;
+                slot.value.clone()
+            };
+            return value.ok_or(TryRecvError::Closed);
+        }
+        if state.senders == 0 {
+            return Err(TryRecvError::Closed);
+        }
+        Err(TryRecvError::Empty)
+    }
+
+    /// Receives the next value if one is there.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or [`TryRecvError::Lagged`].
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let shared = self.shared.clone();
+        let mut state = shared.state.lock();
+        self.try_recv_locked(&mut state)
+    }
+
+    /// Waits for the next value.
+    ///
+    /// # Errors
+    /// [`RecvError::Lagged`] if values were missed (the receiver continues with the
+    /// oldest one still buffered), [`RecvError::Closed`] once every sender is gone.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a value is consumed only when the future completes.
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv {
+            rx: self,
+            key: None,
+        }
+    }
+
+    /// A new receiver starting at the newest position (like a fresh `subscribe`).
+    pub fn resubscribe(&self) -> Receiver<T> {
+        let mut state = self.shared.state.lock();
+        state.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: state.tail,
+        }
+    }
+
+    /// Values sent and not yet received by this receiver (lagged ones included).
+    pub fn len(&self) -> usize {
+        (self.shared.state.lock().tail - self.next) as usize
+    }
+
+    /// Whether nothing new is there.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut dropped = Vec::new();
+        let mut state = self.shared.state.lock();
+        state.receivers -= 1;
+        let start = self.next.max(state.oldest());
+        for pos in start..state.tail {
+            if let Some(v) = state.release(pos) {
+                dropped.push(v);
+            }
+        }
+        drop(state);
+        drop(dropped);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+/// Future of [`Receiver::recv`].
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Recv<'a, T> {
+    rx: &'a mut Receiver<T>,
+    key: Option<WaitKey>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let coop = std::task::ready!(corio_core::coop::poll_proceed(cx));
+        let shared = this.rx.shared.clone();
+        let mut state = shared.state.lock();
+        if let Some(key) = this.key {
+            match state.waiters.get_mut(key) {
+                Some(slot) => {
+                    // Still queued: re-check below in case of a spurious poll.
+                    match slot {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => *slot = Some(cx.waker().clone()),
+                    }
+                }
+                None => this.key = None,
+            }
+        }
+        let r = match this.rx.try_recv_locked(&mut state) {
+            Ok(v) => Ok(v),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+            Err(TryRecvError::Empty) => {
+                if this.key.is_none() {
+                    this.key = Some(state.waiters.push_back(Some(cx.waker().clone())));
+                }
+                return Poll::Pending;
+            }
+        };
+        if let Some(key) = this.key.take() {
+            state.waiters.remove(key);
+        }
+        drop(state);
+        coop.made_progress();
+        Poll::Ready(r)
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.rx.shared.state.lock().waiters.remove(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}

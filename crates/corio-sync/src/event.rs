@@ -1,0 +1,184 @@
+//! `Event`: asyncio's `Event`, a flag that tasks wait on until it is set.
+//!
+//! # Rules
+//! 1. `set` stores the flag and pops every waiter under the lock; a waiter whose entry
+//!    is gone was released by a `set`, and completes even if the event was cleared
+//!    again before it ran (asyncio's semantics).
+//! 2. `wait` checks the flag before and, under the lock, again while enqueueing, so a
+//!    `set` racing the first poll is never missed.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use corio_core::{WaitKey, WaitList};
+use std::task::Waker;
+
+use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::wake_list::WakeList;
+
+/// A flag that tasks can wait on. [`set`](Self::set) wakes every waiter; until
+/// [`clear`](Self::clear), later [`wait`](Self::wait)s complete at once.
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::Event;
+/// use futures::join;
+///
+/// futures::executor::block_on(async {
+///     let ev = Event::new();
+///     let waiter = async {
+///         ev.wait().await;
+///         "woken"
+///     };
+///     let setter = async { ev.set() };
+///     let (w, ()) = join!(waiter, setter);
+///     assert_eq!(w, "woken");
+///     assert!(ev.is_set());
+///     ev.clear();
+///     assert!(!ev.is_set());
+/// });
+/// ```
+pub struct Event {
+    flag: AtomicBool,
+    waiters: Mutex<WaitList<Option<Waker>>>,
+}
+
+impl Event {
+    /// A new, unset event.
+    pub fn new() -> Self {
+        Event {
+            flag: AtomicBool::new(false),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    /// Sets the flag and wakes every waiter.
+    pub fn set(&self) {
+        if self.flag.load(Ordering::Acquire) {
+            return;
+        }
+        let mut wakers = WakeList::new();
+        let mut list = self.waiters.lock();
+        self.flag.store(true, Ordering::Release);
+        while let Some(w) = list.pop_front() {
+            if let Some(w) = w {
+                wakers.push(w);
+            }
+            if !wakers.can_push() {
+                drop(list);
+                wakers.wake_all();
+                list = self.waiters.lock();
+            }
+        }
+        drop(list);
+        wakers.wake_all();
+    }
+
+    /// Clears the flag: later `wait`s block until the next `set`.
+    pub fn clear(&self) {
+        // Under the lock so a `set` is seen whole (rule 1).
+        let _list = self.waiters.lock();
+        self.flag.store(false, Ordering::Release);
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Waits until the flag is set (at once if it is).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future only removes it from the wait list.
+    pub fn wait(&self) -> Wait<'_> {
+        Wait {
+            event: self,
+            key: None,
+            done: false,
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish()
+    }
+}
+
+/// Future of [`Event::wait`].
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Wait<'a> {
+    event: &'a Event,
+    key: Option<WaitKey>,
+    done: bool,
+}
+
+impl Future for Wait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        assert!(!self.done, "`Event::wait` future polled after completion");
+        let event = self.event;
+        match self.key {
+            None => {
+                if event.flag.load(Ordering::Acquire) {
+                    self.done = true;
+                    return Poll::Ready(());
+                }
+                let mut list = event.waiters.lock();
+                if event.flag.load(Ordering::Acquire) {
+                    drop(list);
+                    self.done = true;
+                    return Poll::Ready(());
+                }
+                self.key = Some(list.push_back(Some(cx.waker().clone())));
+                Poll::Pending
+            }
+            Some(key) => {
+                let mut list = event.waiters.lock();
+                match list.get_mut(key) {
+                    None => {
+                        drop(list);
+                        self.key = None;
+                        self.done = true;
+                        Poll::Ready(())
+                    }
+                    Some(slot) => {
+                        match slot {
+                            Some(w) if w.will_wake(cx.waker()) => {}
+                            _ => *slot = Some(cx.waker().clone()),
+                        }
+                        Poll::Pending
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.event.waiters.lock().remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Wait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}

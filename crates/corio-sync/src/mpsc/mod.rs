@@ -1,0 +1,34 @@
+//! Multi-producer, single-consumer channels: [`channel`] (bounded) and
+//! [`unbounded_channel`].
+//!
+//! Senders are cloneable; the receiver is also a `futures::Stream`. The channel is
+//! closed for the receiver when every sender is gone (`recv` returns `None` after the
+//! buffered messages), and for the senders when the receiver is gone or closed (sends
+//! fail with the value handed back).
+//!
+//! # Examples
+//!
+//! ```
+//! use corio_sync::mpsc;
+//! use futures::StreamExt;
+//!
+//! futures::executor::block_on(async {
+//!     let (tx, rx) = mpsc::channel(8);
+//!     for id in 0..3 {
+//!         let tx = tx.clone();
+//!         tx.send(id).await.unwrap();
+//!     }
+//!     drop(tx);
+//!     let got: Vec<i32> = rx.collect().await;
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+
+mod bounded;
+mod chan;
+mod error;
+mod unbounded;
+
+pub use bounded::{channel, Permit, Receiver, Sender};
+pub use error::{SendError, TryRecvError, TrySendError};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};

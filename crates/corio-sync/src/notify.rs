@@ -1,0 +1,235 @@
+//! `Notify`: wake one task or all waiting tasks, with a stored permit (tokio's API).
+//!
+//! # Rules
+//! 1. `notify_one` pops the head waiter and marks it `ONE`; with no waiter it stores a
+//!    single permit that the next `notified()` consumes at once.
+//! 2. `notify_waiters` pops every waiter, marking them `ALL`, stores no permit, and
+//!    bumps a generation counter: a `Notified` created before the call completes even
+//!    if it had not been polled yet.
+//! 3. A `Notified` marked `ONE` that is dropped before returning `Ready` passes the
+//!    notification on (rule 1 again), so a cancelled waiter never swallows it. One
+//!    marked `ALL` passes nothing on (the broadcast reached everyone waiting).
+//! 4. The mark lives in a small shared cell of the waiter, set under the lock, because
+//!    the popped entry is gone from the list; it is allocated only when a `Notified`
+//!    actually has to wait.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use corio_core::{WaitKey, WaitList};
+
+use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
+
+const WAITING: usize = 0;
+const ONE: usize = 1;
+const ALL: usize = 2;
+
+struct Waiter {
+    waker: Option<Waker>,
+    mark: Arc<AtomicUsize>,
+}
+
+struct State {
+    permit: bool,
+    waiters: WaitList<Waiter>,
+}
+
+/// Notifies tasks: [`notify_one`](Self::notify_one) wakes the longest-waiting task (or
+/// lets the next one through at once), [`notify_waiters`](Self::notify_waiters) wakes
+/// every task waiting now.
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::Notify;
+///
+/// futures::executor::block_on(async {
+///     let notify = Notify::new();
+///     notify.notify_one(); // stored: nobody is waiting yet
+///     notify.notified().await; // consumes the stored permit
+///
+///     let waiting = notify.notified();
+///     notify.notify_waiters(); // reaches `waiting`: it was created before the call
+///     waiting.await;
+/// });
+/// ```
+pub struct Notify {
+    generation: AtomicUsize,
+    state: Mutex<State>,
+}
+
+impl Notify {
+    /// A `Notify` with no stored permit.
+    pub fn new() -> Self {
+        Notify {
+            generation: AtomicUsize::new(0),
+            state: Mutex::new(State {
+                permit: false,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    /// Waits for a notification.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a dropped `Notified` leaves the queue, and if `notify_one` had
+    /// already chosen it, the notification goes to the next waiter (or is stored).
+    pub fn notified(&self) -> Notified<'_> {
+        Notified {
+            notify: self,
+            generation: self.generation.load(Ordering::Acquire),
+            state: NotifiedState::Init,
+        }
+    }
+
+    /// Wakes the longest-waiting task, or stores a permit if none waits.
+    pub fn notify_one(&self) {
+        let waker = {
+            let mut state = self.state.lock();
+            Self::notify_one_locked(&mut state)
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn notify_one_locked(state: &mut State) -> Option<Waker> {
+        match state.waiters.pop_front() {
+            Some(w) => {
+                w.mark.store(ONE, Ordering::Release);
+                w.waker
+            }
+            None => {
+                state.permit = true;
+                None
+            }
+        }
+    }
+
+    /// Wakes every task waiting now (and every `Notified` created before this call);
+    /// stores no permit.
+    pub fn notify_waiters(&self) {
+        let mut wakers = crate::wake_list::WakeList::new();
+        let mut state = self.state.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        while let Some(w) = state.waiters.pop_front() {
+            w.mark.store(ALL, Ordering::Release);
+            if let Some(waker) = w.waker {
+                wakers.push(waker);
+            }
+            if !wakers.can_push() {
+                drop(state);
+                wakers.wake_all();
+                state = self.state.lock();
+            }
+        }
+        drop(state);
+        wakers.wake_all();
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("Notify")
+            .field("permit", &state.permit)
+            .field("waiters", &state.waiters.len())
+            .finish()
+    }
+}
+
+enum NotifiedState {
+    Init,
+    Waiting(WaitKey, Arc<AtomicUsize>),
+    Done,
+}
+
+/// Future of [`Notify::notified`].
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    generation: usize,
+    state: NotifiedState,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let notify = this.notify;
+        match &this.state {
+            NotifiedState::Init => {
+                let mut state = notify.state.lock();
+                if notify.generation.load(Ordering::Acquire) != this.generation {
+                    drop(state);
+                    this.state = NotifiedState::Done;
+                    return Poll::Ready(());
+                }
+                if std::mem::take(&mut state.permit) {
+                    drop(state);
+                    this.state = NotifiedState::Done;
+                    return Poll::Ready(());
+                }
+                let mark = Arc::new(AtomicUsize::new(WAITING));
+                let key = state.waiters.push_back(Waiter {
+                    waker: Some(cx.waker().clone()),
+                    mark: mark.clone(),
+                });
+                this.state = NotifiedState::Waiting(key, mark);
+                Poll::Pending
+            }
+            NotifiedState::Waiting(key, mark) => {
+                let mut state = notify.state.lock();
+                if mark.load(Ordering::Acquire) != WAITING {
+                    drop(state);
+                    this.state = NotifiedState::Done;
+                    return Poll::Ready(());
+                }
+                if let Some(w) = state.waiters.get_mut(*key) {
+                    match &mut w.waker {
+                        Some(old) if old.will_wake(cx.waker()) => {}
+                        slot => *slot = Some(cx.waker().clone()),
+                    }
+                }
+                Poll::Pending
+            }
+            NotifiedState::Done => panic!("`Notify::notified` future polled after completion"),
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        if let NotifiedState::Waiting(key, mark) = &self.state {
+            let waker = {
+                let mut state = self.notify.state.lock();
+                state.waiters.remove(*key);
+                if mark.load(Ordering::Acquire) == ONE {
+                    // Rule 3: pass the notification on.
+                    Notify::notify_one_locked(&mut state)
+                } else {
+                    None
+                }
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,112 @@
+//! broadcast: every receiver sees every value, lagging, closing, cancellation.
+
+mod support;
+
+use std::task::Poll;
+
+use corio_sync::broadcast::{self, RecvError, TryRecvError};
+use futures::executor::block_on;
+use support::{count_waker, poll_once, poll_with};
+
+#[test]
+fn every_receiver_sees_every_value() {
+    let (tx, mut a) = broadcast::channel(4);
+    let mut b = tx.subscribe();
+    assert_eq!(tx.send(1).unwrap(), 2);
+    tx.send(2).unwrap();
+    for rx in [&mut a, &mut b] {
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+}
+
+#[test]
+fn slow_receiver_lags_and_continues() {
+    let (tx, mut rx) = broadcast::channel(2);
+    for i in 0..5 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(block_on(rx.recv()), Ok(4));
+    assert_eq!(
+        RecvError::Lagged(3).to_string(),
+        "receiver lagged by 3 messages"
+    );
+}
+
+#[test]
+fn send_wakes_waiting_receivers_and_close_ends_them() {
+    let (tx, mut a) = broadcast::channel(2);
+    let mut b = tx.subscribe();
+    let (c, w) = count_waker();
+    {
+        let mut ra = Box::pin(a.recv());
+        let mut rb = Box::pin(b.recv());
+        assert!(poll_with(&mut ra, &w).is_pending());
+        assert!(poll_with(&mut rb, &w).is_pending());
+        tx.send(7).unwrap();
+        assert_eq!(c.count(), 2);
+        assert_eq!(poll_once(&mut ra), Poll::Ready(Ok(7)));
+        assert_eq!(poll_once(&mut rb), Poll::Ready(Ok(7)));
+    }
+    drop(tx);
+    assert_eq!(block_on(a.recv()), Err(RecvError::Closed));
+}
+
+#[test]
+fn send_without_receivers_hands_the_value_back() {
+    let (tx, rx) = broadcast::channel(1);
+    drop(rx);
+    assert_eq!(tx.send(3).unwrap_err().0, 3);
+}
+
+#[test]
+fn cancelled_recv_loses_nothing() {
+    let (tx, mut rx) = broadcast::channel(4);
+    let mut r = Box::pin(rx.recv());
+    assert!(poll_once(&mut r).is_pending());
+    tx.send(1).unwrap();
+    drop(r);
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+#[test]
+fn hundred_receivers_see_every_value() {
+    let (tx, rx) = broadcast::channel(64);
+    let receivers: Vec<_> = (0..100)
+        .map(|_| {
+            let mut rx = rx.resubscribe();
+            async move {
+                let mut got = Vec::new();
+                loop {
+                    match rx.recv().await {
+                        Ok(v) => got.push(v),
+                        Err(RecvError::Lagged(n)) => panic!("lagged by {n} with room for all"),
+                        Err(RecvError::Closed) => return got,
+                    }
+                }
+            }
+        })
+        .collect();
+    drop(rx);
+    let sender = std::thread::spawn(move || {
+        for i in 0..50u64 {
+            tx.send(i).unwrap();
+        }
+    });
+    let results = block_on(futures::future::join_all(receivers));
+    sender.join().unwrap();
+    for got in results {
+        assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn halves_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let (tx, mut rx) = broadcast::channel::<String>(1);
+    send_sync(&tx);
+    send_sync(&rx.recv());
+}

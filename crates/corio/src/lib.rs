@@ -1,1 +1,139 @@
-//! corio: asyncio for Rust (facade; wiring lands with the foundation issue).
+//! corio: asyncio for Rust.
+//!
+//! One runtime with the asyncio toolbox — an event loop, tasks you can cancel and join,
+//! a thread pool for blocking calls — built from small crates that also work alone, and
+//! written to be faster than tokio.
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `asyncio.run(main())` | [`corio::run(main())`](run) |
+//! | `asyncio.create_task(c)` / `Task.cancel()` | [`corio::spawn(f)`](spawn) / [`JoinHandle::abort`] |
+//! | `await asyncio.sleep(0)` | [`corio::yield_now().await`](yield_now) |
+//! | `asyncio.to_thread(f)` / `run_in_executor` | [`corio::to_thread(f)`](to_thread) / [`spawn_blocking`] |
+//! | the event loop | [`Runtime`], [`Handle`] |
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn fetch(id: u32) -> u32 {
+//!     corio::yield_now().await; // let the other tasks run
+//!     id * 10
+//! }
+//!
+//! let total = corio::run(async {
+//!     let tasks: Vec<_> = (1..=3).map(|id| corio::spawn(fetch(id))).collect();
+//!     // Blocking work goes to the thread pool, like asyncio.to_thread.
+//!     let file_len = corio::to_thread(|| "pretend this read a file".len()).await.unwrap();
+//!     let mut total = file_len as u32;
+//!     for t in tasks {
+//!         total += t.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 24 + 60);
+//!
+//! // A custom runtime: one thread, virtual time.
+//! let rt = corio::Runtime::builder().current_thread().start_paused(true).build().unwrap();
+//! let t0 = rt.handle().clock().now();
+//! rt.handle().clock().advance(Duration::from_secs(5)).unwrap();
+//! assert_eq!(rt.handle().clock().now() - t0, Duration::from_secs(5));
+//! ```
+//!
+//! # Crate map
+//! - `corio-core`: the seams (driver, clock, runtime context, spawn seam, errors).
+//! - `corio-executor`: tasks, schedulers, `block_on`, the blocking pool.
+//! - `corio-reactor`: epoll, sockets (wired in by the facade).
+//! - `corio-timer`: timing wheel, `sleep`, `interval`, virtual-time auto-advance.
+//! - `corio-sync`: locks, semaphores, queues, channels, rate limiter.
+//! - `corio-combinators`: `gather`, `wait`, `as_completed`, `timeout`, `TaskGroup`.
+//! - `corio` (this crate): [`Runtime`], [`run`], re-exports.
+
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod runtime;
+pub mod task;
+
+use std::future::Future;
+
+pub use corio_executor::{JoinError, JoinHandle, SpawnError};
+pub use runtime::{Handle, Runtime};
+
+/// Runs `future` on a new default (multi-thread) runtime and returns its output, then
+/// cancels every task still running and shuts the runtime down (asyncio's `run`).
+///
+/// # Examples
+///
+/// ```
+/// let v = corio::run(async { corio::spawn(async { 7 }).await.unwrap() });
+/// assert_eq!(v, 7);
+/// ```
+///
+/// # Panics
+/// Inside a running runtime ("Cannot start a runtime from within a runtime..."), or if
+/// the runtime cannot be built (the OS refused a thread).
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("failed to build the corio runtime: {e}"));
+    let out = rt.block_on(future);
+    drop(rt);
+    out
+}
+
+/// Spawns `future` on the current runtime (asyncio's `create_task`).
+///
+/// # Panics
+/// Outside a runtime, with a message naming the fix (see [`try_spawn`]).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    corio_executor::spawn(future)
+}
+
+/// Spawns `future` on the current runtime, or reports why it cannot.
+///
+/// # Errors
+/// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after shutdown.
+#[track_caller]
+pub fn try_spawn<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    corio_executor::try_spawn(future)
+}
+
+/// Runs the blocking `f` on the runtime's thread pool; await the handle for its result.
+///
+/// # Panics
+/// Outside a runtime, with a message naming the fix.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    corio_executor::spawn_blocking(f)
+}
+
+/// asyncio's `to_thread`: runs `f` on the blocking pool (same as [`spawn_blocking`]).
+///
+/// # Panics
+/// Outside a runtime, with a message naming the fix.
+#[track_caller]
+pub fn to_thread<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match Handle::try_current() {
+        Ok(h) => h.spawn_blocking(f),
+        Err(_) => panic!("{}", corio_core::NoRuntime::new("corio::to_thread")),
+    }
+}
+
+pub use corio_executor::yield_now;

@@ -6,7 +6,6 @@
 //! (`Notified`, `Waker`, `JoinHandle`, `AbortHandle`, the owned-task list) is a
 //! `NonNull<Header>` counted in the state word (see [`state`](super::state) rule 6).
 
-use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -253,6 +252,8 @@ unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive until the `ref_dec` below.
     let header = unsafe { ptr.as_ref() };
+    // Leave the owned list first, so a joiner that wakes sees the task gone.
+    let released = header.scheduler.release(header);
     let prev = header.state.transition_to_complete();
     if !prev.is_join_interested() {
         // Nobody will read the output (state rule 2): drop it here, never unwinding.
@@ -262,7 +263,6 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
     } else {
         header.join_waker.wake();
     }
-    let released = header.scheduler.release(header);
     if header.state.ref_dec_n(1 + released as usize) {
         // SAFETY: those were the last references.
         unsafe { dealloc::<F>(ptr) };
@@ -363,10 +363,4 @@ impl std::ops::Deref for WakerRef {
     fn deref(&self) -> &Waker {
         &self.0
     }
-}
-
-/// Payload helper for tests and debug output.
-#[allow(dead_code)]
-pub(crate) fn payload_str(p: &(dyn Any + Send)) -> Option<String> {
-    corio_core::panic_message(p)
 }

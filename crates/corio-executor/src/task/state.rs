@@ -29,47 +29,52 @@
 //!    and the scheduler's owned-task list each hold one reference; the party that brings
 //!    the count to zero frees the allocation.
 
+// Items are `pub` only so the loom models can reach them through `__loom`; the
+// module itself is private.
+#![allow(unreachable_pub)]
+#![cfg_attr(loom, allow(missing_docs, missing_debug_implementations))]
+
 use crate::loom::{AtomicUsize, Ordering};
 
 /// The task is being polled (or cancelled) by the party that set the bit. Never
 /// together with [`COMPLETE`].
-pub(crate) const RUNNING: usize = 0b00_0001;
+pub const RUNNING: usize = 0b00_0001;
 /// The future is gone and the stage holds the output. Never together with [`RUNNING`].
-pub(crate) const COMPLETE: usize = 0b00_0010;
+pub const COMPLETE: usize = 0b00_0010;
 /// The task was woken: queued once (idle) or to be re-queued after its poll (running).
-pub(crate) const NOTIFIED: usize = 0b00_0100;
+pub const NOTIFIED: usize = 0b00_0100;
 /// Cancellation was requested (abort or shutdown). Sticky.
-pub(crate) const CANCELLED: usize = 0b00_1000;
+pub const CANCELLED: usize = 0b00_1000;
 /// The `JoinHandle` still exists and will read the output.
-pub(crate) const JOIN_INTEREST: usize = 0b01_0000;
+pub const JOIN_INTEREST: usize = 0b01_0000;
 /// One reference; the count is `state / REF_ONE`.
-pub(crate) const REF_ONE: usize = 0b10_0000;
+pub const REF_ONE: usize = 0b10_0000;
 const FLAGS: usize = REF_ONE - 1;
 
 /// The atomic state word of one task.
-pub(crate) struct State(AtomicUsize);
+pub struct State(AtomicUsize);
 
 /// A loaded value of the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Snapshot(pub(crate) usize);
+pub struct Snapshot(pub usize);
 
 impl Snapshot {
-    pub(crate) fn is_running(self) -> bool {
+    pub fn is_running(self) -> bool {
         self.0 & RUNNING != 0
     }
-    pub(crate) fn is_complete(self) -> bool {
+    pub fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
-    pub(crate) fn is_notified(self) -> bool {
+    pub fn is_notified(self) -> bool {
         self.0 & NOTIFIED != 0
     }
-    pub(crate) fn is_cancelled(self) -> bool {
+    pub fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
-    pub(crate) fn is_join_interested(self) -> bool {
+    pub fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
-    pub(crate) fn ref_count(self) -> usize {
+    pub fn ref_count(self) -> usize {
         self.0 / REF_ONE
     }
     fn is_idle(self) -> bool {
@@ -92,7 +97,7 @@ impl std::fmt::Debug for Snapshot {
 
 /// Outcome of [`State::transition_to_running`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ToRunning {
+pub enum ToRunning {
     /// Claimed: poll the future.
     Success,
     /// Claimed, but cancellation was requested: drop the future and complete.
@@ -105,7 +110,7 @@ pub(crate) enum ToRunning {
 
 /// Outcome of [`State::transition_to_idle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ToIdle {
+pub enum ToIdle {
     /// Idle; the running reference was released.
     Ok,
     /// Woken during the poll: re-queue it (the running reference becomes the `Notified`).
@@ -118,7 +123,7 @@ pub(crate) enum ToIdle {
 
 /// Outcome of a wake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ToNotified {
+pub enum ToNotified {
     /// Nothing to do (already queued, running or complete).
     DoNothing,
     /// Submit a `Notified` (it owns one reference, already counted).
@@ -129,11 +134,13 @@ pub(crate) enum ToNotified {
 
 impl State {
     /// A new task: queued once, a `JoinHandle`, and `refs` references.
-    pub(crate) fn new(refs: usize) -> State {
-        State(AtomicUsize::new(NOTIFIED | JOIN_INTEREST | refs * REF_ONE))
+    pub fn new(refs: usize) -> State {
+        State(AtomicUsize::new(
+            NOTIFIED | JOIN_INTEREST | (refs * REF_ONE),
+        ))
     }
 
-    pub(crate) fn load(&self) -> Snapshot {
+    pub fn load(&self) -> Snapshot {
         Snapshot(self.0.load(Ordering::Acquire))
     }
 
@@ -153,7 +160,7 @@ impl State {
     }
 
     /// A worker popped a `Notified`: claim the task (rule 1).
-    pub(crate) fn transition_to_running(&self) -> ToRunning {
+    pub fn transition_to_running(&self) -> ToRunning {
         self.fetch_update(|s| {
             debug_assert!(s.is_notified(), "popped a task that was not notified");
             if !s.is_idle() {
@@ -178,7 +185,7 @@ impl State {
     }
 
     /// The poll returned `Pending`: release `RUNNING` (rules 1 and 3).
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    pub fn transition_to_idle(&self) -> ToIdle {
         self.fetch_update(|s| {
             debug_assert!(s.is_running());
             if s.is_cancelled() {
@@ -201,14 +208,14 @@ impl State {
 
     /// The future is gone and the output stored: `RUNNING` → `COMPLETE` (rule 2).
     /// Returns the state before the change.
-    pub(crate) fn transition_to_complete(&self) -> Snapshot {
+    pub fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete());
         prev
     }
 
     /// A wake that consumes a reference (`Waker::wake`).
-    pub(crate) fn transition_to_notified_by_val(&self) -> ToNotified {
+    pub fn transition_to_notified_by_val(&self) -> ToNotified {
         self.fetch_update(|s| {
             debug_assert!(s.ref_count() > 0);
             if s.is_running() {
@@ -232,7 +239,7 @@ impl State {
     }
 
     /// A wake that keeps the caller's reference (`Waker::wake_by_ref`).
-    pub(crate) fn transition_to_notified_by_ref(&self) -> ToNotified {
+    pub fn transition_to_notified_by_ref(&self) -> ToNotified {
         self.fetch_update(|s| {
             if s.is_complete() || s.is_notified() {
                 (None, ToNotified::DoNothing)
@@ -247,12 +254,15 @@ impl State {
 
     /// `abort()`: mark cancelled; returns `Submit` if the caller must queue the task so a
     /// worker cancels it (rule 5).
-    pub(crate) fn transition_to_notified_and_cancel(&self) -> ToNotified {
+    pub fn transition_to_notified_and_cancel(&self) -> ToNotified {
         self.fetch_update(|s| {
             if s.is_cancelled() || s.is_complete() {
                 (None, ToNotified::DoNothing)
             } else if s.is_running() || s.is_notified() {
-                (Some(Snapshot(s.0 | CANCELLED | NOTIFIED)), ToNotified::DoNothing)
+                (
+                    Some(Snapshot(s.0 | CANCELLED | NOTIFIED)),
+                    ToNotified::DoNothing,
+                )
             } else {
                 let next = Snapshot((s.0 | CANCELLED | NOTIFIED) + REF_ONE);
                 (Some(next), ToNotified::Submit)
@@ -262,7 +272,7 @@ impl State {
 
     /// Shutdown: mark cancelled and, if the task is idle (even if queued), claim it.
     /// Returns `true` if the caller now holds `RUNNING` and must cancel the task.
-    pub(crate) fn transition_to_shutdown(&self) -> bool {
+    pub fn transition_to_shutdown(&self) -> bool {
         self.fetch_update(|s| {
             if s.is_idle() {
                 (Some(Snapshot(s.0 | RUNNING | CANCELLED)), true)
@@ -273,17 +283,17 @@ impl State {
     }
 
     /// Marks the task cancelled without claiming it (used for queued blocking jobs).
-    pub(crate) fn set_cancelled(&self) {
+    pub fn set_cancelled(&self) {
         self.0.fetch_or(CANCELLED, Ordering::AcqRel);
     }
 
     /// The `JoinHandle` is dropped: clear `JOIN_INTEREST` (rule 4). Returns the state
     /// before; if it was `COMPLETE`, the caller must drop the output.
-    pub(crate) fn unset_join_interest(&self) -> Snapshot {
+    pub fn unset_join_interest(&self) -> Snapshot {
         Snapshot(self.0.fetch_and(!JOIN_INTEREST, Ordering::AcqRel))
     }
 
-    pub(crate) fn ref_inc(&self) {
+    pub fn ref_inc(&self) {
         let prev = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
         // Guard against overflow (mem::forget of wakers in a loop): abort like Arc does.
         if prev > isize::MAX as usize {
@@ -292,12 +302,12 @@ impl State {
     }
 
     /// Drops one reference; `true` if it was the last.
-    pub(crate) fn ref_dec(&self) -> bool {
+    pub fn ref_dec(&self) -> bool {
         self.ref_dec_n(1)
     }
 
     /// Drops `n` references; `true` if they were the last.
-    pub(crate) fn ref_dec_n(&self, n: usize) -> bool {
+    pub fn ref_dec_n(&self, n: usize) -> bool {
         let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.ref_count() >= n, "task reference count underflow");
         prev.ref_count() == n
@@ -305,7 +315,7 @@ impl State {
 
     /// The flag bits (without the reference count), for tests and `Debug`.
     #[allow(dead_code)]
-    pub(crate) fn flags(&self) -> usize {
+    pub fn flags(&self) -> usize {
         self.0.load(Ordering::Acquire) & FLAGS
     }
 }

@@ -1,0 +1,86 @@
+//! This crate's own thread-locals: the current runtime [`Handle`] (the fast path for
+//! `spawn`, no dynamic dispatch) and the "a runtime is driving this thread" flag that
+//! makes a nested `block_on` a clear panic instead of a deadlock.
+
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+
+use corio_core::context::EnterGuard;
+
+use crate::Handle;
+
+thread_local! {
+    static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The message of the nested-runtime panic.
+pub(crate) const NESTED_RUNTIME: &str = "Cannot start a runtime from within a runtime. This \
+     happens because a function (like `block_on` or `corio::run`) attempted to block the \
+     current thread while the thread is being used to drive asynchronous tasks. Use \
+     `.await` instead, or move the blocking call into `corio::spawn_blocking`.";
+
+/// Runs `f` with the current handle, if any.
+#[inline]
+pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    HANDLE.with(|h| f(h.borrow().as_ref()))
+}
+
+/// Restores the previous thread-local state on drop.
+pub(crate) struct ContextGuard {
+    prev_handle: Option<Handle>,
+    prev_driving: bool,
+    _cx: EnterGuard,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Installs `handle` (and its runtime context) on this thread. `driving`: this thread
+/// will block driving the runtime (worker thread or `block_on`).
+///
+/// # Panics
+/// If `driving` and this thread already drives a runtime (nested `block_on`).
+#[track_caller]
+pub(crate) fn enter(handle: &Handle, driving: bool) -> ContextGuard {
+    let prev_driving = DRIVING.with(|d| d.get());
+    if driving && prev_driving {
+        panic!("{NESTED_RUNTIME}");
+    }
+    DRIVING.with(|d| d.set(prev_driving || driving));
+    let cx = handle.common().context.enter();
+    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle.clone()));
+    ContextGuard {
+        prev_handle,
+        prev_driving,
+        _cx: cx,
+        _not_send: PhantomData,
+    }
+}
+
+/// Marks this thread as blocking on a future outside any runtime (the free `block_on`).
+///
+/// # Panics
+/// If this thread already drives a runtime.
+#[track_caller]
+pub(crate) fn enter_blocking_region() -> DrivingGuard {
+    if DRIVING.with(|d| d.replace(true)) {
+        panic!("{NESTED_RUNTIME}");
+    }
+    DrivingGuard(PhantomData)
+}
+
+pub(crate) struct DrivingGuard(PhantomData<*const ()>);
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(false));
+    }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        let prev = self.prev_handle.take();
+        // Drop the replaced handle outside the borrow (its drop may run arbitrary code).
+        let _old = HANDLE.with(|h| std::mem::replace(&mut *h.borrow_mut(), prev));
+        DRIVING.with(|d| d.set(self.prev_driving));
+    }
+}

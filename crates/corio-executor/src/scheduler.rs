@@ -1,0 +1,108 @@
+//! What a task knows about the scheduler that runs it, and the parts both schedulers
+//! share.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use corio_core::{Clock, RuntimeContext};
+
+use crate::blocking::BlockingPool;
+use crate::inject::Inject;
+use crate::task::owned::OwnedTasks;
+use crate::task::raw::Header;
+use crate::task::Notified;
+use crate::{current_thread, multi_thread};
+
+/// The scheduler a task belongs to (stored in its header).
+#[derive(Clone)]
+pub(crate) enum Scheduler {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+    /// A blocking-pool job: never re-scheduled (its future completes in one poll) and not
+    /// in an owned list.
+    Blocking,
+}
+
+impl Scheduler {
+    /// Queues `task`. `is_yield`: the task woke itself during its own poll and goes to
+    /// the back of the queue (never the LIFO slot).
+    #[inline]
+    pub(crate) fn schedule(&self, task: Notified, is_yield: bool) {
+        match self {
+            Scheduler::CurrentThread(s) => s.schedule(task),
+            Scheduler::MultiThread(s) => s.schedule(task, is_yield),
+            Scheduler::Blocking => drop(task),
+        }
+    }
+
+    /// Removes a completing task from the owned list; `true` if this released the list's
+    /// reference to the caller.
+    #[inline]
+    pub(crate) fn release(&self, header: &Header) -> bool {
+        match self {
+            Scheduler::CurrentThread(s) => s.common.owned.remove(header),
+            Scheduler::MultiThread(s) => s.common.owned.remove(header),
+            Scheduler::Blocking => false,
+        }
+    }
+}
+
+/// Settings both schedulers read.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Ticks between polls of the driver while busy.
+    pub(crate) event_interval: u32,
+    /// Ticks between checks of the global queue before the local one.
+    pub(crate) global_queue_interval: u32,
+    /// Name of the worker threads.
+    pub(crate) thread_name: String,
+}
+
+/// State both schedulers have.
+pub(crate) struct Common {
+    pub(crate) owned: OwnedTasks,
+    pub(crate) inject: Inject,
+    /// The context installed on every runtime thread (base context + our spawner).
+    pub(crate) context: RuntimeContext,
+    pub(crate) clock: Clock,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) config: Config,
+    shutdown: AtomicBool,
+}
+
+impl Common {
+    pub(crate) fn new(
+        owned_shards: usize,
+        context: RuntimeContext,
+        blocking: BlockingPool,
+        config: Config,
+    ) -> Self {
+        Common {
+            owned: OwnedTasks::new(owned_shards),
+            inject: Inject::new(),
+            clock: context.clock().clone(),
+            context,
+            blocking,
+            config,
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Marks the runtime shut down; `true` for the first caller.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        !self.shutdown.swap(true, Ordering::AcqRel)
+    }
+
+    /// Cancels every task and closes the queues (after the workers stopped).
+    pub(crate) fn shutdown_tasks(&self) {
+        drop(self.inject.close());
+        self.owned.close_and_shutdown_all();
+        // Cancelled futures may have woken tasks into the (closed) queue: nothing left.
+        drop(self.inject.close());
+    }
+}

@@ -1,0 +1,116 @@
+//! The owned-task list: every live task of a runtime, so shutdown can cancel each one
+//! exactly once.
+//!
+//! A sharded slab (by task id) of counted task pointers. Each entry holds one reference
+//! (task rule 6). A task removes itself when it completes; shutdown closes every shard
+//! and cancels what is left.
+//!
+//! # Invariants
+//! 1. A task's `owned_slot` is read and written only under its shard's lock, and
+//!    `slots[owned_slot]` is that task while it is in the list.
+//! 2. Once a shard is closed nothing is added to it; `bind` reports the refusal and the
+//!    caller cancels the task at once.
+//! 3. A task leaves the list exactly once: by `remove` (completion) or by shutdown's
+//!    drain, whichever takes the lock first.
+
+use std::sync::atomic::Ordering;
+
+use parking_lot::Mutex;
+
+use super::raw::{Header, RawTask};
+
+pub(crate) struct OwnedTasks {
+    shards: Box<[Mutex<Shard>]>,
+    mask: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    slots: Vec<Option<RawTask>>,
+    free: Vec<usize>,
+    len: usize,
+    closed: bool,
+}
+
+impl OwnedTasks {
+    /// A list with `shards` shards (rounded up to a power of two).
+    pub(crate) fn new(shards: usize) -> Self {
+        let n = shards.max(1).next_power_of_two();
+        OwnedTasks {
+            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            mask: n - 1,
+        }
+    }
+
+    fn shard(&self, header: &Header) -> &Mutex<Shard> {
+        &self.shards[header.id.as_u64() as usize & self.mask]
+    }
+
+    /// Adds `task` (transferring one reference to the list). Returns `false`, keeping
+    /// the reference with the caller, if the list is closed (rule 2).
+    pub(crate) fn bind(&self, task: RawTask) -> bool {
+        let header = task.header();
+        let mut shard = self.shard(header).lock();
+        if shard.closed {
+            return false;
+        }
+        let slot = match shard.free.pop() {
+            Some(slot) => {
+                shard.slots[slot] = Some(task);
+                slot
+            }
+            None => {
+                shard.slots.push(Some(task));
+                shard.slots.len() - 1
+            }
+        };
+        shard.len += 1;
+        header.owned_slot.store(slot, Ordering::Relaxed);
+        true
+    }
+
+    /// Removes a completing task. Returns `true` if it was still listed: the caller then
+    /// also owns the list's reference (rule 3).
+    pub(crate) fn remove(&self, header: &Header) -> bool {
+        let mut shard = self.shard(header).lock();
+        let slot = header.owned_slot.load(Ordering::Relaxed);
+        match shard.slots.get(slot) {
+            Some(Some(t)) if std::ptr::eq(t.header(), header) => {
+                shard.slots[slot] = None;
+                shard.free.push(slot);
+                shard.len -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Closes every shard and cancels every listed task (each exactly once).
+    pub(crate) fn close_and_shutdown_all(&self) {
+        for shard in self.shards.iter() {
+            // Cancelling may drop futures that spawn or complete other tasks; never hold
+            // the lock while doing it, and loop until the shard stays empty.
+            loop {
+                let tasks: Vec<RawTask> = {
+                    let mut s = shard.lock();
+                    s.closed = true;
+                    s.len = 0;
+                    s.free.clear();
+                    s.slots.drain(..).flatten().collect()
+                };
+                if tasks.is_empty() {
+                    break;
+                }
+                for task in tasks {
+                    // SAFETY: the drained entry's reference is now ours (rule 3).
+                    unsafe { task.shutdown() };
+                }
+            }
+        }
+    }
+
+    /// How many tasks are listed.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len).sum()
+    }
+}

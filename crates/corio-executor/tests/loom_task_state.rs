@@ -1,0 +1,118 @@
+//! loom model of the task state word: wake vs. idle, abort vs. complete, join-handle
+//! drop vs. complete, and the last reference.
+//! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p corio-executor --release --test loom_task_state`.
+#![cfg(loom)]
+
+use corio_executor::__loom::{State, ToIdle, ToNotified, ToRunning};
+use loom::sync::Arc;
+use loom::thread;
+
+/// A spawned task after a worker claimed it: refs = owned + running + join.
+fn running_task() -> Arc<State> {
+    let s = Arc::new(State::new(3));
+    assert_eq!(s.transition_to_running(), ToRunning::Success);
+    s
+}
+
+#[test]
+fn wake_racing_idle_queues_exactly_once() {
+    loom::model(|| {
+        let s = running_task();
+        s.ref_inc(); // a waker held by another thread
+        let s2 = s.clone();
+        let waker = thread::spawn(move || {
+            let r = s2.transition_to_notified_by_val();
+            r == ToNotified::Submit
+        });
+        let idle = s.transition_to_idle();
+        let submitted = waker.join().unwrap();
+        let requeued = idle == ToIdle::OkNotified;
+        assert_eq!(submitted as u8 + requeued as u8, 1, "exactly one Notified");
+        // Refs: owned + join + the one Notified that exists now.
+        assert_eq!(s.load().ref_count(), 3);
+    });
+}
+
+#[test]
+fn wake_by_ref_racing_idle_queues_exactly_once() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let waker = thread::spawn(move || s2.transition_to_notified_by_ref() == ToNotified::Submit);
+        let idle = s.transition_to_idle();
+        let submitted = waker.join().unwrap();
+        assert_eq!(submitted as u8 + (idle == ToIdle::OkNotified) as u8, 1);
+        assert_eq!(s.load().ref_count(), 3);
+    });
+}
+
+#[test]
+fn abort_racing_completion_never_queues_a_complete_task() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let aborter = thread::spawn(move || s2.transition_to_notified_and_cancel());
+        let prev = s.transition_to_complete();
+        assert!(prev.is_running());
+        assert_eq!(aborter.join().unwrap(), ToNotified::DoNothing);
+        assert!(s.load().is_complete());
+        assert!(!s.load().is_running());
+    });
+}
+
+#[test]
+fn abort_racing_idle_cancels_exactly_once() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let aborter = thread::spawn(move || s2.transition_to_notified_and_cancel());
+        let idle = s.transition_to_idle();
+        let abort = aborter.join().unwrap();
+        match idle {
+            // Saw the cancel: still running, the runner cancels it.
+            ToIdle::Cancelled => assert_eq!(abort, ToNotified::DoNothing),
+            // Went idle first: the aborter must queue it so a worker cancels it.
+            ToIdle::Ok => assert_eq!(abort, ToNotified::Submit),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(s.load().is_cancelled());
+    });
+}
+
+#[test]
+fn output_dropped_exactly_once_when_join_handle_races_completion() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let joiner = thread::spawn(move || s2.unset_join_interest().is_complete());
+        let task_drops = !s.transition_to_complete().is_join_interested();
+        let join_drops = joiner.join().unwrap();
+        assert_eq!(task_drops as u8 + join_drops as u8, 1);
+    });
+}
+
+#[test]
+fn shutdown_racing_a_worker_claims_once() {
+    loom::model(|| {
+        // Queued once (NOTIFIED), owned, joined: refs = owned + notified + join.
+        let s = Arc::new(State::new(3));
+        let s2 = s.clone();
+        let worker = thread::spawn(move || s2.transition_to_running());
+        let shut = s.transition_to_shutdown();
+        let w = worker.join().unwrap();
+        let worker_claimed = matches!(w, ToRunning::Success | ToRunning::Cancelled);
+        assert_eq!(worker_claimed as u8 + shut as u8, 1, "one claimer");
+    });
+}
+
+#[test]
+fn last_reference_is_seen_once() {
+    loom::model(|| {
+        let s = Arc::new(State::new(2));
+        let s2 = s.clone();
+        let t = thread::spawn(move || s2.ref_dec());
+        let a = s.ref_dec();
+        let b = t.join().unwrap();
+        assert_eq!(a as u8 + b as u8, 1);
+    });
+}

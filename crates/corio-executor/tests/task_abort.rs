@@ -1,0 +1,107 @@
+//! `abort()` before the first poll, while pending, and after completion.
+mod support;
+
+use std::future::pending;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corio_executor::{spawn, yield_now};
+use support::{executors, DropCounter};
+
+#[test]
+fn abort_before_first_poll() {
+    for (name, rt) in executors() {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::default();
+        let (p, token) = (polls.clone(), drops.token());
+        let err = rt.block_on(async move {
+            let h = spawn(async move {
+                let _t = token;
+                p.fetch_add(1, Ordering::SeqCst);
+            });
+            h.abort();
+            h.await.unwrap_err()
+        });
+        assert!(err.is_cancelled(), "{name}");
+        // On the multi-thread runtime a worker may have polled it before the abort.
+        if name == "current_thread" {
+            assert_eq!(polls.load(Ordering::SeqCst), 0);
+        }
+        assert_eq!(drops.drops(), 1, "{name}");
+    }
+}
+
+#[test]
+fn abort_while_pending() {
+    for (name, rt) in executors() {
+        let drops = DropCounter::default();
+        let token = drops.token();
+        let err = rt.block_on(async move {
+            let h = spawn(async move {
+                let _t = token;
+                pending::<()>().await
+            });
+            // Let it start and park.
+            for _ in 0..4 {
+                yield_now().await;
+            }
+            assert!(!h.is_finished());
+            h.abort();
+            h.abort(); // idempotent
+            h.await.unwrap_err()
+        });
+        assert!(err.is_cancelled(), "{name}");
+        assert_eq!(drops.drops(), 1, "{name}");
+        assert_eq!(rt.handle().num_alive_tasks(), 0, "{name}");
+    }
+}
+
+#[test]
+fn abort_after_completion_keeps_output() {
+    for (name, rt) in executors() {
+        let v = rt.block_on(async {
+            let h = spawn(async { 5 });
+            while !h.is_finished() {
+                yield_now().await;
+            }
+            h.abort();
+            h.await
+        });
+        assert_eq!(v.unwrap(), 5, "{name}");
+    }
+}
+
+#[test]
+fn abort_handle_outlives_join_handle() {
+    for (name, rt) in executors() {
+        let drops = DropCounter::default();
+        let token = drops.token();
+        rt.block_on(async move {
+            let h = spawn(async move {
+                let _t = token;
+                pending::<()>().await
+            });
+            let a = h.abort_handle();
+            let a2 = a.clone();
+            drop(h);
+            a.abort();
+            while !a2.is_finished() {
+                yield_now().await;
+            }
+        });
+        assert_eq!(drops.drops(), 1, "{name}");
+    }
+}
+
+#[test]
+fn abort_from_another_thread() {
+    for (name, rt) in executors() {
+        let err = rt.block_on(async {
+            let h = spawn(pending::<()>());
+            let a = h.abort_handle();
+            std::thread::spawn(move || a.abort()).join().unwrap();
+            h.await.unwrap_err()
+        });
+        assert!(err.is_cancelled(), "{name}");
+    }
+}

@@ -1,0 +1,26 @@
+//! Dropping a `JoinHandle` detaches the task: it still runs to completion.
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use corio_executor::{spawn, yield_now};
+use support::executors;
+
+#[test]
+fn dropped_handle_task_still_completes() {
+    for (name, rt) in executors() {
+        let done = Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        rt.block_on(async move {
+            drop(spawn(async move {
+                yield_now().await;
+                d.store(true, Ordering::SeqCst);
+            }));
+            while !done.load(Ordering::SeqCst) {
+                yield_now().await;
+            }
+        });
+        assert_eq!(rt.handle().num_alive_tasks(), 0, "{name}");
+    }
+}

@@ -52,13 +52,25 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod prelude;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 
 use std::future::Future;
 
 pub use corio_executor::{JoinError, JoinHandle, SpawnError};
 pub use runtime::{Handle, Runtime};
+
+// Combinators and structured concurrency (asyncio's gather / wait / as_completed /
+// TaskGroup / `async with` / async generators), at the crate root like asyncio's.
+pub use corio_combinators::{
+    as_completed, as_completed_with_timeout, gather, gather_settled, race, scope, select, shield,
+    stream, timeout_scope, timeout_scope_at, try_gather, try_with_resource, wait, with_resource,
+    AsCompleted, AsCompletedTimeout, ChildFailure, Deadline, Exit, Gather, GatherSettled,
+    Generator, Race, ReturnWhen, Scope, Shield, ShieldHandle, TaskGroup, TaskGroupError, TryGather,
+    Wait, Yielder,
+};
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then
 /// cancels every task still running and shuts the runtime down (asyncio's `run`).

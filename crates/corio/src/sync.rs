@@ -1,0 +1,38 @@
+//! asyncio's synchronization primitives, queues and channels, plus a rate limiter
+//! (re-exported from `corio-sync`; they work under any executor).
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `asyncio.Lock` | [`Mutex`] |
+//! | `asyncio.Semaphore` / `BoundedSemaphore` | [`Semaphore`] / [`BoundedSemaphore`] |
+//! | `asyncio.Event` / `Condition` / `Barrier` | [`Event`] / [`Condition`] / [`Barrier`] |
+//! | `asyncio.Queue` / `LifoQueue` / `PriorityQueue` | [`Queue`] / [`LifoQueue`] / [`PriorityQueue`] |
+//! | the seed's token-bucket `RateLimiter` | [`RateLimiter`] |
+//!
+//! # Examples
+//!
+//! ```
+//! use corio::sync::Queue;
+//!
+//! corio::run(async {
+//!     let queue = Queue::new(0);
+//!     let producer = {
+//!         let queue = queue.clone();
+//!         corio::spawn(async move {
+//!             for i in 0..3 {
+//!                 queue.put(i).await.unwrap();
+//!             }
+//!         })
+//!     };
+//!     let mut got = vec![];
+//!     for _ in 0..3 {
+//!         got.push(queue.get().await.unwrap());
+//!         queue.task_done().unwrap();
+//!     }
+//!     queue.join().await;
+//!     producer.await.unwrap();
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+
+pub use corio_sync::*;

@@ -127,21 +127,29 @@ impl Barrier {
     }
 
     /// Marks the filling round's waiters with `outcome` and wakes them (rules 1 and 2).
+    ///
+    /// The whole round is marked before the lock is first let go: wakers are woken in
+    /// batches with the lock released, and an arrival for the next round in between
+    /// must not be taken for this one. A marked entry with a waker left is one not yet
+    /// woken (its future removes it when it reads the mark).
     fn end_round<'a>(&'a self, mut state: crate::loom::MutexGuard<'a, State>, outcome: Outcome) {
         state.count = 0;
+        state.waiters.for_each_mut(|w| {
+            if w.outcome.is_none() {
+                w.outcome = Some(outcome);
+            }
+        });
         let mut wakers = WakeList::new();
         loop {
             let mut more = false;
             state.waiters.for_each_mut(|w| {
                 if w.outcome.is_none() {
-                    if !wakers.can_push() {
-                        more = true;
-                        return;
-                    }
-                    w.outcome = Some(outcome);
-                    if let Some(waker) = w.waker.take() {
-                        wakers.push(waker);
-                    }
+                    return; // the next round's
+                }
+                if !wakers.can_push() {
+                    more |= w.waker.is_some();
+                } else if let Some(waker) = w.waker.take() {
+                    wakers.push(waker);
                 }
             });
             if !more {

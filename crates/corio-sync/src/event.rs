@@ -6,6 +6,10 @@
 //!    again before it ran (asyncio's semantics).
 //! 2. `wait` checks the flag before and, under the lock, again while enqueueing, so a
 //!    `set` racing the first poll is never missed.
+//! 3. `set` wakes in batches, letting the lock go in between; a `clear` then and a
+//!    `wait` after it must not be released by that `set`. So `clear` bumps an epoch,
+//!    each entry records the epoch it was queued in, and `set` pops only entries of its
+//!    own epoch or older (they are all in front: the list is FIFO).
 
 use std::fmt;
 use std::future::Future;
@@ -43,7 +47,18 @@ use crate::wake_list::WakeList;
 /// ```
 pub struct Event {
     flag: AtomicBool,
-    waiters: Mutex<WaitList<Option<Waker>>>,
+    waiters: Mutex<Waiters>,
+}
+
+struct Waiters {
+    list: WaitList<Entry>,
+    /// Number of `clear`s so far (rule 3).
+    epoch: u64,
+}
+
+struct Entry {
+    epoch: u64,
+    waker: Option<Waker>,
 }
 
 impl Event {
@@ -51,7 +66,10 @@ impl Event {
     pub fn new() -> Self {
         Event {
             flag: AtomicBool::new(false),
-            waiters: Mutex::new(WaitList::new()),
+            waiters: Mutex::new(Waiters {
+                list: WaitList::new(),
+                epoch: 0,
+            }),
         }
     }
 
@@ -63,8 +81,11 @@ impl Event {
         let mut wakers = WakeList::new();
         let mut list = self.waiters.lock();
         self.flag.store(true, Ordering::Release);
-        while let Some(w) = list.pop_front() {
-            if let Some(w) = w {
+        let epoch = list.epoch;
+        // Rule 3: stop at the first entry queued after a later `clear`.
+        while list.list.front().is_some_and(|e| e.epoch <= epoch) {
+            let entry = list.list.pop_front().expect("the front was just seen");
+            if let Some(w) = entry.waker {
                 wakers.push(w);
             }
             if !wakers.can_push() {
@@ -80,7 +101,8 @@ impl Event {
     /// Clears the flag: later `wait`s block until the next `set`.
     pub fn clear(&self) {
         // Under the lock so a `set` is seen whole (rule 1).
-        let _list = self.waiters.lock();
+        let mut list = self.waiters.lock();
+        list.epoch += 1; // rule 3
         self.flag.store(false, Ordering::Release);
     }
 
@@ -142,22 +164,26 @@ impl Future for Wait<'_> {
                     self.done = true;
                     return Poll::Ready(());
                 }
-                self.key = Some(list.push_back(Some(cx.waker().clone())));
+                let epoch = list.epoch;
+                self.key = Some(list.list.push_back(Entry {
+                    epoch,
+                    waker: Some(cx.waker().clone()),
+                }));
                 Poll::Pending
             }
             Some(key) => {
                 let mut list = event.waiters.lock();
-                match list.get_mut(key) {
+                match list.list.get_mut(key) {
                     None => {
                         drop(list);
                         self.key = None;
                         self.done = true;
                         Poll::Ready(())
                     }
-                    Some(slot) => {
-                        match slot {
+                    Some(entry) => {
+                        match &mut entry.waker {
                             Some(w) if w.will_wake(cx.waker()) => {}
-                            _ => *slot = Some(cx.waker().clone()),
+                            slot => *slot = Some(cx.waker().clone()),
                         }
                         Poll::Pending
                     }
@@ -170,7 +196,7 @@ impl Future for Wait<'_> {
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.event.waiters.lock().remove(key);
+            self.event.waiters.lock().list.remove(key);
         }
     }
 }

@@ -379,10 +379,13 @@ enum Enqueued {
 impl RawSemaphore {
     /// Releases one permit unless that would leave more than `bound` available
     /// (counting nobody's partial assignment: bounded semaphores take one permit at a
-    /// time, so a queued waiter holds nothing and proves a permit is out).
+    /// time, so a queued waiter holds nothing and proves a permit is out — unless the
+    /// semaphore is closed: then queued entries take nothing and the release goes to the
+    /// count, so the count alone decides).
     pub(crate) fn release_one_bounded(&self, bound: usize) -> bool {
         let list = self.waiters.lock();
-        if bound == 0 || (list.is_empty() && self.available_permits() >= bound) {
+        let to_waiters = !list.is_empty() && !self.is_closed();
+        if bound == 0 || (!to_waiters && self.available_permits() >= bound) {
             return false;
         }
         let mut wakers = WakeList::new();

@@ -94,7 +94,8 @@ impl VirtualTimer {
         })
     }
 
-    fn earliest(&self) -> Option<Instant> {
+    /// The deadline of the earliest pending sleep.
+    pub fn earliest(&self) -> Option<Instant> {
         self.sleeps
             .lock()
             .unwrap()
@@ -109,7 +110,8 @@ impl VirtualTimer {
         self.sleeps.lock().unwrap().pending.len()
     }
 
-    fn fire_due(&self) {
+    /// Wakes every pending sleep whose deadline is not after the clock's now.
+    pub fn fire_due(&self) {
         let now = self.clock.now();
         let mut s = self.sleeps.lock().unwrap();
         let keys: Vec<_> = s

@@ -1,1 +1,93 @@
-//! corio-reactor (placeholder).
+//! corio's I/O reactor: an edge-triggered epoll [`Driver`](corio_core::Driver), the
+//! [`Async<T>`] adapter for any file descriptor, TCP/UDP/Unix sockets ([`net`]), files on
+//! the blocking pool ([`fs`]), `ctrl_c` ([`signal`]) and subprocesses ([`process`]).
+//!
+//! In a corio runtime the facade creates the [`Reactor`], makes it the innermost driver
+//! (executor → timer → reactor) and installs its [`ReactorHandle`] in the runtime
+//! context, so `corio::net::TcpStream::connect(..)` just works.
+//!
+//! # Using the reactor alone
+//!
+//! `Reactor::new()?` is a [`Driver`](corio_core::Driver). To drive futures with it,
+//! install its handle as a typed extension of a [`RuntimeContext`](corio_core::RuntimeContext)
+//! and park the reactor between polls. This is a complete, single-future executor:
+//!
+//! ```
+//! use corio_core::{clock::Clock, Driver, RuntimeContext};
+//! use corio_reactor::net::{TcpListener, TcpStream};
+//! use corio_reactor::Reactor;
+//! use futures::io::{AsyncReadExt, AsyncWriteExt};
+//! use std::future::Future;
+//! use std::pin::pin;
+//! use std::sync::Arc;
+//! use std::task::{Context, Poll, Wake, Waker};
+//!
+//! fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
+//!     let mut reactor = Reactor::new()?;
+//!     let cx = RuntimeContext::new(Clock::new()).with_extension(Arc::new(reactor.handle()));
+//!     let _entered = cx.enter();
+//!
+//!     // Waking the future unparks the reactor (from any thread).
+//!     struct Unpark(corio_core::Unparker);
+//!     impl Wake for Unpark {
+//!         fn wake(self: Arc<Self>) { self.0.unpark() }
+//!     }
+//!     let waker = Waker::from(Arc::new(Unpark(reactor.unparker())));
+//!
+//!     let mut future = pin!(future);
+//!     loop {
+//!         if let Poll::Ready(out) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+//!             return Ok(out);
+//!         }
+//!         reactor.park(None); // until an I/O event or a wake-up
+//!     }
+//! }
+//!
+//! block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//!     let (mut server, _) = listener.accept().await?;
+//!     client.write_all(b"ping").await?;
+//!     let mut buf = [0; 4];
+//!     server.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"ping");
+//!     Ok::<(), std::io::Error>(())
+//! })??;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! [`fs`], host-name resolution and [`process`] also need a blocking pool: add a
+//! [`Spawner`](corio_core::task::Spawner) with `RuntimeContext::with_spawner`.
+//!
+//! # Implementation
+//!
+//! - One epoll registration per descriptor (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`)
+//!   with a reader waker and a writer waker, so halves of a stream work from two tasks.
+//! - The epoll user data is a slab index plus a generation, never the fd: a closed and
+//!   reused fd number cannot receive a stale wake-up.
+//! - Readiness is cleared only when an operation returns `WouldBlock`, and only if no
+//!   newer event arrived meanwhile (a tick counter), so edge-triggered events are never
+//!   lost, and a cancelled read or write loses no data.
+//! - Every I/O poll spends one unit of the cooperative budget (`corio_core::coop`).
+//! - `unpark` writes to an eventfd (once per park cycle).
+
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod async_fd;
+mod blocking;
+pub mod fs;
+pub mod net;
+pub mod process;
+mod reactor;
+mod registration;
+mod scheduled_io;
+pub mod signal;
+mod sys;
+
+pub use async_fd::Async;
+pub use reactor::{Reactor, ReactorHandle};
+
+#[doc(hidden)]
+pub mod doc_support;
+#[doc(hidden)]
+pub use doc_support::doc_block_on;

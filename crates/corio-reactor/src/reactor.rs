@@ -64,7 +64,9 @@ const EVENTS_CAPACITY: usize = 1024;
 /// ```
 pub struct Reactor {
     handle: ReactorHandle,
+    /// The event buffer (always `EVENTS_CAPACITY` long); the first `ready` are valid.
     events: Vec<libc::epoll_event>,
+    ready: usize,
     wake: Vec<Waker>,
 }
 
@@ -122,7 +124,8 @@ impl Reactor {
                     slab: Mutex::new(Slab::default()),
                 }),
             },
-            events: Vec::with_capacity(EVENTS_CAPACITY),
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS_CAPACITY],
+            ready: 0,
             wake: Vec::new(),
         })
     }
@@ -155,32 +158,15 @@ impl Reactor {
     }
 }
 
-impl Driver for Reactor {
-    fn park(&mut self, timeout: Option<Duration>) -> bool {
+impl Reactor {
+    /// Delivers the fetched `events`: drains the unpark eventfd, sets readiness on
+    /// registrations whose generation matches the token, then wakes the collected
+    /// wakers with no lock held.
+    fn dispatch(&mut self) {
         let inner = &*self.handle.inner;
-        self.events.clear();
-        let n = {
-            let spare = self.events.spare_capacity_mut();
-            // SAFETY: `epoll_event` is plain data; the kernel only writes it and we read
-            // back only the first `n` entries it reports as initialized.
-            let buf = unsafe {
-                std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast(), spare.len())
-            };
-            match sys::epoll_wait(inner.epoll.as_raw_fd(), buf, timeout) {
-                Ok(n) => n,
-                // A signal interrupted the wait: report it as a (spurious) wake-up.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
-                Err(e) => panic!("epoll_wait failed: {e}"),
-            }
-        };
-        // SAFETY: the kernel initialized the first `n` (<= capacity) entries.
-        unsafe { self.events.set_len(n) };
-        if n == 0 {
-            return false;
-        }
         {
             let slab = inner.slab.lock();
-            for ev in &self.events {
+            for ev in &self.events[..self.ready] {
                 let token = ev.u64;
                 if token == UNPARK_TOKEN {
                     // Drain first, then clear the flag: an unpark racing with us either
@@ -204,6 +190,23 @@ impl Driver for Reactor {
         for w in self.wake.drain(..) {
             w.wake();
         }
+    }
+}
+
+impl Driver for Reactor {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        let inner = &*self.handle.inner;
+        let n = match sys::epoll_wait(inner.epoll.as_raw_fd(), &mut self.events, timeout) {
+            Ok(n) => n,
+            // A signal interrupted the wait: report it as a (spurious) wake-up.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return true,
+            Err(e) => panic!("epoll_wait failed: {e}"),
+        };
+        self.ready = n;
+        if n == 0 {
+            return false;
+        }
+        self.dispatch();
         true
     }
 
@@ -284,7 +287,8 @@ impl ReactorHandle {
             slab.len += 1;
             token
         };
-        let events = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;
+        let events =
+            libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;
         if let Err(e) = sys::epoll_ctl(
             self.inner.epoll.as_raw_fd(),
             libc::EPOLL_CTL_ADD,
@@ -336,5 +340,122 @@ impl fmt::Debug for ReactorHandle {
         f.debug_struct("ReactorHandle")
             .field("epoll", &self.inner.epoll.as_raw_fd())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduled_io::Direction;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Context, Poll, Wake};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn clear_read(io: &ScheduledIo) {
+        if let Poll::Ready(ev) =
+            io.poll_ready(Direction::Read, &mut Context::from_waker(Waker::noop()))
+        {
+            io.clear_readiness(ev);
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // epoll and eventfd syscalls
+    fn stale_token_of_a_reused_slot_is_ignored() {
+        let mut reactor = Reactor::new().unwrap();
+        let h = reactor.handle();
+        let old_fd = sys::eventfd().unwrap();
+        let (old_token, _old_io) = h.register(old_fd.as_raw_fd()).unwrap();
+        h.deregister(old_fd.as_raw_fd(), old_token);
+        drop(old_fd);
+        let new_fd = sys::eventfd().unwrap();
+        let (new_token, new_io) = h.register(new_fd.as_raw_fd()).unwrap();
+        // Same slot, new generation.
+        assert_eq!(old_token as u32, new_token as u32);
+        assert_ne!(old_token, new_token);
+
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        // The new eventfd is not readable: drop the optimistic initial readiness (as a
+        // WouldBlock would) and register a reader waker.
+        let mut cx = Context::from_waker(&waker);
+        clear_read(&new_io);
+        assert!(new_io.poll_ready(Direction::Read, &mut cx).is_pending());
+
+        // An event fetched for the old registration arrives late.
+        reactor.events[0] = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: old_token,
+        };
+        reactor.ready = 1;
+        reactor.dispatch();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "stale wake-up");
+        assert!(new_io.poll_ready(Direction::Read, &mut cx).is_pending());
+
+        // The same event with the current token is delivered.
+        reactor.events[0] = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: new_token,
+        };
+        reactor.dispatch();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            new_io.poll_ready(Direction::Read, &mut cx),
+            Poll::Ready(_)
+        ));
+        h.deregister(new_fd.as_raw_fd(), new_token);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // epoll and eventfd syscalls
+    fn unpark_before_park_is_not_lost_and_bursts_coalesce() {
+        let mut reactor = Reactor::new().unwrap();
+        let u = reactor.unparker();
+        for _ in 0..10 {
+            u.unpark();
+        }
+        assert!(reactor.park(Some(Duration::from_secs(5))));
+        assert!(!reactor.park(Some(Duration::ZERO)));
+        u.unpark();
+        assert!(reactor.park(None));
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // epoll and eventfd syscalls
+    fn unpark_from_another_thread_wakes_a_blocked_park() {
+        let mut reactor = Reactor::new().unwrap();
+        let u = reactor.unparker();
+        let t = std::thread::spawn(move || u.unpark());
+        assert!(reactor.park(None));
+        t.join().unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // epoll and eventfd syscalls
+    fn dropping_the_reactor_fails_waiters_and_new_registrations() {
+        let reactor = Reactor::new().unwrap();
+        let h = reactor.handle();
+        let fd = sys::eventfd().unwrap();
+        let (token, io) = h.register(fd.as_raw_fd()).unwrap();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        clear_read(&io);
+        assert!(io
+            .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+            .is_pending());
+        drop(reactor);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(io
+            .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+            .is_ready());
+        assert!(h.register(fd.as_raw_fd()).is_err());
+        h.deregister(fd.as_raw_fd(), token);
+        assert_eq!(h.registered(), 0);
     }
 }

@@ -84,7 +84,10 @@ impl Registration {
 
     /// Waits (multi-waiter list) for readiness in `dir`.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
-        let mut waiter = ListedWaiter { io: &self.io, id: None };
+        let mut waiter = ListedWaiter {
+            io: &self.io,
+            id: None,
+        };
         poll_fn(|cx| {
             let coop = ready!(coop::poll_proceed(cx));
             let ev = ready!(self.io.poll_ready_listed(dir, &mut waiter.id, cx));
@@ -101,7 +104,10 @@ impl Registration {
         dir: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        let mut waiter = ListedWaiter { io: &self.io, id: None };
+        let mut waiter = ListedWaiter {
+            io: &self.io,
+            id: None,
+        };
         poll_fn(|cx| {
             let coop = ready!(coop::poll_proceed(cx));
             loop {
@@ -130,7 +136,8 @@ impl Registration {
 }
 
 fn check_shutdown(ev: ReadyEvent) -> io::Result<()> {
-    if ev.ready & SHUTDOWN != 0 {
+    // Readiness seen before the shutdown still counts; only "nothing but shutdown" fails.
+    if ev.ready & !SHUTDOWN == 0 {
         Err(shutdown_error())
     } else {
         Ok(())

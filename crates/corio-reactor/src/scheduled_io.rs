@@ -14,6 +14,10 @@
 //!    observed before its attempt. If an event arrived in between, the clear is skipped,
 //!    so edge-triggered readiness is never lost.
 //! 3. `READ_CLOSED`, `WRITE_CLOSED`, `ERROR` and `SHUTDOWN` are never cleared.
+//! 5. A new registration starts readable and writable: the first operation simply tries
+//!    the syscall (saving a park round trip for fresh connections); a `WouldBlock`
+//!    clears that, and from then on only epoll events set readiness. So readiness may
+//!    be spurious but is never missing.
 //! 4. A waiter registers its waker under the `waiters` lock and re-reads the state
 //!    while holding it; the reactor sets the state *before* taking that lock. Either the
 //!    waiter sees the new state or the reactor sees the waker: no lost wake-up.
@@ -84,7 +88,8 @@ pub(crate) struct ScheduledIo {
 impl ScheduledIo {
     pub(crate) fn new() -> Self {
         ScheduledIo {
-            state: AtomicUsize::new(0),
+            // Optimistically ready both ways (rule 5): the first operation just tries.
+            state: AtomicUsize::new(READABLE | WRITABLE),
             waiters: Mutex::new(Waiters::default()),
         }
     }
@@ -213,5 +218,86 @@ impl ScheduledIo {
                 Err(actual) => cur = actual,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn ready(io: &ScheduledIo, dir: Direction) -> Option<ReadyEvent> {
+        match io.poll_ready(dir, &mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(ev) => Some(ev),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn starts_ready_and_clears_on_would_block() {
+        let io = ScheduledIo::new();
+        let ev = ready(&io, Direction::Read).unwrap();
+        io.clear_readiness(ev);
+        assert!(ready(&io, Direction::Read).is_none());
+        // Writing readiness is independent.
+        assert!(ready(&io, Direction::Write).is_some());
+    }
+
+    #[test]
+    fn clear_is_skipped_when_a_newer_event_arrived() {
+        let io = ScheduledIo::new();
+        let stale = ready(&io, Direction::Read).unwrap();
+        // An event lands between the attempt and the clear.
+        io.set_readiness(READABLE, &mut Vec::new());
+        io.clear_readiness(stale);
+        assert!(ready(&io, Direction::Read).is_some(), "readiness lost");
+    }
+
+    #[test]
+    fn events_wake_only_their_direction_and_closed_bits_stick() {
+        let io = ScheduledIo::new();
+        for dir in [Direction::Read, Direction::Write] {
+            let ev = ready(&io, dir).unwrap();
+            io.clear_readiness(ev);
+        }
+        let reader = Arc::new(Count(AtomicUsize::new(0)));
+        let writer = Arc::new(Count(AtomicUsize::new(0)));
+        let listed = Arc::new(Count(AtomicUsize::new(0)));
+        let rw = Waker::from(reader.clone());
+        let ww = Waker::from(writer.clone());
+        let lw = Waker::from(listed.clone());
+        assert!(io
+            .poll_ready(Direction::Read, &mut Context::from_waker(&rw))
+            .is_pending());
+        assert!(io
+            .poll_ready(Direction::Write, &mut Context::from_waker(&ww))
+            .is_pending());
+        let mut id = None;
+        assert!(io
+            .poll_ready_listed(Direction::Read, &mut id, &mut Context::from_waker(&lw))
+            .is_pending());
+        let mut wake = Vec::new();
+        io.set_readiness(READ_CLOSED, &mut wake);
+        wake.drain(..).for_each(Waker::wake);
+        assert_eq!(reader.0.load(Ordering::SeqCst), 1);
+        assert_eq!(listed.0.load(Ordering::SeqCst), 1);
+        assert_eq!(writer.0.load(Ordering::SeqCst), 0);
+        let ev = ready(&io, Direction::Read).unwrap();
+        io.clear_readiness(ev);
+        assert!(
+            ready(&io, Direction::Read).is_some(),
+            "READ_CLOSED is never cleared"
+        );
+        io.remove_waiter(&mut id);
+        assert!(io.waiters.lock().list.is_empty());
     }
 }

@@ -47,7 +47,13 @@ pub(crate) fn eventfd_drain(fd: RawFd) {
 }
 
 /// `epoll_ctl(op, fd)` with `events` and the user data `data`.
-pub(crate) fn epoll_ctl(epoll: RawFd, op: i32, fd: RawFd, events: u32, data: u64) -> io::Result<()> {
+pub(crate) fn epoll_ctl(
+    epoll: RawFd,
+    op: i32,
+    fd: RawFd,
+    events: u32,
+    data: u64,
+) -> io::Result<()> {
     let mut ev = libc::epoll_event { events, u64: data };
     // SAFETY: `ev` is a valid epoll_event for the duration of the call.
     cvt(unsafe { libc::epoll_ctl(epoll, op, fd, &mut ev) })?;

@@ -1,0 +1,431 @@
+//! [`File`] and [`OpenOptions`]: a file driven from the blocking pool.
+//!
+//! # State machine
+//! A `File` is either `Idle` — holding its buffer, which may contain bytes read ahead
+//! and not yet handed out — or `Busy` with one operation on the pool that owns the
+//! buffer until it finishes. Rules:
+//! 1. At most one operation is in flight; every `poll_*` first waits for it.
+//! 2. Writes are write-behind: `poll_write` copies into the buffer, starts the write and
+//!    returns `Ok(n)`; its error (if any) is returned by the next operation or `flush`.
+//! 3. Before a write or seek, read-ahead bytes not yet handed out are given back to the
+//!    file position (seek by minus their count), so the position is what the user saw.
+//! 4. Dropping a future never loses data: the operation and its buffer stay in the
+//!    `File`, and the next poll picks them up.
+
+use std::fmt;
+use std::fs::Metadata;
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use corio_core::task::{try_spawn_blocking, RemoteHandle};
+use futures::io::{AsyncRead, AsyncSeek, AsyncWrite};
+
+use crate::blocking::run;
+
+/// The most one pool trip reads or writes.
+const MAX_BUF: usize = 2 * 1024 * 1024;
+
+/// An open file: `AsyncRead + AsyncWrite + AsyncSeek`, with its I/O on the blocking pool.
+///
+/// Call [`flush`](futures::io::AsyncWriteExt::flush) (or `close`) before dropping a file
+/// you wrote to, to see write errors: a dropped file's pending write still completes,
+/// but its error has nowhere to go.
+///
+/// # Examples
+///
+/// ```
+/// # corio_reactor::doc_block_on(async {
+/// use corio_reactor::fs::{File, OpenOptions};
+/// use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
+///
+/// let path = std::env::temp_dir().join(format!("corio-file-doc-{}", std::process::id()));
+/// let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).await?;
+/// f.write_all(b"hello world").await?;
+/// f.seek(SeekFrom::Start(6)).await?;
+/// let mut s = String::new();
+/// f.read_to_string(&mut s).await?;
+/// assert_eq!(s, "world");
+/// corio_reactor::fs::remove_file(&path).await?;
+/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// ```
+pub struct File {
+    std: Arc<std::fs::File>,
+    state: State,
+}
+
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    pos: usize,
+    /// The last read returned 0 bytes (end of file), not yet reported.
+    eof: bool,
+}
+
+impl Buf {
+    fn unread(&self) -> usize {
+        self.data.len() - self.pos
+    }
+    fn clear(&mut self) {
+        self.data.clear();
+        self.pos = 0;
+        self.eof = false;
+    }
+}
+
+enum Op {
+    Read(io::Result<()>),
+    Write(io::Result<()>),
+    Seek(io::Result<u64>),
+}
+
+enum State {
+    Idle(Option<Buf>),
+    Busy(RemoteHandle<(Op, Buf)>),
+}
+
+impl File {
+    /// Opens a file for reading.
+    ///
+    /// # Errors
+    /// The OS error; `NoRuntime` outside a runtime.
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        let path = path.as_ref().to_owned();
+        let f = run("corio::fs::File::open", move || std::fs::File::open(path)).await?;
+        Ok(File::from_std(f))
+    }
+
+    /// Creates (or truncates) a file for writing.
+    ///
+    /// # Errors
+    /// The OS error; `NoRuntime` outside a runtime.
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        let path = path.as_ref().to_owned();
+        let f = run("corio::fs::File::create", move || {
+            std::fs::File::create(path)
+        })
+        .await?;
+        Ok(File::from_std(f))
+    }
+
+    /// Wraps an open std file.
+    pub fn from_std(file: std::fs::File) -> File {
+        File {
+            std: Arc::new(file),
+            state: State::Idle(Some(Buf::default())),
+        }
+    }
+
+    /// Waits for the pending operation, then returns the std file (its position is
+    /// where this `File`'s user left it).
+    ///
+    /// # Errors
+    /// A pending write's error.
+    pub async fn into_std(mut self) -> io::Result<std::fs::File> {
+        self.settle().await?;
+        Ok(Arc::try_unwrap(self.std).unwrap_or_else(|a| {
+            // Only `std::fs::File::try_clone` could fail here; a shared handle refers to
+            // the same open file description, so cloning it is equivalent.
+            a.try_clone().expect("cannot clone file handle")
+        }))
+    }
+
+    /// Flushes pending writes and the OS's buffers to the device (`fsync`).
+    ///
+    /// # Errors
+    /// A pending write's error or the OS error.
+    pub async fn sync_all(&mut self) -> io::Result<()> {
+        self.settle().await?;
+        let f = self.std.clone();
+        run("corio::fs::File::sync_all", move || f.sync_all()).await
+    }
+
+    /// Like [`sync_all`](Self::sync_all) without metadata (`fdatasync`).
+    ///
+    /// # Errors
+    /// A pending write's error or the OS error.
+    pub async fn sync_data(&mut self) -> io::Result<()> {
+        self.settle().await?;
+        let f = self.std.clone();
+        run("corio::fs::File::sync_data", move || f.sync_data()).await
+    }
+
+    /// Truncates or extends the file to `size` bytes.
+    ///
+    /// # Errors
+    /// A pending write's error or the OS error.
+    pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
+        self.settle().await?;
+        let f = self.std.clone();
+        run("corio::fs::File::set_len", move || f.set_len(size)).await
+    }
+
+    /// The file's metadata.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        let f = self.std.clone();
+        run("corio::fs::File::metadata", move || f.metadata()).await
+    }
+
+    /// Waits for the in-flight operation and gives read-ahead back to the position.
+    async fn settle(&mut self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_settle(cx)).await
+    }
+
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_idle(cx))?;
+        let unread = match &self.state {
+            State::Idle(Some(b)) => b.unread(),
+            _ => 0,
+        };
+        if unread == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        // Rule 3: seek back over the read-ahead (completes through the Seek op).
+        self.start(move |f, mut buf| {
+            buf.clear();
+            (
+                Op::Seek((&*f).seek(SeekFrom::Current(-(unread as i64)))),
+                buf,
+            )
+        })?;
+        self.poll_idle(cx)
+    }
+
+    /// Rule 1: waits for the in-flight operation; returns its error (or a pending
+    /// write's error) once.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let State::Busy(h) = &mut self.state {
+            let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.state = State::Idle(Some(Buf::default()));
+                    return Poll::Ready(Err(e.into()));
+                }
+            };
+            self.state = State::Idle(Some(buf));
+            match op {
+                Op::Read(r) => r?,
+                Op::Write(r) => r?,
+                Op::Seek(r) => {
+                    r?;
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Starts `job` on the pool with the buffer (the file must be idle).
+    fn start<F>(&mut self, job: F) -> io::Result<()>
+    where
+        F: FnOnce(Arc<std::fs::File>, Buf) -> (Op, Buf) + Send + 'static,
+    {
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("File::start while busy")
+        };
+        let buf = buf.take().unwrap_or_default();
+        let f = self.std.clone();
+        let h = try_spawn_blocking(move || job(f, buf)).map_err(io::Error::other)?;
+        self.state = State::Busy(h);
+        Ok(())
+    }
+
+    fn buf(&mut self) -> &mut Buf {
+        match &mut self.state {
+            State::Idle(Some(b)) => b,
+            _ => unreachable!("File buffer while busy"),
+        }
+    }
+}
+
+impl AsyncRead for File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            ready!(this.poll_idle(cx))?;
+            let b = this.buf();
+            if b.unread() > 0 || b.eof || dst.is_empty() {
+                let n = b.unread().min(dst.len());
+                dst[..n].copy_from_slice(&b.data[b.pos..b.pos + n]);
+                b.pos += n;
+                b.eof = false;
+                return Poll::Ready(Ok(n));
+            }
+            let want = dst.len().min(MAX_BUF);
+            this.start(move |f, mut buf| {
+                buf.clear();
+                buf.data.resize(want, 0);
+                let r = loop {
+                    match (&*f).read(&mut buf.data) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        r => break r,
+                    }
+                };
+                let n = *r.as_ref().unwrap_or(&0);
+                buf.data.truncate(n);
+                buf.eof = r.is_ok() && n == 0;
+                (Op::Read(r.map(drop)), buf)
+            })?;
+        }
+    }
+}
+
+impl AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(this.poll_settle(cx))?;
+        let n = src.len().min(MAX_BUF);
+        let b = this.buf();
+        b.clear();
+        b.data.extend_from_slice(&src[..n]);
+        this.start(|f, mut buf| {
+            let r = (&*f).write_all(&buf.data);
+            // Written bytes are not read-ahead (rule 3 must not seek back over them).
+            buf.clear();
+            (Op::Write(r), buf)
+        })?;
+        // Rule 2: report the write now; an error comes back from the next call.
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_idle(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl AsyncSeek for File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let this = self.get_mut();
+        // A seek of ours may already be in flight (a previous poll of this call).
+        if let State::Busy(h) = &mut this.state {
+            let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+                Ok(v) => v,
+                Err(e) => {
+                    this.state = State::Idle(Some(Buf::default()));
+                    return Poll::Ready(Err(e.into()));
+                }
+            };
+            this.state = State::Idle(Some(buf));
+            match op {
+                Op::Seek(r) => return Poll::Ready(r),
+                Op::Read(r) => r?,
+                Op::Write(r) => r?,
+            }
+        }
+        let b = this.buf();
+        let pos = match pos {
+            SeekFrom::Current(n) => SeekFrom::Current(n - b.unread() as i64),
+            other => other,
+        };
+        b.clear();
+        this.start(move |f, buf| (Op::Seek((&*f).seek(pos)), buf))?;
+        let State::Busy(h) = &mut this.state else {
+            unreachable!()
+        };
+        let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+            Ok(v) => v,
+            Err(e) => {
+                this.state = State::Idle(Some(Buf::default()));
+                return Poll::Ready(Err(e.into()));
+            }
+        };
+        this.state = State::Idle(Some(buf));
+        match op {
+            Op::Seek(r) => Poll::Ready(r),
+            _ => unreachable!("a seek job returns a seek result"),
+        }
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File")
+            .field("std", &self.std)
+            .field("busy", &matches!(self.state, State::Busy(_)))
+            .finish()
+    }
+}
+
+/// Options to open a file with (`std::fs::OpenOptions`, opened on the blocking pool).
+#[derive(Debug, Clone)]
+pub struct OpenOptions(std::fs::OpenOptions);
+
+impl OpenOptions {
+    /// All options off.
+    pub fn new() -> OpenOptions {
+        OpenOptions(std::fs::OpenOptions::new())
+    }
+    /// Open for reading.
+    pub fn read(&mut self, on: bool) -> &mut Self {
+        self.0.read(on);
+        self
+    }
+    /// Open for writing.
+    pub fn write(&mut self, on: bool) -> &mut Self {
+        self.0.write(on);
+        self
+    }
+    /// Open for appending.
+    pub fn append(&mut self, on: bool) -> &mut Self {
+        self.0.append(on);
+        self
+    }
+    /// Truncate to 0 bytes on open.
+    pub fn truncate(&mut self, on: bool) -> &mut Self {
+        self.0.truncate(on);
+        self
+    }
+    /// Create if missing.
+    pub fn create(&mut self, on: bool) -> &mut Self {
+        self.0.create(on);
+        self
+    }
+    /// Create, failing with `AlreadyExists` if it exists.
+    pub fn create_new(&mut self, on: bool) -> &mut Self {
+        self.0.create_new(on);
+        self
+    }
+    /// The permission bits of a newly created file (before the umask).
+    pub fn mode(&mut self, mode: u32) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
+        self
+    }
+
+    /// Opens `path` with these options.
+    ///
+    /// # Errors
+    /// The OS error (`NotFound`, `AlreadyExists`, `InvalidInput` for contradictory
+    /// options...); `NoRuntime` outside a runtime.
+    pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        let (opts, path) = (self.0.clone(), path.as_ref().to_owned());
+        let f = run("corio::fs::OpenOptions::open", move || opts.open(path)).await?;
+        Ok(File::from_std(f))
+    }
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,166 @@
+//! File-system operations on the blocking pool (Python's aiofiles).
+//!
+//! Regular files are always "ready" for epoll, so file I/O cannot use the reactor.
+//! Instead every operation runs on the runtime's blocking pool through
+//! [`corio_core::task::spawn_blocking`], and the calling task waits without blocking its
+//! thread. Whole-file helpers ([`read`], [`write`], ...) make one pool trip and hand the
+//! buffer back without copying; [`File`] keeps one internal buffer that moves between
+//! the task and the pool (one copy into or out of the caller's slice per call, which
+//! the borrowed-slice API makes unavoidable).
+//!
+//! Outside a runtime with a blocking pool every function fails with an `io::Error`
+//! carrying [`corio_core::NoRuntime`]'s message naming it.
+//!
+//! # Examples
+//!
+//! ```
+//! # corio_reactor::doc_block_on(async {
+//! use corio_reactor::fs;
+//!
+//! let dir = std::env::temp_dir().join(format!("corio-fs-doc-{}", std::process::id()));
+//! fs::create_dir_all(&dir).await?;
+//! let path = dir.join("hello.txt");
+//! fs::write(path.clone(), "hello").await?;
+//! assert_eq!(fs::read_to_string(&path).await?, "hello");
+//! assert_eq!(fs::metadata(&path).await?.len(), 5);
+//! fs::remove_file(&path).await?;
+//! fs::remove_dir(&dir).await?;
+//! # Ok::<(), std::io::Error>(()) }).unwrap();
+//! ```
+
+mod file;
+mod read_dir;
+
+use std::fs::Metadata;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::blocking::run;
+
+pub use file::{File, OpenOptions};
+pub use read_dir::{read_dir, DirEntry, ReadDir};
+
+/// Reads the whole file.
+///
+/// # Errors
+/// The OS error (`NotFound`, `PermissionDenied`...); `NoRuntime` outside a runtime.
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::read", move || std::fs::read(path)).await
+}
+
+/// Reads the whole file as UTF-8.
+///
+/// # Errors
+/// `InvalidData` if it is not UTF-8; the OS error; `NoRuntime` outside a runtime.
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::read_to_string", move || {
+        std::fs::read_to_string(path)
+    })
+    .await
+}
+
+/// Creates or truncates the file and writes `contents`. The contents are moved to the
+/// pool, not copied: pass an owned `Vec<u8>`/`String` (or `&'static` data); copy a
+/// borrowed slice yourself with `.to_vec()`.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn write<C>(path: impl AsRef<Path>, contents: C) -> io::Result<()>
+where
+    C: AsRef<[u8]> + Send + 'static,
+{
+    let path = path.as_ref().to_owned();
+    run("corio::fs::write", move || std::fs::write(path, contents)).await
+}
+
+/// Copies `from` to `to` (contents and permissions); returns the bytes copied.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    run("corio::fs::copy", move || std::fs::copy(from, to)).await
+}
+
+/// Renames (moves) `from` to `to`, replacing `to` if it exists.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    run("corio::fs::rename", move || std::fs::rename(from, to)).await
+}
+
+/// Removes a file.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::remove_file", move || std::fs::remove_file(path)).await
+}
+
+/// Removes an empty directory.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::remove_dir", move || std::fs::remove_dir(path)).await
+}
+
+/// Removes a directory and everything in it.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::remove_dir_all", move || {
+        std::fs::remove_dir_all(path)
+    })
+    .await
+}
+
+/// Creates a directory.
+///
+/// # Errors
+/// `AlreadyExists` and other OS errors; `NoRuntime` outside a runtime.
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::create_dir", move || std::fs::create_dir(path)).await
+}
+
+/// Creates a directory and all missing parents.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::create_dir_all", move || {
+        std::fs::create_dir_all(path)
+    })
+    .await
+}
+
+/// The metadata of `path`, following symlinks.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::metadata", move || std::fs::metadata(path)).await
+}
+
+/// The canonical, absolute form of `path`.
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::canonicalize", move || {
+        std::fs::canonicalize(path)
+    })
+    .await
+}

@@ -1,0 +1,189 @@
+//! [`TcpStream`]: a TCP connection.
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+
+use socket2::Socket;
+
+use crate::async_fd::Async;
+use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::net::TcpSocket;
+
+/// A TCP connection (asyncio's `open_connection` reader and writer in one).
+///
+/// It implements `futures::io::{AsyncRead, AsyncWrite}` (also through `&TcpStream`), so
+/// `futures::io::BufReader`, `copy`, `AsyncReadExt` and friends work unchanged. Writes
+/// use `send`/`sendmsg` with `MSG_NOSIGNAL`: writing to a closed connection returns
+/// `BrokenPipe` and never raises `SIGPIPE`. Reading after the peer closed returns `Ok(0)`.
+///
+/// # Examples
+///
+/// ```
+/// # corio_reactor::doc_block_on(async {
+/// use corio_reactor::net::{TcpListener, TcpStream};
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// let mut client = TcpStream::connect(listener.local_addr()?).await?;
+/// client.set_nodelay(true)?;
+/// let (server, _) = listener.accept().await?;
+/// let (mut rd, mut wr) = server.into_split();
+/// client.write_all(b"echo me").await?;
+/// client.close().await?; // half-close: the server reads EOF after the data
+/// futures::io::copy(&mut rd, &mut wr).await?;
+/// drop(wr); // dropping the owned write half shuts it down: the client reads EOF
+/// let mut back = Vec::new();
+/// client.read_to_end(&mut back).await?;
+/// assert_eq!(back, b"echo me");
+/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// ```
+pub struct TcpStream {
+    pub(crate) io: Async<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn. Host names are
+    /// resolved on the blocking pool, numeric addresses inline.
+    ///
+    /// # Errors
+    /// The OS error of the last attempt, unchanged (`ConnectionRefused`, ...);
+    /// resolution errors; outside a runtime, the `NoRuntime` error naming
+    /// `corio::net::TcpStream::connect`.
+    ///
+    /// # Cancel safety
+    /// Dropping the future closes the socket being connected.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        const NAME: &str = "corio::net::TcpStream::connect";
+        // Fail fast (before any socket is made) outside a runtime.
+        crate::reactor::ReactorHandle::current(NAME)?;
+        let addrs = resolve(&addr, NAME).await?;
+        each_addr(addrs, |a| async move {
+            TcpSocket::new_for(&a)?.connect(a).await
+        })
+        .await
+    }
+
+    /// Wraps a connected std stream (switching it to non-blocking).
+    ///
+    /// # Errors
+    /// Outside a runtime, the `NoRuntime` error naming this function.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        let io = Async::new_named(stream, "corio::net::TcpStream::from_std")?;
+        Ok(TcpStream { io })
+    }
+
+    pub(crate) fn from_accepted(
+        s: Socket,
+        listener: &Async<std::net::TcpListener>,
+    ) -> io::Result<TcpStream> {
+        let io = Async::with_registration(std::net::TcpStream::from(s), listener.registration())?;
+        Ok(TcpStream { io })
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// The OS error from `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// The OS error from `getpeername` (`NotConnected` once the peer is gone).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    ///
+    /// # Errors
+    /// The OS error from `setsockopt`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    /// The OS error from `getsockopt`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Shuts down the read, write or both directions (`Shutdown::Write` is a half-close:
+    /// the peer reads end-of-file, and can still send to us).
+    ///
+    /// # Errors
+    /// The OS error from `shutdown(2)` (`NotConnected`...).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Receives data without removing it from the socket's queue.
+    ///
+    /// # Errors
+    /// The OS error, unchanged.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .read_with(|s| crate::sys::recv(s, buf, libc::MSG_PEEK))
+            .await
+    }
+
+    /// Waits until the stream is readable (see [`Async::readable`]).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until the stream is writable (see [`Async::writable`]).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Borrowed halves: read in one future while writing in another.
+    pub fn split(&mut self) -> (ReadHalf<'_, TcpStream>, WriteHalf<'_, TcpStream>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned halves, e.g. to move into two tasks. Dropping the write half shuts down the
+    /// write direction; [`OwnedReadHalf::reunite`] puts them back together.
+    pub fn into_split(self) -> (OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>) {
+        split::into_split(self)
+    }
+
+    /// The underlying std stream (non-blocking).
+    pub fn get_ref(&self) -> &std::net::TcpStream {
+        self.io.get_ref()
+    }
+}
+
+split::sealed_stream_impl!(TcpStream);
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("fd", &self.io.as_raw_fd())
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}

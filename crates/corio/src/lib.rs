@@ -52,6 +52,7 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod io;
 pub mod prelude;
 pub mod runtime;
 pub mod sync;
@@ -149,3 +150,5 @@ where
 }
 
 pub use corio_executor::yield_now;
+
+pub use corio_reactor::{fs, net, process, signal};

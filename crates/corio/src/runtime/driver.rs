@@ -1,12 +1,15 @@
 //! The driver stack and the base runtime context, built in one place.
 //!
-//! Today: a [`ParkThread`] and the clock. The reactor (epoll) and the timer layer plug in
+//! Today: the epoll [`Reactor`] and the clock. The reactor (epoll) and the timer layer plug in
 //! here: the timer wraps the reactor, the executor parks on the timer, and their handles
 //! go into the context (`with_timer`, `with_extension`).
 
 use std::io;
 
-use corio_core::{Clock, Driver, ParkThread, RuntimeContext};
+use std::sync::Arc;
+
+use corio_core::{Clock, Driver, RuntimeContext};
+use corio_reactor::Reactor;
 
 use super::builder::Config;
 
@@ -17,7 +20,8 @@ pub(crate) fn build_driver(cfg: &Config) -> io::Result<(Box<dyn Driver>, Runtime
     } else {
         Clock::new()
     };
-    let driver: Box<dyn Driver> = Box::new(ParkThread::new());
-    let context = RuntimeContext::new(clock);
+    let reactor = Reactor::new()?;
+    let context = RuntimeContext::new(clock).with_extension(Arc::new(reactor.handle()));
+    let driver: Box<dyn Driver> = Box::new(reactor);
     Ok((driver, context))
 }

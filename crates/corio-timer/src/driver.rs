@@ -1,0 +1,262 @@
+//! [`TimerDriver`]: the driver layer that owns the wheel, parks the inner driver until the
+//! nearest deadline, fires what is due, and auto-advances virtual time.
+//!
+//! # Park protocol (real time)
+//! 1. Drain the hand-off queue into the wheel and fire everything due. If anything fired
+//!    (or the caller asked for a non-blocking poll), poll the inner driver with a zero
+//!    timeout and return.
+//! 2. Publish the nearest deadline as `parked_until` and re-check the queue (see
+//!    [`entry`](crate::entry)); park the inner driver until exactly that deadline (or the
+//!    caller's timeout, if shorter).
+//! 3. Drain and fire again; report whether anything was observed.
+//!
+//! # Park protocol (paused clock, auto-advance on)
+//! 1. Fire what is already due; if that woke something, return.
+//! 2. Poll the inner driver with a zero timeout; if it observed anything (I/O, an unpark),
+//!    return.
+//! 3. If the clock's [`Activity`](corio_core::clock::Activity) is idle (no worker running,
+//!    no blocking job in flight), jump the clock to the next deadline and fire it; repeat
+//!    until something fired (a deadline can be a stale lower bound after a cancel).
+//! 4. Otherwise park the inner driver with no timer timeout: real time is irrelevant. The
+//!    last busy party going idle unparks it (the driver registers an idle unparker with
+//!    the clock that wakes the inner driver while it waits here), and so does any new
+//!    registration. Going idle while the driver is *not* waiting here wakes nothing, so a
+//!    worker dropping its busy guard right before parking does not look like activity.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+
+use corio_core::{Clock, Driver, Unpark, Unparker};
+
+use crate::entry::{Handoff, CANCELLED, FIRED, NO_DEADLINE};
+use crate::handle::TimerHandle;
+use crate::wheel::Wheel;
+
+/// A [`Driver`] layer that runs timers on top of an inner driver (a reactor, or a plain
+/// [`ParkThread`](corio_core::ParkThread)).
+///
+/// Build it with the runtime's clock, put [`handle`](Self::handle) into the runtime
+/// context with [`TimerHandle::attach`], and give the driver to the executor to park on.
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::{Clock, Driver, ParkThread};
+/// use corio_timer::TimerDriver;
+/// use futures::FutureExt;
+/// use std::time::Duration;
+///
+/// let clock = Clock::new_paused();
+/// let mut driver = TimerDriver::new(ParkThread::new(), clock.clone());
+/// let t0 = clock.now();
+/// let mut nap = driver.handle().sleep(Duration::from_millis(1500));
+/// assert!((&mut nap).now_or_never().is_none()); // registers it
+/// assert!(driver.park(None)); // idle and paused: jumps to the deadline and fires it
+/// assert_eq!(clock.now() - t0, Duration::from_millis(1500));
+/// assert!(nap.now_or_never().is_some());
+/// ```
+pub struct TimerDriver<D> {
+    inner: D,
+    handle: Arc<TimerHandle>,
+    wheel: Wheel,
+    /// Set while the driver blocks in a paused park, waiting for the runtime to go idle.
+    waiting_idle: Arc<AtomicBool>,
+}
+
+/// The clock's idle unparker: wakes the inner driver when the last busy party goes idle,
+/// but only if the driver is blocked waiting for that (`waiting_idle`).
+///
+/// Without the flag, every worker going idle just before it parks would leave a wake-up
+/// pending, the park would see it as activity, and virtual time would never advance. The
+/// driver sets the flag, fences, then re-checks idleness before blocking; the kicker
+/// fences after the busy count dropped, then reads the flag: one of them sees the other.
+struct IdleKick {
+    waiting_idle: Arc<AtomicBool>,
+    inner: Unparker,
+}
+
+impl Unpark for IdleKick {
+    fn unpark(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiting_idle.load(Ordering::SeqCst) {
+            self.inner.unpark();
+        }
+    }
+}
+
+impl<D: Driver> TimerDriver<D> {
+    /// Wraps `inner`; timers follow `clock` (the runtime's clock, real or paused).
+    ///
+    /// Registers `inner`'s unparker as the clock's idle unparker (for auto-advance).
+    pub fn new(inner: D, clock: Clock) -> Self {
+        let unparker = inner.unparker();
+        let waiting_idle = Arc::new(AtomicBool::new(false));
+        let kick = IdleKick {
+            waiting_idle: waiting_idle.clone(),
+            inner: unparker.clone(),
+        };
+        clock
+            .activity()
+            .set_idle_unparker(Some(Unparker::new(Arc::new(kick))));
+        let handle = Arc::new(TimerHandle::new(clock, Handoff::new(unparker)));
+        TimerDriver {
+            inner,
+            handle,
+            wheel: Wheel::new(),
+            waiting_idle,
+        }
+    }
+
+    /// The handle that creates timers on this driver from any thread.
+    pub fn handle(&self) -> Arc<TimerHandle> {
+        self.handle.clone()
+    }
+
+    /// The inner driver.
+    pub fn inner(&self) -> &D {
+        &self.inner
+    }
+
+    /// The inner driver, mutably.
+    pub fn inner_mut(&mut self) -> &mut D {
+        &mut self.inner
+    }
+
+    /// How many timers are armed in the wheel (registrations and cancellations still in
+    /// the hand-off queue are counted after the next park).
+    pub fn len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    /// Whether no timer is armed in the wheel.
+    pub fn is_empty(&self) -> bool {
+        self.wheel.len() == 0
+    }
+
+    /// The wheel's entry-slab capacity, for memory tests: it returns to zero whenever the
+    /// wheel empties after holding more than a few thousand timers.
+    #[doc(hidden)]
+    pub fn slab_capacity(&self) -> usize {
+        self.wheel.capacity()
+    }
+
+    /// Takes in new registrations and fires everything due now, without parking.
+    /// Returns how many timers fired.
+    pub fn turn(&mut self) -> usize {
+        let now = self.handle.now_ns();
+        self.turn_at(now)
+    }
+
+    fn turn_at(&mut self, now: u64) -> usize {
+        let mut fired = 0;
+        while let Some((entry, word)) = self.handle.handoff.pop() {
+            let key = entry.key.load(crate::loom::Ordering::Relaxed);
+            if key != crate::entry::NO_KEY {
+                self.wheel.remove(key);
+            }
+            match word {
+                FIRED | CANCELLED => {}
+                d if d <= self.wheel.processed() => fired += usize::from(entry.fire(d)),
+                d => self.wheel.insert(entry, d),
+            }
+        }
+        fired + self.wheel.process(now, |entry, d| entry.fire(d))
+    }
+
+    fn park_inner(&mut self, until: u64, timeout: Option<Duration>) -> bool {
+        let timeout = if self.handle.handoff.prepare_park(until) {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        let observed = self.inner.park(timeout);
+        self.handle.handoff.awake();
+        observed
+    }
+
+    fn park_paused(&mut self, timeout: Option<Duration>) -> bool {
+        let clock = self.handle.clock.clone();
+        let auto = clock.auto_advance();
+        if auto && self.inner.park(Some(Duration::ZERO)) {
+            self.turn();
+            return true;
+        }
+        loop {
+            if auto {
+                while clock.activity().is_idle() {
+                    let Some(next) = self.wheel.next_deadline() else {
+                        break;
+                    };
+                    if clock.advance_to(self.handle.instant_of(next)).is_err() {
+                        // Resumed meanwhile: the caller parks again in real-time mode.
+                        return true;
+                    }
+                    if self.turn() > 0 {
+                        return true;
+                    }
+                }
+            }
+            // From here on, the last busy party going idle must wake us (rule of
+            // `IdleKick`); re-check after announcing it so that going idle is not missed.
+            self.waiting_idle.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if auto && clock.activity().is_idle() && self.wheel.next_deadline().is_some() {
+                self.waiting_idle.store(false, Ordering::SeqCst);
+                continue;
+            }
+            break;
+        }
+        let observed = self.park_inner(NO_DEADLINE, timeout);
+        self.waiting_idle.store(false, Ordering::SeqCst);
+        self.turn() > 0 || observed
+    }
+}
+
+impl<D: Driver> Driver for TimerDriver<D> {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        self.handle.handoff.awake();
+        let fired = self.turn();
+        if fired > 0 || timeout == Some(Duration::ZERO) {
+            let observed = self.inner.park(Some(Duration::ZERO));
+            let more = if observed { self.turn() } else { 0 };
+            return fired + more > 0 || observed;
+        }
+        if self.handle.clock.is_paused() {
+            return self.park_paused(timeout);
+        }
+        let (until, wait) = match self.wheel.next_deadline() {
+            Some(next) => {
+                let wait = Duration::from_nanos(next.saturating_sub(self.handle.now_ns()));
+                (next, Some(timeout.map_or(wait, |t| t.min(wait))))
+            }
+            None => (NO_DEADLINE, timeout),
+        };
+        let observed = self.park_inner(until, wait);
+        self.turn() > 0 || observed
+    }
+
+    fn unparker(&self) -> Unparker {
+        self.inner.unparker()
+    }
+}
+
+impl<D> Drop for TimerDriver<D> {
+    fn drop(&mut self) {
+        self.handle.clock.activity().set_idle_unparker(None);
+        // Release the wheel's references; the futures still holding entries never fire.
+        drop(self.wheel.drain());
+        while self.handle.handoff.pop().is_some() {}
+    }
+}
+
+impl<D: fmt::Debug> fmt::Debug for TimerDriver<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerDriver")
+            .field("inner", &self.inner)
+            .field("wheel", &self.wheel)
+            .finish()
+    }
+}

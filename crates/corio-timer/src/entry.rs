@@ -1,0 +1,204 @@
+//! One timer's shared state, and the lock-free hand-off that carries registrations,
+//! resets and cancellations from any thread to the driver that owns the wheel.
+//!
+//! # The deadline word
+//! [`Entry::deadline`] is the single source of truth for what the timer wants. It holds a
+//! deadline in nanoseconds since the driver's origin, or one of two sentinels:
+//! - [`FIRED`]: the driver fired the timer; the owning future is ready.
+//! - [`CANCELLED`]: the timer is not armed (dropped, or never armed).
+//!
+//! Rules:
+//! 1. Only the owning future (`Sleep`, through `&mut self`) stores deadlines or
+//!    `CANCELLED`, always with `swap`.
+//! 2. Only the driver moves the word to `FIRED`, with `compare_exchange(d, FIRED)` where `d`
+//!    is the deadline it filed the entry under. A reset racing the fire wins or loses
+//!    atomically: either the old deadline fired (and the owner re-arms over `FIRED`), or
+//!    the exchange fails and the entry, re-queued by the reset, is filed again.
+//! 3. After any change of the word, the owner calls [`Handoff::submit`] (or
+//!    [`Handoff::cancel`]): the entry is pushed to the queue unless `queued` is already set.
+//!    The driver clears `queued` (an acquire-release swap) *before* reading the word, so
+//!    every change is either seen by that read or followed by a fresh push. An entry is in
+//!    the queue at most once, so the queue never grows past the number of live timers.
+//! 4. `key` is the entry's index in the driver's wheel (`NO_KEY` when not filed). Only
+//!    the driver reads or writes it.
+//!
+//! # Waking the parked driver
+//! Before blocking, the driver publishes in `parked_until` the deadline it will wake at by
+//! itself (`NO_DEADLINE` when it parks without a timer), then issues a `SeqCst` fence and
+//! re-checks the queue. A producer pushes, fences, and reads `parked_until`: if its
+//! deadline is earlier, it swaps in `AWAKE` and unparks the driver (only the first such
+//! producer per park does). By the two fences, either the driver sees the push or the
+//! producer sees the published deadline: a registration earlier than the driver's wake-up
+//! is never missed. While the driver is awake (`AWAKE`), producers never unpark: the driver
+//! drains the queue before it parks again.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::Waker;
+
+use corio_core::{AtomicWaker, Unparker};
+
+use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering, Queue};
+
+/// The deadline word of a fired timer.
+pub(crate) const FIRED: u64 = u64::MAX;
+/// The deadline word of a timer that is not armed.
+pub(crate) const CANCELLED: u64 = u64::MAX - 1;
+/// Deadlines at or beyond this many nanoseconds after the origin (~584 years) never fire;
+/// they are never filed.
+pub(crate) const NEVER: u64 = u64::MAX - 2;
+/// `Entry::key` when the entry is not filed in the wheel.
+pub(crate) const NO_KEY: usize = usize::MAX;
+
+/// `parked_until` while the driver is awake (it will drain the queue before parking).
+pub(crate) const AWAKE: u64 = 0;
+/// `parked_until` while the driver is parked with no timer of its own to wake it.
+pub(crate) const NO_DEADLINE: u64 = u64::MAX;
+
+/// A timer's state shared between its future and the driver.
+pub(crate) struct Entry {
+    /// See the module docs: a deadline, `FIRED` or `CANCELLED`.
+    pub(crate) deadline: AtomicU64,
+    /// Whether the entry is in the hand-off queue (rule 3).
+    queued: AtomicBool,
+    /// The wheel slot index; driver-only (rule 4).
+    pub(crate) key: AtomicUsize,
+    /// The waker of the task waiting on the timer.
+    pub(crate) waker: AtomicWaker,
+}
+
+impl Entry {
+    /// An entry armed at `deadline` (or `CANCELLED`) with `waker` registered; not queued.
+    pub(crate) fn new(deadline: u64, waker: &Waker) -> Arc<Entry> {
+        let entry = Entry {
+            deadline: AtomicU64::new(deadline),
+            queued: AtomicBool::new(false),
+            key: AtomicUsize::new(NO_KEY),
+            waker: AtomicWaker::new(),
+        };
+        entry.waker.register(waker);
+        Arc::new(entry)
+    }
+
+    /// Whether the driver fired the timer.
+    #[inline]
+    pub(crate) fn is_fired(&self) -> bool {
+        self.deadline.load(Ordering::Acquire) == FIRED
+    }
+
+    /// Fires the entry filed under `deadline` (rule 2); wakes its task on success.
+    pub(crate) fn fire(&self, deadline: u64) -> bool {
+        if self
+            .deadline
+            .compare_exchange(deadline, FIRED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.waker.wake();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("deadline", &self.deadline.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The multi-producer, single-consumer channel from timer futures to the driver.
+pub(crate) struct Handoff {
+    queue: Queue<Arc<Entry>>,
+    parked_until: AtomicU64,
+    unparker: Unparker,
+}
+
+impl Handoff {
+    pub(crate) fn new(unparker: Unparker) -> Self {
+        Handoff {
+            queue: Queue::new(),
+            parked_until: AtomicU64::new(AWAKE),
+            unparker,
+        }
+    }
+
+    /// Arms `entry` at `deadline` (replacing whatever it held) and tells the driver.
+    /// Returns the previous word.
+    pub(crate) fn submit(&self, entry: &Arc<Entry>, deadline: u64) -> u64 {
+        let prev = entry.deadline.swap(deadline, Ordering::AcqRel);
+        self.enqueue(entry);
+        fence(Ordering::SeqCst);
+        self.unpark_if_earlier(deadline);
+        prev
+    }
+
+    /// Disarms `entry`. The driver unfiles it on its next turn (no wake-up needed: a
+    /// cancelled timer only costs memory until then).
+    pub(crate) fn cancel(&self, entry: &Arc<Entry>) {
+        let prev = entry.deadline.swap(CANCELLED, Ordering::AcqRel);
+        if prev != FIRED && prev != CANCELLED {
+            self.enqueue(entry);
+        }
+    }
+
+    fn enqueue(&self, entry: &Arc<Entry>) {
+        if !entry.queued.swap(true, Ordering::AcqRel) {
+            self.queue.push(entry.clone());
+        }
+    }
+
+    fn unpark_if_earlier(&self, deadline: u64) {
+        let mut parked = self.parked_until.load(Ordering::SeqCst);
+        while deadline < parked {
+            match self.parked_until.compare_exchange_weak(
+                parked,
+                AWAKE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.unparker.unpark();
+                    return;
+                }
+                Err(now) => parked = now,
+            }
+        }
+    }
+
+    /// Wakes the driver unconditionally (clock paused or resumed, shutdown).
+    pub(crate) fn unpark(&self) {
+        self.unparker.unpark();
+    }
+
+    /// Driver side: takes the next queued entry and the word it holds now (rule 3).
+    pub(crate) fn pop(&self) -> Option<(Arc<Entry>, u64)> {
+        let entry = self.queue.pop()?;
+        entry.queued.swap(false, Ordering::AcqRel);
+        let word = entry.deadline.load(Ordering::Acquire);
+        Some((entry, word))
+    }
+
+    /// Driver side: announces that it will park until `until` (ns, or `NO_DEADLINE`).
+    /// Returns `false` if the queue is not empty: the driver must not block then.
+    pub(crate) fn prepare_park(&self, until: u64) -> bool {
+        self.parked_until.store(until.max(1), Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.queue.is_empty()
+    }
+
+    /// Driver side: it is awake again; producers need not unpark it.
+    pub(crate) fn awake(&self) {
+        self.parked_until.store(AWAKE, Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handoff")
+            .field("parked_until", &self.parked_until.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}

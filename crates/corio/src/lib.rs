@@ -57,6 +57,7 @@ pub mod prelude;
 pub mod runtime;
 pub mod sync;
 pub mod task;
+pub mod time;
 
 use std::future::Future;
 
@@ -152,3 +153,5 @@ where
 pub use corio_executor::yield_now;
 
 pub use corio_reactor::{fs, net, process, signal};
+
+pub use time::{interval, interval_at, sleep, sleep_until, timeout, timeout_at};

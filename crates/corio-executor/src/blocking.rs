@@ -24,8 +24,8 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
+use crate::sync::{Condvar, Mutex};
 use corio_core::clock::BusyGuard;
-use parking_lot::{Condvar, Mutex};
 
 use crate::task::Notified;
 use crate::Handle;
@@ -208,7 +208,8 @@ impl Inner {
             }
             st.num_idle += 1;
             loop {
-                let timed_out = self.cvar.wait_for(&mut st, self.keep_alive).timed_out();
+                let (guard, timed_out) = self.cvar.wait_timeout(st, self.keep_alive);
+                st = guard;
                 if st.num_notify > 0 {
                     st.num_notify -= 1;
                     continue 'outer;

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::sync::Mutex;
 use corio_core::{coop, Driver, ParkThread, Unparker};
-use parking_lot::Mutex;
 
 use crate::scheduler::Common;
 use crate::task::Notified;

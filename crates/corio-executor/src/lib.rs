@@ -58,6 +58,7 @@ mod loom;
 mod multi_thread;
 mod queue;
 mod scheduler;
+mod sync;
 pub mod task;
 mod yield_now;
 
@@ -74,6 +75,7 @@ pub use yield_now::{yield_now, YieldNow};
 pub mod __loom {
     pub use crate::queue::{local, Local, Steal, CAPACITY};
     pub use crate::task::state::{
-        State, ToIdle, ToNotified, ToRunning, CANCELLED, COMPLETE, JOIN_INTEREST, NOTIFIED, RUNNING,
+        State, ToIdle, ToNotified, ToRunning, CANCELLED, COMPLETE, JOIN_INTEREST, JOIN_WAKER,
+        NOTIFIED, RUNNING,
     };
 }

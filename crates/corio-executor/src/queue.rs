@@ -280,3 +280,136 @@ impl<T> Drop for Local<T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// `n` distinct items (their values are their indices) and pointers to them.
+    fn items(n: usize) -> Arc<[u64]> {
+        (0..n as u64).collect()
+    }
+
+    fn ptr(items: &Arc<[u64]>, i: usize) -> NonNull<u64> {
+        NonNull::from(&items[i])
+    }
+
+    fn val(p: NonNull<u64>) -> u64 {
+        // SAFETY: every pointer in these tests points into an `items` array kept alive.
+        unsafe { *p.as_ptr() }
+    }
+
+    #[test]
+    fn push_pop_is_fifo_and_full_ring_refuses() {
+        let it = items(CAPACITY + 1);
+        let (mut local, steal) = local::<u64>();
+        assert!(local.is_empty() && steal.is_empty());
+        for i in 0..CAPACITY {
+            local.push_back(ptr(&it, i)).unwrap();
+        }
+        assert_eq!(local.remaining(), 0);
+        assert_eq!(
+            val(local.push_back(ptr(&it, CAPACITY)).unwrap_err()),
+            CAPACITY as u64
+        );
+        for i in 0..CAPACITY {
+            assert_eq!(val(local.pop().unwrap()), i as u64);
+        }
+        assert!(local.pop().is_none());
+    }
+
+    #[test]
+    fn indices_wrap_around_the_ring() {
+        let it = items(3);
+        let (mut local, _steal) = local::<u64>();
+        for round in 0..(CAPACITY * 2 + 3) {
+            local.push_back(ptr(&it, round % 3)).unwrap();
+            assert_eq!(val(local.pop().unwrap()), (round % 3) as u64);
+        }
+        assert!(local.is_empty());
+    }
+
+    #[test]
+    fn overflow_moves_oldest_half_plus_item() {
+        let it = items(CAPACITY + 1);
+        let (mut local, _steal) = local::<u64>();
+        for i in 0..CAPACITY {
+            local.push_back_or_overflow(ptr(&it, i), |_| panic!("not full yet"));
+        }
+        let mut moved = Vec::new();
+        local.push_back_or_overflow(ptr(&it, CAPACITY), |batch| {
+            moved.extend(batch.map(val));
+        });
+        let mut expect: Vec<u64> = (0..CAPACITY as u64 / 2).collect();
+        expect.push(CAPACITY as u64);
+        assert_eq!(moved, expect);
+        assert_eq!(local.len(), CAPACITY / 2);
+        assert_eq!(val(local.pop().unwrap()), CAPACITY as u64 / 2);
+        while local.pop().is_some() {}
+    }
+
+    #[test]
+    fn steal_takes_half_rounded_up() {
+        let it = items(5);
+        let (mut victim, steal) = local::<u64>();
+        let (mut thief, _thief_steal) = local::<u64>();
+        assert!(steal.steal_into(&mut thief).is_none());
+        for i in 0..5 {
+            victim.push_back(ptr(&it, i)).unwrap();
+        }
+        // 3 of 5 stolen: the last one is returned, the other two land in the thief.
+        assert_eq!(val(steal.steal_into(&mut thief).unwrap()), 2);
+        assert_eq!(thief.len(), 2);
+        assert_eq!(victim.len(), 2);
+        let mut got: Vec<u64> = std::iter::from_fn(|| thief.pop()).map(val).collect();
+        got.extend(std::iter::from_fn(|| victim.pop()).map(val));
+        assert_eq!(got, vec![0, 1, 3, 4]);
+    }
+
+    #[test]
+    fn concurrent_steal_and_pop_claim_each_item_once() {
+        let n = if cfg!(miri) { 24 } else { 2_000 };
+        let it = items(n);
+        let (mut owner, steal) = local::<u64>();
+        let thief = {
+            let it = it.clone();
+            std::thread::spawn(move || {
+                let (mut mine, _s) = local::<u64>();
+                let mut got = Vec::new();
+                // Keep stealing until the owner signals the end by an empty, final look.
+                for _ in 0..n {
+                    if let Some(p) = steal.steal_into(&mut mine) {
+                        got.push(val(p));
+                    }
+                    while let Some(p) = mine.pop() {
+                        got.push(val(p));
+                    }
+                    std::thread::yield_now();
+                }
+                drop(it);
+                got
+            })
+        };
+        let mut got = Vec::new();
+        for i in 0..n {
+            if owner.push_back(ptr(&it, i)).is_err() {
+                got.push(val(owner.pop().unwrap()));
+                owner.push_back(ptr(&it, i)).unwrap();
+            }
+            if i % 3 == 0 {
+                if let Some(p) = owner.pop() {
+                    got.push(val(p));
+                }
+            }
+        }
+        let stolen = thief.join().unwrap();
+        while let Some(p) = owner.pop() {
+            got.push(val(p));
+        }
+        got.extend(stolen);
+        assert_eq!(got.len(), n, "every item claimed exactly once");
+        let unique: HashSet<u64> = got.into_iter().collect();
+        assert_eq!(unique.len(), n);
+    }
+}

@@ -116,3 +116,19 @@ fn last_reference_is_seen_once() {
         assert_eq!(a as u8 + b as u8, 1);
     });
 }
+
+#[test]
+fn join_waker_registration_racing_completion_is_never_missed() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        // The join handle: store the waker (elsewhere), set the bit, re-check.
+        let joiner = thread::spawn(move || {
+            s2.set_join_waker();
+            s2.load().is_complete()
+        });
+        let woke = s.transition_to_complete().has_join_waker();
+        let saw_complete = joiner.join().unwrap();
+        assert!(woke || saw_complete, "join wake-up lost");
+    });
+}

@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::sync::Mutex;
 use corio_core::Driver;
-use parking_lot::Mutex;
 
 use crate::queue::{self, Local, Steal};
 use crate::scheduler::Common;

@@ -16,8 +16,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::sync::{Condvar, Mutex};
 use corio_core::{Driver, Unparker};
-use parking_lot::{Condvar, Mutex};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -90,7 +90,7 @@ impl Parker {
             Err(s) => unreachable!("worker parked twice (state {s})"),
         }
         loop {
-            self.cvar.wait(&mut guard);
+            guard = self.cvar.wait(guard);
             if self
                 .state
                 .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)

@@ -58,7 +58,7 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    fn header(&self) -> &Header {
+    pub(super) fn header(&self) -> &Header {
         // SAFETY: the handle holds a reference.
         unsafe { self.raw.as_ref() }
     }
@@ -103,7 +103,9 @@ impl<T> Future for JoinHandle<T> {
         unsafe { (header.vtable.try_read_output)(self.raw, &mut out as *mut _ as *mut ()) };
         if out.is_pending() {
             header.join_waker.register(cx.waker());
-            // Re-check: the task may have completed before the waker was stored.
+            // Publish the waker (state rule 7), then re-check: the task may have
+            // completed before the completer could see it.
+            header.state.set_join_waker();
             // SAFETY: as above.
             unsafe { (header.vtable.try_read_output)(self.raw, &mut out as *mut _ as *mut ()) };
         }
@@ -142,6 +144,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
         f.debug_struct("JoinHandle")
             .field("id", &self.id())
             .field("name", &self.name())
+            .field("spawned_at", &format_args!("{}", self.header().location()))
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -24,6 +24,9 @@ pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
 
+#[cfg(all(test, not(loom)))]
+mod tests;
+
 pub use builder::Builder;
 pub use join::{AbortHandle, JoinHandle};
 

@@ -15,7 +15,7 @@
 
 use std::sync::atomic::Ordering;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use super::raw::{Header, RawTask};
 

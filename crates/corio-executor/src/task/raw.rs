@@ -35,9 +35,84 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// Name and spawn location, kept out of line so the common header stays small.
-pub(crate) struct Meta {
-    pub(crate) name: Option<Box<str>>,
+/// A named task's metadata, allocated only when a name is given.
+struct Named {
+    name: Box<str>,
+    location: &'static Location<'static>,
+}
+
+/// The spawn location and optional name in one word, so the header stays small (a
+/// small task's cell then fits glibc's fast bins: cheap allocation and free).
+///
+/// # Invariants
+/// 1. Low bit clear: the word is a `&'static Location<'static>`.
+/// 2. Low bit set: with the bit cleared, the word is a `Box<Named>` owned by this value
+///    (freed on drop). Both pointees are at least 2-aligned, so the bit is free.
+/// 3. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
+pub(crate) struct TaskMeta(NonNull<u8>);
+
+const NAMED_TAG: usize = 1;
+
+// SAFETY: the word is either a `&'static Location` (immutable, `Sync`) or an owned,
+// never-mutated `Box<Named>` (`Send + Sync`), per the invariants above.
+unsafe impl Send for TaskMeta {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for TaskMeta {}
+
+impl TaskMeta {
+    pub(crate) fn new(location: &'static Location<'static>, name: Option<Box<str>>) -> Self {
+        const { assert!(std::mem::align_of::<Location<'static>>() >= 2) };
+        const { assert!(std::mem::align_of::<Named>() >= 2) };
+        match name {
+            None => TaskMeta(NonNull::from(location).cast()),
+            Some(name) => {
+                let named = NonNull::from(Box::leak(Box::new(Named { name, location })));
+                // Rule 2: tag the owned box's address; provenance is kept (rule 3).
+                TaskMeta(named.cast::<u8>().map_addr(|a| a | NAMED_TAG))
+            }
+        }
+    }
+
+    /// The owned `Box<Named>` pointer (untagged, with its provenance), if any.
+    fn named_ptr(&self) -> Option<NonNull<Named>> {
+        if self.0.addr().get() & NAMED_TAG == 0 {
+            return None;
+        }
+        let ptr = self.0.map_addr(|a| {
+            // The untagged address of a live box is non-zero.
+            std::num::NonZeroUsize::new(a.get() & !NAMED_TAG).expect("tagged null")
+        });
+        Some(ptr.cast::<Named>())
+    }
+
+    fn named(&self) -> Option<&Named> {
+        // SAFETY: rule 2: the untagged word is our live `Box<Named>`, only read here.
+        self.named_ptr().map(|p| unsafe { p.as_ref() })
+    }
+
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.named().map(|n| &*n.name)
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        match self.named() {
+            Some(n) => n.location,
+            // SAFETY: rule 1: an untagged word is a `&'static Location`.
+            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
+        }
+    }
+}
+
+impl Drop for TaskMeta {
+    fn drop(&mut self) {
+        if let Some(ptr) = self.named_ptr() {
+            // SAFETY: rule 2: we own this box (the pointer keeps the box's provenance)
+            // and nobody uses it after our drop.
+            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+        }
+    }
 }
 
 /// The fixed-layout front of every task allocation.
@@ -51,16 +126,19 @@ pub(crate) struct Header {
     pub(crate) owned_slot: AtomicUsize,
     /// The waker of the task awaiting the `JoinHandle`.
     pub(crate) join_waker: AtomicWaker,
-    /// Where the task was spawned (for task dumps and slow-poll warnings).
-    pub(crate) location: &'static Location<'static>,
-    /// Optional metadata (the task name), allocated only when given.
-    pub(crate) meta: Option<Box<Meta>>,
+    /// Where the task was spawned and its optional name.
+    pub(crate) meta: TaskMeta,
 }
 
 impl Header {
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.meta.as_ref().and_then(|m| m.name.as_deref())
+        self.meta.name()
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.meta.location()
     }
 }
 
@@ -98,8 +176,7 @@ where
             id,
             owned_slot: AtomicUsize::new(usize::MAX),
             join_waker: AtomicWaker::new(),
-            location,
-            meta: name.map(|name| Box::new(Meta { name: Some(name) })),
+            meta: TaskMeta::new(location, name),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
@@ -260,7 +337,8 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
         // SAFETY: no `JoinHandle` exists, so the task side still owns the stage.
         let stage = unsafe { &mut *stage::<F>(ptr).get() };
         let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
-    } else {
+    } else if prev.has_join_waker() {
+        // State rule 7: only a handle that stored a waker needs a wake.
         header.join_waker.wake();
     }
     if header.state.ref_dec_n(1 + released as usize) {

@@ -28,6 +28,10 @@
 //! 6. Every `Notified` in a queue, every `Waker`, the `JoinHandle`, every `AbortHandle`
 //!    and the scheduler's owned-task list each hold one reference; the party that brings
 //!    the count to zero frees the allocation.
+//! 7. `JOIN_WAKER` is set by the `JoinHandle` after it stored its waker and before it
+//!    re-checks `COMPLETE`. The completer wakes the join waker only if the state it
+//!    replaced had `JOIN_WAKER`; both are read-modify-writes of this word, so either the
+//!    completer sees the bit (and wakes) or the handle's re-check sees `COMPLETE`.
 
 // Items are `pub` only so the loom models can reach them through `__loom`; the
 // module itself is private.
@@ -47,8 +51,10 @@ pub const NOTIFIED: usize = 0b00_0100;
 pub const CANCELLED: usize = 0b00_1000;
 /// The `JoinHandle` still exists and will read the output.
 pub const JOIN_INTEREST: usize = 0b01_0000;
+/// The `JoinHandle` stored a waker in the header's join-waker slot (rule 7). Sticky.
+pub const JOIN_WAKER: usize = 0b10_0000;
 /// One reference; the count is `state / REF_ONE`.
-pub const REF_ONE: usize = 0b10_0000;
+pub const REF_ONE: usize = 0b100_0000;
 const FLAGS: usize = REF_ONE - 1;
 
 /// The atomic state word of one task.
@@ -74,6 +80,9 @@ impl Snapshot {
     pub fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
+    pub fn has_join_waker(self) -> bool {
+        self.0 & JOIN_WAKER != 0
+    }
     pub fn ref_count(self) -> usize {
         self.0 / REF_ONE
     }
@@ -90,6 +99,7 @@ impl std::fmt::Debug for Snapshot {
             .field("notified", &self.is_notified())
             .field("cancelled", &self.is_cancelled())
             .field("join_interest", &self.is_join_interested())
+            .field("join_waker", &self.has_join_waker())
             .field("refs", &self.ref_count())
             .finish()
     }
@@ -287,6 +297,16 @@ impl State {
         self.0.fetch_or(CANCELLED, Ordering::AcqRel);
     }
 
+    /// The `JoinHandle` stored its waker: set `JOIN_WAKER` (rule 7) unless already set.
+    /// Returns the state before (the caller re-checks `COMPLETE` after this).
+    pub fn set_join_waker(&self) -> Snapshot {
+        let cur = Snapshot(self.0.load(Ordering::Acquire));
+        if cur.has_join_waker() {
+            return cur;
+        }
+        Snapshot(self.0.fetch_or(JOIN_WAKER, Ordering::AcqRel))
+    }
+
     /// The `JoinHandle` is dropped: clear `JOIN_INTEREST` (rule 4). Returns the state
     /// before; if it was `COMPLETE`, the caller must drop the output.
     pub fn unset_join_interest(&self) -> Snapshot {
@@ -317,5 +337,163 @@ impl State {
     #[allow(dead_code)]
     pub fn flags(&self) -> usize {
         self.0.load(Ordering::Acquire) & FLAGS
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A spawned task claimed by a worker: refs = owned + running + join.
+    fn running() -> State {
+        let s = State::new(3);
+        assert_eq!(s.transition_to_running(), ToRunning::Success);
+        s
+    }
+
+    #[test]
+    fn new_task_is_queued_once_with_join_interest() {
+        let s = State::new(3);
+        let snap = s.load();
+        assert!(snap.is_notified() && snap.is_join_interested());
+        assert!(!snap.is_running() && !snap.is_complete() && !snap.is_cancelled());
+        assert!(!snap.has_join_waker());
+        assert_eq!(snap.ref_count(), 3);
+    }
+
+    #[test]
+    fn run_idle_wake_queues_exactly_once() {
+        let s = running();
+        assert!(s.load().is_running() && !s.load().is_notified());
+        assert_eq!(s.transition_to_idle(), ToIdle::Ok);
+        assert_eq!(s.load().ref_count(), 2);
+        // First wake queues (new reference), second sees NOTIFIED and does nothing.
+        assert_eq!(s.transition_to_notified_by_ref(), ToNotified::Submit);
+        assert_eq!(s.transition_to_notified_by_ref(), ToNotified::DoNothing);
+        assert_eq!(s.load().ref_count(), 3);
+        assert_eq!(s.transition_to_running(), ToRunning::Success);
+    }
+
+    #[test]
+    fn wake_during_poll_requeues_after_it() {
+        let s = running();
+        s.ref_inc(); // a waker
+        assert_eq!(s.transition_to_notified_by_val(), ToNotified::DoNothing);
+        assert!(s.load().is_notified() && s.load().is_running());
+        assert_eq!(s.transition_to_idle(), ToIdle::OkNotified);
+        // The running reference became the Notified's; the waker's was released.
+        assert_eq!(s.load().ref_count(), 3);
+    }
+
+    #[test]
+    fn complete_sets_complete_once_and_clears_running() {
+        let s = running();
+        let prev = s.transition_to_complete();
+        assert!(prev.is_running() && !prev.is_complete() && prev.is_join_interested());
+        let now = s.load();
+        assert!(now.is_complete() && !now.is_running());
+        // Wakes after completion do nothing; a by-value wake releases its reference.
+        assert_eq!(s.transition_to_notified_by_ref(), ToNotified::DoNothing);
+        s.ref_inc();
+        assert_eq!(s.transition_to_notified_by_val(), ToNotified::DoNothing);
+        assert_eq!(s.load().ref_count(), 3);
+    }
+
+    #[test]
+    fn join_waker_bit_is_seen_by_the_completer() {
+        let s = running();
+        assert!(!s.set_join_waker().has_join_waker());
+        assert!(s.set_join_waker().has_join_waker(), "sticky");
+        assert!(s.transition_to_complete().has_join_waker());
+        // Registered after completion: the handle's re-check sees COMPLETE.
+        let s = running();
+        s.transition_to_complete();
+        assert!(s.set_join_waker().is_complete());
+    }
+
+    #[test]
+    fn abort_queues_idle_task_and_marks_running_one() {
+        let s = running();
+        assert_eq!(s.transition_to_idle(), ToIdle::Ok);
+        assert_eq!(s.transition_to_notified_and_cancel(), ToNotified::Submit);
+        assert_eq!(s.transition_to_notified_and_cancel(), ToNotified::DoNothing);
+        assert_eq!(s.transition_to_running(), ToRunning::Cancelled);
+
+        let s = running();
+        assert_eq!(s.transition_to_notified_and_cancel(), ToNotified::DoNothing);
+        assert_eq!(s.transition_to_idle(), ToIdle::Cancelled);
+        assert!(
+            s.load().is_running(),
+            "still claimed: the runner cancels it"
+        );
+
+        let s = running();
+        s.transition_to_complete();
+        assert_eq!(s.transition_to_notified_and_cancel(), ToNotified::DoNothing);
+        assert!(!s.load().is_cancelled());
+    }
+
+    #[test]
+    fn shutdown_claims_only_idle_tasks() {
+        let s = State::new(3); // queued, idle
+        assert!(s.transition_to_shutdown());
+        assert!(s.load().is_running() && s.load().is_cancelled());
+        // The queued Notified later finds it claimed and releases its reference.
+        assert_eq!(s.transition_to_running(), ToRunning::Failed);
+        assert_eq!(s.load().ref_count(), 2);
+
+        let s = running();
+        assert!(!s.transition_to_shutdown());
+        assert!(s.load().is_cancelled());
+    }
+
+    #[test]
+    fn last_reference_reports_dealloc() {
+        let s = State::new(1);
+        s.unset_join_interest();
+        assert_eq!(s.transition_to_running(), ToRunning::Success);
+        assert_eq!(s.transition_to_idle(), ToIdle::OkDealloc);
+
+        let s = State::new(2);
+        assert!(s.transition_to_shutdown());
+        assert_eq!(s.transition_to_running(), ToRunning::Failed);
+        assert!(s.ref_dec());
+
+        let s = State::new(1);
+        assert_eq!(s.transition_to_running(), ToRunning::Success);
+        s.transition_to_complete();
+        s.ref_inc();
+        assert!(!s.ref_dec_n(1));
+        assert!(s.ref_dec_n(1));
+    }
+
+    #[test]
+    fn join_interest_drop_reports_completion() {
+        let s = running();
+        assert!(!s.unset_join_interest().is_complete());
+        let s = running();
+        s.transition_to_complete();
+        let prev = s.unset_join_interest();
+        assert!(prev.is_complete() && prev.is_join_interested());
+        assert!(!s.load().is_join_interested());
+    }
+
+    #[test]
+    fn flags_and_count_do_not_overlap() {
+        for bit in [
+            RUNNING,
+            COMPLETE,
+            NOTIFIED,
+            CANCELLED,
+            JOIN_INTEREST,
+            JOIN_WAKER,
+        ] {
+            assert_eq!(bit & FLAGS, bit);
+            assert_eq!(bit.count_ones(), 1);
+        }
+        assert_eq!(
+            RUNNING | COMPLETE | NOTIFIED | CANCELLED | JOIN_INTEREST | JOIN_WAKER,
+            FLAGS
+        );
     }
 }

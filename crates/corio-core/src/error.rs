@@ -27,7 +27,7 @@ pub struct JoinError {
 enum Repr {
     Cancelled,
     // A Mutex makes the `Send`-only payload `Sync`, so `JoinError: Error + Send + Sync`.
-    Panic(parking_lot::Mutex<Box<dyn Any + Send + 'static>>),
+    Panic(crate::lock::Mutex<Box<dyn Any + Send + 'static>>),
 }
 
 impl JoinError {
@@ -43,7 +43,7 @@ impl JoinError {
     pub fn panic(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
             id,
-            repr: Repr::Panic(parking_lot::Mutex::new(payload)),
+            repr: Repr::Panic(crate::lock::Mutex::new(payload)),
         }
     }
 

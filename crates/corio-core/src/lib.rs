@@ -40,6 +40,7 @@ pub mod context;
 pub mod coop;
 pub mod driver;
 mod error;
+mod lock;
 mod loom;
 pub mod task;
 pub mod waker;

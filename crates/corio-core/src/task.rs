@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
+use crate::lock::Mutex;
 
 use crate::context;
 use crate::error::{JoinError, SpawnError};
@@ -335,6 +335,117 @@ mod tests {
         let b = TaskId::next();
         assert!(b > a);
         assert_ne!(a.to_string(), b.to_string());
+    }
+
+    use crate::clock::Clock;
+    use crate::context::RuntimeContext;
+    use std::sync::atomic::AtomicBool;
+    use std::task::Waker;
+
+    /// A spawner that keeps tasks in a list; the test polls them by hand.
+    #[derive(Default)]
+    struct ListSpawner {
+        tasks: Mutex<Vec<(BoxFuture<()>, Arc<AtomicBool>)>>,
+        jobs: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+    }
+
+    struct ListAbort(Arc<AtomicBool>, TaskId);
+    impl Abort for ListAbort {
+        fn abort(&self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        fn id(&self) -> TaskId {
+            self.1
+        }
+        fn is_finished(&self) -> bool {
+            false
+        }
+    }
+
+    impl Spawner for ListSpawner {
+        fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<AbortHandle, SpawnError> {
+            let aborted = Arc::new(AtomicBool::new(false));
+            self.tasks.lock().push((future, aborted.clone()));
+            Ok(AbortHandle::new(Box::new(ListAbort(
+                aborted,
+                TaskId::next(),
+            ))))
+        }
+        fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
+            self.jobs.lock().push(job);
+            Ok(())
+        }
+    }
+
+    impl ListSpawner {
+        /// Polls every task once; drops the finished and the aborted ones.
+        fn run_once(&self) {
+            let mut cx = Context::from_waker(Waker::noop());
+            let tasks = std::mem::take(&mut *self.tasks.lock());
+            for (mut f, aborted) in tasks {
+                if aborted.load(Ordering::SeqCst) {
+                    continue; // dropping the future is the cancellation
+                }
+                if f.as_mut().poll(&mut cx).is_pending() {
+                    self.tasks.lock().push((f, aborted));
+                }
+            }
+        }
+    }
+
+    fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn remote_handle_delivers_output_panic_and_cancellation() {
+        let spawner = Arc::new(ListSpawner::default());
+        let _cx = RuntimeContext::new(Clock::new())
+            .with_spawner(spawner.clone())
+            .enter();
+
+        let mut ok = spawn(async { 7 });
+        let mut boom = spawn(async { panic!("boom") });
+        let mut pending = spawn(std::future::pending::<()>());
+        assert!(poll_once(&mut ok).is_pending());
+        spawner.run_once();
+        assert_eq!(poll_once(&mut ok).map(Result::unwrap), Poll::Ready(7));
+        match poll_once(&mut boom) {
+            Poll::Ready(Err(e)) => assert_eq!(e.panic_message().as_deref(), Some("boom")),
+            other => panic!(
+                "expected a panic JoinError, got {:?}",
+                other.map(|r| r.is_ok())
+            ),
+        }
+        assert!(poll_once(&mut pending).is_pending());
+        pending.abort();
+        spawner.run_once();
+        match poll_once(&mut pending) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            _ => panic!("an aborted task resolves to a cancelled JoinError"),
+        }
+        assert!(pending.is_finished());
+    }
+
+    #[test]
+    fn detached_task_still_runs_and_blocking_jobs_report_panics() {
+        let spawner = Arc::new(ListSpawner::default());
+        let _cx = RuntimeContext::new(Clock::new())
+            .with_spawner(spawner.clone())
+            .enter();
+        let ran = Arc::new(AtomicBool::new(false));
+        let ran2 = ran.clone();
+        drop(spawn(async move { ran2.store(true, Ordering::SeqCst) }));
+        spawner.run_once();
+        assert!(ran.load(Ordering::SeqCst));
+
+        let mut job = spawn_blocking(|| -> u8 { panic!("blocking boom") });
+        let mut fine = spawn_blocking(|| 5u8);
+        for j in std::mem::take(&mut *spawner.jobs.lock()) {
+            j();
+        }
+        assert!(matches!(poll_once(&mut job), Poll::Ready(Err(e)) if e.is_panic()));
+        assert!(matches!(poll_once(&mut fine), Poll::Ready(Ok(5))));
     }
 
     #[test]

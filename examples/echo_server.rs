@@ -1,33 +1,87 @@
-//! An echo server: every connection gets its own task that copies what it reads back.
+//! An echo server: every connection gets its own task that copies what it reads back,
+//! until Ctrl-C stops the server (asyncio's `start_server` + `serve_forever`).
 //!
-//! Run it with `cargo run --example echo_server [addr]` (default 127.0.0.1:7878), then
-//! talk to it with `cargo run --example echo_client` or `nc 127.0.0.1 7878`.
-//! DRAFT: needs the facade wiring (`corio::net`, `corio::run`, `corio::spawn`).
+//! ```text
+//! cargo run --example echo_server                    # listens on 127.0.0.1:7878
+//! cargo run --example echo_server -- 0.0.0.0:9000
+//! cargo run --example echo_client -- 127.0.0.1:7878 hello   # or: nc 127.0.0.1 7878
+//! ```
+//!
+//! A bad address prints the usage line and exits with status 2; other errors (the port
+//! is taken, ...) exit with status 1.
 
-use corio::net::TcpListener;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
 
-fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7878".into());
-    corio::run(async move {
-        let listener = TcpListener::bind(addr.as_str()).await?;
-        println!("echo server listening on {}", listener.local_addr()?);
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(conn) => conn,
-                // EMFILE and friends: report and keep serving.
-                Err(e) => {
-                    eprintln!("accept failed: {e}");
-                    continue;
-                }
-            };
-            corio::spawn(async move {
-                stream.set_nodelay(true).ok();
-                let (mut reader, mut writer) = stream.into_split();
-                match futures::io::copy(&mut reader, &mut writer).await {
-                    Ok(n) => println!("{peer}: echoed {n} bytes"),
-                    Err(e) => eprintln!("{peer}: {e}"),
-                }
-            });
+use corio::net::{TcpListener, TcpStream};
+
+const DEFAULT_ADDR: &str = "127.0.0.1:7878";
+const USAGE: &str = "usage: echo_server [ADDR]   (ADDR is host:port, default 127.0.0.1:7878)";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let addr = match (args.next(), args.next()) {
+        (None, _) => DEFAULT_ADDR.to_owned(),
+        (Some(addr), None) if !addr.starts_with('-') => addr,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
         }
-    })
+    };
+    match corio::run(serve(&addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            eprintln!("echo_server: bad address {addr:?}: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("echo_server: {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds `addr` and serves until Ctrl-C.
+async fn serve(addr: &str) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    println!(
+        "echo server listening on {} (Ctrl-C to stop)",
+        listener.local_addr()?
+    );
+    // Whichever finishes first wins; the other is cancelled. Connection tasks still
+    // running are cancelled when `corio::run` shuts the runtime down.
+    corio::select! {
+        _ = accept_forever(&listener) => unreachable!("the accept loop never ends"),
+        stop = corio::signal::ctrl_c() => {
+            stop?;
+            println!("\nshutting down");
+            Ok(())
+        }
+    }
+}
+
+/// Accepts connections and detaches one echo task per connection.
+async fn accept_forever(listener: &TcpListener) -> std::convert::Infallible {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => drop(corio::spawn(echo(stream, peer))),
+            // Out of descriptors (EMFILE) and friends: report, back off, keep serving.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                corio::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Copies everything `peer` sends back to it, until it closes its side.
+async fn echo(stream: TcpStream, peer: SocketAddr) {
+    stream.set_nodelay(true).ok();
+    let (mut reader, mut writer) = stream.into_split();
+    match futures::io::copy(&mut reader, &mut writer).await {
+        Ok(n) => println!("{peer}: echoed {n} bytes"),
+        Err(e) => eprintln!("{peer}: {e}"),
+    }
 }

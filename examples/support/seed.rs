@@ -46,6 +46,7 @@ examples! {
     ex23 => "../23_gather_errors.rs",
     ex24 => "../24_timeout.rs",
     ex25 => "../25_network_requests.rs",
+    ex26 => "../26_database.rs",
     ex27 => "../27_file_io.rs",
     ex28 => "../28_cpu_bound.rs",
     ex29 => "../29_web_scraping.rs",
@@ -152,6 +153,7 @@ pub const SECTIONS: &[Section] = &[
     section!(23, "23_gather_errors", "Handling errors in gather", async ex23::main_async()),
     section!(24, "24_timeout", "Timeout handling", async ex24::main_async()),
     section!(25, "25_network_requests", "Network requests", async async { ex25::main_async().await.expect("network example") }),
+    section!(26, "26_database", "Database queries", async async { ex26::main_async().await.expect("database example") }),
     section!(27, "27_file_io", "File I/O operations", async async { ex27::main_async().await.expect("file example") }),
     Section {
         current_thread: true,

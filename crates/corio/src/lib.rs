@@ -155,3 +155,8 @@ pub use corio_executor::yield_now;
 pub use corio_reactor::{fs, net, process, signal};
 
 pub use time::{interval, interval_at, sleep, sleep_until, timeout, timeout_at};
+
+// The README's example is compiled as a doc test, so it cannot drift from the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -12,12 +12,15 @@
 //!
 //! # Park protocol (paused clock, auto-advance on)
 //! 1. Fire what is already due; if that woke something, return.
-//! 2. Poll the inner driver with a zero timeout; if it observed anything (I/O, an unpark),
-//!    return.
-//! 3. If the clock's [`Activity`](corio_core::clock::Activity) is idle (no worker running,
-//!    no blocking job in flight), jump the clock to the next deadline and fire it; repeat
-//!    until something fired (a deadline can be a stale lower bound after a cancel).
-//! 4. Otherwise park the inner driver with no timer timeout: real time is irrelevant. The
+//! 2. While the clock's [`Activity`](corio_core::clock::Activity) is idle (no worker
+//!    running, no blocking job in flight) and a timer is armed: poll the inner driver with
+//!    a zero timeout, and return if it observed anything (I/O, an unpark); otherwise jump
+//!    the clock to the next deadline and fire it, until something fired (a deadline can
+//!    be a stale lower bound after a cancel). The order matters: idleness is read
+//!    *before* the inner driver, so a wake-up issued by a party before it went idle (a
+//!    blocking job waking its joiner, a reactor event) is seen and time does not jump
+//!    over it.
+//! 3. Otherwise park the inner driver with no timer timeout: real time is irrelevant. The
 //!    last busy party going idle unparks it (the driver registers an idle unparker with
 //!    the clock that wakes the inner driver while it waits here), and so does any new
 //!    registration. Going idle while the driver is *not* waiting here wakes nothing, so a
@@ -180,16 +183,19 @@ impl<D: Driver> TimerDriver<D> {
     fn park_paused(&mut self, timeout: Option<Duration>) -> bool {
         let clock = self.handle.clock.clone();
         let auto = clock.auto_advance();
-        if auto && self.inner.park(Some(Duration::ZERO)) {
-            self.turn();
-            return true;
-        }
         loop {
             if auto {
                 while clock.activity().is_idle() {
                     let Some(next) = self.wheel.next_deadline() else {
                         break;
                     };
+                    // Idle first, then the inner driver (rule 2 of the paused protocol):
+                    // a party wakes its target before it drops its busy guard, so after
+                    // seeing the count at zero a zero-timeout poll sees that wake-up.
+                    if self.inner.park(Some(Duration::ZERO)) {
+                        self.turn();
+                        return true;
+                    }
                     if clock.advance_to(self.handle.instant_of(next)).is_err() {
                         // Resumed meanwhile: the caller parks again in real-time mode.
                         return true;

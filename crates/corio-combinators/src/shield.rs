@@ -65,7 +65,7 @@ where
         task: OnceLock::new(),
     });
     let task = corio_core::task::spawn(ShieldTask {
-        work,
+        work: Some(work),
         shared: Some(shared.clone()),
     });
     let _ = shared.task.set(task);
@@ -269,7 +269,9 @@ impl<T> Claim<T> {
 
 /// The spawned side: runs the work, catches its panic, records the outcome (rule 1).
 struct ShieldTask<F: Future> {
-    work: F,
+    /// `None` once finished: the work is dropped (in place) before its outcome is
+    /// recorded, so a claimant that sees `Cancelled` knows the work's destructor ran.
+    work: Option<F>,
     /// `None` once the outcome was recorded.
     shared: Option<Arc<Shared<F::Output>>>,
 }
@@ -278,16 +280,24 @@ impl<F: Future> Future for ShieldTask<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `work` is structurally pinned: it is never moved out, and `Drop` only
-        // touches `shared`. `shared` is not pinned (only taken).
+        // SAFETY: `work` is structurally pinned: it is never moved out, only dropped in
+        // place (`Pin::set` here, assignment in `Drop`). `shared` is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
-        let work = unsafe { Pin::new_unchecked(&mut this.work) };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| work.poll(cx))) {
+        let mut work = unsafe { Pin::new_unchecked(&mut this.work) };
+        let Some(fut) = work.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let mut outcome = match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(v)) => Outcome::Done(v),
             Err(p) => Outcome::Panicked(p),
         };
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| work.set(None))) {
+            if !matches!(outcome, Outcome::Panicked(_)) {
+                outcome = Outcome::Panicked(p);
+            }
+        }
         if let Some(shared) = this.shared.take() {
             shared.finish(outcome);
         }
@@ -297,8 +307,14 @@ impl<F: Future> Future for ShieldTask<F> {
 
 impl<F: Future> Drop for ShieldTask<F> {
     fn drop(&mut self) {
+        // The work goes first (rule 1): claimants learn of the cancellation only after
+        // its destructor ran; a panic there is reported as the work's panic.
+        let dropped = catch_unwind(AssertUnwindSafe(|| self.work = None));
         if let Some(shared) = self.shared.take() {
-            shared.finish(Outcome::Cancelled);
+            shared.finish(match dropped {
+                Ok(()) => Outcome::Cancelled,
+                Err(p) => Outcome::Panicked(p),
+            });
         }
     }
 }

@@ -5,7 +5,9 @@
 //! Every child runs as its own task (through the spawn seam), wrapped in a [`Child`] that
 //! catches its panic and reports its outcome to the group's shared state. Rules:
 //! 1. `running` counts children spawned and not yet finished; each child decrements it
-//!    exactly once: when it completes, fails, panics, or is dropped unfinished.
+//!    exactly once: when it completes, fails, panics, or is dropped unfinished — and
+//!    only after the child's future has been dropped, so `join` never returns while a
+//!    cancelled child's destructor is still running on another worker.
 //! 2. The first failure (an `Err` or a panic) sets `cancelling` and aborts every other
 //!    child. Aborts are issued after the state lock is released, because an executor may
 //!    drop the aborted future (and run its `Drop`, which takes the lock) right away.
@@ -22,7 +24,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{task, JoinError, RemoteHandle, SpawnError, TaskId};
+use corio_core::task::AbortHandle;
+use corio_core::{context, JoinError, SpawnError, TaskId};
 
 use crate::group_error::{ChildFailure, TaskGroupError};
 
@@ -118,11 +121,15 @@ where
             });
             state.slots.len() - 1
         };
-        let handle = task::try_spawn(Child {
-            future: child,
+        // Straight through the spawn seam: `Child` catches its own panics and reports its
+        // own outcome, so it needs no result slot (one allocation less per child).
+        let child = Box::pin(Child {
+            future: Some(child),
             index,
             shared: Some(self.shared.clone()),
-        })?;
+        });
+        // On error `child` is dropped unrun, which reports it as cancelled (rule 1).
+        let handle = context::spawner("corio::TaskGroup::spawn")?.spawn_boxed(child)?;
         let mut state = self.shared.lock();
         let slot = &mut state.slots[index];
         slot.id = Some(handle.id());
@@ -258,7 +265,7 @@ enum Joiner {
 
 struct Slot<T> {
     id: Option<TaskId>,
-    handle: Option<RemoteHandle<()>>,
+    handle: Option<AbortHandle>,
     status: Status<T>,
 }
 
@@ -325,7 +332,7 @@ impl<T, E> Shared<T, E> {
 
     /// Rule 2: marks the group cancelling and aborts every child still running.
     fn cancel_all(&self) {
-        let handles: Vec<RemoteHandle<()>> = {
+        let handles: Vec<AbortHandle> = {
             let mut state = self.lock();
             state.cancelling = true;
             state
@@ -377,7 +384,10 @@ impl<T, E> Shared<T, E> {
 
 /// The spawned side of a child: runs it, catches its panic, reports to the group.
 struct Child<F, T, E> {
-    future: F,
+    /// `None` once it completed or was dropped: it is dropped (in place) *before* the
+    /// outcome is reported, so when `join` returns no child's destructor is still
+    /// running on another worker (rule 1).
+    future: Option<F>,
     index: usize,
     /// `None` once the outcome was reported.
     shared: Option<Arc<Shared<T, E>>>,
@@ -390,17 +400,28 @@ where
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `future` is structurally pinned: never moved out; `Drop` only touches
-        // `shared`; `index` and `shared` are not pinned.
+        // SAFETY: `future` is structurally pinned: never moved out, only dropped in
+        // place (`Pin::set` here, assignment in `Drop`); `index` and `shared` are not
+        // pinned.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let mut future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let Some(fut) = future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let mut outcome = match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(v))) => Outcome::Ok(v),
             Ok(Poll::Ready(Err(e))) => Outcome::Failed(Failure::Error(e)),
             Err(p) => Outcome::Failed(Failure::Panic(p)),
         };
+        // Rule 1: the child's state is gone before the group hears of it; a panic from
+        // its destructor counts as the child panicking (unless it already failed).
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+            if !matches!(outcome, Outcome::Failed(_)) {
+                outcome = Outcome::Failed(Failure::Panic(p));
+            }
+        }
         if let Some(shared) = this.shared.take() {
             shared.finish(this.index, outcome);
         }
@@ -410,8 +431,16 @@ where
 
 impl<F, T, E> Drop for Child<F, T, E> {
     fn drop(&mut self) {
+        // Drop the unfinished child in place first (rule 1): its guards are released
+        // before `join` can see that it finished. A panicking destructor is reported as
+        // the child's panic rather than skipping the report (which would hang `join`).
+        let dropped = catch_unwind(AssertUnwindSafe(|| self.future = None));
         if let Some(shared) = self.shared.take() {
-            shared.finish(self.index, Outcome::Dropped);
+            let outcome = match dropped {
+                Ok(()) => Outcome::Dropped,
+                Err(p) => Outcome::Failed(Failure::Panic(p)),
+            };
+            shared.finish(self.index, outcome);
         }
     }
 }

@@ -170,7 +170,7 @@ fn a_child_that_cannot_start_is_reported_as_cancelled() {
     let group = TaskGroup::<(), ()>::new();
     // Outside any runtime: spawn fails with a clear error.
     let err = group.try_spawn(async { Ok(()) }).unwrap_err();
-    assert!(err.to_string().contains("`corio::spawn`"));
+    assert!(err.to_string().contains("`corio::TaskGroup::spawn`"));
     let result = futures::executor::block_on(group.join()).unwrap_err();
     assert!(matches!(result.first(), ChildFailure::Join { error, .. } if error.is_cancelled()));
 }

@@ -195,6 +195,31 @@ impl<T: AsRawFd> Async<T> {
         self.reg.poll_io(Direction::Write, cx, || op(&self.io))
     }
 
+    /// [`poll_read_with`](Self::poll_read_with) for a stream socket read of at most
+    /// `want` bytes: a short read also clears the observed readiness
+    /// (see `Registration::poll_io_stream`).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.reg
+            .poll_io_stream(Direction::Read, cx, want, || op(&self.io))
+    }
+
+    /// [`poll_write_with`](Self::poll_write_with) for a stream socket write of at most
+    /// `want` bytes: a short write also clears the observed readiness.
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.reg
+            .poll_io_stream(Direction::Write, cx, want, || op(&self.io))
+    }
+
     pub(crate) fn registration(&self) -> &Registration {
         &self.reg
     }

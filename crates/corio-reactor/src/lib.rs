@@ -76,6 +76,7 @@
 mod async_fd;
 mod blocking;
 pub mod fs;
+mod loom;
 pub mod net;
 pub mod process;
 mod reactor;
@@ -89,5 +90,11 @@ pub use reactor::{Reactor, ReactorHandle};
 
 #[doc(hidden)]
 pub mod doc_support;
+
+/// Internals exposed to the loom models in `tests/loom_*.rs` only.
+#[cfg(loom)]
+#[doc(hidden)]
+#[path = "loom_api.rs"]
+pub mod __loom;
 #[doc(hidden)]
 pub use doc_support::doc_block_on;

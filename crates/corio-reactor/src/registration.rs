@@ -5,7 +5,9 @@
 //! 2. wait until the reactor has reported readiness in the operation's direction;
 //! 3. try the operation; on `WouldBlock` clear exactly the readiness observed in step 2
 //!    (never newer readiness, see `scheduled_io` rule 2) and go back to 2; on anything
-//!    else return it unchanged.
+//!    else return it unchanged. Stream sockets ([`Registration::poll_io_stream`]) also
+//!    clear it after a short transfer, which proves the kernel queue drained (or full)
+//!    just as a `WouldBlock` would, saving that extra syscall.
 //!
 //! Because the operation is a single non-blocking syscall made inside `poll`, a future
 //! that is dropped never has taken data from the socket without returning it, and
@@ -22,6 +24,10 @@ use corio_core::coop;
 
 use crate::reactor::{shutdown_error, ReactorHandle};
 use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, SHUTDOWN};
+
+/// The most bytes Linux moves in one `read`/`write`-family call (`INT_MAX` rounded
+/// down to a page).
+const MAX_RW_COUNT: usize = 0x7fff_f000;
 
 pub(crate) struct Registration {
     handle: ReactorHandle,
@@ -75,6 +81,46 @@ impl Registration {
                     self.io.clear_readiness(ev);
                 }
                 res => {
+                    coop.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// [`poll_io`](Self::poll_io) for a byte-stream transfer (`recv`/`send` on a TCP or
+    /// Unix stream socket) of at most `want` bytes. A short transfer (`0 < n < want`)
+    /// means the kernel's receive queue is now empty (read) or its send queue full
+    /// (write), so the readiness observed before the attempt is cleared too, under the
+    /// same tick rule as a `WouldBlock` (`scheduled_io` rule 2): the next operation
+    /// waits for the next edge instead of paying for a syscall that would return
+    /// `WouldBlock`. Only for stream sockets: a short datagram or file read says
+    /// nothing about what is left.
+    pub(crate) fn poll_io_stream(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        want: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            let ev = ready!(self.io.poll_ready(dir, cx));
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if ev.ready & SHUTDOWN != 0 {
+                        return Poll::Ready(Err(shutdown_error()));
+                    }
+                    self.io.clear_readiness(ev);
+                }
+                res => {
+                    if let Ok(n) = res {
+                        // Linux caps one transfer at MAX_RW_COUNT: a bigger request
+                        // may come back short with the queue not drained.
+                        if n > 0 && n < want && want <= MAX_RW_COUNT {
+                            self.io.clear_readiness(ev);
+                        }
+                    }
                     coop.made_progress();
                     return Poll::Ready(res);
                 }

@@ -9,23 +9,26 @@
 //! 1. The reactor only ever *adds* readiness ([`ScheduledIo::set_readiness`]) and bumps
 //!    the tick in the same atomic update, then wakes the waiters of the affected
 //!    directions.
-//! 2. Readiness is cleared only by an I/O object that got `WouldBlock`
+//! 2. Readiness is cleared only by an I/O object that got `WouldBlock`, or a short
+//!    transfer on a stream socket, which proves the same thing
 //!    ([`ScheduledIo::clear_readiness`]), and only if the tick still equals the one it
 //!    observed before its attempt. If an event arrived in between, the clear is skipped,
 //!    so edge-triggered readiness is never lost.
 //! 3. `READ_CLOSED`, `WRITE_CLOSED`, `ERROR` and `SHUTDOWN` are never cleared.
+//! 4. A waiter registers its waker under the `waiters` lock and re-reads the state
+//!    while holding it; the reactor sets the state *before* taking that lock. Either the
+//!    waiter sees the new state or the reactor sees the waker: no lost wake-up.
 //! 5. A new registration starts readable and writable: the first operation simply tries
 //!    the syscall (saving a park round trip for fresh connections); a `WouldBlock`
 //!    clears that, and from then on only epoll events set readiness. So readiness may
 //!    be spurious but is never missing.
-//! 4. A waiter registers its waker under the `waiters` lock and re-reads the state
-//!    while holding it; the reactor sets the state *before* taking that lock. Either the
-//!    waiter sees the new state or the reactor sees the waker: no lost wake-up.
+//!
+//! Rules 2 and 4 are model-checked with loom (`tests/loom_scheduled_io.rs`, through
+//! the `__loom` re-exports and the [`loom`](crate::loom) shim).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::loom::{AtomicUsize, Mutex, Ordering};
 
 /// The descriptor can be read.
 pub(crate) const READABLE: usize = 1 << 0;

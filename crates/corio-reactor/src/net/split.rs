@@ -268,8 +268,14 @@ pub(crate) use stream_io_impls;
 
 /// Implements the private `&self` I/O of a stream wrapping `Async<std::...Stream>` in a
 /// field named `io`, with `send`/`sendmsg` + `MSG_NOSIGNAL` for writes (never SIGPIPE).
+///
+/// `short_transfer_drains = true` (TCP) lets a short `recv`/`send` clear the readiness
+/// it used (`Registration::poll_io_stream`); `false` (Unix streams, where a read also
+/// stops early at a boundary between messages carrying different credentials or file
+/// descriptors) keeps the plain "clear only on `WouldBlock`" rule (`want` = 0 never
+/// counts as short).
 macro_rules! sealed_stream_impl {
-    ($t:ty) => {
+    ($t:ty, short_transfer_drains = $drains:expr) => {
         impl crate::net::split::Splittable for $t {}
         impl crate::net::split::sealed::Sealed for $t {
             fn poll_read_ref(
@@ -277,22 +283,35 @@ macro_rules! sealed_stream_impl {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_read_with(cx, |s| crate::sys::recv(s, buf, 0))
+                let want = if $drains { buf.len() } else { 0 };
+                self.io
+                    .poll_read_stream(cx, want, |s| crate::sys::recv(s, buf, 0))
             }
             fn poll_write_ref(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_write_with(cx, |s| crate::sys::send(s, buf, 0))
+                let want = if $drains { buf.len() } else { 0 };
+                self.io
+                    .poll_write_stream(cx, want, |s| crate::sys::send(s, buf, 0))
             }
             fn poll_write_vectored_ref(
                 &self,
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
+                // Only the slices `sendmsg` is given count (at most UIO_MAXIOV).
+                let want = if $drains {
+                    bufs.iter()
+                        .take(libc::UIO_MAXIOV as usize)
+                        .map(|b| b.len())
+                        .fold(0usize, usize::saturating_add)
+                } else {
+                    0
+                };
                 self.io
-                    .poll_write_with(cx, |s| crate::sys::send_vectored(s, bufs))
+                    .poll_write_stream(cx, want, |s| crate::sys::send_vectored(s, bufs))
             }
             fn shutdown_ref(&self, how: std::net::Shutdown) -> std::io::Result<()> {
                 self.io.get_ref().shutdown(how)

@@ -238,7 +238,7 @@ impl UnixStream {
     }
 }
 
-split::sealed_stream_impl!(UnixStream);
+split::sealed_stream_impl!(UnixStream, short_transfer_drains = false);
 
 /// A Unix-domain datagram socket.
 ///

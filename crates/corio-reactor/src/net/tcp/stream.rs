@@ -170,7 +170,7 @@ impl TcpStream {
     }
 }
 
-split::sealed_stream_impl!(TcpStream);
+split::sealed_stream_impl!(TcpStream, short_transfer_drains = true);
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

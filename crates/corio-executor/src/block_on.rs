@@ -6,6 +6,9 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use std::time::Duration;
+
+use corio_core::clock::BusyGuard;
 use corio_core::{coop, Clock, Driver, ParkThread, Unparker};
 
 /// Runs `future` to completion on the current thread, parking it while the future is
@@ -28,14 +31,35 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     park_loop(future, None)
 }
 
-struct ThreadWake(Unparker);
+/// The waker of a thread in [`park_loop`].
+///
+/// On a paused clock, a wake lends the woken thread a busy guard before unparking it: the
+/// thread drops its own guard while it sleeps, and without the loan the runtime would
+/// look idle — and virtual time could jump — between the wake and the moment the thread
+/// runs again. The thread returns the loan once it holds its own guard again.
+struct ThreadWake {
+    unparker: Unparker,
+    clock: Option<Clock>,
+    loan: std::sync::Mutex<Option<BusyGuard>>,
+}
+
+impl ThreadWake {
+    fn take_loan(&self) -> Option<BusyGuard> {
+        self.loan.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
 
 impl Wake for ThreadWake {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        if let Some(clock) = self.clock.as_ref().filter(|c| c.is_paused()) {
+            let loan = clock.busy();
+            // Replacing an older loan is fine: the new guard is already counted.
+            drop(self.loan.lock().unwrap_or_else(|e| e.into_inner()).replace(loan));
+        }
+        self.unparker.unpark();
     }
 }
 
@@ -43,7 +67,12 @@ impl Wake for ThreadWake {
 /// thread counts as busy for auto-advance while it polls.
 pub(crate) fn park_loop<F: Future>(future: F, clock: Option<&Clock>) -> F::Output {
     let mut park = ParkThread::new();
-    let waker = Waker::from(Arc::new(ThreadWake(park.unparker())));
+    let wake = Arc::new(ThreadWake {
+        unparker: park.unparker(),
+        clock: clock.cloned(),
+        loan: std::sync::Mutex::new(None),
+    });
+    let waker = Waker::from(wake.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     let mut busy = clock.map(Clock::busy);
@@ -51,8 +80,14 @@ pub(crate) fn park_loop<F: Future>(future: F, clock: Option<&Clock>) -> F::Outpu
         if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
             return v;
         }
+        // Woken while polling (e.g. `yield_now`): poll again without ever going idle.
+        if park.park(Some(Duration::ZERO)) {
+            drop(wake.take_loan());
+            continue;
+        }
         drop(busy.take());
         park.park(None);
         busy = clock.map(Clock::busy);
+        drop(wake.take_loan());
     }
 }

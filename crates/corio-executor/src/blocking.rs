@@ -200,7 +200,13 @@ impl Inner {
         'outer: loop {
             while let Some(task) = st.queue.pop_front() {
                 drop(st);
+                // The job's own guard (taken at submission) ends when its future is
+                // dropped, which is before the join waker fires; this one spans the whole
+                // run, completion wake included, so virtual time cannot jump in between.
+                let clock = handle.clock();
+                let busy = clock.is_paused().then(|| clock.busy());
                 task.run();
+                drop(busy);
                 st = self.state.lock();
             }
             if st.shutdown {

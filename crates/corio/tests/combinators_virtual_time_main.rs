@@ -1,18 +1,15 @@
 //! Virtual time seen from the `block_on` future itself (not a spawned task) on a
 //! 2-worker runtime: the clock must not auto-advance while the main future is runnable.
 //!
-//! The combinator tests run their bodies inside a spawned task because of the bug
-//! this file pins down (see the `#[ignore]` reason).
+//! Regression test: `block_on`'s park loop used to drop its busy guard while its own
+//! wake-up was already pending (after `yield_now`), letting idle workers auto-advance
+//! the paused clock while the main future was runnable.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
-#[ignore = "corio-executor bug: multi-thread block_on's park_loop (block_on.rs) drops its \
-            Clock::busy guard before park() even when its own wake-up is already pending \
-            (yield_now), so idle workers auto-advance the paused clock while the main \
-            future is runnable"]
 fn main_future_yield_does_not_let_virtual_time_jump() {
     let rt = corio::Runtime::builder()
         .multi_thread()

@@ -96,7 +96,6 @@ fn join_under_timeout(rt: Runtime) {
 }
 
 #[test]
-#[ignore = "executor bug: a blocking job drops its busy guard before waking its JoinHandle, so auto-advance jumps in between (reported to the lead)"]
 fn blocking_join_under_timeout_current_thread() {
     join_under_timeout(
         Runtime::builder()
@@ -108,7 +107,6 @@ fn blocking_join_under_timeout_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a blocking job drops its busy guard before waking its JoinHandle, so auto-advance jumps in between (reported to the lead)"]
 fn blocking_join_under_timeout_multi_thread() {
     join_under_timeout(
         Runtime::builder()

@@ -64,7 +64,7 @@ fn echo_under_timeout_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a wake-up in flight (block_on ThreadWake / worker Parker::unpark) is not counted busy, so auto-advance jumps over it (reported to the lead)"]
+#[ignore = "executor bug: a worker Parker::unpark in flight is not counted busy, so auto-advance can jump over it (fix pending in multi_thread/park.rs)"]
 fn echo_under_timeout_multi_thread() {
     check(
         Runtime::builder()

@@ -58,7 +58,6 @@ fn pause_advance_resume_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a wake-up in flight (block_on ThreadWake / worker Parker::unpark) is not counted busy, so auto-advance jumps over it (reported to the lead)"]
 fn pause_advance_resume_multi_thread() {
     check(
         Runtime::builder()

@@ -94,7 +94,6 @@ fn inner_future_dropped_on_expiry_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a wake-up in flight (block_on ThreadWake / worker Parker::unpark) is not counted busy, so auto-advance jumps over it (reported to the lead)"]
 fn inner_future_dropped_on_expiry_multi_thread() {
     check(
         Runtime::builder()

@@ -1,3 +1,10 @@
 //! `cargo run --example web_scraping`: the seed's web-scraping example over real TCP
 //! (the Reactor issue's name for it; the code is `29_web_scraping.rs`).
-include!("29_web_scraping.rs");
+
+#[allow(dead_code)]
+#[path = "29_web_scraping.rs"]
+mod scraping;
+
+fn main() -> std::io::Result<()> {
+    corio::run(scraping::main_async())
+}

@@ -2,49 +2,14 @@
 //! between a sleep and a channel, on the real runtime (current-thread and 2 workers,
 //! virtual time).
 
-use std::future::Future;
+mod support;
+use support::{on, runtimes, SEC};
+
 use std::time::Duration;
 
 use corio::sync::mpsc;
 use corio::time::{sleep, Instant};
-use corio::{gather, gather_settled, select, try_gather, JoinError, Runtime};
-
-fn runtimes() -> [(&'static str, Runtime); 2] {
-    [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic. (Bodies run in
-/// a task rather than as the `block_on` future: see `combinators_virtual_time_main.rs`.)
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-const SEC: Duration = Duration::from_secs(1);
+use corio::{gather, gather_settled, select, try_gather, JoinError};
 
 #[test]
 fn gather_settled_over_handles_keeps_every_outcome_in_input_order() {

@@ -3,6 +3,9 @@
 //! release runs after success, error, panic, and — in the background, on the runtime —
 //! when the task running the operation is aborted.
 
+mod support;
+use support::{on, runtimes, SEC};
+
 use std::future::{pending, Future};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,44 +13,7 @@ use std::time::Duration;
 
 use corio::sync::Event;
 use corio::time::{sleep, Instant};
-use corio::{shield, timeout_scope, try_with_resource, with_resource, Exit, Runtime};
-
-fn runtimes() -> [(&'static str, Runtime); 2] {
-    [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic. (Bodies run in
-/// a task rather than as the `block_on` future: see `combinators_virtual_time_main.rs`.)
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-const SEC: Duration = Duration::from_secs(1);
+use corio::{shield, timeout_scope, try_with_resource, with_resource, Exit};
 
 #[test]
 fn shield_work_outlives_a_timed_out_caller_and_the_handle_gets_it() {

@@ -2,8 +2,11 @@
 //! failure cancels siblings running on other workers, every failure is reported,
 //! dropping an unjoined group aborts its children, a panicking child is a `JoinError`.
 
+mod support;
+use support::{on, runtimes};
+
 use std::collections::HashSet;
-use std::future::{pending, Future};
+use std::future::pending;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -11,41 +14,6 @@ use std::time::Duration;
 
 use corio::sync::Event;
 use corio::{ChildFailure, Runtime, TaskGroup};
-
-fn runtimes() -> [(&'static str, Runtime); 2] {
-    [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic. (Bodies run in
-/// a task rather than as the `block_on` future: see `combinators_virtual_time_main.rs`.)
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
 
 struct CountDrop(Arc<AtomicUsize>);
 impl Drop for CountDrop {

@@ -2,51 +2,16 @@
 //! 2 workers): `timeout_scope`, `timeout_scope_at`, `as_completed_with_timeout`,
 //! `wait` with a timeout — each observed at its exact virtual instant.
 
-use std::future::Future;
+mod support;
+use support::{on, runtimes};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use corio::time::{sleep, Instant};
-use corio::{
-    as_completed_with_timeout, timeout_scope, timeout_scope_at, wait, ReturnWhen, Runtime,
-};
+use corio::{as_completed_with_timeout, timeout_scope, timeout_scope_at, wait, ReturnWhen};
 use futures::StreamExt;
-
-fn runtimes() -> [(&'static str, Runtime); 2] {
-    [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic. (Bodies run in
-/// a task rather than as the `block_on` future: see `combinators_virtual_time_main.rs`.)
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
 
 const MS: Duration = Duration::from_millis(1);
 

@@ -1,48 +1,15 @@
 //! `corio::sync::RateLimiter` on the real runtime's virtual clock (current-thread and 2
 //! workers): the seed guide's 10 API calls at 2 per second.
 
-use std::future::Future;
+mod support;
+use support::{on, runtimes};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corio::sync::RateLimiter;
 use corio::time::{sleep, Instant};
 use corio::Runtime;
-
-fn runtimes() -> [(&'static str, Runtime); 2] {
-    [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic. (Bodies run in
-/// a task rather than as the `block_on` future: see `combinators_virtual_time_main.rs`.)
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
 
 /// The seed's program: `gather` of 10 `make_api_call`s, each `acquire` then a 0.5 s
 /// call. Returns (call id, ms since start when the call was made), in call order, and

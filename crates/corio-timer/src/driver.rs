@@ -25,6 +25,13 @@
 //!    the clock that wakes the inner driver while it waits here), and so does any new
 //!    registration. Going idle while the driver is *not* waiting here wakes nothing, so a
 //!    worker dropping its busy guard right before parking does not look like activity.
+//!
+//! # Wakers run inside `park`
+//! Firing a timer calls its waker on the parking thread, inside `park`. After any timer
+//! fired, `park` no longer blocks: it returns `true` at the latest after one more
+//! zero-timeout poll of the inner driver. So an executor whose waker is called from
+//! inside its own driver's `park`, on that thread, need not unpark the driver (doing so
+//! only leaves a stale wake-up, which the next park then reports as activity).
 
 use std::fmt;
 use std::sync::Arc;
@@ -181,26 +188,34 @@ impl<D: Driver> TimerDriver<D> {
     }
 
     fn park_paused(&mut self, timeout: Option<Duration>) -> bool {
-        let clock = self.handle.clock.clone();
-        let auto = clock.auto_advance();
+        let auto = self.handle.clock.auto_advance();
         loop {
             if auto {
-                while clock.activity().is_idle() {
+                while self.handle.clock.activity().is_idle() {
                     let Some(next) = self.wheel.next_deadline() else {
                         break;
                     };
                     // Idle first, then the inner driver (rule 2 of the paused protocol):
                     // a party wakes its target before it drops its busy guard, so after
                     // seeing the count at zero a zero-timeout poll sees that wake-up.
+                    // Whatever it observed is handled by the caller, which parks (and
+                    // so turns the wheel) again before time can move.
                     if self.inner.park(Some(Duration::ZERO)) {
-                        self.turn();
                         return true;
                     }
-                    if clock.advance_to(self.handle.instant_of(next)).is_err() {
+                    if self
+                        .handle
+                        .clock
+                        .advance_to(self.handle.instant_of(next))
+                        .is_err()
+                    {
                         // Resumed meanwhile: the caller parks again in real-time mode.
                         return true;
                     }
-                    if self.turn() > 0 {
+                    // The clock now reads at least `next`: fire everything due up to it
+                    // in one pass, without reading the clock again (a concurrent
+                    // `advance` beyond it is fired on the next turn).
+                    if self.turn_at(next) > 0 {
                         return true;
                     }
                 }
@@ -209,7 +224,10 @@ impl<D: Driver> TimerDriver<D> {
             // `IdleKick`); re-check after announcing it so that going idle is not missed.
             self.waiting_idle.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
-            if auto && clock.activity().is_idle() && self.wheel.next_deadline().is_some() {
+            if auto
+                && self.handle.clock.activity().is_idle()
+                && self.wheel.next_deadline().is_some()
+            {
                 self.waiting_idle.store(false, Ordering::SeqCst);
                 continue;
             }

@@ -18,7 +18,9 @@
 //!    [`Handoff::cancel`]): the entry is pushed to the queue unless `queued` is already set.
 //!    The driver clears `queued` (an acquire-release swap) *before* reading the word, so
 //!    every change is either seen by that read or followed by a fresh push. An entry is in
-//!    the queue at most once, so the queue never grows past the number of live timers.
+//!    the queue at most once. A brand-new entry is armed by [`Handoff::register`]
+//!    instead: it is created with its deadline and `queued` set by plain stores, which
+//!    the push publishes (nobody else can reach it before).
 //! 4. `key` is the entry's index in the driver's wheel (`NO_KEY` when not filed). Only
 //!    the driver reads or writes it.
 //!
@@ -133,6 +135,19 @@ impl Handoff {
         fence(Ordering::SeqCst);
         self.unpark_if_earlier(deadline);
         prev
+    }
+
+    /// Arms a new `entry` (`Entry::new(deadline, ..)`, never shared yet) and tells the
+    /// driver: like [`submit`](Self::submit) without the two read-modify-writes, since no
+    /// other party can see the entry before the push.
+    pub(crate) fn register(&self, entry: Arc<Entry>) {
+        debug_assert!(!entry.queued.load(Ordering::Relaxed));
+        let deadline = entry.deadline.load(Ordering::Relaxed);
+        entry.queued.store(true, Ordering::Relaxed);
+        // The push publishes the entry (and both stores) to the driver's pop.
+        self.queue.push(entry);
+        fence(Ordering::SeqCst);
+        self.unpark_if_earlier(deadline);
     }
 
     /// Disarms `entry`. The driver unfiles it on its next turn (no wake-up needed: a

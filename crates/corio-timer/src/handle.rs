@@ -103,10 +103,11 @@ impl TimerHandle {
     }
 
     /// Nanoseconds since the origin; `NEVER` when out of range.
+    #[inline]
     pub(crate) fn to_ns(&self, t: std::time::Instant) -> u64 {
         match t.checked_duration_since(self.origin) {
             None => 0,
-            Some(d) => u64::try_from(d.as_nanos()).map_or(NEVER, |n| n.min(NEVER)),
+            Some(d) => duration_ns(d),
         }
     }
 
@@ -118,6 +119,15 @@ impl TimerHandle {
     pub(crate) fn now_ns(&self) -> u64 {
         self.to_ns(self.clock.now())
     }
+}
+
+/// `d` in nanoseconds, capped at `NEVER` (plain `u64` arithmetic, no `u128`).
+#[inline]
+pub(crate) fn duration_ns(d: Duration) -> u64 {
+    d.as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|s| s.checked_add(u64::from(d.subsec_nanos())))
+        .map_or(NEVER, |n| n.min(NEVER))
 }
 
 impl fmt::Debug for TimerHandle {

@@ -29,6 +29,12 @@ impl Model {
     pub fn submit(&self, entry: &ModelEntry, deadline: u64) {
         self.0.submit(&entry.0, deadline);
     }
+    /// Producer: a new entry armed at `deadline`, registered (the first-poll path).
+    pub fn register(&self, deadline: u64) -> ModelEntry {
+        let entry = Entry::new(deadline, Waker::noop());
+        self.0.register(entry.clone());
+        ModelEntry(entry)
+    }
     /// Producer: disarm `entry`.
     pub fn cancel(&self, entry: &ModelEntry) {
         self.0.cancel(&entry.0);

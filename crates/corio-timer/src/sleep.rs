@@ -204,16 +204,13 @@ impl Sleep {
                 entry.is_fired()
             }
             None => {
-                let armed = if self.deadline_ns == NEVER {
-                    CANCELLED
+                if self.deadline_ns == NEVER {
+                    self.entry = Some(Entry::new(CANCELLED, cx.waker()));
                 } else {
-                    self.deadline_ns
-                };
-                let entry = Entry::new(CANCELLED, cx.waker());
-                if armed != CANCELLED {
-                    self.handle.handoff.submit(&entry, armed);
+                    let entry = Entry::new(self.deadline_ns, cx.waker());
+                    self.handle.handoff.register(entry.clone());
+                    self.entry = Some(entry);
                 }
-                self.entry = Some(entry);
                 false
             }
         }

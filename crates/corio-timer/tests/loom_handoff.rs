@@ -44,6 +44,28 @@ fn registration_racing_park_is_never_missed() {
 }
 
 #[test]
+fn first_registration_racing_park_is_never_missed() {
+    loom::model(|| {
+        let (m, flag) = model();
+        let m2 = m.clone();
+        let producer = thread::spawn(move || m2.register(5));
+        let may_block = m.prepare_park(10);
+        let e = producer.join().unwrap();
+        assert!(
+            !may_block || flag.0.load(Ordering::SeqCst) == 1,
+            "the driver would block past an earlier first registration"
+        );
+        m.awake();
+        let (got, word) = m.pop().unwrap();
+        assert!(got.ptr_eq(&e));
+        assert_eq!(word, 5);
+        // Popping cleared `queued`: a later change is queued again.
+        m.cancel(&e);
+        assert_eq!(m.pop().unwrap().1, CANCELLED);
+    });
+}
+
+#[test]
 fn later_registration_does_not_unpark() {
     loom::model(|| {
         let (m, flag) = model();

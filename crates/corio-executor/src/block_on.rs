@@ -57,7 +57,12 @@ impl Wake for ThreadWake {
         if let Some(clock) = self.clock.as_ref().filter(|c| c.is_paused()) {
             let loan = clock.busy();
             // Replacing an older loan is fine: the new guard is already counted.
-            drop(self.loan.lock().unwrap_or_else(|e| e.into_inner()).replace(loan));
+            drop(
+                self.loan
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .replace(loan),
+            );
         }
         self.unparker.unpark();
     }

@@ -13,13 +13,13 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::sync::Mutex;
+use crate::sync::{CachePadded, Mutex};
 
 use crate::task::Notified;
 
 pub(crate) struct Inject {
-    queue: Mutex<Queue>,
-    len: AtomicUsize,
+    queue: CachePadded<Mutex<Queue>>,
+    len: CachePadded<AtomicUsize>,
 }
 
 struct Queue {
@@ -30,11 +30,11 @@ struct Queue {
 impl Inject {
     pub(crate) fn new() -> Self {
         Inject {
-            queue: Mutex::new(Queue {
+            queue: CachePadded(Mutex::new(Queue {
                 items: VecDeque::new(),
                 closed: false,
-            }),
-            len: AtomicUsize::new(0),
+            })),
+            len: CachePadded(AtomicUsize::new(0)),
         }
     }
 

@@ -38,7 +38,8 @@
 //!   for the others; the driver is unparked only if it is parked.
 //! - Multi-thread: per-worker 256-slot ring queues with a LIFO slot, batch stealing of
 //!   half a victim's queue, a global queue; one idle worker parks on the driver, the
-//!   others on their own condvar; new work wakes one sleeper unless one is searching.
+//!   others on their own condvar; new work wakes one sleeper unless one is searching;
+//!   a searcher out of work spins for ~5 µs on the queues before it parks.
 //! - Every task poll runs inside `corio_core::coop::budget`, so an always-ready task
 //!   yields after a bounded amount of work; busy workers still poll the driver every
 //!   61 ticks and the global queue every 31.

@@ -75,3 +75,17 @@ impl Condvar {
         self.0.notify_all()
     }
 }
+
+/// Aligns `T` to 128 bytes (two cache lines: adjacent-line prefetchers pair lines), so
+/// state written by different threads never shares a line (no false sharing).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}

@@ -15,20 +15,64 @@ fn abort_before_first_poll() {
         let drops = DropCounter::default();
         let (p, token) = (polls.clone(), drops.token());
         let err = rt.block_on(async move {
+            // On the multi-thread runtime an idle worker would run the task before the
+            // abort below: keep both workers busy until the abort is done.
+            let blockers = if name == "multi_thread" {
+                occupy_workers(2).await
+            } else {
+                Vec::new()
+            };
             let h = spawn(async move {
                 let _t = token;
                 p.fetch_add(1, Ordering::SeqCst);
             });
             h.abort();
+            for b in blockers {
+                b.release();
+            }
             h.await.unwrap_err()
         });
         assert!(err.is_cancelled(), "{name}");
-        // On the multi-thread runtime a worker may have polled it before the abort.
-        if name == "current_thread" {
-            assert_eq!(polls.load(Ordering::SeqCst), 0);
-        }
+        assert_eq!(polls.load(Ordering::SeqCst), 0, "{name}");
         assert_eq!(drops.drops(), 1, "{name}");
     }
+}
+
+/// A task that holds a worker thread (without yielding) until released.
+struct Blocker(Arc<std::sync::atomic::AtomicBool>);
+
+impl Blocker {
+    fn release(self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Spawns `n` tasks that each hold a worker until released; returns once all run.
+async fn occupy_workers(n: usize) -> Vec<Blocker> {
+    let started = Arc::new(AtomicUsize::new(0));
+    let blockers: Vec<_> = (0..n)
+        .map(|_| {
+            let release = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (r, s) = (release.clone(), started.clone());
+            drop(spawn(async move {
+                s.fetch_add(1, Ordering::SeqCst);
+                let mut spins = 0u64;
+                while !r.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                    spins += 1;
+                    assert!(spins < 50_000_000, "blocker never released");
+                }
+            }));
+            Blocker(release)
+        })
+        .collect();
+    let mut spins = 0u64;
+    while started.load(Ordering::SeqCst) < n {
+        std::thread::yield_now();
+        spins += 1;
+        assert!(spins < 50_000_000, "the blockers never all ran");
+    }
+    blockers
 }
 
 #[test]

@@ -8,7 +8,11 @@
 //! # Parking and waking
 //! One idle worker at a time sleeps on the shared driver (I/O + timers), won by
 //! try-lock; the others sleep on their own condvar ([`park`]). New work wakes one
-//! sleeper, and none if a worker is already searching ([`idle`]).
+//! sleeper, and none if a worker is already searching ([`idle`]). A searcher that finds
+//! nothing keeps searching for a few microseconds (spinning on the queues' lengths)
+//! before it parks: a steady stream of spawns from outside then finds a worker still
+//! searching and wakes nobody, which saves a wake-up syscall per spawn burst and the
+//! preemption of the spawning thread by the woken worker.
 //!
 //! # Invariants
 //! 1. Only worker `i` pushes to queue `i` and uses its LIFO slot; anyone may steal.

@@ -15,12 +15,12 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::Mutex;
+use crate::sync::{CachePadded, Mutex};
 
 use super::raw::{Header, RawTask};
 
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     mask: usize,
 }
 
@@ -37,7 +37,9 @@ impl OwnedTasks {
     pub(crate) fn new(shards: usize) -> Self {
         let n = shards.max(1).next_power_of_two();
         OwnedTasks {
-            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..n)
+                .map(|_| CachePadded(Mutex::new(Shard::default())))
+                .collect(),
             mask: n - 1,
         }
     }

@@ -79,7 +79,6 @@ fn same_program_same_timestamps_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a worker Parker::unpark in flight is not counted busy, so auto-advance can jump over it (fix pending in multi_thread/park.rs)"]
 fn same_program_same_timestamps_multi_thread() {
     let first = expected_current_thread();
     assert_eq!(program(multi()), first, "multi-thread");

@@ -64,7 +64,6 @@ fn echo_under_timeout_current_thread() {
 }
 
 #[test]
-#[ignore = "executor bug: a worker Parker::unpark in flight is not counted busy, so auto-advance can jump over it (fix pending in multi_thread/park.rs)"]
 fn echo_under_timeout_multi_thread() {
     check(
         Runtime::builder()

@@ -64,6 +64,7 @@ impl Shared {
     /// Builds the shared state for `steals.len()` workers.
     pub(crate) fn new(common: Common, driver: Box<dyn Driver>, steals: Vec<Steal<Header>>) -> Self {
         let unparker = driver.unparker();
+        let clock = common.clock.clone();
         let n = steals.len();
         Shared {
             common,
@@ -71,7 +72,7 @@ impl Shared {
                 .into_iter()
                 .map(|steal| Remote {
                     steal,
-                    parker: Parker::new(unparker.clone()),
+                    parker: Parker::new(unparker.clone(), clock.clone()),
                 })
                 .collect(),
             idle: Idle::new(n),

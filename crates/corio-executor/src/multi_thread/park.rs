@@ -12,12 +12,18 @@
 //!    condvar (after taking the mutex, so the sleeper is really waiting) or the
 //!    driver's own unparker. A wake-up before or during `park` is never lost.
 //! 2. `park` may return spuriously; the worker re-checks its queues.
+//! 3. On a paused clock, `unpark` first lends the worker a `Clock::busy()` guard (the
+//!    worker drops its own while it sleeps). Without the loan the runtime would look idle
+//!    between the wake and the worker running again, and the timer driver could
+//!    auto-advance virtual time over a wake-up in flight. The worker returns the loan
+//!    ([`Parker::return_loan`]) once it holds its own guard again.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::sync::{Condvar, Mutex};
-use corio_core::{Driver, Unparker};
+use corio_core::clock::BusyGuard;
+use corio_core::{Clock, Driver, Unparker};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -29,16 +35,28 @@ pub(crate) struct Parker {
     mutex: Mutex<()>,
     cvar: Condvar,
     driver_unparker: Unparker,
+    clock: Clock,
+    /// Rule 3: the busy guard lent by the last `unpark` on a paused clock.
+    loan: Mutex<Option<BusyGuard>>,
 }
 
 impl Parker {
-    pub(crate) fn new(driver_unparker: Unparker) -> Arc<Self> {
+    pub(crate) fn new(driver_unparker: Unparker, clock: Clock) -> Arc<Self> {
         Arc::new(Parker {
             state: AtomicUsize::new(EMPTY),
             mutex: Mutex::new(()),
             cvar: Condvar::new(),
             driver_unparker,
+            clock,
+            loan: Mutex::new(None),
         })
+    }
+
+    /// Drops the guard lent by `unpark` (rule 3); call after re-taking one's own guard.
+    pub(crate) fn return_loan(&self) {
+        if self.clock.is_paused() {
+            drop(self.loan.lock().take());
+        }
     }
 
     /// Sleeps until unparked: on `driver` if it could be locked, else on the condvar.
@@ -102,8 +120,13 @@ impl Parker {
         }
     }
 
-    /// Wakes the worker (rule 1).
+    /// Wakes the worker (rules 1 and 3).
     pub(crate) fn unpark(&self) {
+        if self.clock.is_paused() {
+            let loan = self.clock.busy();
+            // Replacing an older loan is fine: the new guard is already counted.
+            drop(self.loan.lock().replace(loan));
+        }
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {

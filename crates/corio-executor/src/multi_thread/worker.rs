@@ -325,6 +325,7 @@ impl WorkerCx {
             drop(busy.take());
             parker.park(&shared.driver);
             *busy = Some(shared.common.clock.busy());
+            parker.return_loan();
             let mut core = self.core.borrow_mut();
             if core.has_tasks() {
                 // Woken by the driver with work queued here (or notified): run it.

@@ -64,6 +64,9 @@ use std::future::Future;
 pub use corio_executor::{JoinError, JoinHandle, SpawnError};
 pub use runtime::{Handle, Runtime};
 
+/// `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime.
+pub use corio_macros::{main, test};
+
 // Combinators and structured concurrency (asyncio's gather / wait / as_completed /
 // TaskGroup / `async with` / async generators), at the crate root like asyncio's.
 pub use corio_combinators::{

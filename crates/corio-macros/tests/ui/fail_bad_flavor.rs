@@ -1,0 +1,2 @@
+#[corio_macros::main(flavor = "multi_threaded")]
+async fn main() {}

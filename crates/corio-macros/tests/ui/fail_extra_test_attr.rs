@@ -1,0 +1,5 @@
+#[corio_macros::test]
+#[test]
+async fn t() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[corio_macros::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[corio_macros::main]
+struct NotAFunction;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[corio_macros::test]
+fn not_async() {}
+
+fn main() {}

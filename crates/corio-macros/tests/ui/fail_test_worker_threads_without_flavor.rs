@@ -1,0 +1,4 @@
+#[corio_macros::test(worker_threads = 2)]
+async fn t() {}
+
+fn main() {}

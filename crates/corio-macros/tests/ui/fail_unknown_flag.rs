@@ -1,0 +1,4 @@
+#[corio_macros::test(paused)]
+async fn t() {}
+
+fn main() {}

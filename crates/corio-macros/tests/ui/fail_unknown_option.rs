@@ -1,0 +1,2 @@
+#[corio_macros::main(flavour = "current_thread")]
+async fn main() {}

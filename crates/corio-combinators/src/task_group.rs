@@ -21,11 +21,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use corio_core::task::AbortHandle;
 use corio_core::{context, JoinError, SpawnError, TaskId};
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::group_error::{ChildFailure, TaskGroupError};
 
@@ -327,7 +328,7 @@ impl<T, E> State<T, E> {
 
 impl<T, E> Shared<T, E> {
     fn lock(&self) -> MutexGuard<'_, State<T, E>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// Rule 2: marks the group cancelling and aborts every child still running.

@@ -96,3 +96,86 @@ fn drop_before_completion_drops_every_future() {
     drop(g);
     assert_eq!(c.drops(), 10);
 }
+
+#[test]
+fn ready_prefix_runs_inline_and_the_pending_head_is_polled_only_when_woken() {
+    let counters: Vec<Counters> = (0..5).map(|_| Counters::new()).collect();
+    let (tx_head, rx_head) = oneshot::channel::<u32>();
+    let (tx_tail, rx_tail) = oneshot::channel::<u32>();
+    let futs: Vec<std::pin::Pin<Box<dyn Future<Output = u32> + Send>>> = vec![
+        Box::pin(counters[0].wrap(async { 0 })),
+        Box::pin(counters[1].wrap(async { 1 })),
+        Box::pin(counters[2].wrap(async move { rx_head.await.unwrap() })),
+        Box::pin(counters[3].wrap(async move { rx_tail.await.unwrap() })),
+        Box::pin(counters[4].wrap(async { 4 })),
+    ];
+    let mut g = gather(futs);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    let polls = || counters.iter().map(Counters::polls).collect::<Vec<_>>();
+    assert_eq!(polls(), [1, 1, 1, 1, 1]);
+    // A spurious poll of the gather polls nobody.
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert_eq!(polls(), [1, 1, 1, 1, 1]);
+    tx_head.send(2).unwrap();
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert_eq!(polls(), [1, 1, 2, 1, 1], "only the woken head");
+    tx_tail.send(3).unwrap();
+    let out = futures::executor::block_on(g);
+    assert_eq!(out, [0, 1, 2, 3, 4]);
+    assert_eq!(polls(), [1, 1, 2, 2, 1]);
+    assert!(counters.iter().all(|c| c.drops() == 1));
+}
+
+#[test]
+fn dropping_with_a_pending_head_drops_every_future_once() {
+    let counters: Vec<Counters> = (0..4).map(|_| Counters::new()).collect();
+    let (_keep, rxs): (Vec<_>, Vec<_>) = (0..3).map(|_| oneshot::channel::<u32>()).unzip();
+    let mut futs: Vec<std::pin::Pin<Box<dyn Future<Output = u32> + Send>>> =
+        vec![Box::pin(counters[0].wrap(async { 7 }))];
+    for (rx, c) in rxs.into_iter().zip(&counters[1..]) {
+        futs.push(Box::pin(c.wrap(async move { rx.await.unwrap_or(0) })));
+    }
+    let mut g = gather(futs);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    drop(g);
+    assert!(counters.iter().all(|c| c.drops() == 1 && c.polls() == 1));
+}
+
+#[test]
+fn a_head_woken_from_another_thread_completes() {
+    let (tx, rx) = oneshot::channel::<u32>();
+    let futs: Vec<std::pin::Pin<Box<dyn Future<Output = u32> + Send>>> = vec![
+        Box::pin(async { 1 }),
+        Box::pin(async move { rx.await.unwrap() }),
+    ];
+    let t = std::thread::spawn(move || tx.send(2).unwrap());
+    let out = futures::executor::block_on(gather(futs));
+    t.join().unwrap();
+    assert_eq!(out, [1, 2]);
+}
+
+#[test]
+fn polling_again_after_a_future_panicked_panics_instead_of_hanging() {
+    let futs: Vec<std::pin::Pin<Box<dyn Future<Output = u32> + Send>>> = vec![
+        Box::pin(async { 1 }),
+        Box::pin(async { panic!("boom") }),
+        Box::pin(async { 3 }),
+    ];
+    let mut g = gather(futs);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = std::pin::Pin::new(&mut g).poll(&mut cx);
+    }));
+    assert!(first.is_err(), "the future's panic goes through");
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = std::pin::Pin::new(&mut g).poll(&mut cx);
+    }));
+    let msg = again.unwrap_err();
+    let msg = msg.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(msg.contains("panicked"), "{msg}");
+}

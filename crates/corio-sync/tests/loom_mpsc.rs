@@ -62,3 +62,37 @@ fn receiver_drop_fails_a_waiting_sender_with_its_value() {
         assert_eq!(t.join().unwrap().unwrap_err().0, 2);
     });
 }
+
+#[test]
+fn unbounded_push_wakes_a_parked_receiver_while_senders_live() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || {
+            tx2.send(1).unwrap();
+            tx2.send(2).unwrap();
+        });
+        // `tx` stays alive: only the pushes' own wake-ups can end these waits.
+        assert_eq!(loom_support::block_on(rx.recv()), Some(1));
+        assert_eq!(loom_support::block_on(rx.recv()), Some(2));
+        t.join().unwrap();
+        drop(tx);
+    });
+}
+
+#[test]
+fn bounded_two_senders_wake_a_parked_receiver() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.try_send(1).unwrap());
+        tx.try_send(2).unwrap();
+        let mut got = [
+            loom_support::block_on(rx.recv()).unwrap(),
+            loom_support::block_on(rx.recv()).unwrap(),
+        ];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        t.join().unwrap();
+    });
+}

@@ -5,8 +5,16 @@
 //!    (capacity enforced by a [`RawSemaphore`]: a sender holds a permit from before its
 //!    push until the receiver pops the message, so the array never overflows), a
 //!    `SegQueue` for unbounded ones.
-//! 2. The receiver registers its waker in an [`AtomicWaker`] and then looks at the queue
-//!    again, and every push is followed by a wake, so a message is never missed.
+//! 2. A receiver that finds the queue empty registers its waker in an [`AtomicWaker`],
+//!    sets `rx_parked`, issues a `SeqCst` fence and looks at the queue again. A sender
+//!    pushes, issues a `SeqCst` fence and reads `rx_parked`; only if it is set does it
+//!    clear it (`swap`) and wake. The two fences order the two sides (store; fence;
+//!    load on both), so either the receiver's second look sees the message or the
+//!    sender sees `rx_parked` — a message is never missed, and while the receiver is
+//!    busy a send costs no read-modify-write on the receiver's cache line.
+//!
+//!    Only the receiver sets `rx_parked`, and it clears it itself whenever it returns a
+//!    message (it is not waiting then), so senders do not wake a busy receiver.
 //! 3. `senders` counts live senders. The last one to drop wakes the receiver; its pushes
 //!    happen-before its decrement, so a receiver that reads 0 and then finds the queue
 //!    empty has seen every message.
@@ -19,7 +27,7 @@ use std::task::{Context, Poll};
 use corio_core::{coop, AtomicWaker};
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
-use crate::loom::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::semaphore::raw::RawSemaphore;
 
 use super::error::TryRecvError;
@@ -33,9 +41,27 @@ pub(crate) struct Chan<T> {
     items: Items<T>,
     /// Capacity permits (bounded only).
     pub(crate) sem: Option<RawSemaphore>,
-    rx_waker: AtomicWaker,
+    /// Rule 2, on a cache line of its own: senders only read it while the receiver is
+    /// busy.
+    rx: RxSignal,
     senders: AtomicUsize,
     rx_closed: AtomicBool,
+}
+
+/// The receiver's waker and its "waiting" flag (rule 2).
+#[repr(align(128))]
+struct RxSignal {
+    parked: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl RxSignal {
+    fn new() -> Self {
+        RxSignal {
+            parked: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        }
+    }
 }
 
 impl<T> Chan<T> {
@@ -43,7 +69,7 @@ impl<T> Chan<T> {
         Chan {
             items: Items::Bounded(ArrayQueue::new(cap)),
             sem: Some(RawSemaphore::new(cap)),
-            rx_waker: AtomicWaker::new(),
+            rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
             rx_closed: AtomicBool::new(false),
         }
@@ -53,7 +79,7 @@ impl<T> Chan<T> {
         Chan {
             items: Items::Unbounded(SegQueue::new()),
             sem: None,
-            rx_waker: AtomicWaker::new(),
+            rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
             rx_closed: AtomicBool::new(false),
         }
@@ -69,7 +95,12 @@ impl<T> Chan<T> {
             }
             Items::Unbounded(q) => q.push(value),
         }
-        self.rx_waker.wake();
+        // Rule 2: the push happens-before this fence; the receiver's `parked` store
+        // happens-before its own fence, followed by its second look at the queue.
+        fence(Ordering::SeqCst);
+        if self.rx.parked.load(Ordering::Relaxed) && self.rx.parked.swap(false, Ordering::AcqRel) {
+            self.rx.waker.wake();
+        }
     }
 
     fn pop(&self) -> Option<T> {
@@ -101,7 +132,9 @@ impl<T> Chan<T> {
     /// Rule 3.
     pub(crate) fn drop_sender(&self) {
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.rx_waker.wake();
+            // Unconditional (once per channel): the `AtomicWaker`'s own read-modify-writes
+            // order this against the receiver's registration.
+            self.rx.waker.wake();
         }
     }
 
@@ -123,13 +156,24 @@ impl<T> Chan<T> {
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
         let r = match self.try_recv() {
-            Ok(v) => Poll::Ready(Some(v)),
+            Ok(v) => {
+                // Rule 2: a receiver woken for another reason is not waiting either.
+                if self.rx.parked.load(Ordering::Relaxed) {
+                    self.rx.parked.store(false, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(v))
+            }
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
-                self.rx_waker.register(cx.waker());
-                // Rule 2: look again after registering.
+                self.rx.waker.register(cx.waker());
+                self.rx.parked.store(true, Ordering::Relaxed);
+                // Rule 2: look again after the fence.
+                fence(Ordering::SeqCst);
                 match self.try_recv() {
-                    Ok(v) => Poll::Ready(Some(v)),
+                    Ok(v) => {
+                        self.rx.parked.store(false, Ordering::Relaxed); // rule 2
+                        Poll::Ready(Some(v))
+                    }
                     Err(TryRecvError::Disconnected) => Poll::Ready(None),
                     Err(TryRecvError::Empty) => Poll::Pending,
                 }

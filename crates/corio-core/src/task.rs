@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -139,9 +140,11 @@ impl<T> Slot<T> {
 }
 
 /// The spawned side: runs the user's future, catches its panic, fills the slot; if it is
-/// dropped before finishing (aborted, or the runtime shut down) it records cancellation.
+/// dropped before finishing (aborted, or the runtime shut down) it records cancellation —
+/// after the future's destructors ran, so an awaiter never sees "cancelled" while the
+/// task's guards (a lock, a socket) are still held.
 struct Remote<F: Future> {
-    future: F,
+    future: ManuallyDrop<F>,
     slot: Arc<Slot<F::Output>>,
 }
 
@@ -152,8 +155,9 @@ impl<F: Future> Future for Remote<F> {
         // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and
         // `Remote`'s `Drop` does not move it. `slot` is not pinned (we only clone/read it).
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above; `this.future` lives as long as the pinned `Remote`.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        // SAFETY: see above; `this.future` lives as long as the pinned `Remote` and is
+        // only dropped in place by `Remote`'s `Drop`.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(v)) => {
@@ -170,7 +174,16 @@ impl<F: Future> Future for Remote<F> {
 
 impl<F: Future> Drop for Remote<F> {
     fn drop(&mut self) {
-        self.slot.finish(Outcome::Cancelled);
+        // SAFETY: the future is dropped exactly once, here, in place (it may be pinned:
+        // it is never moved), and nothing touches it afterwards.
+        let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut self.future)
+        }));
+        // Ignored if the future already finished (the slot keeps the first outcome).
+        self.slot.finish(match dropped {
+            Ok(()) => Outcome::Cancelled,
+            Err(payload) => Outcome::Panicked(payload),
+        });
     }
 }
 
@@ -246,7 +259,7 @@ where
     let spawner = context::spawner("corio::spawn")?;
     let slot = Slot::new();
     let remote = Remote {
-        future,
+        future: ManuallyDrop::new(future),
         slot: slot.clone(),
     };
     let abort = spawner.spawn_boxed(Box::pin(remote))?;
@@ -425,6 +438,48 @@ mod tests {
             _ => panic!("an aborted task resolves to a cancelled JoinError"),
         }
         assert!(pending.is_finished());
+    }
+
+    #[test]
+    fn cancellation_is_reported_after_the_future_was_dropped() {
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let spawner = Arc::new(ListSpawner::default());
+        let _cx = RuntimeContext::new(Clock::new())
+            .with_spawner(spawner.clone())
+            .enter();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let guard = Guard(dropped.clone());
+        let mut handle = spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        spawner.run_once();
+        // The awaiter observes the outcome: at that moment the guard must be gone.
+        let observed = Arc::new(AtomicBool::new(false));
+        let (d, o) = (dropped.clone(), observed.clone());
+        struct Check(Arc<AtomicBool>, Arc<AtomicBool>);
+        impl std::task::Wake for Check {
+            fn wake(self: Arc<Self>) {
+                assert!(
+                    self.0.load(Ordering::SeqCst),
+                    "woken before the future was dropped"
+                );
+                self.1.store(true, Ordering::SeqCst);
+            }
+        }
+        let waker = Waker::from(Arc::new(Check(d, o)));
+        assert!(Pin::new(&mut handle)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        handle.abort();
+        spawner.run_once();
+        assert!(observed.load(Ordering::SeqCst));
+        assert!(matches!(poll_once(&mut handle), Poll::Ready(Err(e)) if e.is_cancelled()));
     }
 
     #[test]

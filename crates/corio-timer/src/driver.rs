@@ -192,6 +192,14 @@ impl<D: Driver> TimerDriver<D> {
         loop {
             if auto {
                 while self.handle.clock.activity().is_idle() {
+                    // Take in the registrations made since our last turn before looking
+                    // for the next deadline: a party registers while it holds its busy
+                    // guard, so once the count reads idle its hand-off push is visible.
+                    // Without this, a sleep registered just before the runtime went idle
+                    // would be jumped over (fired late, at a later timer's instant).
+                    if self.turn() > 0 {
+                        return true;
+                    }
                     let Some(next) = self.wheel.next_deadline() else {
                         break;
                     };

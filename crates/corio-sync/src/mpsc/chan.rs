@@ -132,8 +132,10 @@ impl<T> Chan<T> {
     /// Rule 3.
     pub(crate) fn drop_sender(&self) {
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Unconditional (once per channel): the `AtomicWaker`'s own read-modify-writes
-            // order this against the receiver's registration.
+            // Pairs with the receiver's fence after it registers (rule 2's store; fence;
+            // load shape): either the receiver sees `senders == 0` on its re-check, or
+            // this wake sees its registration. Once per channel, so the fence is free.
+            fence(Ordering::SeqCst);
             self.rx.waker.wake();
         }
     }

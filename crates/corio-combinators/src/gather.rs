@@ -40,6 +40,11 @@ use futures::stream::{FuturesUnordered, StreamExt};
 /// into errors. For a fixed set of futures of different types, use
 /// [`gather!`](crate::gather!).
 ///
+/// # Panics
+/// A panic in one of the futures propagates out of the `Gather` (the other futures are
+/// dropped when it is). A `Gather` polled again after such a panic (e.g. behind
+/// `catch_unwind`) panics too, rather than hang: it cannot be resumed.
+///
 /// # Examples
 ///
 /// ```

@@ -13,6 +13,9 @@
 //! 4. The last searcher to park re-checks every queue after announcing it parks
 //!    (`SeqCst`), and producers publish work before reading `state` (`SeqCst`): either
 //!    the parker sees the work or the producer sees no searcher and wakes a sleeper.
+//! 5. Under the `sleepers` lock, `unparked + sleepers.len() == number of workers`: a
+//!    worker is counted unparked exactly when it is not in `sleepers`, so a producer
+//!    never decides to wake a sleeper that is not there.
 
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 

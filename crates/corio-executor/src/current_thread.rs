@@ -106,16 +106,6 @@ impl Shared {
         }
     }
 
-    /// Whether the current thread is driving this runtime (inside [`Shared::drive`]).
-    fn is_driving_here(&self) -> bool {
-        DRIVING.with(|d| {
-            let d = d.get();
-            // SAFETY: the pointer is set only while the `Driving` on this thread's stack
-            // is alive (see `drive`); we only read its `shared` field.
-            !d.is_null() && ptr::eq(unsafe { &*d }.shared, self)
-        })
-    }
-
     fn unpark_if_parked(&self) {
         if self.parked.load(Ordering::SeqCst) {
             self.unparker.unpark();
@@ -290,13 +280,6 @@ impl Wake for BlockOnWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        if self.shared.is_driving_here() {
-            // Woken on the thread that drives this runtime — by a task it runs, or by a
-            // timer or I/O event firing inside its driver's `park`, which then returns
-            // without blocking: the drive loop sees `woken` next, so no unpark (and no
-            // eventfd write) is needed.
-            return;
-        }
         self.thread.unpark();
         self.shared.unpark_if_parked();
     }

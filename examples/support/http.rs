@@ -60,3 +60,32 @@ async fn accept_loop(listener: TcpListener, delay: Duration) {
         }));
     }
 }
+
+/// A minimal HTTP/1.1 GET of `url` (`http://host:port/path`) over a fresh
+/// `corio::net::TcpStream`; returns the response body.
+///
+/// # Errors
+/// A URL that is not `http://`, a connection or I/O error, or a non-200 response.
+pub async fn get(url: &str) -> io::Result<String> {
+    use corio::net::TcpStream;
+    use futures::io::AsyncReadExt;
+
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "only http:// URLs"))?;
+    let (host, path) = match rest.split_once('/') {
+        Some((host, path)) => (host, format!("/{path}")),
+        None => (rest, "/".to_owned()),
+    };
+    let mut stream = TcpStream::connect(host).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    match response.split_once("\r\n\r\n") {
+        Some((head, body)) if head.starts_with("HTTP/1.1 200") => Ok(body.to_owned()),
+        _ => Err(io::Error::other(format!(
+            "unexpected response: {response:?}"
+        ))),
+    }
+}

@@ -1,13 +1,9 @@
 //! The bounded channel: senders wait for capacity in FIFO order.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::Stream;
 
 use super::chan::Chan;
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, TrySendError};
 use crate::loom::Arc;
 use crate::semaphore::raw::TryAcquireRaw;
 
@@ -182,76 +178,7 @@ impl<T> fmt::Debug for Permit<'_, T> {
     }
 }
 
-/// The receiving half of a bounded channel. Also a [`Stream`] of the messages.
-pub struct Receiver<T> {
-    chan: Arc<Chan<T>>,
-}
-
-impl<T> Receiver<T> {
-    /// Receives the next message; `None` once every sender is gone (or after
-    /// [`close`](Self::close)) and the buffer is empty.
-    ///
-    /// # Cancel safety
-    /// Cancel-safe: a message is taken only when the future completes.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Receives a message if one is buffered now.
-    ///
-    /// # Errors
-    /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] when empty and every
-    /// sender is gone.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Polls for the next message (the `Stream` implementation uses it).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Closes the channel: sends fail from now on; buffered messages can still be
-    /// received.
-    pub fn close(&mut self) {
-        self.chan.close_rx();
-    }
-
-    /// Messages buffered right now.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether no message is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Live senders.
-    pub fn sender_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-}
-
-impl<T> Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().chan.poll_recv(cx)
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.close_rx();
-        self.chan.drain();
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("len", &self.len())
-            .finish()
-    }
+super::receiver::receiver! {
+    /// The receiving half of a bounded channel. Also a [`Stream`](futures_core::Stream) of the messages.
+    Receiver
 }

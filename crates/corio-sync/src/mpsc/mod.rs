@@ -27,6 +27,7 @@
 mod bounded;
 mod chan;
 mod error;
+mod receiver;
 mod unbounded;
 
 pub use bounded::{channel, Permit, Receiver, Sender};

@@ -1,13 +1,9 @@
 //! The unbounded channel: `send` never waits.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::Stream;
 
 use super::chan::Chan;
-use super::error::{SendError, TryRecvError};
+use super::error::SendError;
 use crate::loom::Arc;
 
 /// Creates a channel without a capacity limit; `send` never waits.
@@ -87,76 +83,8 @@ impl<T> fmt::Debug for UnboundedSender<T> {
     }
 }
 
-/// The receiving half of an unbounded channel. Also a [`Stream`] of the messages.
-pub struct UnboundedReceiver<T> {
-    chan: Arc<Chan<T>>,
-}
-
-impl<T> UnboundedReceiver<T> {
-    /// Receives the next message; `None` once every sender is gone (or after
-    /// [`close`](Self::close)) and the buffer is empty.
-    ///
-    /// # Cancel safety
-    /// Cancel-safe: a message is taken only when the future completes.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Receives a message if one is buffered now.
-    ///
-    /// # Errors
-    /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] when empty and every
-    /// sender is gone.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Polls for the next message.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Closes the channel: sends fail from now on; buffered messages can still be
-    /// received.
-    pub fn close(&mut self) {
-        self.chan.close_rx();
-    }
-
-    /// Messages buffered right now.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether no message is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Live senders.
-    pub fn sender_count(&self) -> usize {
-        self.chan.sender_count()
-    }
-}
-
-impl<T> Stream for UnboundedReceiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().chan.poll_recv(cx)
-    }
-}
-
-impl<T> Drop for UnboundedReceiver<T> {
-    fn drop(&mut self) {
-        self.chan.close_rx();
-        self.chan.drain();
-    }
-}
-
-impl<T> fmt::Debug for UnboundedReceiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedReceiver")
-            .field("len", &self.len())
-            .finish()
-    }
+super::receiver::receiver! {
+    /// The receiving half of an unbounded channel. Also a [`Stream`](futures_core::Stream) of the
+    /// messages.
+    UnboundedReceiver
 }

@@ -68,24 +68,9 @@ impl Registration {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let coop = ready!(coop::poll_proceed(cx));
-        loop {
-            let ev = ready!(self.io.poll_ready(dir, cx));
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if ev.ready & SHUTDOWN != 0 {
-                        return Poll::Ready(Err(shutdown_error()));
-                    }
-                    self.io.clear_readiness(ev);
-                }
-                res => {
-                    coop.made_progress();
-                    return Poll::Ready(res);
-                }
-            }
-        }
+        self.attempt(cx, |cx| self.io.poll_ready(dir, cx), op, |_| false)
     }
 
     /// [`poll_io`](Self::poll_io) for a byte-stream transfer (`recv`/`send` on a TCP or
@@ -101,11 +86,28 @@ impl Registration {
         dir: Direction,
         cx: &mut Context<'_>,
         want: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        // Linux caps one transfer at MAX_RW_COUNT: a bigger request may come back short
+        // with the queue not drained.
+        let drained = |&n: &usize| n > 0 && n < want && want <= MAX_RW_COUNT;
+        self.attempt(cx, |cx| self.io.poll_ready(dir, cx), op, drained)
+    }
+
+    /// Steps 1–3 of the module's loop. `wait` reports the readiness observed (from the
+    /// single-waiter slot or the waiter list); `drained` says whether a successful
+    /// result proves the kernel queue drained, so that readiness is cleared as for a
+    /// `WouldBlock`.
+    fn attempt<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut wait: impl FnMut(&mut Context<'_>) -> Poll<ReadyEvent>,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
-            let ev = ready!(self.io.poll_ready(dir, cx));
+            let ev = ready!(wait(cx));
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if ev.ready & SHUTDOWN != 0 {
@@ -114,12 +116,8 @@ impl Registration {
                     self.io.clear_readiness(ev);
                 }
                 res => {
-                    if let Ok(n) = res {
-                        // Linux caps one transfer at MAX_RW_COUNT: a bigger request
-                        // may come back short with the queue not drained.
-                        if n > 0 && n < want && want <= MAX_RW_COUNT {
-                            self.io.clear_readiness(ev);
-                        }
+                    if matches!(&res, Ok(v) if drained(v)) {
+                        self.io.clear_readiness(ev);
                     }
                     coop.made_progress();
                     return Poll::Ready(res);
@@ -155,22 +153,8 @@ impl Registration {
             id: None,
         };
         poll_fn(|cx| {
-            let coop = ready!(coop::poll_proceed(cx));
-            loop {
-                let ev = ready!(self.io.poll_ready_listed(dir, &mut waiter.id, cx));
-                match op() {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if ev.ready & SHUTDOWN != 0 {
-                            return Poll::Ready(Err(shutdown_error()));
-                        }
-                        self.io.clear_readiness(ev);
-                    }
-                    res => {
-                        coop.made_progress();
-                        return Poll::Ready(res);
-                    }
-                }
-            }
+            let wait = |cx: &mut Context<'_>| self.io.poll_ready_listed(dir, &mut waiter.id, cx);
+            self.attempt(cx, wait, &mut op, |_| false)
         })
         .await
     }

@@ -25,6 +25,7 @@
 extern crate self as corio_examples;
 
 pub mod http;
+pub mod redis;
 pub mod seed;
 
 use std::sync::Mutex;

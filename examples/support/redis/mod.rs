@@ -1,0 +1,42 @@
+//! A Redis-protocol server on corio: strings with expiry, pub/sub, and enough of the
+//! introspection commands that the stock `redis-cli` and `redis-benchmark` work against it.
+//!
+//! The idea follows tokio's mini-redis tutorial: a shared keyspace behind a mutex, one task
+//! per connection, a broadcast channel per pub/sub channel, and a background task that
+//! expires keys on the runtime's timers. `examples/redis_server.rs` runs it.
+//!
+//! | module | responsibility |
+//! |---|---|
+//! | [`resp`] | RESP2 request parser (multibulk and inline) and reply encoders |
+//! | [`db`] | the keyspace, expiry (lazy + a purge task), the channel registry |
+//! | [`pubsub`] | one connection's subscriptions |
+//! | `cmd` | command parsing, arity/option errors, applying a command |
+//! | `connection` | one client: read, run, reply; subscribe mode; protocol errors |
+//! | `server` | [`serve`]: accept loop, connection limit, graceful shutdown |
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use corio::net::TcpListener;
+//! use corio_examples::redis::{serve, ServerConfig};
+//!
+//! corio::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:6379").await?;
+//!     let config = ServerConfig { max_connections: 1000 };
+//!     // Serve until Ctrl-C, then let the connections finish.
+//!     serve(listener, config, async {
+//!         corio::signal::ctrl_c().await.ok();
+//!     })
+//!     .await
+//! })
+//! .unwrap();
+//! ```
+
+mod cmd;
+mod connection;
+pub mod db;
+pub mod pubsub;
+pub mod resp;
+mod server;
+
+pub use server::{serve, ServerConfig};

@@ -214,7 +214,12 @@ fn chained_spawn<R: Exec>(rt: &R) {
 }
 
 fn corio_rt(multi: bool) -> corio::Runtime {
-    let b = corio::Runtime::builder();
+    corio_rt_with(multi, false)
+}
+
+/// `debug`: corio's debug mode (slow-poll timing, last-poll stamps), to measure its cost.
+fn corio_rt_with(multi: bool, debug: bool) -> corio::Runtime {
+    let b = corio::Runtime::builder().debug(debug);
     let b = if multi {
         b.multi_thread().worker_threads(WORKERS)
     } else {
@@ -236,11 +241,14 @@ fn tokio_rt(multi: bool) -> tokio::runtime::Runtime {
     }
 }
 
+/// Runs one workload on corio and tokio; `with_debug` adds a `corio_debug` row (corio
+/// in debug mode) to show what debug mode costs.
 fn group(
     c: &mut Criterion,
     name: &str,
     corio_fn: fn(&corio::Runtime),
     tokio_fn: fn(&tokio::runtime::Runtime),
+    with_debug: bool,
 ) {
     let mut g = c.benchmark_group(name);
     for multi in [false, true] {
@@ -252,6 +260,13 @@ fn group(
         let rt = corio_rt(multi);
         g.bench_function(format!("corio/{flavor}"), |b| b.iter(|| corio_fn(&rt)));
         drop(rt);
+        if with_debug {
+            let rt = corio_rt_with(multi, true);
+            g.bench_function(format!("corio_debug/{flavor}"), |b| {
+                b.iter(|| corio_fn(&rt))
+            });
+            drop(rt);
+        }
         let rt = tokio_rt(multi);
         g.bench_function(format!("tokio/{flavor}"), |b| b.iter(|| tokio_fn(&rt)));
         drop(rt);
@@ -260,11 +275,23 @@ fn group(
 }
 
 fn benches(c: &mut Criterion) {
-    group(c, "spawn_many_local", spawn_many_local, spawn_many_local);
-    group(c, "spawn_many_remote", spawn_many_remote, spawn_many_remote);
-    group(c, "yield_many", yield_many, yield_many);
-    group(c, "ping_pong", ping_pong, ping_pong);
-    group(c, "chained_spawn", chained_spawn, chained_spawn);
+    group(
+        c,
+        "spawn_many_local",
+        spawn_many_local,
+        spawn_many_local,
+        true,
+    );
+    group(
+        c,
+        "spawn_many_remote",
+        spawn_many_remote,
+        spawn_many_remote,
+        true,
+    );
+    group(c, "yield_many", yield_many, yield_many, true);
+    group(c, "ping_pong", ping_pong, ping_pong, false);
+    group(c, "chained_spawn", chained_spawn, chained_spawn, false);
 }
 
 criterion_group!(executor, benches);

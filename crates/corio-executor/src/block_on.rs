@@ -2,6 +2,7 @@
 //! runtime's `block_on`.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -10,6 +11,8 @@ use std::time::Duration;
 
 use corio_core::clock::BusyGuard;
 use corio_core::{coop, Clock, Driver, ParkThread, Unparker};
+
+use crate::debug::DebugConfig;
 
 /// Runs `future` to completion on the current thread, parking it while the future is
 /// pending. No runtime is involved: tasks cannot be spawned from inside (use
@@ -28,7 +31,7 @@ use corio_core::{coop, Clock, Driver, ParkThread, Unparker};
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let _guard = crate::context::enter_blocking_region();
-    park_loop(future, None)
+    park_loop(future, None, None)
 }
 
 /// The waker of a thread in [`park_loop`].
@@ -69,8 +72,13 @@ impl Wake for ThreadWake {
 }
 
 /// Polls `future` until ready, parking this thread in between. With a `clock`, the
-/// thread counts as busy for auto-advance while it polls.
-pub(crate) fn park_loop<F: Future>(future: F, clock: Option<&Clock>) -> F::Output {
+/// thread counts as busy for auto-advance while it polls. With `debug` (debug mode:
+/// the settings and the `block_on` call site), slow polls are reported.
+pub(crate) fn park_loop<F: Future>(
+    future: F,
+    clock: Option<&Clock>,
+    debug: Option<(&DebugConfig, &'static Location<'static>)>,
+) -> F::Output {
     let mut park = ParkThread::new();
     let wake = Arc::new(ThreadWake {
         unparker: park.unparker(),
@@ -82,7 +90,12 @@ pub(crate) fn park_loop<F: Future>(future: F, clock: Option<&Clock>) -> F::Outpu
     let mut future = pin!(future);
     let mut busy = clock.map(Clock::busy);
     loop {
-        if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+        let poll = match debug {
+            None => coop::budget(|| future.as_mut().poll(&mut cx)),
+            Some((debug, location)) => debug
+                .time_block_on_poll(location, || coop::budget(|| future.as_mut().poll(&mut cx))),
+        };
+        if let Poll::Ready(v) = poll {
             return v;
         }
         // Woken while polling (e.g. `yield_now`): poll again without ever going idle.

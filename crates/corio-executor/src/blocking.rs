@@ -187,6 +187,16 @@ impl BlockingPool {
         }
     }
 
+    /// Live threads, idle threads and queued jobs, read under one lock.
+    pub(crate) fn stats(&self) -> crate::metrics::BlockingSnapshot {
+        let st = self.inner.state.lock();
+        crate::metrics::BlockingSnapshot {
+            threads: st.num_threads,
+            idle_threads: st.num_idle,
+            queue_depth: st.queue.len(),
+        }
+    }
+
     /// Number of live pool threads.
     pub(crate) fn num_threads(&self) -> usize {
         self.inner.state.lock().num_threads

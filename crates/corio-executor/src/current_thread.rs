@@ -16,10 +16,18 @@
 //! 3. Every `event_interval` ticks the driver is polled with a zero timeout, and every
 //!    `global_queue_interval` ticks the global queue is served first, so neither I/O and
 //!    timers nor remote wake-ups can be starved by local work.
+//! 4. Without an `rng_seed` the local queue is FIFO. With one, each pop takes a
+//!    uniformly random task of the local queue (drawn from the core's generator, which
+//!    only the driving thread uses), so the order is a function of the seed and of the
+//!    program: the same seed replays the same interleaving. The main (`block_on`)
+//!    future keeps its place (polled when woken, between batches of task runs), and the
+//!    global queue stays FIFO (its order depends on other threads anyway). No task
+//!    starves: each pop picks any waiting task with probability `1/len`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::{pin, Pin};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,9 +35,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crate::sync::Mutex;
+use crate::sync::{CachePadded, Mutex};
 use corio_core::{coop, Driver, ParkThread, Unparker};
 
+use crate::metrics::WorkerMetrics;
+use crate::rand::FastRand;
 use crate::scheduler::Common;
 use crate::task::Notified;
 use crate::Handle;
@@ -44,12 +54,16 @@ pub(crate) struct Shared {
     core: Mutex<Option<Box<Core>>>,
     /// Threads waiting in `block_on` for the core.
     core_waiters: Mutex<Vec<Unparker>>,
+    /// Written only by the thread holding the core (metrics rule 1).
+    metrics: CachePadded<WorkerMetrics>,
 }
 
 pub(crate) struct Core {
     driver: Box<dyn Driver>,
     local: VecDeque<Notified>,
     tick: u32,
+    /// With a seed: the next local task is a random one (rule 4).
+    rng: Option<FastRand>,
 }
 
 /// The driving thread's view, reachable from wakers on that thread.
@@ -64,6 +78,7 @@ thread_local! {
 
 impl Shared {
     pub(crate) fn new(common: Common, driver: Box<dyn Driver>) -> Self {
+        let rng = common.config.rng_seed.map(FastRand::new);
         Shared {
             common,
             unparker: driver.unparker(),
@@ -72,8 +87,48 @@ impl Shared {
                 driver,
                 local: VecDeque::new(),
                 tick: 0,
+                rng,
             }))),
             core_waiters: Mutex::new(Vec::new()),
+            metrics: CachePadded(WorkerMetrics::default()),
+        }
+    }
+
+    /// This worker's counters, with the local queue depth: exact on the driving thread
+    /// or while the core is idle, else the depth the driving thread published at its
+    /// latest maintenance point (every `event_interval` ticks, and when it runs out of
+    /// work).
+    pub(crate) fn worker_metrics(&self) -> crate::metrics::WorkerSnapshot {
+        let on_driving_thread = DRIVING.with(|d| {
+            let d = d.get();
+            if d.is_null() {
+                return None;
+            }
+            // SAFETY: the pointer is set only while the `Driving` on this thread's
+            // stack is alive (see `drive`).
+            let d = unsafe { &*d };
+            if !ptr::eq(d.shared, self) {
+                return None;
+            }
+            d.local.try_borrow().ok().map(|q| q.len())
+        });
+        let depth = on_driving_thread
+            .or_else(|| self.core.try_lock()?.as_ref().map(|c| c.local.len()))
+            .unwrap_or_else(|| self.metrics.local_depth());
+        self.metrics.snapshot(depth)
+    }
+
+    /// Polls the `block_on` future once inside a budget, timed in debug mode.
+    #[inline]
+    fn poll_main<F: Future>(
+        &self,
+        future: Pin<&mut F>,
+        cx: &mut Context<'_>,
+        location: &'static Location<'static>,
+    ) -> Poll<F::Output> {
+        match self.common.debug.as_deref() {
+            None => coop::budget(|| future.poll(cx)),
+            Some(debug) => debug.time_block_on_poll(location, || coop::budget(|| future.poll(cx))),
         }
     }
 
@@ -116,6 +171,7 @@ impl Shared {
     /// is free (rule 1).
     #[track_caller]
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, handle: &Handle, future: F) -> F::Output {
+        let location = Location::caller();
         let _cx = crate::context::enter(handle, true);
         let mut future = pin!(future);
         let mut park = ParkThread::new();
@@ -128,11 +184,11 @@ impl Shared {
         loop {
             if self.common.is_shutdown() {
                 // No tasks run any more (spawns resolve cancelled); just drive our future.
-                return crate::block_on::park_loop(future, None);
+                return crate::block_on::park_loop(future, None, None);
             }
             let core = self.core.lock().take();
             if let Some(core) = core {
-                if let Some(v) = self.drive(core, future.as_mut(), &wake, &waker) {
+                if let Some(v) = self.drive(core, future.as_mut(), &wake, &waker, location) {
                     return v;
                 }
                 continue;
@@ -140,7 +196,7 @@ impl Shared {
             // Another thread drives the tasks; poll our own future meanwhile.
             if wake.woken.swap(false, Ordering::SeqCst) {
                 let mut cx = Context::from_waker(&waker);
-                if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                if let Poll::Ready(v) = self.poll_main(future.as_mut(), &mut cx, location) {
                     return v;
                 }
             }
@@ -158,6 +214,7 @@ impl Shared {
         mut future: Pin<&mut F>,
         wake: &BlockOnWake,
         waker: &Waker,
+        location: &'static Location<'static>,
     ) -> Option<F::Output> {
         let driving = Driving {
             shared: Arc::as_ptr(self),
@@ -177,7 +234,7 @@ impl Shared {
         let mut cx = Context::from_waker(waker);
         'outer: loop {
             if wake.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                if let Poll::Ready(v) = self.poll_main(future.as_mut(), &mut cx, location) {
                     return Some(v);
                 }
             }
@@ -187,19 +244,24 @@ impl Shared {
                     return None;
                 }
                 core.tick = core.tick.wrapping_add(1);
+                let rng = core.rng.as_mut();
                 let task = if core.tick % cfg.global_queue_interval == 0 {
                     self.common
                         .inject
                         .pop()
-                        .or_else(|| driving.local.borrow_mut().pop_front())
+                        .or_else(|| self.pop_local(&driving.local, rng))
                 } else {
-                    let local = driving.local.borrow_mut().pop_front();
+                    let local = self.pop_local(&driving.local, rng);
                     local.or_else(|| self.common.inject.pop())
                 };
                 match task {
-                    Some(task) => task.run(),
+                    Some(task) => {
+                        self.metrics.add_poll();
+                        task.run();
+                    }
                     None => {
                         // Out of work: sleep on the driver unless something is pending.
+                        self.metrics.set_local_depth(driving.local.borrow().len());
                         self.parked.store(true, Ordering::SeqCst);
                         if driving.local.borrow().is_empty()
                             && self.common.inject.is_empty()
@@ -215,7 +277,27 @@ impl Shared {
                 }
             }
             // Busy for a whole interval: let the driver deliver events (rule 3).
+            self.metrics.set_local_depth(driving.local.borrow().len());
             core.driver.park(Some(Duration::ZERO));
+        }
+    }
+
+    /// Takes the next task of the local queue (the oldest, or with a seed a random one:
+    /// rule 4).
+    #[inline]
+    fn pop_local(
+        &self,
+        local: &RefCell<VecDeque<Notified>>,
+        rng: Option<&mut FastRand>,
+    ) -> Option<Notified> {
+        let mut q = local.borrow_mut();
+        match rng {
+            None => q.pop_front(),
+            Some(rng) if q.len() > 1 => {
+                let i = rng.below(q.len());
+                q.swap_remove_front(i)
+            }
+            Some(_) => q.pop_front(),
         }
     }
 

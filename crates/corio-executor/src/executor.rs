@@ -10,10 +10,11 @@ use corio_core::task::Spawner;
 use corio_core::{Clock, Driver, ParkThread, RuntimeContext};
 
 use crate::blocking::BlockingPool;
+use crate::debug::{debug_from_env, DebugConfig, SlowPollHook, DEFAULT_SLOW_POLL_THRESHOLD};
 use crate::handle::{SpawnerImpl, WeakHandle};
 use crate::scheduler::{Common, Config, Scheduler};
 use crate::task::JoinHandle;
-use crate::{current_thread, multi_thread, Handle};
+use crate::{current_thread, multi_thread, Handle, SlowPoll};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flavor {
@@ -49,6 +50,10 @@ pub struct Builder {
     keep_alive: Duration,
     event_interval: u32,
     global_queue_interval: u32,
+    debug: Option<bool>,
+    slow_poll_threshold: Duration,
+    slow_poll_hook: Option<SlowPollHook>,
+    rng_seed: Option<u64>,
 }
 
 /// The most worker threads a multi-thread executor accepts.
@@ -66,6 +71,10 @@ impl Builder {
             keep_alive: Duration::from_secs(10),
             event_interval: 61,
             global_queue_interval: 31,
+            debug: None,
+            slow_poll_threshold: DEFAULT_SLOW_POLL_THRESHOLD,
+            slow_poll_hook: None,
+            rng_seed: None,
         }
     }
 
@@ -136,6 +145,124 @@ impl Builder {
         self
     }
 
+    /// Debug mode (asyncio's debug mode), off by default: every poll of a task (and of
+    /// the `block_on` future) is timed, and one that takes at least the
+    /// [slow-poll threshold](Self::slow_poll_threshold) is reported to the
+    /// [hook](Self::on_slow_poll) with the task's id, name and spawn location; task
+    /// dumps also show how long ago each task was last polled.
+    ///
+    /// When this is not called, the `CORIO_DEBUG` environment variable decides, read by
+    /// [`build`](Self::build): set and not empty, `0`, `false`, `no` or `off` turns debug
+    /// mode on. An explicit call wins over the variable, either way.
+    ///
+    /// Off, it costs one predictable branch per poll. On, two clock reads per poll and
+    /// one more small allocation per spawned task (for the last-poll time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::Builder;
+    ///
+    /// let rt = Builder::new_current_thread().debug(true).build().unwrap();
+    /// assert!(rt.handle().is_debug());
+    /// ```
+    pub fn debug(&mut self, on: bool) -> &mut Self {
+        self.debug = Some(on);
+        self
+    }
+
+    /// How long a single poll may take before debug mode reports it (default 100 ms,
+    /// asyncio's `slow_callback_duration`). No effect unless debug mode is on.
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Where debug mode reports slow polls (default: one line to stderr). The hook runs
+    /// on the thread that made the slow poll, right after it; keep it short. A panic in
+    /// the hook is caught and printed. No effect unless debug mode is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use corio_executor::Builder;
+    ///
+    /// let slow = Arc::new(AtomicUsize::new(0));
+    /// let counter = slow.clone();
+    /// let rt = Builder::new_current_thread()
+    ///     .debug(true)
+    ///     .slow_poll_threshold(Duration::ZERO) // report every poll
+    ///     .on_slow_poll(move |_| {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { corio_executor::spawn(async {}).await.unwrap() });
+    /// assert!(slow.load(Ordering::Relaxed) >= 2); // the task and the block_on future
+    /// ```
+    pub fn on_slow_poll<F>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(&SlowPoll<'_>) + Send + Sync + 'static,
+    {
+        self.slow_poll_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Makes the scheduling order random but reproducible from `seed`, to shake out
+    /// order-dependent bugs (a test that passes under one interleaving and fails under
+    /// another) and replay a failing one.
+    ///
+    /// - Current-thread: each time the scheduler picks the next task, it takes a random
+    ///   one of the tasks waiting in its local queue (the tasks woken on the runtime's
+    ///   thread) instead of the oldest. The same seed and the same program give the same
+    ///   interleaving, as long as nothing outside the runtime's thread intervenes: tasks
+    ///   woken from other threads (blocking-pool results, real I/O readiness, wall-clock
+    ///   timers) arrive when they arrive and are taken in arrival order. With paused
+    ///   (virtual) time, timers are deterministic too.
+    /// - Multi-thread: the seed drives the workers' choice of steal victims. Thread
+    ///   timing makes the schedule non-reproducible there; use a current-thread runtime
+    ///   to replay a seed.
+    ///
+    /// Without a seed (the default), the local queue is FIFO and nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use corio_executor::{spawn, yield_now, Builder};
+    ///
+    /// fn trace(seed: u64) -> Vec<u32> {
+    ///     let rt = Builder::new_current_thread().rng_seed(seed).build().unwrap();
+    ///     let log = Arc::new(Mutex::new(Vec::new()));
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..4)
+    ///             .map(|i| {
+    ///                 let log = log.clone();
+    ///                 spawn(async move {
+    ///                     for _ in 0..3 {
+    ///                         log.lock().unwrap().push(i);
+    ///                         yield_now().await;
+    ///                     }
+    ///                 })
+    ///             })
+    ///             .collect();
+    ///         for t in tasks {
+    ///             t.await.unwrap();
+    ///         }
+    ///     });
+    ///     let log = log.lock().unwrap().clone();
+    ///     log
+    /// }
+    /// assert_eq!(trace(42), trace(42)); // replayable
+    /// ```
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+        self.rng_seed = Some(seed);
+        self
+    }
+
     /// Builds the executor (starting its worker threads).
     ///
     /// # Errors
@@ -173,6 +300,7 @@ impl Builder {
                 .thread_name
                 .clone()
                 .unwrap_or_else(|| "corio-worker".to_string()),
+            rng_seed: self.rng_seed,
         };
         let pool = BlockingPool::new(
             self.max_blocking_threads,
@@ -181,12 +309,16 @@ impl Builder {
                 .clone()
                 .unwrap_or_else(|| "corio-blocking".to_string()),
         );
+        let debug = self
+            .debug
+            .unwrap_or_else(debug_from_env)
+            .then(|| DebugConfig::new(self.slow_poll_threshold, self.slow_poll_hook.clone()));
         let spawner = |weak: WeakHandle| -> Arc<dyn Spawner> { Arc::new(SpawnerImpl(weak)) };
         match self.flavor {
             Flavor::CurrentThread => {
                 let shared = Arc::new_cyclic(|weak: &Weak<current_thread::Shared>| {
                     let cx = base.with_spawner(spawner(WeakHandle::CurrentThread(weak.clone())));
-                    current_thread::Shared::new(Common::new(1, cx, pool, config), driver)
+                    current_thread::Shared::new(Common::new(1, cx, pool, config, debug), driver)
                 });
                 Ok(Executor {
                     handle: Handle {
@@ -199,7 +331,8 @@ impl Builder {
                 let shards = (workers * 4).next_power_of_two();
                 let shared = Arc::new_cyclic(|weak: &Weak<multi_thread::Shared>| {
                     let cx = base.with_spawner(spawner(WeakHandle::MultiThread(weak.clone())));
-                    multi_thread::Shared::new(Common::new(shards, cx, pool, config), driver, steals)
+                    let common = Common::new(shards, cx, pool, config, debug);
+                    multi_thread::Shared::new(common, driver, steals)
                 });
                 let exec = Executor {
                     handle: Handle {
@@ -222,6 +355,9 @@ impl fmt::Debug for Builder {
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("keep_alive", &self.keep_alive)
+            .field("debug", &self.debug)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("rng_seed", &self.rng_seed)
             .finish_non_exhaustive()
     }
 }

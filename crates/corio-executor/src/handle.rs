@@ -170,6 +170,66 @@ impl Handle {
     pub fn num_blocking_threads(&self) -> usize {
         self.common().blocking.num_threads()
     }
+
+    /// Whether the runtime runs in debug mode (slow-poll detection, last-poll times in
+    /// task dumps); see [`Builder::debug`](crate::Builder::debug).
+    pub fn is_debug(&self) -> bool {
+        self.common().debug.is_some()
+    }
+
+    /// Lists this runtime's live tasks (asyncio's `all_tasks()`), ordered by id:
+    /// id, name, spawn location, state, poll count (and time since the last poll in
+    /// debug mode). Finished tasks and blocking-pool jobs are not listed. Always
+    /// available; it takes each owned-list shard lock in turn, so it briefly delays
+    /// spawns and completions (a diagnostic, not a hot-path call).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::{task, Executor};
+    ///
+    /// let rt = Executor::builder_multi_thread().worker_threads(1).build().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// let tasks = rt.handle().dump();
+    /// assert_eq!(tasks.len(), 1);
+    /// assert_eq!(tasks[0].id(), h.id());
+    /// h.abort();
+    /// ```
+    pub fn dump(&self) -> Vec<task::TaskInfo> {
+        let common = self.common();
+        task::dump_owned(&common.owned, common.debug.as_deref())
+    }
+
+    /// A snapshot of this runtime's counters and queue depths (workers, live tasks,
+    /// task polls, steals, global and local queue depths, blocking-pool threads).
+    /// Always available; see [`RuntimeMetrics`](crate::RuntimeMetrics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::Executor;
+    ///
+    /// let rt = Executor::builder_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async { corio_executor::spawn_blocking(|| ()).await.unwrap() });
+    /// let m = rt.handle().metrics();
+    /// assert_eq!(m.workers(), 2);
+    /// assert_eq!(m.blocking_threads(), 1);
+    /// assert_eq!(m.live_tasks(), 0);
+    /// ```
+    pub fn metrics(&self) -> crate::RuntimeMetrics {
+        let common = self.common();
+        let workers = match &self.inner {
+            Scheduler::CurrentThread(s) => vec![s.worker_metrics()],
+            Scheduler::MultiThread(s) => s.worker_metrics(),
+            Scheduler::Blocking => unreachable!(),
+        };
+        crate::RuntimeMetrics {
+            workers,
+            live_tasks: common.owned.len(),
+            global_queue_depth: common.inject.len(),
+            blocking: common.blocking.stats(),
+        }
+    }
 }
 
 impl fmt::Debug for Handle {

@@ -45,6 +45,16 @@
 //!   61 ticks and the global queue every 31.
 //! - Virtual time: workers hold `clock.busy()` while not parked, blocking jobs from
 //!   submission to completion.
+//! - Diagnostics, always on: every task counts its polls in the header (a `u32` that
+//!   shares a word with its owned-list slot, so the header stays 80 bytes); each worker
+//!   counts task runs and steals in its own cache-padded slot; [`Handle::dump`] walks
+//!   the owned-task list and [`Handle::metrics`] sums the slots.
+//! - Debug mode ([`Builder::debug`] or `CORIO_DEBUG=1`): a bit in the task header's
+//!   metadata word selects an out-of-line timed poll that stamps the last-poll time and
+//!   reports polls slower than the threshold ([`SlowPoll`]); off, it costs one test.
+//! - [`Builder::rng_seed`]: the current-thread scheduler pops a random task of its local
+//!   queue (xorshift64* owned by the core), so a seed replays an interleaving; the
+//!   multi-thread workers seed their steal-victim choice from it.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -52,12 +62,15 @@ mod block_on;
 mod blocking;
 mod context;
 mod current_thread;
+mod debug;
 mod executor;
 mod handle;
 mod inject;
 mod loom;
+mod metrics;
 mod multi_thread;
 mod queue;
+mod rand;
 mod scheduler;
 mod sync;
 pub mod task;
@@ -65,8 +78,10 @@ mod yield_now;
 
 pub use block_on::block_on;
 pub use corio_core::{JoinError, SpawnError, TaskId};
+pub use debug::SlowPoll;
 pub use executor::{Builder, Executor, MAX_WORKER_THREADS};
 pub use handle::{spawn, spawn_blocking, try_spawn, Handle};
+pub use metrics::RuntimeMetrics;
 pub use task::{AbortHandle, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};
 

@@ -220,6 +220,12 @@ impl<T> Steal<T> {
         self.0.len() == 0
     }
 
+    /// Number of items (a racy view: the owner and other stealers may be moving them).
+    pub fn len(&self) -> usize {
+        // A torn (head, tail) read can exceed the capacity; clamp it.
+        self.0.len().min(CAPACITY)
+    }
+
     /// Steals half (rounded up) of this queue into `dst`, whose owner is the caller, and
     /// returns one of the stolen items to run now. `None` if there was nothing to steal
     /// or `dst` is more than half full.

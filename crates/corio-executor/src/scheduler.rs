@@ -7,6 +7,7 @@ use std::sync::Arc;
 use corio_core::{Clock, RuntimeContext};
 
 use crate::blocking::BlockingPool;
+use crate::debug::DebugConfig;
 use crate::inject::Inject;
 use crate::task::owned::OwnedTasks;
 use crate::task::raw::Header;
@@ -35,6 +36,17 @@ impl Scheduler {
         }
     }
 
+    /// The runtime's debug-mode settings; `None` (one predictable branch) when debug
+    /// mode is off, and for blocking jobs (which are meant to block).
+    #[inline]
+    pub(crate) fn debug(&self) -> Option<&DebugConfig> {
+        match self {
+            Scheduler::CurrentThread(s) => s.common.debug.as_deref(),
+            Scheduler::MultiThread(s) => s.common.debug.as_deref(),
+            Scheduler::Blocking => None,
+        }
+    }
+
     /// Removes a completing task from the owned list; `true` if this released the list's
     /// reference to the caller.
     #[inline]
@@ -56,6 +68,9 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     /// Name of the worker threads.
     pub(crate) thread_name: String,
+    /// Seed of the scheduling choices (current-thread: which local task runs next;
+    /// multi-thread: steal victims). `None`: the default, unseeded behaviour.
+    pub(crate) rng_seed: Option<u64>,
 }
 
 /// State both schedulers have.
@@ -67,6 +82,8 @@ pub(crate) struct Common {
     pub(crate) clock: Clock,
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Config,
+    /// Debug mode's settings, `None` when it is off.
+    pub(crate) debug: Option<Box<DebugConfig>>,
     shutdown: AtomicBool,
 }
 
@@ -76,6 +93,7 @@ impl Common {
         context: RuntimeContext,
         blocking: BlockingPool,
         config: Config,
+        debug: Option<DebugConfig>,
     ) -> Self {
         Common {
             owned: OwnedTasks::new(owned_shards),
@@ -84,6 +102,7 @@ impl Common {
             context,
             blocking,
             config,
+            debug: debug.map(Box::new),
             shutdown: AtomicBool::new(false),
         }
     }

@@ -4,7 +4,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use corio_executor::{spawn, yield_now};
+use corio_executor::{spawn, yield_now, Handle};
 use support::executors;
 
 #[test]
@@ -17,7 +17,9 @@ fn dropped_handle_task_still_completes() {
                 yield_now().await;
                 d.store(true, Ordering::SeqCst);
             }));
-            while !done.load(Ordering::SeqCst) {
+            // `done` is set just before the task completes: on a multi-thread
+            // runtime, also wait for it to leave the owned list.
+            while !done.load(Ordering::SeqCst) || Handle::current().num_alive_tasks() != 0 {
                 yield_now().await;
             }
         });

@@ -62,7 +62,7 @@ pub mod time;
 use std::future::Future;
 
 pub use corio_executor::{JoinError, JoinHandle, SpawnError};
-pub use runtime::{Handle, Runtime};
+pub use runtime::{Handle, Runtime, RuntimeMetrics, SlowPoll};
 
 /// `#[corio::main]` and `#[corio::test]`: run an `async fn` on a corio runtime.
 pub use corio_macros::{main, test};

@@ -15,8 +15,24 @@
 //!     assert_eq!(h.await.unwrap(), 1);
 //! });
 //! ```
+//!
+//! [`dump`] lists the live tasks of the current runtime (asyncio's `all_tasks()`):
+//!
+//! ```
+//! use corio::task::{self, TaskState};
+//!
+//! corio::Runtime::builder().current_thread().build().unwrap().block_on(async {
+//!     let h = task::Builder::new().name("server").spawn(std::future::pending::<()>());
+//!     task::yield_now().await;
+//!     let tasks = task::dump();
+//!     assert_eq!(tasks.len(), 1);
+//!     assert_eq!((tasks[0].name(), tasks[0].state()), (Some("server"), TaskState::Idle));
+//!     println!("{}", tasks[0]); // task 3 "server" idle, polled 1 time, spawned at src/main.rs:4:55
+//!     h.abort();
+//! });
+//! ```
 
-pub use corio_executor::task::Builder;
+pub use corio_executor::task::{dump, Builder, TaskInfo, TaskState};
 pub use corio_executor::{
     spawn, spawn_blocking, try_spawn, yield_now, AbortHandle, JoinError, JoinHandle, TaskId,
     YieldNow,

@@ -34,9 +34,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use crate::sync::Mutex;
+use crate::sync::{CachePadded, Mutex};
 use corio_core::Driver;
 
+use crate::metrics::{WorkerMetrics, WorkerSnapshot};
 use crate::queue::{self, Local, Steal};
 use crate::scheduler::Common;
 use crate::task::raw::Header;
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     /// The driver; an idle worker that wins the try-lock parks on it.
     driver: Mutex<Option<Box<dyn Driver>>>,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// One slot per worker, written only by that worker (metrics rule 1).
+    metrics: Box<[CachePadded<WorkerMetrics>]>,
 }
 
 struct Remote {
@@ -78,6 +81,9 @@ impl Shared {
             idle: Idle::new(n),
             driver: Mutex::new(Some(driver)),
             threads: Mutex::new(Vec::with_capacity(n)),
+            metrics: (0..n)
+                .map(|_| CachePadded(WorkerMetrics::default()))
+                .collect(),
         }
     }
 
@@ -145,11 +151,22 @@ impl Shared {
         self.remotes.len()
     }
 
+    /// Every worker's counters and local queue depth.
+    pub(crate) fn worker_metrics(&self) -> Vec<WorkerSnapshot> {
+        self.metrics
+            .iter()
+            .zip(self.remotes.iter())
+            .map(|(m, r)| m.snapshot(r.steal.len()))
+            .collect()
+    }
+
     /// Runs `future` on the calling thread (tasks run on the workers).
     #[track_caller]
     pub(crate) fn block_on<F: Future>(&self, handle: &Handle, future: F) -> F::Output {
+        let location = std::panic::Location::caller();
         let _cx = crate::context::enter(handle, true);
-        crate::block_on::park_loop(future, Some(&self.common.clock))
+        let debug = self.common.debug.as_deref().map(|d| (d, location));
+        crate::block_on::park_loop(future, Some(&self.common.clock), debug)
     }
 
     /// Shuts down: stop and join the workers, cancel every task, drop the driver, join

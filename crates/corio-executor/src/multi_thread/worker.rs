@@ -114,6 +114,18 @@ pub(super) fn try_schedule_local(
     })
 }
 
+/// The initial state of worker `index`'s victim generator: from the builder's
+/// `rng_seed` if any (steal order only; thread timing still varies), else fixed.
+fn steal_seed(seed: Option<u64>, index: usize) -> u32 {
+    match seed {
+        Some(seed) => {
+            let mut rng = crate::rand::FastRand::new(seed ^ (index as u64).rotate_left(32));
+            rng.next_u32() | 1
+        }
+        None => (0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B)) | 1,
+    }
+}
+
 /// The worker thread's entry point.
 pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Header>, handle: Handle) {
     let _cx = crate::context::enter(&handle, true);
@@ -124,7 +136,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Header>, handl
             lifo: None,
             is_searching: false,
             tick: 0,
-            rand: (0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B)) | 1,
+            rand: steal_seed(shared.common.config.rng_seed, index),
         }),
         shared,
         index,
@@ -234,6 +246,7 @@ impl WorkerCx {
                 continue;
             }
             if let Some(ptr) = shared.remotes[victim].steal.steal_into(&mut core.local) {
+                shared.metrics[self.index].add_steal();
                 // SAFETY: stolen items own their references.
                 return Some(unsafe { Notified::from_raw(ptr) });
             }
@@ -283,6 +296,8 @@ impl WorkerCx {
             // We were the last searcher: hand the search to a sleeper (idle rule 1).
             shared.notify_parked();
         }
+        let metrics = &shared.metrics[self.index];
+        metrics.add_poll();
         task.run();
         let mut lifo_polls = 0;
         loop {
@@ -300,6 +315,7 @@ impl WorkerCx {
             match next {
                 Some(task) => {
                     lifo_polls += 1;
+                    metrics.add_poll();
                     task.run();
                 }
                 None => return,

@@ -15,9 +15,10 @@
 //! 5. Shutdown empties the owned list and cancels each task it can claim; tasks it cannot
 //!    claim are running (they see `CANCELLED` after their poll) or already complete.
 //!
-//! The state word and its numbered rules are in [`state`].
+//! The state word and its numbered rules are in the (private) `state` module.
 
 mod builder;
+mod dump;
 mod join;
 pub(crate) mod owned;
 pub(crate) mod raw;
@@ -28,7 +29,10 @@ mod waker;
 mod tests;
 
 pub use builder::Builder;
+pub use dump::{TaskInfo, TaskState};
 pub use join::{AbortHandle, JoinHandle};
+
+pub(crate) use dump::dump as dump_owned;
 
 use std::future::Future;
 use std::panic::Location;
@@ -83,6 +87,36 @@ impl Drop for Notified {
     fn drop(&mut self) {
         // SAFETY: the `Notified` owns one reference, released exactly once here.
         unsafe { RawTask(self.0).drop_ref() }
+    }
+}
+
+/// Lists the live tasks of the current runtime (asyncio's `all_tasks()`), ordered by
+/// id; see [`Handle::dump`](crate::Handle::dump). Blocking-pool jobs are not listed.
+///
+/// # Examples
+///
+/// ```
+/// use corio_executor::{task, Executor};
+///
+/// let rt = Executor::builder_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let a = task::Builder::new().name("a").spawn(async {});
+///     let b = task::Builder::new().name("b").spawn(async {});
+///     let names: Vec<_> = task::dump().iter().map(|t| t.name().unwrap().to_owned()).collect();
+///     assert_eq!(names, ["a", "b"]);
+///     a.await.unwrap();
+///     b.await.unwrap();
+///     assert!(task::dump().is_empty(), "finished tasks leave the list");
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a runtime; the message names the fix.
+#[track_caller]
+pub fn dump() -> Vec<TaskInfo> {
+    match crate::Handle::try_current_for("corio::task::dump") {
+        Ok(h) => h.dump(),
+        Err(e) => panic!("{e}"),
     }
 }
 

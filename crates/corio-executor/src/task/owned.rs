@@ -12,6 +12,10 @@
 //!    caller cancels the task at once.
 //! 3. A task leaves the list exactly once: by `remove` (completion) or by shutdown's
 //!    drain, whichever takes the lock first.
+//! 4. Slot indices fit in a `u32` (the header stores them in 32 bits, next to the poll
+//!    counter); `bind` panics rather than truncate.
+//! 5. A listed task is alive (the entry holds a reference), so `for_each` may read its
+//!    header under the shard lock.
 
 use std::sync::atomic::Ordering;
 
@@ -67,6 +71,8 @@ impl OwnedTasks {
             }
         };
         shard.len += 1;
+        // Rule 4: a shard never holds 2^32 live tasks (each one is a heap allocation).
+        let slot = u32::try_from(slot).expect("more than 2^32 live tasks in one shard");
         header.owned_slot.store(slot, Ordering::Relaxed);
         true
     }
@@ -75,7 +81,7 @@ impl OwnedTasks {
     /// also owns the list's reference (rule 3).
     pub(crate) fn remove(&self, header: &Header) -> bool {
         let mut shard = self.shard(header).lock();
-        let slot = header.owned_slot.load(Ordering::Relaxed);
+        let slot = header.owned_slot.load(Ordering::Relaxed) as usize;
         match shard.slots.get(slot) {
             Some(Some(t)) if std::ptr::eq(t.header(), header) => {
                 shard.slots[slot] = None;
@@ -107,6 +113,17 @@ impl OwnedTasks {
                     // SAFETY: the drained entry's reference is now ours (rule 3).
                     unsafe { task.shutdown() };
                 }
+            }
+        }
+    }
+
+    /// Calls `f` with the header of every listed task, one shard lock at a time (rule
+    /// 5). `f` must not touch this list.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let s = shard.lock();
+            for task in s.slots.iter().flatten() {
+                f(task.header());
             }
         }
     }

@@ -12,13 +12,14 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use corio_core::{coop, AtomicWaker, JoinError, TaskId};
 
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
+use crate::debug::DebugConfig;
 use crate::scheduler::Scheduler;
 
 /// Type-erased operations on a task cell.
@@ -35,79 +36,122 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// A named task's metadata, allocated only when a name is given.
-struct Named {
-    name: Box<str>,
+/// A task's out-of-line metadata, allocated only when the task has a name or the
+/// runtime is in debug mode.
+struct Extra {
+    name: Option<Box<str>>,
     location: &'static Location<'static>,
+    /// Debug mode: when the latest poll started, as a [`DebugConfig`] stamp (0: never).
+    /// Written by the poller (which holds `RUNNING`), read by task dumps.
+    ///
+    /// [`DebugConfig`]: crate::debug::DebugConfig
+    last_poll: Option<AtomicU64>,
 }
 
-/// The spawn location and optional name in one word, so the header stays small (a
-/// small task's cell then fits glibc's fast bins: cheap allocation and free).
+/// The spawn location and the optional name and debug data in one word, so the header
+/// stays small (a small task's cell then fits glibc's fast bins: cheap allocation and
+/// free).
 ///
 /// # Invariants
 /// 1. Low bit clear: the word is a `&'static Location<'static>`.
-/// 2. Low bit set: with the bit cleared, the word is a `Box<Named>` owned by this value
-///    (freed on drop). Both pointees are at least 2-aligned, so the bit is free.
-/// 3. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
+/// 2. Low bit set: with the two low bits cleared, the word is a `Box<Extra>` owned by
+///    this value (freed on drop). Both pointees are at least 4-aligned, so the bits are
+///    free.
+/// 3. Bit 1 ([`DEBUG_TAG`]) is set exactly when the `Extra` has a last-poll slot (debug
+///    mode), so the poll path tests debug mode with one mask of the word.
+/// 4. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
 pub(crate) struct TaskMeta(NonNull<u8>);
 
-const NAMED_TAG: usize = 1;
+const EXTRA_TAG: usize = 0b01;
+const DEBUG_TAG: usize = 0b10;
+const TAGS: usize = EXTRA_TAG | DEBUG_TAG;
 
-// SAFETY: the word is either a `&'static Location` (immutable, `Sync`) or an owned,
-// never-mutated `Box<Named>` (`Send + Sync`), per the invariants above.
+// SAFETY: the word is either a `&'static Location` (immutable, `Sync`) or an owned
+// `Box<Extra>` (`Send + Sync`: its only mutable part is an atomic), per the invariants.
 unsafe impl Send for TaskMeta {}
-// SAFETY: as above; shared access only reads.
+// SAFETY: as above; shared access only reads (and writes the atomic).
 unsafe impl Sync for TaskMeta {}
 
 impl TaskMeta {
-    pub(crate) fn new(location: &'static Location<'static>, name: Option<Box<str>>) -> Self {
-        const { assert!(std::mem::align_of::<Location<'static>>() >= 2) };
-        const { assert!(std::mem::align_of::<Named>() >= 2) };
-        match name {
-            None => TaskMeta(NonNull::from(location).cast()),
-            Some(name) => {
-                let named = NonNull::from(Box::leak(Box::new(Named { name, location })));
-                // Rule 2: tag the owned box's address; provenance is kept (rule 3).
-                TaskMeta(named.cast::<u8>().map_addr(|a| a | NAMED_TAG))
-            }
+    /// `debug`: reserve a last-poll timestamp (debug mode).
+    #[inline]
+    pub(crate) fn new(
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+        debug: bool,
+    ) -> Self {
+        const { assert!(std::mem::align_of::<Location<'static>>() >= 4) };
+        if name.is_none() && !debug {
+            return TaskMeta(NonNull::from(location).cast());
         }
+        Self::new_extra(location, name, debug)
     }
 
-    /// The owned `Box<Named>` pointer (untagged, with its provenance), if any.
-    fn named_ptr(&self) -> Option<NonNull<Named>> {
-        if self.0.addr().get() & NAMED_TAG == 0 {
+    /// The out-of-line part of `new`: a named task or debug mode.
+    #[inline(never)]
+    fn new_extra(
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+        debug: bool,
+    ) -> Self {
+        const { assert!(std::mem::align_of::<Extra>() >= 4) };
+        let extra = Box::new(Extra {
+            name,
+            location,
+            last_poll: debug.then(|| AtomicU64::new(0)),
+        });
+        let extra = NonNull::from(Box::leak(extra));
+        // Rules 2 and 3: tag the owned box's address; provenance is kept (rule 4).
+        let tags = if debug { TAGS } else { EXTRA_TAG };
+        TaskMeta(extra.cast::<u8>().map_addr(|a| a | tags))
+    }
+
+    /// Whether the task was spawned in debug mode (rule 3): one mask, no load.
+    #[inline(always)]
+    pub(crate) fn is_debug(&self) -> bool {
+        self.0.addr().get() & DEBUG_TAG != 0
+    }
+
+    /// The owned `Box<Extra>` pointer (untagged, with its provenance), if any.
+    fn extra_ptr(&self) -> Option<NonNull<Extra>> {
+        if self.0.addr().get() & EXTRA_TAG == 0 {
             return None;
         }
         let ptr = self.0.map_addr(|a| {
             // The untagged address of a live box is non-zero.
-            std::num::NonZeroUsize::new(a.get() & !NAMED_TAG).expect("tagged null")
+            std::num::NonZeroUsize::new(a.get() & !TAGS).expect("tagged null")
         });
-        Some(ptr.cast::<Named>())
+        Some(ptr.cast::<Extra>())
     }
 
-    fn named(&self) -> Option<&Named> {
-        // SAFETY: rule 2: the untagged word is our live `Box<Named>`, only read here.
-        self.named_ptr().map(|p| unsafe { p.as_ref() })
+    fn extra(&self) -> Option<&Extra> {
+        // SAFETY: rule 2: the untagged word is our live `Box<Extra>`, only read here.
+        self.extra_ptr().map(|p| unsafe { p.as_ref() })
     }
 
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.named().map(|n| &*n.name)
+        self.extra().and_then(|e| e.name.as_deref())
     }
 
     /// Where the task was spawned.
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        match self.named() {
-            Some(n) => n.location,
+        match self.extra() {
+            Some(e) => e.location,
             // SAFETY: rule 1: an untagged word is a `&'static Location`.
             None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
         }
+    }
+
+    /// The last-poll timestamp slot (tasks spawned in debug mode only).
+    pub(crate) fn last_poll(&self) -> Option<&AtomicU64> {
+        self.extra().and_then(|e| e.last_poll.as_ref())
     }
 }
 
 impl Drop for TaskMeta {
     fn drop(&mut self) {
-        if let Some(ptr) = self.named_ptr() {
+        if let Some(ptr) = self.extra_ptr() {
             // SAFETY: rule 2: we own this box (the pointer keeps the box's provenance)
             // and nobody uses it after our drop.
             drop(unsafe { Box::from_raw(ptr.as_ptr()) });
@@ -123,7 +167,11 @@ pub(crate) struct Header {
     pub(crate) scheduler: Scheduler,
     pub(crate) id: TaskId,
     /// Slot index in the owned-task list; read and written only under its shard lock.
-    pub(crate) owned_slot: AtomicUsize,
+    pub(crate) owned_slot: AtomicU32,
+    /// How many times the future was polled (saturating). Written only by the holder of
+    /// `RUNNING` (a load and a store, no read-modify-write), read by task dumps. Shares
+    /// the word with `owned_slot`, so counting costs no header space.
+    pub(crate) polls: AtomicU32,
     /// The waker of the task awaiting the `JoinHandle`.
     pub(crate) join_waker: AtomicWaker,
     /// Where the task was spawned and its optional name.
@@ -168,15 +216,17 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let debug = scheduler.debug().is_some();
     let cell = Box::new(Cell {
         header: Header {
             state: State::new(refs),
             vtable: vtable::<F>(),
             scheduler,
             id,
-            owned_slot: AtomicUsize::new(usize::MAX),
+            owned_slot: AtomicU32::new(u32::MAX),
+            polls: AtomicU32::new(0),
             join_waker: AtomicWaker::new(),
-            meta: TaskMeta::new(location, name),
+            meta: TaskMeta::new(location, name, debug),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
@@ -242,8 +292,20 @@ where
     // SAFETY: `ptr` is live while we hold the running reference; the waker is only lent.
     let waker = unsafe { waker_ref(ptr) };
     let mut cx = Context::from_waker(&waker);
-    // SAFETY: we hold RUNNING, so we have exclusive access to the stage.
-    let ready = unsafe { poll_future::<F>(ptr, &mut cx) };
+    // Only the holder of RUNNING writes the counter: a plain load and store suffice.
+    let polls = header.polls.load(Ordering::Relaxed);
+    header
+        .polls
+        .store(polls.saturating_add(1), Ordering::Relaxed);
+    // Debug mode is a bit of the (hot) header word: when it is off, one test and the
+    // inlined poll; when on, the timed poll out of line.
+    let ready = if header.meta.is_debug() {
+        // SAFETY: we hold RUNNING, so we have exclusive access to the stage.
+        unsafe { poll_future_timed::<F>(ptr, &mut cx) }
+    } else {
+        // SAFETY: as above.
+        unsafe { poll_future::<F, false>(ptr, &mut cx) }
+    };
     if ready {
         // SAFETY: still RUNNING; the output is stored.
         unsafe { complete::<F>(ptr) };
@@ -276,7 +338,14 @@ where
 ///
 /// # Safety
 /// - The caller holds `RUNNING` on a live `Cell<F>` whose stage is `Running`.
-unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+///
+/// `_TIMED` only tells the debug-mode instantiation apart (see `poll_future_timed`).
+// Inlined into `run`: the scheduler's hottest path.
+#[inline(always)]
+unsafe fn poll_future<F: Future, const _TIMED: bool>(
+    ptr: NonNull<Header>,
+    cx: &mut Context<'_>,
+) -> bool {
     // SAFETY: exclusive access per the caller's `RUNNING`.
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     let res = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -302,6 +371,26 @@ unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> 
         (out, _) => out,
     });
     true
+}
+
+/// [`poll_future`] in debug mode: stamps the task's last-poll time and reports a slow
+/// poll. Out of line, so the scheduler's fast path stays small; a separate
+/// instantiation (`TIMED`), so the fast path's copy of the poll has a single caller and
+/// stays inlined.
+///
+/// # Safety
+/// As [`poll_future`].
+#[inline(never)]
+unsafe fn poll_future_timed<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    let start = header.meta.last_poll().map(DebugConfig::poll_started);
+    // SAFETY: forwarded from the caller.
+    let ready = unsafe { poll_future::<F, true>(ptr, cx) };
+    if let (Some(start), Some(debug)) = (start, header.scheduler.debug()) {
+        debug.poll_ended(header, start);
+    }
+    ready
 }
 
 /// Drops the future and stores a cancelled (or panic, if its destructor panicked) error.

@@ -289,3 +289,36 @@ fn multi_thread_runs_spawned_tasks() {
     });
     assert_eq!(sum, n * (n - 1) / 2);
 }
+
+#[test]
+fn header_metadata_variants_in_debug_mode_are_freed_and_dumped() {
+    // Plain, named, debug and named-debug task metadata (the tagged word's four
+    // shapes): each is read by a dump and freed exactly once (Miri checks the memory).
+    for debug in [false, true] {
+        let rt = crate::Builder::new_current_thread()
+            .debug(debug)
+            .slow_poll_threshold(std::time::Duration::ZERO)
+            .on_slow_poll(|_| {})
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+            let named = crate::task::Builder::new()
+                .name("named")
+                .spawn(async { rx.await.unwrap() });
+            let plain = crate::spawn(async { 2 });
+            yield_now().await;
+            let tasks = crate::task::dump();
+            assert_eq!(tasks.len(), 1, "the plain task finished: {tasks:?}");
+            assert_eq!(tasks[0].name(), Some("named"));
+            assert_eq!(tasks[0].polls(), 1);
+            assert_eq!(tasks[0].since_last_poll().is_some(), debug);
+            assert!(tasks[0].location().file().ends_with("tests.rs"));
+            tx.send(1).unwrap();
+            assert_eq!(named.await.unwrap() + plain.await.unwrap(), 3);
+            assert!(crate::task::dump().is_empty());
+        });
+        let m = rt.handle().metrics();
+        assert_eq!((m.total_polls(), m.live_tasks()), (3, 0));
+    }
+}

@@ -4,7 +4,7 @@ mod builder;
 mod driver;
 
 pub use builder::Builder;
-pub use corio_executor::Handle;
+pub use corio_executor::{Handle, RuntimeMetrics, SlowPoll};
 
 use std::fmt;
 use std::future::Future;

@@ -3,7 +3,8 @@
 //! `calculate_primes` never awaits, so while it runs inline no other task on the loop
 //! gets a turn (Python's single-threaded loop; here a current-thread runtime). The fix is
 //! the seed's advice — run it on a thread: `corio::to_thread` (asyncio's `to_thread`),
-//! and the loop stays responsive while the work runs.
+//! and the loop stays responsive while the work runs. Run on its own, the example turns
+//! on debug mode, whose slow-poll detector names the blocking poll on stderr.
 use corio_examples::println;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,9 +57,14 @@ pub async fn main_async() {
 }
 
 fn main() {
-    // A single-threaded loop, like asyncio's: the blocking is visible.
+    // A single-threaded loop, like asyncio's: the blocking is visible. Debug mode
+    // (asyncio's `debug=True`, or `CORIO_DEBUG=1`) also reports it: the inline
+    // `calculate_primes` makes one poll of the main future take far longer than the
+    // threshold, and a warning naming it and its duration goes to stderr.
     let rt = corio::Runtime::builder()
         .current_thread()
+        .debug(true)
+        .slow_poll_threshold(std::time::Duration::from_millis(10))
         .build()
         .expect("the runtime starts");
     rt.block_on(main_async());

@@ -1,23 +1,72 @@
-//! loom model of the mpsc channel: capacity hand-off and close detection.
+//! loom model of the mpsc channel: capacity hand-off, close detection, and the
+//! unbounded channel's block list (2 slots per block under loom): messages crossing
+//! block boundaries from two producers arrive exactly once and in per-producer order,
+//! blocks are freed only when no sender can reach them (the list reports a free racing
+//! with a sender's use), and a dropped receiver drops every message exactly once.
 #![cfg(loom)]
 
-mod loom_support;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use loom::thread;
 
 use corio_sync::mpsc;
 
+/// Polls `f` to completion, parking on a loom `Notify` between polls. After each wake
+/// it also yields: a receiver that re-registers while a sender is inside
+/// `AtomicWaker::wake` wakes itself, and must let that sender finish instead of
+/// spinning through the model's preemption budget.
+fn block_on<F: Future>(f: F) -> F::Output {
+    struct Unpark(loom::sync::Notify);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.notify();
+        }
+    }
+    let unpark = Arc::new(Unpark(loom::sync::Notify::new()));
+    let waker = Waker::from(unpark.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        unpark.0.wait();
+        thread::yield_now();
+    }
+}
+
+/// `loom::model` with room for the longer executions of three messages and a
+/// receiver that parks between them.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.max_branches = 10_000;
+    builder.check(f);
+}
+
+/// Counts its drops (a plain std counter: read only after every thread is joined).
+struct Counted(Arc<AtomicUsize>, u8);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[test]
 fn bounded_capacity_hand_off() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::channel::<u8>(1);
         let t = thread::spawn(move || {
-            loom_support::block_on(async {
+            block_on(async {
                 tx.send(1).await.unwrap();
                 tx.send(2).await.unwrap(); // waits for the receiver to free the slot
             })
         });
-        assert_eq!(loom_support::block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), Some(1));
         t.join().unwrap();
         assert_eq!(rx.try_recv(), Ok(2));
         assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
@@ -26,7 +75,7 @@ fn bounded_capacity_hand_off() {
 
 #[test]
 fn bounded_two_senders_race_for_one_slot() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::channel::<u8>(1);
         let tx2 = tx.clone();
         let a = thread::spawn(move || tx.try_send(1).is_ok());
@@ -40,12 +89,12 @@ fn bounded_two_senders_race_for_one_slot() {
 
 #[test]
 fn unbounded_last_sender_drop_is_seen() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
         let t = thread::spawn(move || {
             tx.send(7).unwrap();
         });
-        let got = loom_support::block_on(rx.recv());
+        let got = block_on(rx.recv());
         t.join().unwrap();
         assert_eq!(got, Some(7));
         assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
@@ -54,10 +103,10 @@ fn unbounded_last_sender_drop_is_seen() {
 
 #[test]
 fn receiver_drop_fails_a_waiting_sender_with_its_value() {
-    loom::model(|| {
+    model(|| {
         let (tx, rx) = mpsc::channel::<u8>(1);
         tx.try_send(1).unwrap();
-        let t = thread::spawn(move || loom_support::block_on(tx.send(2)));
+        let t = thread::spawn(move || block_on(tx.send(2)));
         drop(rx);
         assert_eq!(t.join().unwrap().unwrap_err().0, 2);
     });
@@ -65,7 +114,7 @@ fn receiver_drop_fails_a_waiting_sender_with_its_value() {
 
 #[test]
 fn unbounded_push_wakes_a_parked_receiver_while_senders_live() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
         let tx2 = tx.clone();
         let t = thread::spawn(move || {
@@ -73,8 +122,8 @@ fn unbounded_push_wakes_a_parked_receiver_while_senders_live() {
             tx2.send(2).unwrap();
         });
         // `tx` stays alive: only the pushes' own wake-ups can end these waits.
-        assert_eq!(loom_support::block_on(rx.recv()), Some(1));
-        assert_eq!(loom_support::block_on(rx.recv()), Some(2));
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), Some(2));
         t.join().unwrap();
         drop(tx);
     });
@@ -82,17 +131,92 @@ fn unbounded_push_wakes_a_parked_receiver_while_senders_live() {
 
 #[test]
 fn bounded_two_senders_wake_a_parked_receiver() {
-    loom::model(|| {
+    model(|| {
         let (tx, mut rx) = mpsc::channel::<u8>(2);
         let tx2 = tx.clone();
         let t = thread::spawn(move || tx2.try_send(1).unwrap());
         tx.try_send(2).unwrap();
-        let mut got = [
-            loom_support::block_on(rx.recv()).unwrap(),
-            loom_support::block_on(rx.recv()).unwrap(),
-        ];
+        let mut got = [block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
         got.sort_unstable();
         assert_eq!(got, [1, 2]);
         t.join().unwrap();
+    });
+}
+
+#[test]
+fn two_producers_cross_a_block_received_once_in_order() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = mpsc::unbounded_channel::<(u8, Counted)>();
+        let tx2 = tx.clone();
+        let d = drops.clone();
+        // Indices 0..3 span two blocks; whoever claims index 2 walks past block 0.
+        let a = thread::spawn(move || {
+            tx2.send((0, Counted(d.clone(), 0))).unwrap();
+            tx2.send((0, Counted(d, 1))).unwrap();
+        });
+        tx.send((1, Counted(drops.clone(), 0))).unwrap();
+        drop(tx);
+        let mut next = [0u8; 2];
+        let mut got = 0;
+        while let Some((p, c)) = block_on(rx.recv()) {
+            assert_eq!(c.1, next[usize::from(p)], "per-producer order");
+            next[usize::from(p)] += 1;
+            got += 1;
+        }
+        a.join().unwrap();
+        assert_eq!(got, 3);
+        assert_eq!(next, [2, 1]);
+        assert_eq!(drops.load(Ordering::Relaxed), 3);
+    });
+}
+
+#[test]
+fn block_is_reclaimed_while_the_other_producer_walks() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+        tx.send(0).unwrap();
+        let tx2 = tx.clone();
+        // Indices 1, 2 (block 1 starts at 2) race with the receiver freeing block 0.
+        let a = thread::spawn(move || {
+            tx2.send(1).unwrap();
+        });
+        tx.send(2).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            got.push(block_on(rx.recv()).unwrap());
+        }
+        a.join().unwrap();
+        tx.send(3).unwrap(); // index 3: block 1, after block 0 may be gone
+        assert_eq!(rx.try_recv(), Ok(3));
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
+
+#[test]
+fn receiver_drop_races_two_producers_and_drops_everything_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = mpsc::unbounded_channel::<Counted>();
+        tx.send(Counted(drops.clone(), 0)).unwrap();
+        let tx2 = tx.clone();
+        let d = drops.clone();
+        let a = thread::spawn(move || {
+            // A failed send hands the value back; it drops here.
+            let _ = tx2.send(Counted(d.clone(), 1));
+            let _ = tx2.send(Counted(d, 2));
+        });
+        let d = drops.clone();
+        let b = thread::spawn(move || {
+            let _ = tx.send(Counted(d, 3));
+        });
+        drop(rx.try_recv());
+        drop(rx);
+        a.join().unwrap();
+        b.join().unwrap();
+        // The channel itself is gone now: every message was dropped exactly once, by
+        // the receiver, its drain, the channel's drop or a failed send.
+        assert_eq!(drops.load(Ordering::Relaxed), 4);
     });
 }

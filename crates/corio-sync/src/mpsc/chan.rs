@@ -25,16 +25,17 @@
 use std::task::{Context, Poll};
 
 use corio_core::{coop, AtomicWaker};
-use crossbeam_queue::{ArrayQueue, SegQueue};
+use crossbeam_queue::ArrayQueue;
 
 use crate::loom::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::semaphore::raw::RawSemaphore;
 
 use super::error::TryRecvError;
+use super::list::{List, Pop};
 
 pub(crate) enum Items<T> {
     Bounded(ArrayQueue<T>),
-    Unbounded(SegQueue<T>),
+    Unbounded(List<T>),
 }
 
 pub(crate) struct Chan<T> {
@@ -77,7 +78,7 @@ impl<T> Chan<T> {
 
     pub(crate) fn unbounded() -> Self {
         Chan {
-            items: Items::Unbounded(SegQueue::new()),
+            items: Items::Unbounded(List::new()),
             sem: None,
             rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
@@ -103,10 +104,29 @@ impl<T> Chan<T> {
         }
     }
 
-    fn pop(&self) -> Option<T> {
+    /// Takes the next message. With `wait_busy`, a message whose sender is between its
+    /// claim and its write is waited for (a few instructions away, unless that sender
+    /// was preempted), so `try_recv` never reports `Empty` while a completed send's
+    /// message sits behind it; `poll_recv` passes `false` and relies on the sender's
+    /// wake instead (rule 2).
+    ///
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    unsafe fn pop(&self, wait_busy: bool) -> Option<T> {
         let v = match &self.items {
             Items::Bounded(q) => q.pop(),
-            Items::Unbounded(q) => q.pop(),
+            Items::Unbounded(list) => {
+                let mut spins = 0u32;
+                loop {
+                    // SAFETY: the caller is the single receiver (# Safety).
+                    match unsafe { list.pop() } {
+                        Pop::Value(v) => break Some(v),
+                        Pop::Empty => break None,
+                        Pop::Busy if !wait_busy => break None,
+                        Pop::Busy => backoff(&mut spins),
+                    }
+                }
+            }
         }?;
         if let Some(sem) = &self.sem {
             sem.release(1);
@@ -117,7 +137,7 @@ impl<T> Chan<T> {
     pub(crate) fn len(&self) -> usize {
         match &self.items {
             Items::Bounded(q) => q.len(),
-            Items::Unbounded(q) => q.len(),
+            Items::Unbounded(list) => list.len(),
         }
     }
 
@@ -144,20 +164,35 @@ impl<T> Chan<T> {
         self.senders.load(Ordering::Acquire) == 0 || self.rx_closed.load(Ordering::Acquire)
     }
 
-    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        if let Some(v) = self.pop() {
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    pub(crate) unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
+        // SAFETY: the caller is the single receiver (# Safety), here and below.
+        unsafe { self.recv_now(true) }
+    }
+
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    unsafe fn recv_now(&self, wait_busy: bool) -> Result<T, TryRecvError> {
+        // SAFETY: the caller is the single receiver (# Safety), here and below.
+        if let Some(v) = unsafe { self.pop(wait_busy) } {
             return Ok(v);
         }
         if self.disconnected() {
-            // Rule 3: pushes before the last sender left are visible now.
-            return self.pop().ok_or(TryRecvError::Disconnected);
+            // Rule 3: pushes before the last sender left are visible now (and none is
+            // in flight, unless the receiver closed: then wait for it).
+            // SAFETY: as above.
+            return unsafe { self.pop(true) }.ok_or(TryRecvError::Disconnected);
         }
         Err(TryRecvError::Empty)
     }
 
-    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
-        let r = match self.try_recv() {
+        // SAFETY: the caller is the single receiver (# Safety), here and below.
+        let r = match unsafe { self.recv_now(false) } {
             Ok(v) => {
                 // Rule 2: a receiver woken for another reason is not waiting either.
                 if self.rx.parked.load(Ordering::Relaxed) {
@@ -171,7 +206,8 @@ impl<T> Chan<T> {
                 self.rx.parked.store(true, Ordering::Relaxed);
                 // Rule 2: look again after the fence.
                 fence(Ordering::SeqCst);
-                match self.try_recv() {
+                // SAFETY: as above.
+                match unsafe { self.recv_now(false) } {
                     Ok(v) => {
                         self.rx.parked.store(false, Ordering::Relaxed); // rule 2
                         Poll::Ready(Some(v))
@@ -196,12 +232,33 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Drops every buffered message (receiver drop).
-    pub(crate) fn drain(&self) {
-        while self.pop().is_some() {}
+    /// Drops every buffered message (receiver drop). A message still being written is
+    /// dropped with the channel instead.
+    ///
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    pub(crate) unsafe fn drain(&self) {
+        // SAFETY: the caller is the single receiver (# Safety).
+        while unsafe { self.pop(false) }.is_some() {}
     }
 
     pub(crate) fn sender_count(&self) -> usize {
         self.senders.load(Ordering::Acquire)
+    }
+}
+
+/// Waits for a sender between its claim and its write: spins briefly, then yields the
+/// thread (loom: yields to the model's scheduler).
+fn backoff(spins: &mut u32) {
+    *spins += 1;
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    if *spins < 7 {
+        for _ in 0..(1u32 << *spins) {
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::yield_now();
     }
 }

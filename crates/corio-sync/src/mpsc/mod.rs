@@ -27,6 +27,7 @@
 mod bounded;
 mod chan;
 mod error;
+mod list;
 mod receiver;
 mod unbounded;
 

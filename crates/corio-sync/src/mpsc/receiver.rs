@@ -17,7 +17,11 @@ macro_rules! receiver {
             /// # Cancel safety
             /// Cancel-safe: a message is taken only when the future completes.
             pub async fn recv(&mut self) -> Option<T> {
-                std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+                std::future::poll_fn(|cx| {
+                    // SAFETY: `&mut self`: this is the channel's only receiver.
+                    unsafe { self.chan.poll_recv(cx) }
+                })
+                .await
             }
 
             /// Receives a message if one is buffered now.
@@ -27,7 +31,8 @@ macro_rules! receiver {
             /// [`TryRecvError::Disconnected`](super::TryRecvError::Disconnected) when
             /// empty and every sender is gone.
             pub fn try_recv(&mut self) -> Result<T, super::error::TryRecvError> {
-                self.chan.try_recv()
+                // SAFETY: `&mut self`: this is the channel's only receiver.
+                unsafe { self.chan.try_recv() }
             }
 
             /// Polls for the next message (the `Stream` implementation uses it).
@@ -35,7 +40,8 @@ macro_rules! receiver {
                 &mut self,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<Option<T>> {
-                self.chan.poll_recv(cx)
+                // SAFETY: `&mut self`: this is the channel's only receiver.
+                unsafe { self.chan.poll_recv(cx) }
             }
 
             /// Closes the channel: sends fail from now on; buffered messages can still
@@ -67,14 +73,16 @@ macro_rules! receiver {
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<Option<T>> {
-                self.get_mut().chan.poll_recv(cx)
+                // SAFETY: `&mut self`: this is the channel's only receiver.
+                unsafe { self.get_mut().chan.poll_recv(cx) }
             }
         }
 
         impl<T> Drop for $name<T> {
             fn drop(&mut self) {
                 self.chan.close_rx();
-                self.chan.drain();
+                // SAFETY: the only receiver, being dropped.
+                unsafe { self.chan.drain() };
             }
         }
 

@@ -3,8 +3,8 @@
 //! # Rules
 //! 1. Messages live in a lock-free queue: a fixed `ArrayQueue` for bounded channels
 //!    (capacity enforced by a [`RawSemaphore`]: a sender holds a permit from before its
-//!    push until the receiver pops the message, so the array never overflows), a
-//!    `SegQueue` for unbounded ones.
+//!    push until the receiver pops the message, so the array never overflows), and a
+//!    single-consumer block [`List`](super::list) for unbounded ones.
 //! 2. A receiver that finds the queue empty registers its waker in an [`AtomicWaker`],
 //!    sets `rx_parked`, issues a `SeqCst` fence and looks at the queue again. A sender
 //!    pushes, issues a `SeqCst` fence and reads `rx_parked`; only if it is set does it

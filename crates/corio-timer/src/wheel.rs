@@ -18,6 +18,16 @@
 //! gives the driver the *exact* nearest deadline to park until, without rounding to the
 //! tick: a `sleep(1ms)` parks 1 ms, not "until the next tick boundary after 1 ms".
 //!
+//! # The current tick's run
+//! The driver wakes at each exact deadline, so a tick can be processed many times, each
+//! time with only part of its slot due. The not-yet-due part of a processed level-0 slot
+//! moves to the *run*: a binary min-heap of `(deadline, seq, node)` for the current tick
+//! only. Later passes pop what is due from its top instead of rescanning the slot, so `k`
+//! distinct deadlines within one tick cost O(k log k) in all, not O(k²). A node in the
+//! run is marked with the pseudo-slot [`RUN`]; removing it is O(1) (amortised): the node
+//! is released at once and its heap item goes stale, recognised by its `seq` (unique per
+//! filing) no longer matching a live node.
+//!
 //! # Invariants
 //! 1. Every filed deadline `d` satisfies `d > processed` (`processed` = the instant up to
 //!    which everything has fired) and `tick(d) >= elapsed`; `elapsed <= tick(processed)`
@@ -28,8 +38,19 @@
 //!    all level-0 entries come before all level-1 entries, and so on up the levels.
 //! 3. A slot's `min` is <= every deadline in it; a non-empty slot's bit is set, an empty
 //!    slot's bit is clear.
-//! 4. Timers due in one pass fire in `(deadline, registration sequence)` order.
+//! 4. Timers due in one pass fire in `(deadline, registration sequence)` order, exactly
+//!    once each.
+//! 5. Between calls, every live node with `slot == RUN` has exactly one heap item
+//!    `(deadline, seq, node)` in the run, and its tick is `elapsed` (a level-0 slot is
+//!    only split into due and run when its `min` is due, so its not-due part lies in
+//!    the tick of `now`). `run_live` counts those nodes. Every other heap item is stale:
+//!    its `seq` differs from its node's, or the node is vacant.
+//! 6. The run's top item, if any, is live (stale tops are popped after each removal and
+//!    each pass), so it is the run's exact minimum; stale items number at most
+//!    `run_live + COMPACT_SLACK` (the heap is compacted beyond that).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -42,8 +63,13 @@ const SLOTS: usize = 64;
 /// Nanoseconds per wheel tick.
 pub(crate) const TICK_NS: u64 = 1_000_000;
 const NIL: u32 = u32::MAX;
-/// An emptied slab larger than this is released, so memory returns to its baseline.
+/// `Node::slot` of a node in the current tick's run (rule 5): past every real slot.
+const RUN: u16 = (LEVELS * SLOTS) as u16;
+/// An emptied slab (or run, or due buffer) larger than this is released, so memory
+/// returns to its baseline.
 const SHRINK_ABOVE: usize = 4096;
+/// Stale run items tolerated beyond the live ones before the heap is compacted (rule 6).
+const COMPACT_SLACK: usize = 64;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -59,9 +85,12 @@ struct Node {
     seq: u64,
     prev: u32,
     next: u32,
-    /// `level * 64 + slot`.
+    /// `level * 64 + slot`, or [`RUN`].
     slot: u16,
 }
+
+/// A run item: `(deadline, seq, node)`, ordered smallest first.
+type RunItem = Reverse<(u64, u64, u32)>;
 
 /// The timing wheel. See the module docs.
 pub(crate) struct Wheel {
@@ -75,7 +104,11 @@ pub(crate) struct Wheel {
     free: u32,
     len: usize,
     seq: u64,
-    /// Reused buffer of `(deadline, seq, node)` for one slot's due timers.
+    /// The current tick's not-yet-due timers (rules 5 and 6).
+    run: BinaryHeap<RunItem>,
+    /// How many live nodes are in the run.
+    run_live: usize,
+    /// Reused buffer of `(deadline, seq, node)` for one pass's due timers.
     due: Vec<(u64, u64, u32)>,
 }
 
@@ -98,6 +131,8 @@ impl Wheel {
             free: NIL,
             len: 0,
             seq: 0,
+            run: BinaryHeap::new(),
+            run_live: 0,
             due: Vec::new(),
         }
     }
@@ -153,23 +188,38 @@ impl Wheel {
     /// Unfiles the entry with `key`; returns it.
     pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
         let idx = u32::try_from(key).ok()?;
-        self.nodes.get(key)?.entry.as_ref()?;
-        self.unlink(idx);
-        self.release(idx)
+        let node = self.nodes.get(key)?;
+        node.entry.as_ref()?;
+        if node.slot == RUN {
+            // Its heap item goes stale (rule 5); keep the top live (rule 6).
+            self.run_live -= 1;
+            let entry = self.release(idx);
+            self.tidy_run();
+            entry
+        } else {
+            self.unlink(idx);
+            self.release(idx)
+        }
     }
 
     /// The exact nearest deadline (ns), or a lower bound after removals; `None` if empty.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        let level = (0..LEVELS).find(|&l| self.occupied[l] != 0)?;
-        let slot = self.first_slot(level);
-        Some(self.slots[level * SLOTS + slot].min)
+        // Rule 6: the run's top is live. The run's tick is `elapsed`, so the wheel's
+        // first slot may still hold an earlier deadline of the same tick: take the min.
+        let run = self.run.peek().map(|&Reverse((d, _, _))| d);
+        let wheel = (0..LEVELS)
+            .find(|&l| self.occupied[l] != 0)
+            .map(|level| self.slots[level * SLOTS + self.first_slot(level)].min);
+        run.into_iter().chain(wheel).min()
     }
 
     /// Fires every timer due at `now` (ns), in deadline order; returns how many fired.
     /// `fire(entry, deadline)` reports whether the timer really fired (a reset may have
     /// raced it).
     pub(crate) fn process(&mut self, now: u64, mut fire: impl FnMut(&Entry, u64) -> bool) -> usize {
-        let mut fired = 0;
+        let mut due = std::mem::take(&mut self.due);
+        // Gather: split every level-0 slot with something due (cascading higher levels
+        // down as time reaches them) into `due` and the run.
         loop {
             if self.occupied[0] != 0 {
                 let s = self.first_slot(0);
@@ -177,7 +227,7 @@ impl Wheel {
                     break;
                 }
                 self.elapsed = (self.elapsed & !63) | s as u64;
-                fired += self.fire_slot(s, now, &mut fire);
+                self.split_slot(s, now, &mut due);
                 continue;
             }
             let Some(level) = (1..LEVELS).find(|&l| self.occupied[l] != 0) else {
@@ -194,10 +244,41 @@ impl Wheel {
             self.elapsed = start;
             self.cascade(level * SLOTS + s);
         }
+        // Then what is due in the run (all of it if time left its tick).
+        while let Some(&Reverse((deadline, seq, idx))) = self.run.peek() {
+            if deadline > now {
+                break;
+            }
+            self.run.pop();
+            if self.is_live(idx, seq) {
+                self.run_live -= 1;
+                due.push((deadline, seq, idx));
+            }
+        }
+        if due.len() > 1 {
+            due.sort_unstable_by_key(|&(d, seq, _)| (d, seq));
+        }
+        let mut fired = 0;
+        for &(deadline, _, idx) in &due {
+            if let Some(entry) = self.release(idx) {
+                if fire(&entry, deadline) {
+                    fired += 1;
+                }
+            }
+        }
+        due.clear();
+        if due.capacity() <= SHRINK_ABOVE {
+            self.due = due;
+        }
+        self.tidy_run();
         if now > self.processed {
             self.processed = now;
             self.elapsed = self.elapsed.max(now / TICK_NS);
         }
+        debug_assert!(self
+            .run
+            .peek()
+            .is_none_or(|r| r.0 .0 / TICK_NS == self.elapsed));
         fired
     }
 
@@ -213,6 +294,8 @@ impl Wheel {
         self.len = 0;
         self.nodes = Vec::new();
         self.free = NIL;
+        self.run = BinaryHeap::new();
+        self.run_live = 0;
         all
     }
 
@@ -232,6 +315,39 @@ impl Wheel {
         let level = ((63 - diff.leading_zeros()) / 6) as usize;
         debug_assert!(level < LEVELS);
         level * SLOTS + ((tick >> (6 * level as u32)) & 63) as usize
+    }
+
+    /// Whether run item `(_, seq, idx)` still stands for a filed timer (rule 5).
+    fn is_live(&self, idx: u32, seq: u64) -> bool {
+        self.nodes
+            .get(idx as usize)
+            .is_some_and(|n| n.seq == seq && n.entry.is_some())
+    }
+
+    /// Restores rule 6: pops stale tops, compacts a heap that is mostly stale, and
+    /// releases an emptied large heap.
+    fn tidy_run(&mut self) {
+        if self.run_live == 0 {
+            if self.run.capacity() > SHRINK_ABOVE {
+                self.run = BinaryHeap::new();
+            } else {
+                self.run.clear();
+            }
+            return;
+        }
+        if self.run.len() > 2 * self.run_live + COMPACT_SLACK {
+            let nodes = &self.nodes;
+            self.run.retain(|&Reverse((_, seq, idx))| {
+                nodes[idx as usize].seq == seq && nodes[idx as usize].entry.is_some()
+            });
+            debug_assert_eq!(self.run.len(), self.run_live);
+        }
+        while let Some(&Reverse((_, seq, idx))) = self.run.peek() {
+            if self.is_live(idx, seq) {
+                break;
+            }
+            self.run.pop();
+        }
     }
 
     fn link(&mut self, idx: u32) {
@@ -261,6 +377,7 @@ impl Wheel {
             let n = &self.nodes[idx as usize];
             (n.prev, n.next, n.slot as usize)
         };
+        debug_assert!(s < RUN as usize);
         if prev == NIL {
             self.slots[s].head = next;
         } else {
@@ -276,7 +393,8 @@ impl Wheel {
         }
     }
 
-    /// Frees an unlinked node; returns its entry.
+    /// Frees an unlinked node (or a run node whose `run_live` count was dropped);
+    /// returns its entry.
     fn release(&mut self, idx: u32) -> Option<Arc<Entry>> {
         let node = &mut self.nodes[idx as usize];
         let entry = node.entry.take();
@@ -287,6 +405,9 @@ impl Wheel {
             e.key.store(NO_KEY, Ordering::Relaxed);
         }
         if self.len == 0 {
+            // Every run item is stale now (rule 5): it must not outlive the slab.
+            debug_assert_eq!(self.run_live, 0);
+            self.run.clear();
             self.free = NIL;
             if self.nodes.capacity() > SHRINK_ABOVE {
                 self.nodes = Vec::new();
@@ -316,39 +437,21 @@ impl Wheel {
         }
     }
 
-    fn fire_slot(
-        &mut self,
-        s: usize,
-        now: u64,
-        fire: &mut impl FnMut(&Entry, u64) -> bool,
-    ) -> usize {
+    /// Empties level-0 slot `s`: its due timers go to `due`, the others to the run.
+    fn split_slot(&mut self, s: usize, now: u64, due: &mut Vec<(u64, u64, u32)>) {
         let mut idx = self.take_slot(s);
-        let mut due = std::mem::take(&mut self.due);
         while idx != NIL {
-            let next = self.nodes[idx as usize].next;
-            let n = &self.nodes[idx as usize];
+            let n = &mut self.nodes[idx as usize];
+            let next = n.next;
             if n.deadline <= now {
                 due.push((n.deadline, n.seq, idx));
             } else {
-                // Not due yet: back into the same slot (its min becomes exact).
-                self.link(idx);
+                n.slot = RUN;
+                self.run.push(Reverse((n.deadline, n.seq, idx)));
+                self.run_live += 1;
             }
             idx = next;
         }
-        if due.len() > 1 {
-            due.sort_unstable_by_key(|&(d, seq, _)| (d, seq));
-        }
-        let mut fired = 0;
-        for &(deadline, _, idx) in &due {
-            if let Some(entry) = self.release(idx) {
-                if fire(&entry, deadline) {
-                    fired += 1;
-                }
-            }
-        }
-        due.clear();
-        self.due = due;
-        fired
     }
 }
 
@@ -356,6 +459,7 @@ impl fmt::Debug for Wheel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wheel")
             .field("len", &self.len)
+            .field("run", &self.run_live)
             .field("elapsed_ms", &self.elapsed)
             .field("processed_ns", &self.processed)
             .finish_non_exhaustive()
@@ -363,127 +467,4 @@ impl fmt::Debug for Wheel {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-    use std::task::Waker;
-
-    /// A tiny deterministic PRNG (xorshift) so the model test needs no dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
-    fn entry(d: u64) -> Arc<Entry> {
-        let e = Entry::new(d, Waker::noop());
-        e.deadline.store(d, Ordering::Relaxed);
-        e
-    }
-
-    /// Random inserts, removals and time steps across every level, checked against a
-    /// sorted model: everything due fires, nothing early, in (deadline, seq) order, and
-    /// `next_deadline` is a lower bound of the true minimum above `processed`.
-    #[test]
-    fn matches_a_sorted_model() {
-        let rounds = if cfg!(miri) { 60 } else { 4000 };
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let mut wheel = Wheel::new();
-        let mut model: BTreeMap<(u64, u64), Arc<Entry>> = BTreeMap::new();
-        let mut seq = 0u64;
-        let mut now = 0u64;
-        let mut total_fired = 0;
-        let scales = [
-            1_000,
-            TICK_NS,
-            64 * TICK_NS,
-            4096 * TICK_NS,
-            1 << 40,
-            1 << 55,
-        ];
-        for _ in 0..rounds {
-            match rng.below(10) {
-                0..=5 => {
-                    let scale = scales[rng.below(scales.len() as u64) as usize];
-                    let d = now + 1 + rng.below(scale);
-                    let e = entry(d);
-                    wheel.insert(e.clone(), d);
-                    model.insert((d, seq), e);
-                    seq += 1;
-                }
-                6 => {
-                    if let Some(k) = model
-                        .keys()
-                        .nth(rng.below(model.len() as u64 + 1) as usize)
-                        .copied()
-                    {
-                        let e = model.remove(&k).unwrap();
-                        let key = e.key.load(Ordering::Relaxed);
-                        assert!(Arc::ptr_eq(&wheel.remove(key).unwrap(), &e));
-                        assert_eq!(e.key.load(Ordering::Relaxed), NO_KEY);
-                    }
-                }
-                _ => {
-                    if let Some(next) = wheel.next_deadline() {
-                        let true_min = model.keys().next().unwrap().0;
-                        assert!(next <= true_min && next > wheel.processed());
-                    } else {
-                        assert!(model.is_empty());
-                    }
-                    let step = match rng.below(3) {
-                        0 => rng.below(2 * TICK_NS),
-                        1 => wheel.next_deadline().map_or(0, |n| n - now),
-                        _ => {
-                            let bits = 10 + rng.below(40);
-                            rng.below(1 << bits)
-                        }
-                    };
-                    now += step;
-                    let mut fired = Vec::new();
-                    wheel.process(now, |e, d| {
-                        fired.push((d, e as *const Entry));
-                        true
-                    });
-                    let expect: Vec<_> = model
-                        .range(..(now + 1, 0))
-                        .map(|(&(d, _), e)| (d, Arc::as_ptr(e)))
-                        .collect();
-                    assert_eq!(fired, expect, "at {now}");
-                    total_fired += fired.len();
-                    model.retain(|&(d, _), _| d > now);
-                }
-            }
-            assert_eq!(wheel.len(), model.len());
-        }
-        assert!(
-            total_fired > rounds / 10,
-            "the model test fired only {total_fired}"
-        );
-    }
-
-    #[test]
-    fn emptied_wheel_releases_its_slab() {
-        let n = if cfg!(miri) { 50 } else { 10_000 };
-        let mut wheel = Wheel::new();
-        let entries: Vec<_> = (1..=n).map(|i| entry(i * 1000)).collect();
-        for e in &entries {
-            wheel.insert(e.clone(), e.deadline.load(Ordering::Relaxed));
-        }
-        for e in entries.iter().rev() {
-            wheel.remove(e.key.load(Ordering::Relaxed)).unwrap();
-        }
-        assert_eq!(wheel.len(), 0);
-        if n > SHRINK_ABOVE as u64 {
-            assert_eq!(wheel.capacity(), 0);
-        }
-        assert_eq!(wheel.next_deadline(), None);
-        assert!(entries.iter().all(|e| Arc::strong_count(e) == 1));
-    }
-}
+mod tests;

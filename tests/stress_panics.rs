@@ -279,9 +279,6 @@ fn panicking_waker_on_notify_loses_no_other_waiter() {
 }
 
 #[test]
-#[ignore = "BUG: corio-sync batch wake (WakeList, 32 wakers): a panicking waker in the \
-            first full batch aborts notify_waiters' loop; waiters past the batch stay \
-            queued and are never woken"]
 fn panicking_waker_on_notify_beyond_one_batch_loses_no_waiter() {
     notify_waiters_case(MANY);
 }
@@ -352,9 +349,6 @@ fn panicking_waker_on_semaphore_loses_no_permit() {
 }
 
 #[test]
-#[ignore = "BUG: corio-sync RawSemaphore::release_locked: a panicking waker in a full \
-            wake batch unwinds out of the hand-out loop; the permits not yet handed out \
-            are never added back (lost for good) and later waiters are never woken"]
 fn panicking_waker_on_semaphore_beyond_one_batch_loses_no_permit() {
     semaphore_case(MANY);
 }
@@ -450,8 +444,6 @@ fn panicking_waker_inside_runtime_keeps_waiters_and_runtime() {
 }
 
 #[test]
-#[ignore = "BUG: as panicking_waker_on_notify_beyond_one_batch_loses_no_waiter, on a \
-            runtime: waiter tasks past the first wake batch hang forever"]
 fn panicking_waker_inside_runtime_beyond_one_batch_keeps_waiters() {
     runtime_case(MANY);
 }

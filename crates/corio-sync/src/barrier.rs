@@ -98,17 +98,27 @@ impl Barrier {
     }
 
     /// Breaks the barrier: current and later waiters fail until [`reset`](Self::reset).
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, once every waiter is marked and woken.
     pub fn abort(&self) {
+        let mut wakers = WakeList::new();
         let mut state = self.state.lock();
         state.broken = true;
-        self.end_round(state, Outcome::Broken);
+        self.end_round(state, Outcome::Broken, &mut wakers);
+        wakers.wake_all();
     }
 
     /// Fails the current waiters and returns the barrier to its empty, usable state.
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, once every waiter is marked and woken.
     pub fn reset(&self) {
+        let mut wakers = WakeList::new();
         let mut state = self.state.lock();
         state.broken = false;
-        self.end_round(state, Outcome::Broken);
+        self.end_round(state, Outcome::Broken, &mut wakers);
+        wakers.wake_all();
     }
 
     /// Whether the barrier is broken (aborted and not reset).
@@ -131,15 +141,21 @@ impl Barrier {
     /// The whole round is marked before the lock is first let go: wakers are woken in
     /// batches with the lock released, and an arrival for the next round in between
     /// must not be taken for this one. A marked entry with a waker left is one not yet
-    /// woken (its future removes it when it reads the mark).
-    fn end_round<'a>(&'a self, mut state: crate::loom::MutexGuard<'a, State>, outcome: Outcome) {
+    /// woken (its future removes it when it reads the mark). Never unwinds because of a
+    /// waker; the last batch is left in `wakers` for the caller to finish with the lock
+    /// released.
+    fn end_round<'a>(
+        &'a self,
+        mut state: crate::loom::MutexGuard<'a, State>,
+        outcome: Outcome,
+        wakers: &mut WakeList,
+    ) {
         state.count = 0;
         state.waiters.for_each_mut(|w| {
             if w.outcome.is_none() {
                 w.outcome = Some(outcome);
             }
         });
-        let mut wakers = WakeList::new();
         loop {
             let mut more = false;
             state.waiters.for_each_mut(|w| {
@@ -156,11 +172,10 @@ impl Barrier {
                 break;
             }
             drop(state);
-            wakers.wake_all();
+            wakers.wake_batch();
             state = self.state.lock();
         }
         drop(state);
-        wakers.wake_all();
     }
 }
 
@@ -207,7 +222,12 @@ impl Future for BarrierWait<'_> {
             }
             state.count += 1;
             if state.count == barrier.parties {
-                barrier.end_round(state, Outcome::Passed);
+                let mut wakers = WakeList::new();
+                barrier.end_round(state, Outcome::Passed, &mut wakers);
+                // Exactly one leader per round: that result must reach its caller, so
+                // a waiter's panicking waker does not unwind through here (it was
+                // reported by the panic hook; see the `wake_list` module).
+                wakers.wake_all_discarding_panic();
                 return Poll::Ready(Ok(BarrierWaitResult { leader: true }));
             }
             self.key = Some(state.waiters.push_back(Waiter {

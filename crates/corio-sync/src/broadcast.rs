@@ -147,11 +147,12 @@ impl<T: Clone> Sender<T> {
                 break;
             }
             drop(state);
-            wakers.wake_all();
+            wakers.wake_batch();
             state = self.shared.state.lock();
         }
         drop(state);
         drop(old);
+        wakers.wake_all();
         Ok(receivers)
     }
 
@@ -192,11 +193,12 @@ impl<T> Drop for Sender<T> {
                 }
                 if !wakers.can_push() {
                     drop(state);
-                    wakers.wake_all();
+                    wakers.wake_batch();
                     state = self.shared.state.lock();
                 }
             }
             drop(state);
+            wakers.wake_all();
         }
     }
 }

@@ -127,6 +127,10 @@ impl<T: ?Sized> Condition<T> {
     }
 
     /// Wakes up to `n` waiters, longest-waiting first; returns how many were woken.
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, re-raised once all the chosen waiters
+    /// are notified and woken (each completes when polled again).
     pub fn notify(&self, n: usize) -> usize {
         let mut wakers = WakeList::new();
         let mut list = self.waiters.lock();
@@ -139,7 +143,7 @@ impl<T: ?Sized> Condition<T> {
             }
             if !wakers.can_push() {
                 drop(list);
-                wakers.wake_all();
+                wakers.wake_batch(); // never unwinds: the loop always finishes
                 list = self.waiters.lock();
             }
         }

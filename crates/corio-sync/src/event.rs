@@ -74,6 +74,9 @@ impl Event {
     }
 
     /// Sets the flag and wakes every waiter.
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, re-raised once every waiter is woken.
     pub fn set(&self) {
         if self.flag.load(Ordering::Acquire) {
             return;
@@ -90,7 +93,7 @@ impl Event {
             }
             if !wakers.can_push() {
                 drop(list);
-                wakers.wake_all();
+                wakers.wake_batch(); // never unwinds: the loop always finishes
                 list = self.waiters.lock();
             }
         }

@@ -18,6 +18,18 @@
 //! loses a permit, an item, a message or a wake-up, and waiters are served first come,
 //! first served (a cancelled waiter that had already been chosen passes its turn on).
 //!
+//! # Panicking wakers
+//! `Waker::wake` is foreign code and may panic. Such a panic never cuts an operation
+//! short: the operation (say [`Notify::notify_waiters`], [`Semaphore::add_permits`],
+//! dropping a guard, [`Queue::shutdown`]) first finishes in full — every other waiter it
+//! should wake is woken, every permit is handed to a waiter or counted, no lock is held
+//! while a waker runs — and only then re-raises the first waker panic to its caller. The
+//! waiter whose waker panicked keeps what it was granted and gets it when polled
+//! again. Calls that hand a value to their caller (a queue `get`, the barrier leader's
+//! result, a rate limiter's tokens, `watch::Sender::send_replace`) return it and drop
+//! the panic instead (the panic hook has reported it), and a wake-up made while the
+//! thread is already unwinding drops it too, rather than abort the process.
+//!
 //! # Examples
 //!
 //! corio-sync on its own, under `futures`' executor:

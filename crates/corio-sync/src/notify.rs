@@ -86,13 +86,17 @@ impl Notify {
     }
 
     /// Wakes the longest-waiting task, or stores a permit if none waits.
+    ///
+    /// # Panics
+    /// With the panic of the chosen waiter's waker; that waiter keeps the notification
+    /// and completes when polled again.
     pub fn notify_one(&self) {
         let waker = {
             let mut state = self.state.lock();
             Self::notify_one_locked(&mut state)
         };
         if let Some(w) = waker {
-            w.wake();
+            crate::wake_list::wake(w);
         }
     }
 
@@ -111,6 +115,10 @@ impl Notify {
 
     /// Wakes every task waiting now (and every `Notified` created before this call);
     /// stores no permit.
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, re-raised once every waiter has been
+    /// notified and woken; the waiter whose waker panicked completes when polled again.
     pub fn notify_waiters(&self) {
         let mut wakers = crate::wake_list::WakeList::new();
         let mut state = self.state.lock();
@@ -122,7 +130,7 @@ impl Notify {
             }
             if !wakers.can_push() {
                 drop(state);
-                wakers.wake_all();
+                wakers.wake_batch(); // never unwinds: the loop always finishes
                 state = self.state.lock();
             }
         }
@@ -222,7 +230,7 @@ impl Drop for Notified<'_> {
                 }
             };
             if let Some(w) = waker {
-                w.wake();
+                crate::wake_list::wake(w);
             }
         }
     }

@@ -143,7 +143,10 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             inner.state.fetch_or(TX_DROPPED, Ordering::AcqRel);
-            inner.rx_waker.wake();
+            // Dropped while unwinding: the receiver's panicking waker must not abort.
+            if let Some(w) = inner.rx_waker.take() {
+                crate::wake_list::wake(w);
+            }
         }
     }
 }
@@ -249,7 +252,10 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             inner.state.fetch_or(RX_CLOSED, Ordering::AcqRel);
-            inner.tx_waker.wake();
+            // Dropped while unwinding: the sender's panicking waker must not abort.
+            if let Some(w) = inner.tx_waker.take() {
+                crate::wake_list::wake(w);
+            }
         }
     }
 }

@@ -322,7 +322,9 @@ impl Future for AcquireTokens<'_> {
                     this.sleep = None;
                     this.done = true;
                     if let Some(w) = next {
-                        w.wake();
+                        // The tokens are taken and ours: the next head's panicking
+                        // waker must not unwind them away (see the `wake_list` module).
+                        crate::wake_list::wake_discarding_panic(w);
                     }
                     return Poll::Ready(Ok(()));
                 }
@@ -368,7 +370,7 @@ impl AcquireTokens<'_> {
             };
             drop(state);
             if let Some(w) = next {
-                w.wake();
+                crate::wake_list::wake(w);
             }
         }
     }

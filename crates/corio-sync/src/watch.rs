@@ -30,8 +30,17 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    /// Wakes every waiting receiver; the first panic of a receiver's waker is re-raised
+    /// once all are woken (see the `wake_list` module).
     fn wake_all(&self) {
         let mut wakers = WakeList::new();
+        self.wake_waiters(&mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Pops and wakes every waiting receiver, batch by batch; the last batch is left in
+    /// `wakers` for the caller to finish. Never unwinds because of a waker.
+    fn wake_waiters(&self, wakers: &mut WakeList) {
         let mut list = self.waiters.lock();
         while let Some(w) = list.pop_front() {
             if let Some(w) = w {
@@ -39,12 +48,11 @@ impl<T> Shared<T> {
             }
             if !wakers.can_push() {
                 drop(list);
-                wakers.wake_all();
+                wakers.wake_batch();
                 list = self.waiters.lock();
             }
         }
         drop(list);
-        wakers.wake_all();
     }
 }
 
@@ -94,15 +102,28 @@ impl<T> Sender<T> {
         if self.shared.receivers.load(Ordering::Acquire) == 0 {
             return Err(SendError(value));
         }
-        drop(self.send_replace(value));
+        let old = std::mem::replace(&mut *self.shared.value.write(), value);
+        self.shared.version.fetch_add(2, Ordering::AcqRel);
+        let mut wakers = WakeList::new();
+        self.shared.wake_waiters(&mut wakers);
+        drop(old); // if its `Drop` panics, dropping `wakers` still wakes the rest
+        wakers.wake_all();
         Ok(())
     }
 
     /// Replaces the value (even without receivers) and returns the old one.
+    ///
+    /// # Panics
+    /// Never because of a receiver's waker: the old value is returned and a panic of a
+    /// waker it wakes is dropped (after the panic hook reported it), where
+    /// [`send`](Self::send) and [`send_modify`](Self::send_modify) re-raise it once
+    /// every receiver is woken.
     pub fn send_replace(&self, value: T) -> T {
         let old = std::mem::replace(&mut *self.shared.value.write(), value);
         self.shared.version.fetch_add(2, Ordering::AcqRel);
-        self.shared.wake_all();
+        let mut wakers = WakeList::new();
+        self.shared.wake_waiters(&mut wakers);
+        wakers.wake_all_discarding_panic();
         old
     }
 

@@ -129,7 +129,9 @@ impl<T> Chan<T> {
             }
         }?;
         if let Some(sem) = &self.sem {
-            sem.release(1);
+            // The message is in hand: a blocked sender's panicking waker must not make
+            // the unwind drop it (the panic is discarded; its hook already printed it).
+            sem.release_discarding_panic(1);
         }
         Some(v)
     }

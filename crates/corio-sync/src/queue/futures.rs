@@ -80,6 +80,7 @@ impl<T, S: Storage<T>> Future for Put<'_, T, S> {
             state.push(item, &mut wakers);
             drop(state);
             coop.made_progress();
+            wakers.wake_all(); // the item is stored: a getter's panicking waker loses nothing
             return Poll::Ready(Ok(()));
         }
         this.item = Some(item);
@@ -109,6 +110,7 @@ impl<T, S> Drop for Put<'_, T, S> {
                 }
             }
             drop(state);
+            wakers.wake_all();
         }
     }
 }
@@ -165,6 +167,8 @@ impl<T, S: Storage<T>> Future for Get<'_, T, S> {
             if let Some(item) = state.pop(maxsize, &mut wakers) {
                 drop(state);
                 coop.made_progress();
+                // The item is ours: a putter's panicking waker must not unwind it away.
+                wakers.wake_all_discarding_panic();
                 return Poll::Ready(Ok(item));
             }
             if state.shutdown {
@@ -197,6 +201,7 @@ impl<T, S> Drop for Get<'_, T, S> {
                 }
             }
             drop(state);
+            wakers.wake_all();
         }
     }
 }

@@ -163,12 +163,14 @@ impl<T, S: Storage<T>> State<T, S> {
     }
 }
 
-/// Pops every entry of `list`, waking it; relocks between batches of wakers.
+/// Pops every entry of `list`, waking it; relocks between batches of wakers. Never
+/// unwinds because of a waker: the last batch (and the first panic) is left in
+/// `wakers` for the caller to finish with `wake_all`.
 fn release_all<T, S>(
     inner: &Inner<T, S>,
     mut pick: impl FnMut(&mut State<T, S>) -> &mut WaitList<Option<Waker>>,
+    wakers: &mut WakeList,
 ) {
-    let mut wakers = WakeList::new();
     loop {
         let mut state = inner.state.lock();
         let list = pick(&mut state);
@@ -183,10 +185,10 @@ fn release_all<T, S>(
             }
         }
         drop(state);
-        wakers.wake_all();
         if !more {
             break;
         }
+        wakers.wake_batch();
     }
 }
 
@@ -300,6 +302,7 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
         }
         state.push(item, &mut wakers);
         drop(state);
+        wakers.wake_all(); // the item is stored: a getter's panicking waker loses nothing
         Ok(())
     }
 
@@ -314,6 +317,8 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
         if state.has_item() || (state.shutdown && !state.items.is_empty()) {
             let item = state.pop(self.inner.maxsize, &mut wakers);
             drop(state);
+            // The item is ours: a putter's panicking waker must not unwind it away.
+            wakers.wake_all_discarding_panic();
             return item.ok_or(TryGetError::Empty);
         }
         if state.shutdown {
@@ -333,7 +338,9 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
         let release = state.unfinished == 0 && !state.joiners.is_empty();
         drop(state);
         if release {
-            release_all(&self.inner, |s| &mut s.joiners);
+            let mut wakers = WakeList::new();
+            release_all(&self.inner, |s| &mut s.joiners, &mut wakers);
+            wakers.wake_all();
         }
         Ok(())
     }
@@ -351,6 +358,10 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
     /// and then fail, and every waiting `put`/`get` is woken to re-check. With
     /// `immediate`, the items left are dropped and counted as done, which releases
     /// `join` once nothing is unfinished, and waiting getters fail at once.
+    ///
+    /// # Panics
+    /// With the first panic of a waiter's waker, re-raised once every waiting getter,
+    /// putter and joiner has been woken.
     pub fn shutdown(&self, immediate: bool) {
         let mut dropped = Vec::new();
         {
@@ -366,11 +377,16 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
             }
         }
         drop(dropped); // user Drop code runs outside the lock
-        release_all(&self.inner, |s| &mut s.getters);
-        release_all(&self.inner, |s| &mut s.putters);
+
+        // One list for the three releases: a panicking waker among the getters must
+        // not keep the putters and joiners asleep.
+        let mut wakers = WakeList::new();
+        release_all(&self.inner, |s| &mut s.getters, &mut wakers);
+        release_all(&self.inner, |s| &mut s.putters, &mut wakers);
         if self.inner.state.lock().unfinished == 0 {
-            release_all(&self.inner, |s| &mut s.joiners);
+            release_all(&self.inner, |s| &mut s.joiners, &mut wakers);
         }
+        wakers.wake_all();
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.

@@ -164,7 +164,9 @@ impl Semaphore {
     /// Adds `n` permits, handing them to the waiters first, in order.
     ///
     /// # Panics
-    /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    /// If the total would exceed [`Semaphore::MAX_PERMITS`]. With the first panic of a
+    /// waiter's waker, re-raised once all `n` permits are handed out or counted and
+    /// every waiter they complete is woken (see the crate docs, "Panicking wakers").
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
         self.raw.release(n);

@@ -28,6 +28,10 @@
 //!    assigned; if it had already been granted (entry gone) it releases all `n`
 //!    permits. Either way the permits go to the next waiter: nothing is lost and
 //!    nobody jumps the queue.
+//! 6. A panicking waker (see the `wake_list` module) never interrupts a hand-out: the
+//!    entry is popped (so granted) before its waker runs, the batches go on past the
+//!    panic, and the permits left over reach the count; only then is the first panic
+//!    re-raised to the releasing caller.
 
 use std::fmt;
 use std::future::Future;
@@ -115,11 +119,29 @@ impl RawSemaphore {
     /// Gives `n` permits back (or adds new ones), waking waiters they complete.
     ///
     /// # Panics
-    /// If the count would exceed [`MAX_PERMITS`].
+    /// If the count would exceed [`MAX_PERMITS`]; with the first panic of a waiter's
+    /// waker, once all `n` permits are handed out or counted (rule 6).
     #[track_caller]
     pub(crate) fn release(&self, n: usize) {
+        if let Some(mut wakers) = self.release_deferred(n) {
+            wakers.wake_all();
+        }
+    }
+
+    /// [`release`](Self::release) for a caller that holds a value it must hand back (a
+    /// channel receiver that just popped a message): a waker's panic is dropped, not
+    /// raised, so the value is not lost to the unwind (`wake_list` rule 4).
+    pub(crate) fn release_discarding_panic(&self, n: usize) {
+        if let Some(mut wakers) = self.release_deferred(n) {
+            wakers.wake_all_discarding_panic();
+        }
+    }
+
+    /// Adds `n` permits (handing them to waiters first); returns the wakers still to
+    /// wake, if any waiter was involved.
+    fn release_deferred(&self, n: usize) -> Option<WakeList> {
         if n == 0 {
-            return;
+            return None;
         }
         // Rule 3: lock-free while nobody waits.
         let mut cur = self.state.load(Ordering::Acquire);
@@ -129,14 +151,14 @@ impl RawSemaphore {
                 .state
                 .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return,
+                Ok(_) => return None,
                 Err(actual) => cur = actual,
             }
         }
         let mut wakers = WakeList::new();
         let list = self.waiters.lock();
         self.release_locked(list, n, &mut wakers);
-        wakers.wake_all();
+        Some(wakers)
     }
 
     /// Adds `n` permits to state word `cur` (panicking on overflow).
@@ -151,7 +173,8 @@ impl RawSemaphore {
 
     /// Hands `n` permits to the waiters in FIFO order (rule 2), the rest to the count.
     /// Consumes the guard: the lock is released before the collected wakers run when
-    /// the batch fills, and on return.
+    /// the batch fills, and on return. Never unwinds because of a waker (rule 6): the
+    /// caller finishes `wakers` with `wake_all` once the lock is gone.
     fn release_locked<'a>(
         &'a self,
         mut list: MutexGuard<'a, WaitList<Waiter>>,
@@ -175,7 +198,8 @@ impl RawSemaphore {
                         self.state.fetch_and(!WAITERS, Ordering::AcqRel);
                     }
                     drop(list);
-                    wakers.wake_all();
+                    // Never unwinds: a panicking waker does not stop the hand-out.
+                    wakers.wake_batch();
                     list = self.waiters.lock();
                 }
             }
@@ -215,7 +239,7 @@ impl RawSemaphore {
                 break;
             }
             drop(list);
-            wakers.wake_all();
+            wakers.wake_batch();
             list = self.waiters.lock();
         }
         drop(list);
@@ -329,6 +353,7 @@ impl Future for RawAcquire<'_> {
                         this.state = AcquireState::Done;
                         let mut wakers = WakeList::new();
                         this.sem.release_locked(list, assigned, &mut wakers);
+                        wakers.wake_all();
                         Poll::Ready(Err(()))
                     }
                     Some(w) => {

@@ -23,6 +23,14 @@
 //!    future keeps its place (polled when woken, between batches of task runs), and the
 //!    global queue stays FIFO (its order depends on other threads anyway). No task
 //!    starves: each pop picks any waiting task with probability `1/len`.
+//! 5. A wake of the `block_on` future that the waking thread itself is driving only
+//!    sets its flag: no unpark of the driver and no syscall. The driving thread is then
+//!    running (a task, or its own future) or inside the driver's `park`, which returns
+//!    after delivering its events (the same guarantee that lets a task woken there go
+//!    to the local queue without an unpark), and the loop re-reads the flag before it
+//!    parks again. Any other `block_on` (a blocking job's `Handle::block_on` waiting for
+//!    the core, a thread that drives another runtime) is unparked as usual: the test is
+//!    on the woken future's identity, not on the waking thread.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -70,6 +78,41 @@ pub(crate) struct Core {
 struct Driving {
     shared: *const Shared,
     local: RefCell<VecDeque<Notified>>,
+    /// Task runs so far (metrics rule 3): the total the core's previous holders
+    /// published, plus this thread's runs; published at maintenance points.
+    polls: Cell<u64>,
+    /// The waker target of the `block_on` future this thread drives.
+    block_on: *const BlockOnWake,
+}
+
+/// How a batch of task runs ended.
+enum Batch {
+    /// Ran `event_interval` tasks.
+    Full,
+    /// No task left in either queue.
+    Empty,
+    /// The runtime was shut down from another thread.
+    Shutdown,
+}
+
+/// Takes the next task of the local queue (the oldest, or with a seed a random one:
+/// rule 4). `SEEDED` says whether `rng` is set, so the unseeded pop has no test.
+#[inline(always)]
+fn pop_local<const SEEDED: bool>(
+    local: &RefCell<VecDeque<Notified>>,
+    rng: &mut Option<FastRand>,
+) -> Option<Notified> {
+    let mut q = local.borrow_mut();
+    if !SEEDED {
+        return q.pop_front();
+    }
+    match rng {
+        Some(rng) if q.len() > 1 => {
+            let i = rng.below(q.len());
+            q.swap_remove_front(i)
+        }
+        _ => q.pop_front(),
+    }
 }
 
 thread_local! {
@@ -94,10 +137,10 @@ impl Shared {
         }
     }
 
-    /// This worker's counters, with the local queue depth: exact on the driving thread
-    /// or while the core is idle, else the depth the driving thread published at its
+    /// This worker's counters and local queue depth: exact on the driving thread or
+    /// while the core is idle, else the values the driving thread published at its
     /// latest maintenance point (every `event_interval` ticks, and when it runs out of
-    /// work).
+    /// work: metrics rule 3).
     pub(crate) fn worker_metrics(&self) -> crate::metrics::WorkerSnapshot {
         let on_driving_thread = DRIVING.with(|d| {
             let d = d.get();
@@ -110,12 +153,25 @@ impl Shared {
             if !ptr::eq(d.shared, self) {
                 return None;
             }
-            d.local.try_borrow().ok().map(|q| q.len())
+            let depth = d.local.try_borrow().ok().map(|q| q.len());
+            Some((d.polls.get(), depth))
         });
-        let depth = on_driving_thread
-            .or_else(|| self.core.try_lock()?.as_ref().map(|c| c.local.len()))
-            .unwrap_or_else(|| self.metrics.local_depth());
-        self.metrics.snapshot(depth)
+        let mut snapshot = self.metrics.snapshot(self.metrics.local_depth());
+        if let Some((polls, depth)) = on_driving_thread {
+            snapshot.polls = polls;
+            if let Some(depth) = depth {
+                snapshot.local_queue_depth = depth;
+                return snapshot;
+            }
+        }
+        if let Some(depth) = self
+            .core
+            .try_lock()
+            .and_then(|c| Some(c.as_ref()?.local.len()))
+        {
+            snapshot.local_queue_depth = depth;
+        }
+        snapshot
     }
 
     /// Polls the `block_on` future once inside a budget, timed in debug mode.
@@ -219,6 +275,8 @@ impl Shared {
         let driving = Driving {
             shared: Arc::as_ptr(self),
             local: RefCell::new(std::mem::take(&mut core.local)),
+            polls: Cell::new(self.metrics.polls()),
+            block_on: wake,
         };
         // Puts the core back (or drops it after shutdown) however we leave.
         let mut guard = CoreGuard {
@@ -229,76 +287,76 @@ impl Shared {
         };
         let core = guard.core.as_mut().expect("core present while driving");
         let clock = &self.common.clock;
-        let cfg = &self.common.config;
         let mut busy = Some(clock.busy());
         let mut cx = Context::from_waker(waker);
-        'outer: loop {
+        // Rule 4's seed is fixed at build time: choose the batch loop once (the
+        // unseeded one has no per-pop test).
+        let seeded = core.rng.is_some();
+        loop {
             if wake.woken.swap(false, Ordering::SeqCst) {
                 if let Poll::Ready(v) = self.poll_main(future.as_mut(), &mut cx, location) {
                     return Some(v);
                 }
             }
-            for _ in 0..cfg.event_interval {
-                if self.common.is_shutdown() {
-                    // Shut down from another thread: the core is dropped on the way out.
-                    return None;
+            let batch = if seeded {
+                self.run_batch::<true>(core, &driving)
+            } else {
+                self.run_batch::<false>(core, &driving)
+            };
+            // A maintenance point: publish the counters (metrics rule 3).
+            self.metrics
+                .publish(driving.polls.get(), driving.local.borrow().len());
+            match batch {
+                Batch::Shutdown => return None,
+                Batch::Full => {
+                    // Busy for a whole interval: let the driver deliver events (rule 3).
+                    core.driver.park(Some(Duration::ZERO));
                 }
-                core.tick = core.tick.wrapping_add(1);
-                let rng = core.rng.as_mut();
-                let task = if core.tick % cfg.global_queue_interval == 0 {
-                    self.common
-                        .inject
-                        .pop()
-                        .or_else(|| self.pop_local(&driving.local, rng))
-                } else {
-                    let local = self.pop_local(&driving.local, rng);
-                    local.or_else(|| self.common.inject.pop())
-                };
-                match task {
-                    Some(task) => {
-                        self.metrics.add_poll();
-                        task.run();
+                Batch::Empty => {
+                    // Out of work: sleep on the driver unless something is pending.
+                    self.parked.store(true, Ordering::SeqCst);
+                    if driving.local.borrow().is_empty()
+                        && self.common.inject.is_empty()
+                        && !wake.woken.load(Ordering::SeqCst)
+                    {
+                        drop(busy.take());
+                        core.driver.park(None);
+                        busy = Some(clock.busy());
                     }
-                    None => {
-                        // Out of work: sleep on the driver unless something is pending.
-                        self.metrics.set_local_depth(driving.local.borrow().len());
-                        self.parked.store(true, Ordering::SeqCst);
-                        if driving.local.borrow().is_empty()
-                            && self.common.inject.is_empty()
-                            && !wake.woken.load(Ordering::SeqCst)
-                        {
-                            drop(busy.take());
-                            core.driver.park(None);
-                            busy = Some(clock.busy());
-                        }
-                        self.parked.store(false, Ordering::SeqCst);
-                        continue 'outer;
-                    }
+                    self.parked.store(false, Ordering::SeqCst);
                 }
             }
-            // Busy for a whole interval: let the driver deliver events (rule 3).
-            self.metrics.set_local_depth(driving.local.borrow().len());
-            core.driver.park(Some(Duration::ZERO));
         }
     }
 
-    /// Takes the next task of the local queue (the oldest, or with a seed a random one:
-    /// rule 4).
-    #[inline]
-    fn pop_local(
-        &self,
-        local: &RefCell<VecDeque<Notified>>,
-        rng: Option<&mut FastRand>,
-    ) -> Option<Notified> {
-        let mut q = local.borrow_mut();
-        match rng {
-            None => q.pop_front(),
-            Some(rng) if q.len() > 1 => {
-                let i = rng.below(q.len());
-                q.swap_remove_front(i)
+    /// Runs up to `event_interval` tasks (rule 3). Not generic over the `block_on`
+    /// future, and instantiated once per `SEEDED` (rule 4), so the per-task path carries
+    /// neither the seed test nor a copy per future type.
+    fn run_batch<const SEEDED: bool>(&self, core: &mut Core, driving: &Driving) -> Batch {
+        let cfg = &self.common.config;
+        for _ in 0..cfg.event_interval {
+            if self.common.is_shutdown() {
+                // Shut down from another thread: the core is dropped on the way out.
+                return Batch::Shutdown;
             }
-            Some(_) => q.pop_front(),
+            core.tick = core.tick.wrapping_add(1);
+            let task = if core.tick % cfg.global_queue_interval == 0 {
+                self.common
+                    .inject
+                    .pop()
+                    .or_else(|| pop_local::<SEEDED>(&driving.local, &mut core.rng))
+            } else {
+                let local = pop_local::<SEEDED>(&driving.local, &mut core.rng);
+                local.or_else(|| self.common.inject.pop())
+            };
+            let Some(task) = task else {
+                return Batch::Empty;
+            };
+            // Metrics rule 3: a plain increment; published at the next maintenance point.
+            driving.polls.set(driving.polls.get().wrapping_add(1));
+            task.run();
         }
+        Batch::Full
     }
 
     /// Shuts the scheduler down: cancels every task, drops the driver, joins the pool.
@@ -334,6 +392,11 @@ struct CoreGuard<'a> {
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         DRIVING.with(|d| d.set(self.prev));
+        let local_len = self.driving.local.borrow().len();
+        // The next holder starts from this total (metrics rule 3).
+        self.shared
+            .metrics
+            .publish(self.driving.polls.get(), local_len);
         let mut core = self.core.take().expect("core present");
         core.local = std::mem::take(&mut *self.driving.local.borrow_mut());
         if self.shared.common.is_shutdown() {
@@ -362,7 +425,25 @@ impl Wake for BlockOnWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
+        if self.is_driven_here() {
+            // Rule 5: the driving loop re-reads `woken` before it parks again.
+            return;
+        }
         self.thread.unpark();
         self.shared.unpark_if_parked();
+    }
+}
+
+impl BlockOnWake {
+    /// Whether the calling thread is driving the runtime for this very `block_on`
+    /// (rule 5).
+    #[inline]
+    fn is_driven_here(&self) -> bool {
+        DRIVING.with(|d| {
+            let d = d.get();
+            // SAFETY: the pointer is set only while the `Driving` on this thread's
+            // stack is alive (see `drive`).
+            !d.is_null() && ptr::eq(unsafe { (*d).block_on }, self)
+        })
     }
 }

@@ -47,11 +47,13 @@
 //!   submission to completion.
 //! - Diagnostics, always on: every task counts its polls in the header (a `u32` that
 //!   shares a word with its owned-list slot, so the header stays 80 bytes); each worker
-//!   counts task runs and steals in its own cache-padded slot; [`Handle::dump`] walks
+//!   counts task runs and steals in its own cache-padded slot (the current-thread
+//!   scheduler counts runs in a plain field and publishes them at maintenance points); [`Handle::dump`] walks
 //!   the owned-task list and [`Handle::metrics`] sums the slots.
-//! - Debug mode ([`Builder::debug`] or `CORIO_DEBUG=1`): a bit in the task header's
-//!   metadata word selects an out-of-line timed poll that stamps the last-poll time and
-//!   reports polls slower than the threshold ([`SlowPoll`]); off, it costs one test.
+//! - Debug mode ([`Builder::debug`] or `CORIO_DEBUG=1`): a task spawned in debug mode
+//!   gets a vtable whose `run` polls out of line, timed: it stamps the last-poll time
+//!   and reports polls slower than the threshold ([`SlowPoll`]). Off, the poll path has
+//!   no debug test at all.
 //! - [`Builder::rng_seed`]: the current-thread scheduler pops a random task of its local
 //!   queue (xorshift64* owned by the core), so a seed replays an interleaving; the
 //!   multi-thread workers seed their steal-victim choice from it.

@@ -10,6 +10,15 @@
 //! 2. Readers load with `Relaxed`: a snapshot is exact when the runtime is quiescent
 //!    (or when read from the thread that writes the counters) and otherwise a recent
 //!    view, as any metric of a running system.
+//! 3. The current-thread scheduler counts its task runs in a plain field of the driving
+//!    thread (no atomic on the per-task path) and [`publish`](WorkerMetrics::publish)es
+//!    the total, with its local queue depth, at every maintenance point (every
+//!    `event_interval` task runs, before it parks, and when it hands the core back).
+//!    The driving thread itself reads its live count; another thread sees the count as
+//!    of the latest maintenance point (exact whenever no thread drives the runtime).
+//!    Multi-thread workers store their count on every run: a worker does not hand
+//!    anything back when a task completes, and a reader that saw a task's completion
+//!    expects to see its runs counted.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -40,10 +49,18 @@ impl WorkerMetrics {
         self.steals.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
-    /// Publishes the local queue depth (current-thread; rule 1: owner only).
+    /// Publishes the task-run total and the local queue depth (current-thread
+    /// maintenance point, rule 3; rule 1: owner only).
     #[inline]
-    pub(crate) fn set_local_depth(&self, depth: usize) {
+    pub(crate) fn publish(&self, polls: u64, depth: usize) {
+        self.polls.store(polls, Ordering::Relaxed);
         self.local_depth.store(depth, Ordering::Relaxed);
+    }
+
+    /// The published task-run total (the current-thread core's next holder counts on
+    /// from it, rule 3).
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
     }
 
     pub(crate) fn local_depth(&self) -> usize {
@@ -80,7 +97,11 @@ pub(crate) struct BlockingSnapshot {
 ///
 /// Counters (`polls`, `steals`) are totals since the runtime was built; depths and
 /// thread counts are the values at the time of the snapshot. Always available (debug
-/// mode not needed); counting costs the scheduler one uncontended store per task run.
+/// mode not needed); counting costs the scheduler a plain increment per task run
+/// (current-thread) or one uncontended store (multi-thread). Read from another thread
+/// while a current-thread runtime is busy, `polls` and the local queue depth are those
+/// of its latest maintenance point (every `event_interval` task runs, and whenever it
+/// runs out of work); exact on the driving thread and while no thread drives it.
 ///
 /// # Examples
 ///

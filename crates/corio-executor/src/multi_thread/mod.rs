@@ -12,7 +12,9 @@
 //! nothing keeps searching for a few microseconds (spinning on the queues' lengths)
 //! before it parks: a steady stream of spawns from outside then finds a worker still
 //! searching and wakes nobody, which saves a wake-up syscall per spawn burst and the
-//! preemption of the spawning thread by the woken worker.
+//! preemption of the spawning thread by the woken worker. It spins only while another
+//! worker sleeps on the driver: a spinner does not poll the driver, so if it is the one
+//! that would, it parks on it at once and I/O events and timers are not held back.
 //!
 //! # Invariants
 //! 1. Only worker `i` pushes to queue `i` and uses its LIFO slot; anyone may steal.

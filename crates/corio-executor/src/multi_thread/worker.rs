@@ -266,6 +266,14 @@ impl WorkerCx {
             return false;
         }
         let shared = &*self.shared;
+        // Nobody sleeps on the driver: we would be the one to, so park now. A spinner
+        // does not poll the driver, and I/O readiness or a timer firing while it spins
+        // would wait for the spin to end (a ping-pong over one socket paid up to
+        // `SPIN_TIME` per message). With another worker in the driver, events reach
+        // that worker anyway, and spinning only saves wake-ups of this one.
+        if shared.driver.try_lock().is_some() {
+            return false;
+        }
         let start = Instant::now();
         loop {
             for _ in 0..SPINS_PER_CHECK {

@@ -54,17 +54,15 @@ struct Extra {
 ///
 /// # Invariants
 /// 1. Low bit clear: the word is a `&'static Location<'static>`.
-/// 2. Low bit set: with the two low bits cleared, the word is a `Box<Extra>` owned by
-///    this value (freed on drop). Both pointees are at least 4-aligned, so the bits are
-///    free.
-/// 3. Bit 1 ([`DEBUG_TAG`]) is set exactly when the `Extra` has a last-poll slot (debug
-///    mode), so the poll path tests debug mode with one mask of the word.
-/// 4. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
+/// 2. Low bit set: with the bit cleared, the word is a `Box<Extra>` owned by this value
+///    (freed on drop). Both pointees are at least 2-aligned, so the bit is free.
+/// 3. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
+///
+/// Debug mode is not tested here on the poll path: a task spawned in debug mode gets
+/// the timed vtable instead (see [`allocate`]).
 pub(crate) struct TaskMeta(NonNull<u8>);
 
 const EXTRA_TAG: usize = 0b01;
-const DEBUG_TAG: usize = 0b10;
-const TAGS: usize = EXTRA_TAG | DEBUG_TAG;
 
 // SAFETY: the word is either a `&'static Location` (immutable, `Sync`) or an owned
 // `Box<Extra>` (`Send + Sync`: its only mutable part is an atomic), per the invariants.
@@ -80,7 +78,7 @@ impl TaskMeta {
         name: Option<Box<str>>,
         debug: bool,
     ) -> Self {
-        const { assert!(std::mem::align_of::<Location<'static>>() >= 4) };
+        const { assert!(std::mem::align_of::<Location<'static>>() >= 2) };
         if name.is_none() && !debug {
             return TaskMeta(NonNull::from(location).cast());
         }
@@ -94,22 +92,15 @@ impl TaskMeta {
         name: Option<Box<str>>,
         debug: bool,
     ) -> Self {
-        const { assert!(std::mem::align_of::<Extra>() >= 4) };
+        const { assert!(std::mem::align_of::<Extra>() >= 2) };
         let extra = Box::new(Extra {
             name,
             location,
             last_poll: debug.then(|| AtomicU64::new(0)),
         });
         let extra = NonNull::from(Box::leak(extra));
-        // Rules 2 and 3: tag the owned box's address; provenance is kept (rule 4).
-        let tags = if debug { TAGS } else { EXTRA_TAG };
-        TaskMeta(extra.cast::<u8>().map_addr(|a| a | tags))
-    }
-
-    /// Whether the task was spawned in debug mode (rule 3): one mask, no load.
-    #[inline(always)]
-    pub(crate) fn is_debug(&self) -> bool {
-        self.0.addr().get() & DEBUG_TAG != 0
+        // Rule 2: tag the owned box's address; provenance is kept (rule 3).
+        TaskMeta(extra.cast::<u8>().map_addr(|a| a | EXTRA_TAG))
     }
 
     /// The owned `Box<Extra>` pointer (untagged, with its provenance), if any.
@@ -119,7 +110,7 @@ impl TaskMeta {
         }
         let ptr = self.0.map_addr(|a| {
             // The untagged address of a live box is non-zero.
-            std::num::NonZeroUsize::new(a.get() & !TAGS).expect("tagged null")
+            std::num::NonZeroUsize::new(a.get() & !EXTRA_TAG).expect("tagged null")
         });
         Some(ptr.cast::<Extra>())
     }
@@ -168,9 +159,9 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     /// Slot index in the owned-task list; read and written only under its shard lock.
     pub(crate) owned_slot: AtomicU32,
-    /// How many times the future was polled (saturating). Written only by the holder of
-    /// `RUNNING` (a load and a store, no read-modify-write), read by task dumps. Shares
-    /// the word with `owned_slot`, so counting costs no header space.
+    /// How many times the future was polled (saturating). Written only by the
+    /// holder of `RUNNING` (a relaxed load and store, no read-modify-write), read by task
+    /// dumps. Shares the word with `owned_slot`, so counting costs no header space.
     pub(crate) polls: AtomicU32,
     /// The waker of the task awaiting the `JoinHandle`.
     pub(crate) join_waker: AtomicWaker,
@@ -217,10 +208,16 @@ where
     F::Output: Send + 'static,
 {
     let debug = scheduler.debug().is_some();
+    // Debug mode picks the timed `run` once here, so the poll path never tests it.
+    let vtable = if debug {
+        vtable::<F, true>()
+    } else {
+        vtable::<F, false>()
+    };
     let cell = Box::new(Cell {
         header: Header {
             state: State::new(refs),
-            vtable: vtable::<F>(),
+            vtable,
             scheduler,
             id,
             owned_slot: AtomicU32::new(u32::MAX),
@@ -234,13 +231,14 @@ where
     NonNull::from(Box::leak(cell)).cast::<Header>()
 }
 
-fn vtable<F>() -> &'static Vtable
+/// The vtable of `Cell<F>`; `DEBUG`: its `run` times each poll (debug mode).
+fn vtable<F, const DEBUG: bool>() -> &'static Vtable
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     &Vtable {
-        run: run::<F>,
+        run: run::<F, DEBUG>,
         dealloc: dealloc::<F>,
         try_read_output: try_read_output::<F>,
         drop_output: drop_output::<F>,
@@ -262,9 +260,11 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
 }
 
+/// `DEBUG`: debug mode, each poll timed (chosen per task at spawn, see [`allocate`]).
+///
 /// # Safety
 /// - `ptr` is a live `Cell<F>` and the caller owns one reference, which this consumes.
-unsafe fn run<F>(ptr: NonNull<Header>)
+unsafe fn run<F, const DEBUG: bool>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -297,9 +297,8 @@ where
     header
         .polls
         .store(polls.saturating_add(1), Ordering::Relaxed);
-    // Debug mode is a bit of the (hot) header word: when it is off, one test and the
-    // inlined poll; when on, the timed poll out of line.
-    let ready = if header.meta.is_debug() {
+    // A constant: debug off, the inlined poll; on, the timed poll out of line.
+    let ready = if DEBUG {
         // SAFETY: we hold RUNNING, so we have exclusive access to the stage.
         unsafe { poll_future_timed::<F>(ptr, &mut cx) }
     } else {

@@ -16,31 +16,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use corio::net::{TcpListener, TcpStream};
+use corio_examples::server_main::run_server;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 const USAGE: &str = "usage: echo_server [ADDR]   (ADDR is host:port, default 127.0.0.1:7878)";
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let addr = match (args.next(), args.next()) {
-        (None, _) => DEFAULT_ADDR.to_owned(),
-        (Some(addr), None) if !addr.starts_with('-') => addr,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match corio::run(serve(&addr)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
-            eprintln!("echo_server: bad address {addr:?}: {e}\n{USAGE}");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("echo_server: {addr}: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    run_server("echo_server", USAGE, DEFAULT_ADDR, |addr| async move {
+        serve(&addr).await
+    })
 }
 
 /// Binds `addr` and serves until Ctrl-C.

@@ -41,6 +41,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use corio::net::{TcpListener, TcpStream};
 use corio::sync::Event;
+use corio_examples::server_main::run_server;
 use corio_hyper::{CorioExecutor, CorioIo, CorioTimer};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use futures::StreamExt;
@@ -62,26 +63,9 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 const GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let addr = match (args.next(), args.next()) {
-        (None, _) => DEFAULT_ADDR.to_owned(),
-        (Some(addr), None) if !addr.starts_with('-') => addr,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match corio::run(serve(&addr)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
-            eprintln!("hyper_server: bad address {addr:?}: {e}\n{USAGE}");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("hyper_server: {addr}: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    run_server("hyper_server", USAGE, DEFAULT_ADDR, |addr| async move {
+        serve(&addr).await
+    })
 }
 
 /// Binds `addr`, serves until Ctrl-C, then shuts down gracefully.

@@ -27,6 +27,7 @@ extern crate self as corio_examples;
 pub mod http;
 pub mod redis;
 pub mod seed;
+pub mod server_main;
 
 use std::sync::Mutex;
 

@@ -261,16 +261,19 @@ pub struct Receiver<T> {
 }
 
 impl<T: Clone> Receiver<T> {
-    fn try_recv_locked(&mut self, state: &mut State<T>) -> Result<T, TryRecvError> {
-        if self.next < state.tail {
+    /// Takes the value at position `*next` from the locked `state`. A free function of
+    /// the receiver's position, so callers borrow `shared` and `next` apart instead of
+    /// cloning the `Arc` (whose count shares a cache line with the lock) per receive.
+    fn try_recv_locked(next: &mut u64, state: &mut State<T>) -> Result<T, TryRecvError> {
+        if *next < state.tail {
             let oldest = state.oldest();
-            if self.next < oldest {
-                let missed = oldest - self.next;
-                self.next = oldest;
+            if *next < oldest {
+                let missed = oldest - *next;
+                *next = oldest;
                 return Err(TryRecvError::Lagged(missed));
             }
-            let pos = self.next;
-            self.next += 1;
+            let pos = *next;
+            *next += 1;
             let cap = state.buf.len() as u64;
             let slot = &mut state.buf[(pos % cap) as usize];
             debug_assert_eq!(slot.pos, pos);
@@ -294,9 +297,8 @@ impl<T: Clone> Receiver<T> {
     /// # Errors
     /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or [`TryRecvError::Lagged`].
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let shared = self.shared.clone();
-        let mut state = shared.state.lock();
-        self.try_recv_locked(&mut state)
+        let mut state = self.shared.state.lock();
+        Self::try_recv_locked(&mut self.next, &mut state)
     }
 
     /// Waits for the next value.
@@ -372,8 +374,8 @@ impl<T: Clone> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let coop = std::task::ready!(corio_core::coop::poll_proceed(cx));
-        let shared = this.rx.shared.clone();
-        let mut state = shared.state.lock();
+        let rx = &mut *this.rx;
+        let mut state = rx.shared.state.lock();
         if let Some(key) = this.key {
             match state.waiters.get_mut(key) {
                 Some(slot) => {
@@ -386,7 +388,7 @@ impl<T: Clone> Future for Recv<'_, T> {
                 None => this.key = None,
             }
         }
-        let r = match this.rx.try_recv_locked(&mut state) {
+        let r = match Receiver::try_recv_locked(&mut rx.next, &mut state) {
             Ok(v) => Ok(v),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),

@@ -301,11 +301,12 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let shared = this.rx.shared.clone();
-        let mut list = shared.waiters.lock();
-        let version = shared.version.load(Ordering::Acquire);
-        let ready = if version & !CLOSED != this.rx.seen {
-            this.rx.seen = version & !CLOSED;
+        // Borrowed apart (no `Arc` clone per poll: its count shares the lock's line).
+        let rx = &mut *this.rx;
+        let mut list = rx.shared.waiters.lock();
+        let version = rx.shared.version.load(Ordering::Acquire);
+        let ready = if version & !CLOSED != rx.seen {
+            rx.seen = version & !CLOSED;
             Some(Ok(()))
         } else if version & CLOSED != 0 {
             Some(Err(RecvError(())))

@@ -74,13 +74,6 @@ struct WorkerCx {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Core>,
-    /// Set while this worker is parked (in the driver, whose I/O events and timers
-    /// schedule tasks here): the tasks those events wake are queued locally and the
-    /// notification of another worker waits until the park returns (see `park`). While
-    /// parked the worker is listed as a sleeper, so notifying then could pick this very
-    /// worker and spend a driver wake-up (an eventfd write) on a thread that is
-    /// already awake, while the other sleeper stays asleep.
-    parked: Cell<bool>,
 }
 
 thread_local! {
@@ -112,7 +105,7 @@ pub(super) fn try_schedule_local(
         } else if let Some(prev) = core.lifo.replace(task) {
             core.push_back(prev, shared);
         }
-        let notify = !w.parked.get() && core.should_notify_others();
+        let notify = core.should_notify_others();
         drop(core);
         if notify {
             shared.notify_parked();
@@ -147,7 +140,6 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Header>, handl
         }),
         shared,
         index,
-        parked: Cell::new(false),
     };
     struct Reset<'a>(&'a WorkerCx);
     impl Drop for Reset<'_> {
@@ -355,22 +347,13 @@ impl WorkerCx {
             }
             // Rule 3: idle while parked.
             drop(busy.take());
-            self.parked.set(true);
             parker.park(&shared.driver);
-            self.parked.set(false);
             *busy = Some(shared.common.clock.busy());
             parker.return_loan();
             let mut core = self.core.borrow_mut();
             if core.has_tasks() {
                 // Woken by the driver with work queued here (or notified): run it.
                 core.is_searching = !shared.idle.unpark_worker_by_id(self.index);
-                // The notification deferred while parked (see `WorkerCx::parked`): one
-                // for the whole batch the driver woke, now that we are off the list.
-                let notify = core.should_notify_others();
-                drop(core);
-                if notify {
-                    shared.notify_parked();
-                }
                 return;
             }
             if !shared.idle.is_parked(self.index) {
@@ -380,122 +363,5 @@ impl WorkerCx {
             }
             // Spurious or driver-only wake-up: sleep again.
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    //! Tasks woken by the driver while a worker is parked in it: the worker must not
-    //! spend a driver wake-up on itself (`WorkerCx::parked`), and the batch still runs.
-
-    use std::cell::Cell;
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
-    use std::task::{Context, Poll, Waker};
-    use std::time::Duration;
-
-    use corio_core::{Driver, ParkThread, Unpark, Unparker};
-
-    use crate::Builder;
-
-    thread_local! {
-        static IN_DRIVER: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// What the driver shares with the futures that wait on it.
-    struct Events {
-        /// Wakers fired on the first `park` after `armed` is set, all in one batch.
-        due: Mutex<Vec<Waker>>,
-        armed: AtomicBool,
-        /// Wakes the driver's thread (registration and arming; not counted).
-        thread: Unparker,
-        /// Executor unparks of the driver made from inside this driver's own `park`.
-        self_unparks: AtomicUsize,
-    }
-
-    struct EventDriver {
-        park: ParkThread,
-        events: Arc<Events>,
-    }
-
-    impl Driver for EventDriver {
-        fn park(&mut self, timeout: Option<Duration>) -> bool {
-            if !self.events.armed.swap(false, Ordering::SeqCst) {
-                return self.park.park(timeout);
-            }
-            let due = std::mem::take(&mut *self.events.due.lock().unwrap());
-            IN_DRIVER.with(|f| f.set(true));
-            due.into_iter().for_each(Waker::wake);
-            IN_DRIVER.with(|f| f.set(false));
-            true
-        }
-
-        fn unparker(&self) -> Unparker {
-            struct Counting(Arc<Events>);
-            impl Unpark for Counting {
-                fn unpark(&self) {
-                    if IN_DRIVER.with(Cell::get) {
-                        self.0.self_unparks.fetch_add(1, Ordering::SeqCst);
-                    }
-                    self.0.thread.unpark();
-                }
-            }
-            Unparker::new(Arc::new(Counting(self.events.clone())))
-        }
-    }
-
-    /// Ready on its second poll; the first registers the waker with the driver.
-    struct DriverEvent(Arc<Events>, bool);
-
-    impl Future for DriverEvent {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.1 {
-                return Poll::Ready(());
-            }
-            self.1 = true;
-            self.0.due.lock().unwrap().push(cx.waker().clone());
-            Poll::Pending
-        }
-    }
-
-    #[test]
-    fn driver_batch_wakes_no_worker_through_its_own_driver() {
-        let park = ParkThread::new();
-        let events = Arc::new(Events {
-            due: Mutex::new(Vec::new()),
-            armed: AtomicBool::new(false),
-            thread: park.unparker(),
-            self_unparks: AtomicUsize::new(0),
-        });
-        let driver = EventDriver {
-            park,
-            events: events.clone(),
-        };
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .driver(Box::new(driver))
-            .build()
-            .unwrap();
-        const TASKS: usize = 8;
-        let rounds = if cfg!(miri) { 2 } else { 20 };
-        for _ in 0..rounds {
-            let handles: Vec<_> = (0..TASKS)
-                .map(|_| rt.spawn(DriverEvent(events.clone(), false)))
-                .collect();
-            while events.due.lock().unwrap().len() < TASKS {
-                std::thread::yield_now();
-            }
-            events.armed.store(true, Ordering::SeqCst);
-            events.thread.unpark();
-            rt.block_on(async {
-                for h in handles {
-                    h.await.unwrap();
-                }
-            });
-        }
-        assert_eq!(events.self_unparks.load(Ordering::SeqCst), 0);
     }
 }

@@ -5,9 +5,13 @@
 //!
 //! ```text
 //! cargo build --example stress_leakcheck
-//! valgrind --leak-check=full --error-exitcode=1 \
+//! valgrind --fair-sched=yes --leak-check=full --error-exitcode=1 \
 //!     --errors-for-leak-kinds=definite,indirect target/debug/examples/stress_leakcheck
 //! ```
+//!
+//! (`--fair-sched=yes`: valgrind runs one thread at a time, and with its default lock a
+//! worker spinning through yielding tasks can starve the thread that shuts the runtime
+//! down for minutes.)
 //!
 //! `stress_leakcheck <rounds>` sets the number of rounds (default 10).
 

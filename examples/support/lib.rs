@@ -25,7 +25,6 @@
 extern crate self as corio_examples;
 
 pub mod http;
-pub mod redis;
 pub mod seed;
 pub mod server_main;
 

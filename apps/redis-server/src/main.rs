@@ -1,9 +1,9 @@
 //! A Redis-protocol server (strings with expiry, pub/sub) that the stock `redis-cli` and
-//! `redis-benchmark` talk to; Ctrl-C stops it gracefully. The server logic lives in the
-//! examples' support library, `examples/support/redis/`.
+//! `redis-benchmark` talk to; Ctrl-C stops it gracefully. The server logic is this
+//! package's library (`src/lib.rs`), which the tests drive in-process.
 //!
 //! ```text
-//! cargo run --release --example redis_server -- --port 6390 --max-connections 1000
+//! cargo run --release -p redis-server -- --port 6390 --max-connections 1000
 //! redis-cli -p 6390 set greeting hello
 //! redis-cli -p 6390 get greeting
 //! redis-benchmark -p 6390 -t set,get -n 100000 -c 50 -q
@@ -16,9 +16,9 @@ use std::io;
 use std::process::ExitCode;
 
 use corio::net::TcpListener;
-use corio_examples::redis::{serve, ServerConfig};
+use redis_server::{serve, ServerConfig};
 
-const USAGE: &str = "usage: redis_server [--port N] [--max-connections N]   \
+const USAGE: &str = "usage: redis-server [--port N] [--max-connections N]   \
                      (defaults: port 6379, 10000 connections)";
 
 /// The command line: where to listen and how many clients to admit.
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     match corio::run(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("redis_server: {e}");
+            eprintln!("redis-server: {e}");
             ExitCode::FAILURE
         }
     }
@@ -69,7 +69,7 @@ async fn run(args: Args) -> io::Result<()> {
     );
     serve(listener, args.config, async {
         if let Err(e) = corio::signal::ctrl_c().await {
-            eprintln!("redis_server: cannot watch for Ctrl-C ({e}); stopping");
+            eprintln!("redis-server: cannot watch for Ctrl-C ({e}); stopping");
         }
         println!("\nshutting down: letting connections finish");
     })

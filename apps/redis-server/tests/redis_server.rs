@@ -1,5 +1,5 @@
-//! The Redis-protocol server of `examples/support/redis/` (run by
-//! `examples/redis_server.rs`).
+//! The Redis-protocol server of this package (the library; `src/main.rs` is the binary
+//! that runs it).
 //!
 //! The first tests drive it in-process with a raw TCP client on corio and compare the
 //! reply bytes exactly; they run on a paused (virtual) clock, so expiry is observed at the
@@ -16,8 +16,8 @@ use corio::net::{TcpListener, TcpStream};
 use corio::sync::Event;
 use corio::time::{sleep, timeout, Instant};
 use corio::JoinHandle;
-use corio_examples::redis::{serve, ServerConfig};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
+use redis_server::{serve, ServerConfig};
 
 /// How long (virtual time) a client waits for a reply before the test fails.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -29,7 +29,7 @@ type Feed = BoxStream<'static, Result<Payload, RecvError>>;
 /// # Examples
 ///
 /// ```
-/// use corio_examples::redis::{db::DbGuard, pubsub::Subscriptions};
+/// use redis_server::{db::DbGuard, pubsub::Subscriptions};
 ///
 /// corio::run(async {
 ///     let guard = DbGuard::new();

@@ -55,7 +55,7 @@ impl Default for ServerConfig {
 /// ```
 /// use corio::net::{TcpListener, TcpStream};
 /// use corio::sync::Event;
-/// use corio_examples::redis::{serve, ServerConfig};
+/// use redis_server::{serve, ServerConfig};
 /// use futures::io::{AsyncReadExt, AsyncWriteExt};
 /// use std::sync::Arc;
 ///

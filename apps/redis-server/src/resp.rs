@@ -60,7 +60,7 @@ pub type Parsed = (Vec<Vec<u8>>, usize);
 /// # Examples
 ///
 /// ```
-/// use corio_examples::redis::resp::parse_command;
+/// use redis_server::resp::parse_command;
 ///
 /// let (args, used) = parse_command(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n").unwrap().unwrap();
 /// assert_eq!(args, [b"ECHO".to_vec(), b"hi".to_vec()]);

@@ -37,7 +37,7 @@ const CHANNEL_CAPACITY: usize = 1024;
 /// # Examples
 ///
 /// ```
-/// use corio_examples::redis::db::{DbGuard, SetCondition};
+/// use redis_server::db::{DbGuard, SetCondition};
 ///
 /// corio::run(async {
 ///     let guard = DbGuard::new(); // spawns the purge task

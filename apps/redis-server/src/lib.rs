@@ -3,7 +3,8 @@
 //!
 //! The idea follows tokio's mini-redis tutorial: a shared keyspace behind a mutex, one task
 //! per connection, a broadcast channel per pub/sub channel, and a background task that
-//! expires keys on the runtime's timers. `examples/redis_server.rs` runs it.
+//! expires keys on the runtime's timers. The `redis-server` binary of this package
+//! (`src/main.rs`) runs it: `cargo run --release -p redis-server -- --port 6390`.
 //!
 //! | module | responsibility |
 //! |---|---|
@@ -18,7 +19,7 @@
 //!
 //! ```no_run
 //! use corio::net::TcpListener;
-//! use corio_examples::redis::{serve, ServerConfig};
+//! use redis_server::{serve, ServerConfig};
 //!
 //! corio::run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:6379").await?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::db::{Db, IncrError, SetCondition, Ttl};
 use super::pubsub::Subscriptions;
+use super::request::Limits;
 use super::resp::{put_array_len, put_bulk, put_error, put_int, put_null, put_simple};
 
 /// A parsed command.
@@ -64,6 +65,8 @@ pub(crate) struct Session {
     pub(crate) id: u64,
     pub(crate) name: Option<Vec<u8>>,
     pub(crate) max_clients: u32,
+    /// The request limits, for `CONFIG GET`.
+    pub(crate) limits: Limits,
 }
 
 /// How many commands `COMMAND COUNT` reports (the variants above, by command name).
@@ -261,8 +264,13 @@ fn parse_client(rest: Vec<Vec<u8>>) -> Result<Command, String> {
 }
 
 /// The configuration `CONFIG GET` reports: what `redis-benchmark` and `redis-cli` ask for.
-fn config_table(max_clients: u32) -> [(&'static str, String); 5] {
+fn config_table(max_clients: u32, limits: Limits) -> [(&'static str, String); 7] {
     [
+        ("proto-max-bulk-len", limits.max_bulk_len.to_string()),
+        (
+            "client-query-buffer-limit",
+            limits.max_query_buffer.to_string(),
+        ),
         ("save", String::new()),
         ("appendonly", "no".to_owned()),
         ("databases", "1".to_owned()),
@@ -272,14 +280,41 @@ fn config_table(max_clients: u32) -> [(&'static str, String); 5] {
 }
 
 /// Glob matching for `CONFIG GET` patterns (`*` and `?`, case-insensitive).
+///
+/// Iterative, remembering only the last `*`: at most `pattern.len() * name.len()` steps
+/// whatever the pattern (a recursive matcher is exponential in the number of stars, and
+/// the pattern is the client's).
 fn glob(pattern: &[u8], name: &[u8]) -> bool {
-    match (pattern.split_first(), name.split_first()) {
-        (None, None) => true,
-        (Some((b'*', p)), _) => glob(p, name) || (!name.is_empty() && glob(pattern, &name[1..])),
-        (Some((b'?', p)), Some((_, n))) => glob(p, n),
-        (Some((pc, p)), Some((nc, n))) => pc.eq_ignore_ascii_case(nc) && glob(p, n),
-        _ => false,
+    let (mut p, mut n) = (0, 0);
+    // Where to resume after the last `*`: the pattern after it, and the name position it
+    // is matched up to.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, n));
+                p += 1;
+            }
+            Some(b'?') => {
+                p += 1;
+                n += 1;
+            }
+            Some(c) if c.eq_ignore_ascii_case(&name[n]) => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                // Let the last `*` swallow one more byte and retry.
+                Some((after, matched)) => {
+                    star = Some((after, matched + 1));
+                    p = after;
+                    n = matched + 1;
+                }
+                None => return false,
+            },
+        }
     }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
 }
 
 /// Writes one subscribe-mode confirmation: `[kind, channel, count]`.
@@ -361,7 +396,7 @@ pub(crate) fn apply(cmd: Command, session: &mut Session, out: &mut Vec<u8>) -> F
             }
         }
         Command::ConfigGet(patterns) => {
-            let table = config_table(session.max_clients);
+            let table = config_table(session.max_clients, session.limits);
             let hits: Vec<_> = table
                 .iter()
                 .filter(|(name, _)| patterns.iter().any(|p| glob(p, name.as_bytes())))
@@ -429,6 +464,18 @@ mod tests {
         assert!(glob(b"SA?E", b"save"));
         assert!(glob(b"*max*", b"maxclients"));
         assert!(!glob(b"sav", b"save"));
+        assert!(glob(b"", b""));
+        assert!(!glob(b"", b"a"));
+        assert!(glob(b"**", b""));
+        assert!(glob(b"m*x*s", b"maxclients"));
+        assert!(!glob(b"m*x*z", b"maxclients"));
+        assert!(glob(b"*a*a", b"aaaa"));
+        assert!(!glob(b"a*b?", b"ab"));
+        assert!(glob(b"?*", b"a"));
+        // Many stars: linear, not exponential, in the pattern.
+        let mut stars = vec![b'*'; 50_000];
+        stars.push(b'z');
+        assert!(!glob(&stars, b"client-query-buffer-limit"));
     }
 
     #[test]

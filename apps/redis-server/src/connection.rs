@@ -14,6 +14,15 @@
 //!    had any effect, because a command runs only once it has fully arrived.
 //! 5. On stop, requests already received finish and their replies are sent, then the
 //!    connection closes.
+//! 6. Received bytes move into the connection's [`RequestParser`] as they arrive, so the
+//!    read buffer holds at most one partial line (a header or an inline command, bounded
+//!    by `MAX_INLINE_LEN`) and never grows with a request's size; a request that breaks
+//!    a [`Limits`](crate::Limits) bound is a protocol error (rule 3).
+//! 7. Fairness: after every `READ_QUOTA` bytes read the connection yields. The
+//!    cooperative budget alone would let it read 128 times per poll, and the scheduler
+//!    polls the event driver only every few dozen polls, so one client uploading a large
+//!    value could hold a worker for hundreds of megabytes before another client's
+//!    request was even seen.
 
 use std::io;
 use std::sync::Arc;
@@ -23,15 +32,20 @@ use corio::sync::Event;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::cmd::{apply, Command, Flow, Session};
-use super::resp::{parse_command, put_array_len, put_bulk, put_error};
+use super::request::RequestParser;
+use super::resp::{put_array_len, put_bulk, put_error};
 
 /// Read chunk size, and the output size at which a long pipeline flushes early.
 const CHUNK: usize = 16 * 1024;
 
+/// Bytes a connection reads before it yields to the other tasks (rule 6).
+const READ_QUOTA: usize = 64 * 1024;
+
 /// The bytes read from the client and not yet parsed: `buf[start..end]`.
 ///
 /// `buf` stays initialised (zeroed once when it grows), so reading into its spare tail
-/// needs no re-zeroing.
+/// needs no re-zeroing. By rule 6 it holds at most a partial line besides the last read,
+/// so it stays below `MAX_INLINE_LEN` plus two chunks.
 struct ReadBuf {
     buf: Vec<u8>,
     start: usize,
@@ -97,12 +111,14 @@ pub(crate) async fn handle(
 ) -> io::Result<()> {
     stream.set_nodelay(true).ok();
     let mut input = ReadBuf::new();
+    let mut parser = RequestParser::new(session.limits);
+    let mut read_since_yield = 0;
     let mut out = Vec::with_capacity(CHUNK);
     loop {
         // Rule 1: run everything that has fully arrived.
         loop {
-            match parse_command(input.data()) {
-                Ok(Some((args, used))) => {
+            match parser.parse(input.data()) {
+                Ok((used, Some(args))) => {
                     input.consume(used);
                     if run(args, &mut session, &mut out) == Flow::Close {
                         return flush(&mut stream, &mut out, &stop).await;
@@ -111,7 +127,11 @@ pub(crate) async fn handle(
                         flush(&mut stream, &mut out, &stop).await?;
                     }
                 }
-                Ok(None) => break,
+                Ok((used, None)) => {
+                    // Rule 6: the parser took what it could; a partial line stays.
+                    input.consume(used);
+                    break;
+                }
                 Err(e) => {
                     // Rule 3.
                     put_error(&mut out, &format!("ERR {e}"));
@@ -127,8 +147,15 @@ pub(crate) async fn handle(
         corio::select! {
             _ = stop.wait() => return Ok(()),
             n = input.fill(&mut stream) => {
-                if n? == 0 {
+                let n = n?;
+                if n == 0 {
                     return Ok(()); // rule 4
+                }
+                // Rule 7: a turn for the others after every `READ_QUOTA` bytes.
+                read_since_yield += n;
+                if read_since_yield >= READ_QUOTA {
+                    read_since_yield = 0;
+                    corio::yield_now().await;
                 }
             }
             (channel, payload) = session.subs.next() => {

@@ -8,7 +8,9 @@
 //!
 //! | module | responsibility |
 //! |---|---|
-//! | [`resp`] | RESP2 request parser (multibulk and inline) and reply encoders |
+//! | [`request`] | incremental RESP2 request parser (multibulk and inline), [`Limits`] |
+//! | `inline` | splitting an inline command line into arguments |
+//! | [`resp`] | RESP2 reply encoders |
 //! | [`db`] | the keyspace, expiry (lazy + a purge task), the channel registry |
 //! | [`pubsub`] | one connection's subscriptions |
 //! | `cmd` | command parsing, arity/option errors, applying a command |
@@ -23,7 +25,7 @@
 //!
 //! corio::run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:6379").await?;
-//!     let config = ServerConfig { max_connections: 1000 };
+//!     let config = ServerConfig { max_connections: 1000, ..ServerConfig::default() };
 //!     // Serve until Ctrl-C, then let the connections finish.
 //!     serve(listener, config, async {
 //!         corio::signal::ctrl_c().await.ok();
@@ -36,8 +38,11 @@
 mod cmd;
 mod connection;
 pub mod db;
+mod inline;
 pub mod pubsub;
+pub mod request;
 pub mod resp;
 mod server;
 
+pub use request::Limits;
 pub use server::{serve, ServerConfig};

@@ -26,19 +26,23 @@ use super::cmd::Session;
 use super::connection;
 use super::db::DbGuard;
 use super::pubsub::Subscriptions;
+use super::request::Limits;
 
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
     /// How many clients may be connected at once (at least 1); more wait in the backlog.
     pub max_connections: u32,
+    /// What one client's request may make the server hold (each limit at least 1).
+    pub limits: Limits,
 }
 
 impl Default for ServerConfig {
-    /// Redis' default `maxclients`: 10 000.
+    /// Redis' defaults: `maxclients` 10 000 and the [`Limits`] defaults.
     fn default() -> Self {
         ServerConfig {
             max_connections: 10_000,
+            limits: Limits::default(),
         }
     }
 }
@@ -80,7 +84,7 @@ impl Default for ServerConfig {
 /// ```
 ///
 /// # Errors
-/// `InvalidInput` if `max_connections` is 0. Accept errors (out of file descriptors, ...)
+/// `InvalidInput` if `max_connections` or a limit is 0. Accept errors (out of file descriptors, ...)
 /// are reported on stderr and retried after a pause; they do not end the server.
 pub async fn serve(
     listener: TcpListener,
@@ -88,10 +92,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let max = config.max_connections;
+    let limits = config.limits;
     if max == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "max_connections must be at least 1",
+        ));
+    }
+    if limits.max_args == 0 || limits.max_bulk_len == 0 || limits.max_query_buffer == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "every limit must be at least 1",
         ));
     }
     let limit = Arc::new(Semaphore::new(max as usize));
@@ -132,6 +143,7 @@ pub async fn serve(
             id: next_id.fetch_add(1, Ordering::Relaxed),
             name: None,
             max_clients: max,
+            limits,
         };
         let stop = stop.clone();
         drop(corio::spawn(async move {

@@ -36,7 +36,10 @@ async fn start(max_connections: u32) -> Server {
         let stop = stop.clone();
         async move { stop.wait().await }
     };
-    let config = ServerConfig { max_connections };
+    let config = ServerConfig {
+        max_connections,
+        ..ServerConfig::default()
+    };
     let task = corio::spawn(serve(listener, config, shutdown));
     Server { addr, stop, task }
 }
@@ -580,7 +583,10 @@ async fn graceful_shutdown_closes_connections_and_returns() {
 #[corio::test]
 async fn zero_connections_is_an_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServerConfig { max_connections: 0 };
+    let config = ServerConfig {
+        max_connections: 0,
+        ..ServerConfig::default()
+    };
     let err = serve(listener, config, std::future::pending())
         .await
         .unwrap_err();

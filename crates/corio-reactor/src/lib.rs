@@ -1,6 +1,19 @@
-//! corio's I/O reactor: an edge-triggered epoll [`Driver`](corio_core::Driver), the
-//! [`Async<T>`] adapter for any file descriptor, TCP/UDP/Unix sockets ([`net`]), files on
-//! the blocking pool ([`fs`]), `ctrl_c` ([`signal`]) and subprocesses ([`process`]).
+//! corio's I/O crate: the event loop ([`Reactor`], an edge-triggered epoll
+//! [`Driver`](corio_core::Driver), and [`Async<T>`] for any file descriptor) and what is
+//! built on it, one module each: sockets ([`net`]), signals ([`signal`]), subprocesses
+//! ([`process`]), files on the blocking pool ([`fs`]).
+//!
+//! # Layout
+//!
+//! - `reactor/`: the event loop alone (epoll, registrations, the readiness state
+//!   machine, `Async<T>`). Nothing in it knows about sockets, files or processes.
+//! - [`net`]: TCP, UDP and Unix sockets; one stream-I/O core (`net/stream_io.rs`) serves
+//!   `TcpStream`, `UnixStream` and their halves.
+//! - [`signal`], [`process`]: need the event loop (an eventfd, pidfds, pipes), so they
+//!   are modules of this crate rather than crates of their own (a crate depends only on
+//!   `corio-core`: the leaf rule).
+//! - [`fs`]: blocking-pool file I/O through the spawn seam; it shares the blocking
+//!   helper with host-name resolution and process reaping.
 //!
 //! In a corio runtime the facade creates the [`Reactor`], makes it the innermost driver
 //! (executor → timer → reactor) and installs its [`ReactorHandle`] in the runtime
@@ -73,28 +86,19 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-mod async_fd;
 mod blocking;
 pub mod fs;
-mod loom;
 pub mod net;
 pub mod process;
 mod reactor;
-mod registration;
-mod scheduled_io;
 pub mod signal;
 mod sys;
 
-pub use async_fd::Async;
+pub use reactor::async_fd::Async;
 pub use reactor::{Reactor, ReactorHandle};
-
-#[doc(hidden)]
-pub mod doc_support;
 
 /// Internals exposed to the loom models in `tests/loom_*.rs` only.
 #[cfg(loom)]
 #[doc(hidden)]
 #[path = "loom_api.rs"]
 pub mod __loom;
-#[doc(hidden)]
-pub use doc_support::doc_block_on;

@@ -1,9 +1,9 @@
-//! The readiness word of [`ScheduledIo`](crate::scheduled_io), exposed to the loom models
+//! The readiness word of [`ScheduledIo`](crate::reactor::scheduled_io), exposed to the loom models
 //! in `tests/loom_scheduled_io.rs` only (compiled under `cfg(loom)`).
 
 use std::task::{Context, Poll, Waker};
 
-use crate::scheduled_io::{self, Direction, ReadyEvent};
+use crate::reactor::scheduled_io::{self, Direction, ReadyEvent};
 
 /// The descriptor can be read.
 pub const READABLE: usize = scheduled_io::READABLE;

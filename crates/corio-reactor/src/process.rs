@@ -23,15 +23,15 @@ use std::task::{Context, Poll};
 
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use crate::async_fd::Async;
 use crate::blocking;
+use crate::reactor::async_fd::Async;
 
 /// Builds and spawns a child process (a wrapper over `std::process::Command`).
 ///
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::process::Command;
 ///
 /// let out = Command::new("echo").arg("hello").output().await?;

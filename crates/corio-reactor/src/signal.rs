@@ -19,7 +19,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use crate::async_fd::Async;
+use crate::reactor::async_fd::Async;
 use crate::sys;
 
 static SIGINT_COUNT: AtomicU64 = AtomicU64::new(0);
@@ -71,7 +71,7 @@ fn install() -> io::Result<&'static OwnedFd> {
 /// # Examples
 ///
 /// ```no_run
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// corio_reactor::signal::ctrl_c().await?;
 /// println!("interrupted, shutting down");
 /// # Ok::<(), std::io::Error>(()) }).unwrap();

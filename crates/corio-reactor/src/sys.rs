@@ -126,3 +126,15 @@ pub(crate) fn recv(fd: &impl AsRawFd, buf: &mut [u8], flags: i32) -> io::Result<
     let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })?;
     Ok(n as usize)
 }
+
+/// `shutdown(fd, how)`.
+pub(crate) fn shutdown(fd: &impl AsRawFd, how: std::net::Shutdown) -> io::Result<()> {
+    let how = match how {
+        std::net::Shutdown::Read => libc::SHUT_RD,
+        std::net::Shutdown::Write => libc::SHUT_WR,
+        std::net::Shutdown::Both => libc::SHUT_RDWR,
+    };
+    // SAFETY: `shutdown` takes a descriptor number and a constant; no memory is passed.
+    cvt(unsafe { libc::shutdown(fd.as_raw_fd(), how) })?;
+    Ok(())
+}

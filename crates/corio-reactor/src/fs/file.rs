@@ -38,7 +38,7 @@ const MAX_BUF: usize = 2 * 1024 * 1024;
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::fs::{File, OpenOptions};
 /// use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
 ///

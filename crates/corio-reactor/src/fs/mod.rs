@@ -14,7 +14,7 @@
 //! # Examples
 //!
 //! ```
-//! # corio_reactor::doc_block_on(async {
+//! # corio::run(async {
 //! use corio_reactor::fs;
 //!
 //! let dir = std::env::temp_dir().join(format!("corio-fs-doc-{}", std::process::id()));

@@ -27,7 +27,7 @@ const BATCH: usize = 32;
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::fs;
 /// use futures::TryStreamExt;
 ///

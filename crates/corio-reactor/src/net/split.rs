@@ -19,17 +19,16 @@ pub trait Splittable: sealed::Sealed {}
 
 #[allow(unreachable_pub)]
 pub(crate) mod sealed {
-    use super::*;
-    /// Private I/O through a shared reference.
+    use std::os::fd::AsRawFd;
+
+    use crate::net::stream_io::StreamIo;
+
+    /// Private access to the stream's I/O core.
     pub trait Sealed {
-        fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
-        fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
-        fn poll_write_vectored_ref(
-            &self,
-            cx: &mut Context<'_>,
-            bufs: &[IoSlice<'_>],
-        ) -> Poll<io::Result<usize>>;
-        fn shutdown_ref(&self, how: Shutdown) -> io::Result<()>;
+        /// The std socket type inside.
+        type Socket: AsRawFd;
+        /// The one stream-I/O implementation the halves forward to.
+        fn stream_io(&self) -> &StreamIo<Self::Socket>;
     }
 }
 
@@ -115,7 +114,7 @@ impl<S: Splittable> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
             // The peer may already be gone (ENOTCONN): nothing to report from a drop.
-            let _ = self.stream.shutdown_ref(Shutdown::Write);
+            let _ = self.stream.stream_io().shutdown(Shutdown::Write);
         }
     }
 }
@@ -140,7 +139,7 @@ impl<S: Splittable> AsyncRead for ReadHalf<'_, S> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.poll_read_ref(cx, buf)
+        self.0.stream_io().poll_read(cx, buf)
     }
 }
 
@@ -150,174 +149,52 @@ impl<S: Splittable> AsyncRead for OwnedReadHalf<S> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.poll_read_ref(cx, buf)
+        self.0.stream_io().poll_read(cx, buf)
     }
 }
 
-macro_rules! write_impl {
-    ($name:ident $(<$lt:lifetime>)?, $field:tt) => {
-        impl<$($lt,)? S: Splittable> AsyncWrite for $name<$($lt,)? S> {
-            fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                self.$field.poll_write_ref(cx, buf)
-            }
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.$field.poll_write_vectored_ref(cx, bufs)
-            }
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.$field.shutdown_ref(Shutdown::Write))
-            }
-        }
-    };
+impl<S: Splittable> AsyncWrite for WriteHalf<'_, S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.stream_io().poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.stream_io().poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.stream_io().poll_close()
+    }
 }
-write_impl!(WriteHalf<'a>, 0);
-write_impl!(OwnedWriteHalf, stream);
 
-/// Implements `AsyncRead`/`AsyncWrite` for a `Splittable` stream and for `&stream`.
-macro_rules! stream_io_impls {
-    ($t:ty) => {
-        impl futures::io::AsyncRead for $t {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_read_ref(&*self, cx, buf)
-            }
-        }
-        impl futures::io::AsyncRead for &$t {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_read_ref(&**self, cx, buf)
-            }
-        }
-        impl futures::io::AsyncWrite for $t {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_write_ref(&*self, cx, buf)
-            }
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_write_vectored_ref(&*self, cx, bufs)
-            }
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(crate::net::split::sealed::Sealed::shutdown_ref(
-                    &*self,
-                    std::net::Shutdown::Write,
-                ))
-            }
-        }
-        impl futures::io::AsyncWrite for &$t {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_write_ref(&**self, cx, buf)
-            }
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                crate::net::split::sealed::Sealed::poll_write_vectored_ref(&**self, cx, bufs)
-            }
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(crate::net::split::sealed::Sealed::shutdown_ref(
-                    &**self,
-                    std::net::Shutdown::Write,
-                ))
-            }
-        }
-    };
+impl<S: Splittable> AsyncWrite for OwnedWriteHalf<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.stream_io().poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.stream_io().poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream.stream_io().poll_close()
+    }
 }
-pub(crate) use stream_io_impls;
-
-/// Implements the private `&self` I/O of a stream wrapping `Async<std::...Stream>` in a
-/// field named `io`, with `send`/`sendmsg` + `MSG_NOSIGNAL` for writes (never SIGPIPE).
-///
-/// `short_transfer_drains = true` (TCP) lets a short `recv`/`send` clear the readiness
-/// it used (`Registration::poll_io_stream`); `false` (Unix streams, where a read also
-/// stops early at a boundary between messages carrying different credentials or file
-/// descriptors) keeps the plain "clear only on `WouldBlock`" rule (`want` = 0 never
-/// counts as short).
-macro_rules! sealed_stream_impl {
-    ($t:ty, short_transfer_drains = $drains:expr) => {
-        impl crate::net::split::Splittable for $t {}
-        impl crate::net::split::sealed::Sealed for $t {
-            fn poll_read_ref(
-                &self,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let want = if $drains { buf.len() } else { 0 };
-                self.io
-                    .poll_read_stream(cx, want, |s| crate::sys::recv(s, buf, 0))
-            }
-            fn poll_write_ref(
-                &self,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                let want = if $drains { buf.len() } else { 0 };
-                self.io
-                    .poll_write_stream(cx, want, |s| crate::sys::send(s, buf, 0))
-            }
-            fn poll_write_vectored_ref(
-                &self,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                // Only the slices `sendmsg` is given count (at most UIO_MAXIOV).
-                let want = if $drains {
-                    bufs.iter()
-                        .take(libc::UIO_MAXIOV as usize)
-                        .map(|b| b.len())
-                        .fold(0usize, usize::saturating_add)
-                } else {
-                    0
-                };
-                self.io
-                    .poll_write_stream(cx, want, |s| crate::sys::send_vectored(s, bufs))
-            }
-            fn shutdown_ref(&self, how: std::net::Shutdown) -> std::io::Result<()> {
-                self.io.get_ref().shutdown(how)
-            }
-        }
-        crate::net::split::stream_io_impls!($t);
-    };
-}
-pub(crate) use sealed_stream_impl;

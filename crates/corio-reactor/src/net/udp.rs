@@ -7,8 +7,8 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::async_fd::Async;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::reactor::async_fd::Async;
 
 /// A UDP socket. All operations take `&self` and any number of tasks may wait on the
 /// same socket at once (e.g. share it in an `Arc`).
@@ -16,7 +16,7 @@ use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::UdpSocket;
 ///
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;

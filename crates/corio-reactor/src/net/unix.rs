@@ -1,7 +1,7 @@
 //! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::{self as std_unix, SocketAddr};
@@ -9,18 +9,20 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures::io::{AsyncRead, AsyncWrite};
 use futures::Stream;
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::async_fd::Async;
 use crate::net::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::net::stream_io::StreamIo;
+use crate::reactor::async_fd::Async;
 
 /// A Unix-domain stream server socket.
 ///
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::{UnixListener, UnixStream};
 /// use futures::io::{AsyncReadExt, AsyncWriteExt};
 ///
@@ -126,7 +128,7 @@ impl Stream for UnixIncoming<'_> {
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::UnixStream;
 /// use futures::io::{AsyncReadExt, AsyncWriteExt};
 ///
@@ -139,7 +141,7 @@ impl Stream for UnixIncoming<'_> {
 /// # Ok::<(), std::io::Error>(()) }).unwrap();
 /// ```
 pub struct UnixStream {
-    io: Async<std_unix::UnixStream>,
+    io: StreamIo<std_unix::UnixStream>,
 }
 
 impl UnixStream {
@@ -164,7 +166,7 @@ impl UnixStream {
         )?;
         io.write_with(|s| crate::net::tcp::connect_result(s.take_error(), s.peer_addr().map(drop)))
             .await?;
-        Ok(UnixStream { io })
+        Ok(UnixStream::from_async(io))
     }
 
     /// A connected pair of streams.
@@ -175,12 +177,8 @@ impl UnixStream {
         const NAME: &str = "corio::net::UnixStream::pair";
         let (a, b) = std_unix::UnixStream::pair()?;
         Ok((
-            UnixStream {
-                io: Async::new_named(a, NAME)?,
-            },
-            UnixStream {
-                io: Async::new_named(b, NAME)?,
-            },
+            UnixStream::from_async(Async::new_named(a, NAME)?),
+            UnixStream::from_async(Async::new_named(b, NAME)?),
         ))
     }
 
@@ -190,7 +188,13 @@ impl UnixStream {
     /// Outside a runtime, the `NoRuntime` error naming this function.
     pub fn from_std(stream: std_unix::UnixStream) -> io::Result<UnixStream> {
         let io = Async::new_named(stream, "corio::net::UnixStream::from_std")?;
-        Ok(UnixStream { io })
+        Ok(UnixStream::from_async(io))
+    }
+
+    fn from_async(io: Async<std_unix::UnixStream>) -> UnixStream {
+        UnixStream {
+            io: StreamIo::unix(io),
+        }
     }
 
     fn from_accepted(
@@ -198,9 +202,10 @@ impl UnixStream {
         l: &Async<std_unix::UnixListener>,
     ) -> io::Result<UnixStream> {
         s.set_nonblocking(true)?;
-        Ok(UnixStream {
-            io: Async::with_registration(s, l.registration())?,
-        })
+        Ok(UnixStream::from_async(Async::with_registration(
+            s,
+            l.registration(),
+        )?))
     }
 
     /// Shuts down the read, write or both directions.
@@ -208,7 +213,7 @@ impl UnixStream {
     /// # Errors
     /// The OS error from `shutdown(2)`.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        self.io.shutdown(how)
     }
 
     /// The local address.
@@ -238,14 +243,86 @@ impl UnixStream {
     }
 }
 
-split::sealed_stream_impl!(UnixStream, short_transfer_drains = false);
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncRead for &UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_close()
+    }
+}
+
+impl AsyncWrite for &UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_close()
+    }
+}
+
+impl split::Splittable for UnixStream {}
+impl split::sealed::Sealed for UnixStream {
+    type Socket = std_unix::UnixStream;
+    fn stream_io(&self) -> &StreamIo<std_unix::UnixStream> {
+        &self.io
+    }
+}
 
 /// A Unix-domain datagram socket.
 ///
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::UnixDatagram;
 ///
 /// let (a, b) = UnixDatagram::pair()?;

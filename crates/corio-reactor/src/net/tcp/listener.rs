@@ -10,17 +10,17 @@ use std::task::{Context, Poll};
 use futures::Stream;
 use socket2::Socket;
 
-use crate::async_fd::Async;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::net::tcp::socket::{sock_addr, TcpSocket, DEFAULT_BACKLOG};
 use crate::net::TcpStream;
+use crate::reactor::async_fd::Async;
 
 /// A TCP server socket (asyncio's `start_server`).
 ///
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::{TcpListener, TcpStream};
 /// use futures::io::{AsyncReadExt, AsyncWriteExt};
 ///

@@ -7,8 +7,8 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::async_fd::Async;
 use crate::net::{TcpListener, TcpStream};
+use crate::reactor::async_fd::Async;
 
 /// The default `listen` backlog of [`TcpListener::bind`].
 pub(crate) const DEFAULT_BACKLOG: u32 = 1024;
@@ -20,7 +20,7 @@ pub(crate) const DEFAULT_BACKLOG: u32 = 1024;
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::TcpSocket;
 ///
 /// let socket = TcpSocket::new_v4()?;
@@ -157,7 +157,7 @@ impl TcpSocket {
         // Writable means the handshake finished, successfully or not.
         io.write_with(|s| connect_result(s.take_error(), s.peer_addr().map(drop)))
             .await?;
-        Ok(TcpStream { io })
+        Ok(TcpStream::from_async(io))
     }
 
     /// Starts listening with the given `backlog` of pending connections.

@@ -1,16 +1,21 @@
 //! [`TcpStream`]: a TCP connection.
 
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::io::{AsyncRead, AsyncWrite};
 
 use socket2::Socket;
 
-use crate::async_fd::Async;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::net::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::net::stream_io::StreamIo;
 use crate::net::TcpSocket;
+use crate::reactor::async_fd::Async;
 
 /// A TCP connection (asyncio's `open_connection` reader and writer in one).
 ///
@@ -22,7 +27,7 @@ use crate::net::TcpSocket;
 /// # Examples
 ///
 /// ```
-/// # corio_reactor::doc_block_on(async {
+/// # corio::run(async {
 /// use corio_reactor::net::{TcpListener, TcpStream};
 /// use futures::io::{AsyncReadExt, AsyncWriteExt};
 ///
@@ -41,7 +46,7 @@ use crate::net::TcpSocket;
 /// # Ok::<(), std::io::Error>(()) }).unwrap();
 /// ```
 pub struct TcpStream {
-    pub(crate) io: Async<std::net::TcpStream>,
+    pub(crate) io: StreamIo<std::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -72,7 +77,7 @@ impl TcpStream {
     /// Outside a runtime, the `NoRuntime` error naming this function.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         let io = Async::new_named(stream, "corio::net::TcpStream::from_std")?;
-        Ok(TcpStream { io })
+        Ok(TcpStream::from_async(io))
     }
 
     pub(crate) fn from_accepted(
@@ -80,7 +85,13 @@ impl TcpStream {
         listener: &Async<std::net::TcpListener>,
     ) -> io::Result<TcpStream> {
         let io = Async::with_registration(std::net::TcpStream::from(s), listener.registration())?;
-        Ok(TcpStream { io })
+        Ok(TcpStream::from_async(io))
+    }
+
+    pub(crate) fn from_async(io: Async<std::net::TcpStream>) -> TcpStream {
+        TcpStream {
+            io: StreamIo::tcp(io),
+        }
     }
 
     /// The local address.
@@ -121,7 +132,7 @@ impl TcpStream {
     /// # Errors
     /// The OS error from `shutdown(2)` (`NotConnected`...).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        self.io.shutdown(how)
     }
 
     /// Receives data without removing it from the socket's queue.
@@ -133,6 +144,7 @@ impl TcpStream {
     /// Cancel safe.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io
+            .async_fd()
             .read_with(|s| crate::sys::recv(s, buf, libc::MSG_PEEK))
             .await
     }
@@ -142,7 +154,7 @@ impl TcpStream {
     /// # Errors
     /// When the reactor has shut down.
     pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
+        self.io.async_fd().readable().await
     }
 
     /// Waits until the stream is writable (see [`Async::writable`]).
@@ -150,7 +162,7 @@ impl TcpStream {
     /// # Errors
     /// When the reactor has shut down.
     pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
+        self.io.async_fd().writable().await
     }
 
     /// Borrowed halves: read in one future while writing in another.
@@ -170,18 +182,90 @@ impl TcpStream {
     }
 }
 
-split::sealed_stream_impl!(TcpStream, short_transfer_drains = true);
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncRead for &TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_close()
+    }
+}
+
+impl AsyncWrite for &TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_close()
+    }
+}
+
+impl split::Splittable for TcpStream {}
+impl split::sealed::Sealed for TcpStream {
+    type Socket = std::net::TcpStream;
+    fn stream_io(&self) -> &StreamIo<std::net::TcpStream> {
+        &self.io
+    }
+}
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.io.get_ref().as_raw_fd()
     }
 }
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
-            .field("fd", &self.io.as_raw_fd())
+            .field("fd", &self.io.get_ref().as_raw_fd())
             .field("local", &self.local_addr().ok())
             .field("peer", &self.peer_addr().ok())
             .finish()

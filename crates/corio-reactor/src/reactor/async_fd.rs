@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use futures::io::{AsyncRead, AsyncWrite};
 
-use crate::registration::Registration;
-use crate::scheduled_io::Direction;
+use crate::reactor::registration::Registration;
+use crate::reactor::scheduled_io::Direction;
 use crate::sys;
 
 /// An I/O object of type `T` (anything with a file descriptor), registered with the

@@ -22,8 +22,8 @@ use std::task::{ready, Context, Poll};
 
 use corio_core::coop;
 
+use crate::reactor::scheduled_io::{Direction, ReadyEvent, ScheduledIo, SHUTDOWN};
 use crate::reactor::{shutdown_error, ReactorHandle};
-use crate::scheduled_io::{Direction, ReadyEvent, ScheduledIo, SHUTDOWN};
 
 /// The most bytes Linux moves in one `read`/`write`-family call (`INT_MAX` rounded
 /// down to a page).

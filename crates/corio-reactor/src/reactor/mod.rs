@@ -26,6 +26,11 @@
 //! Dropping the [`Reactor`] marks every registration `SHUTDOWN` and wakes it: pending
 //! and future I/O fails with an error instead of hanging. New registrations fail too.
 
+pub(crate) mod async_fd;
+pub(crate) mod loom;
+pub(crate) mod registration;
+pub(crate) mod scheduled_io;
+
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -37,7 +42,7 @@ use std::time::Duration;
 use corio_core::{Driver, Unpark, Unparker};
 use parking_lot::Mutex;
 
-use crate::scheduled_io::{
+use crate::reactor::scheduled_io::{
     ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
 };
 use crate::sys;
@@ -367,7 +372,7 @@ impl fmt::Debug for ReactorHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduled_io::Direction;
+    use crate::reactor::scheduled_io::Direction;
     use std::sync::atomic::AtomicUsize;
     use std::task::{Context, Poll, Wake};
 

@@ -24,11 +24,11 @@
 //!    be spurious but is never missing.
 //!
 //! Rules 2 and 4 are model-checked with loom (`tests/loom_scheduled_io.rs`, through
-//! the `__loom` re-exports and the [`loom`](crate::loom) shim).
+//! the `__loom` re-exports and the [`loom`](crate::reactor::loom) shim).
 
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::reactor::loom::{AtomicUsize, Mutex, Ordering};
 
 /// The descriptor can be read.
 pub(crate) const READABLE: usize = 1 << 0;

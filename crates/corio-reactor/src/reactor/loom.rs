@@ -1,5 +1,5 @@
 //! Synchronization shim: std atomics and `parking_lot`'s mutex normally, loom's under
-//! `cfg(loom)`, so the lock-free readiness word of [`scheduled_io`](crate::scheduled_io)
+//! `cfg(loom)`, so the lock-free readiness word of [`scheduled_io`](crate::reactor::scheduled_io)
 //! can be model-checked (`RUSTFLAGS="--cfg loom"`, see `tests/loom_scheduled_io.rs`).
 
 #[cfg(loom)]

@@ -85,7 +85,13 @@ async fn client_against_openssl_s_server_with_alpn_and_client_cert() {
 #[corio::test(start_paused = false)]
 async fn certificate_errors_against_openssl_s_server() {
     let ca = TestCa::new("corio test CA");
-    type Case = (TestCert, &'static str, TestCa, fn(&TlsError) -> bool, &'static str);
+    type Case = (
+        TestCert,
+        &'static str,
+        TestCa,
+        fn(&TlsError) -> bool,
+        &'static str,
+    );
     let cases: [Case; 3] = [
         (
             ca.issue_expired(&["localhost"]),

@@ -1,0 +1,341 @@
+//! Misbehaving servers (small hand-written raw-TCP ones): each gives a clear error naming
+//! the cause, the connection is discarded from the pool, nothing hangs past the timeout.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use corio_http::{ClientSession, Error};
+use corio_tls::testing::TestCa;
+use corio_tls::TlsAcceptor;
+use futures::io::AsyncWriteExt;
+use futures::StreamExt;
+use support::{raw_server, read_head};
+
+/// A raw server that answers every request on a connection with `response`, keeping
+/// the connection open.
+async fn answering(
+    response: &'static [u8],
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    raw_server(move |mut tcp| async move {
+        while read_head(&mut tcp).await.is_some() {
+            if tcp.write_all(response).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
+}
+
+/// After a failure the next request to the same server needs a new connection: the
+/// broken one was not pooled.
+async fn assert_discarded(
+    session: &ClientSession,
+    addr: std::net::SocketAddr,
+    accepted: &std::sync::atomic::AtomicUsize,
+) {
+    assert_eq!(
+        session.idle_connections(),
+        0,
+        "the failed connection is not idle in the pool"
+    );
+    let before = accepted.load(Ordering::SeqCst);
+    let _ = session
+        .get(&format!("http://{addr}/again"))
+        .await
+        .map(|_| ());
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        before + 1,
+        "a new connection was made"
+    );
+}
+
+#[corio::test(start_paused = false)]
+async fn malformed_status_line() {
+    let (addr, accepted) = answering(b"HTTX/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n").await;
+    let session = ClientSession::new();
+    let err = session.get(&format!("http://{addr}/")).await.unwrap_err();
+    assert!(matches!(err, Error::MalformedResponse { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("malformed HTTP response"), "{msg}");
+    assert!(msg.contains(&addr.to_string()), "{msg}");
+    assert_discarded(&session, addr, &accepted).await;
+}
+
+#[corio::test(start_paused = false)]
+async fn truncated_chunked_body() {
+    let (addr, accepted) = raw_server(|mut tcp| async move {
+        if read_head(&mut tcp).await.is_some() {
+            // One whole chunk, then half of the next, then the connection closes.
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nhalf")
+                .await;
+        }
+    })
+    .await;
+    let session = ClientSession::new();
+    let response = session.get(&format!("http://{addr}/")).await.unwrap();
+    let err = response.bytes().await.unwrap_err();
+    assert!(matches!(err, Error::TruncatedBody { .. }), "{err:?}");
+    assert!(err.to_string().contains("truncated response body"), "{err}");
+    // The stream API hands out what arrived, then the error as the last item.
+    let mut stream = session
+        .get(&format!("http://{addr}/"))
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    assert_eq!(items.first().unwrap().as_ref().unwrap(), "hello");
+    assert!(matches!(
+        items.last().unwrap(),
+        Err(Error::TruncatedBody { .. })
+    ));
+    assert_discarded(&session, addr, &accepted).await;
+}
+
+#[corio::test(start_paused = false)]
+async fn body_over_the_limit() {
+    // Announced by Content-Length: refused before reading.
+    let (addr, accepted) = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n").await;
+    let session = ClientSession::builder()
+        .max_body_size(1000)
+        .build()
+        .unwrap();
+    let err = session.get(&format!("http://{addr}/")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit: 1000, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("larger than the limit of 1000 bytes"),
+        "{err}"
+    );
+    assert_discarded(&session, addr, &accepted).await;
+
+    // Chunked, with no length announced: stopped when the limit is crossed.
+    let (addr, accepted) = raw_server(|mut tcp| async move {
+        while read_head(&mut tcp).await.is_some() {
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await;
+            for _ in 0..100 {
+                if tcp.write_all(b"64\r\n").await.is_err()
+                    || tcp.write_all(&[b'x'; 100]).await.is_err()
+                    || tcp.write_all(b"\r\n").await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tcp.write_all(b"0\r\n\r\n").await;
+        }
+    })
+    .await;
+    let response = session.get(&format!("http://{addr}/")).await.unwrap();
+    let err = response.text().await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { .. }), "{err:?}");
+    assert_discarded(&session, addr, &accepted).await;
+    // A per-request limit overrides the session's: the whole 10 000 bytes.
+    let body = session
+        .get(&format!("http://{addr}/"))
+        .max_body_size(20_000)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.len(), 10_000);
+}
+
+#[corio::test(start_paused = false)]
+async fn redirect_loop_and_too_many_redirects() {
+    let (addr, _) =
+        answering(b"HTTP/1.1 302 Found\r\nLocation: /same\r\nContent-Length: 0\r\n\r\n").await;
+    let session = ClientSession::new();
+    let err = session
+        .get(&format!("http://{addr}/same"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RedirectLoop { .. }), "{err:?}");
+    assert!(err.to_string().contains("redirect loop"), "{err}");
+
+    // An endless chain of distinct URLs: stopped at the limit.
+    let (addr, _) = raw_server(|mut tcp| async move {
+        while let Some(head) = read_head(&mut tcp).await {
+            let n: u64 = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.trim_start_matches('/').parse().ok())
+                .unwrap_or(0);
+            let resp = format!(
+                "HTTP/1.1 301 Moved\r\nLocation: /{}\r\nContent-Length: 0\r\n\r\n",
+                n + 1
+            );
+            if tcp.write_all(resp.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let session = ClientSession::builder().max_redirects(5).build().unwrap();
+    let err = session.get(&format!("http://{addr}/0")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyRedirects { limit: 5, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("too many redirects"), "{err}");
+    // The redirect responses' empty bodies were drained: one connection served all.
+    assert_eq!(session.connections_opened(), 1);
+}
+
+/// TLS failing mid-stream, twice. First a genuine fatal alert after the handshake: a
+/// server that requires a client certificate finishes the TLS 1.3 handshake, then sends
+/// `certificate_required` while the client waits for its response. Then an alert record
+/// injected mid-body (rustls has no API to send an arbitrary alert, so the server writes
+/// an unprotected alert record onto the socket): the client rejects it. Both are
+/// [`Error::Tls`] with the cause, and neither connection is pooled.
+#[corio::test(start_paused = false)]
+async fn tls_alert_mid_stream() {
+    let ca = TestCa::new("alert CA");
+    let cert = ca.issue(&["localhost"]);
+    let strict = TlsAcceptor::builder(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .require_client_cert(ca.cert_pem().as_bytes())
+        .build()
+        .unwrap();
+    let (addr, _) = raw_server(move |tcp| {
+        let strict = strict.clone();
+        async move {
+            let _ = strict.accept(tcp).await;
+        }
+    })
+    .await;
+    let session = ClientSession::builder()
+        .add_root_pem(ca.cert_pem().as_bytes())
+        .build()
+        .unwrap();
+    let err = session
+        .get(&format!("https://localhost:{}/", addr.port()))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Tls {
+            source: corio_tls::TlsError::AlertReceived(alert),
+            ..
+        } => assert_eq!(
+            *alert,
+            corio_tls::rustls::AlertDescription::CertificateRequired
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("fatal alert: CertificateRequired"),
+        "{err}"
+    );
+    assert_eq!(session.idle_connections(), 0);
+
+    let acceptor = TlsAcceptor::builder(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .alpn(&[b"http/1.1"])
+        .build()
+        .unwrap();
+    let (addr, accepted) = raw_server(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            if read_head(&mut tls).await.is_none() {
+                return;
+            }
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nfirst part")
+                .await;
+            let _ = tls.flush().await;
+            corio::sleep(Duration::from_millis(50)).await;
+            // alert(21), TLS 1.2 record version, length 2, fatal(2) internal_error(80).
+            let tcp = tls.get_mut();
+            let _ = tcp
+                .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50])
+                .await;
+            corio::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let mut stream = session.get(&url).await.unwrap().bytes_stream();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first, "first part");
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("tls protocol error"), "{err}");
+    assert!(stream.next().await.is_none());
+    assert_eq!(session.idle_connections(), 0);
+    let before = accepted.load(Ordering::SeqCst);
+    let _ = session.get(&url).await.map(|_| ());
+    assert_eq!(accepted.load(Ordering::SeqCst), before + 1);
+}
+
+/// A peer that accepts and reads the request but never answers: the total timeout ends
+/// the request at exactly the deadline (virtual time), and the connection is dropped.
+#[corio::test]
+async fn peer_that_never_answers() {
+    let (addr, accepted) = raw_server(|mut tcp| async move {
+        let _ = read_head(&mut tcp).await;
+        corio::sleep(Duration::from_secs(86_400)).await;
+    })
+    .await;
+    let session = ClientSession::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let start = corio::time::Instant::now();
+    let err = session.get(&format!("http://{addr}/")).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("timed out after 10s"), "{err}");
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    assert_eq!(session.idle_connections(), 0);
+
+    // A head that arrives, then a body that never does: the timeout covers the body.
+    let (addr2, _) = raw_server(|mut tcp| async move {
+        if read_head(&mut tcp).await.is_some() {
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+                .await;
+        }
+        corio::sleep(Duration::from_secs(86_400)).await;
+    })
+    .await;
+    let start = corio::time::Instant::now();
+    let response = session.get(&format!("http://{addr2}/")).await.unwrap();
+    let err = response.bytes().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    let _ = accepted;
+}
+
+/// A server that closes the connection right after reading the request: the error says
+/// the connection closed before a response.
+#[corio::test(start_paused = false)]
+async fn closed_before_response() {
+    let (addr, _) = raw_server(|mut tcp| async move {
+        let _ = read_head(&mut tcp).await;
+    })
+    .await;
+    let err = ClientSession::new()
+        .get(&format!("http://{addr}/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("closed the connection before a complete response"),
+        "{err}"
+    );
+}

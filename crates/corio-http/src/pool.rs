@@ -16,11 +16,15 @@
 //!    dropped at the next checkout or by the reaper task, never handed out.
 //! 4. The reaper runs only while some connection is idle (it exits when the pool is
 //!    empty or dropped) and re-starts with the next idle connection.
+//! 5. Until a host's first connection has told which protocol it speaks, connections to
+//!    it are made one at a time: when it turns out to be HTTP/2, the requests that
+//!    waited share it instead of each opening their own. Once the host is known to
+//!    speak HTTP/1.1, connections are made in parallel.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -81,8 +85,16 @@ struct Inner {
     opened: AtomicU64,
 }
 
+/// `Host::protocol` values.
+const UNKNOWN: u8 = 0;
+const HTTP1: u8 = 1;
+const HTTP2: u8 = 2;
+
 struct Host {
     limit: Option<Arc<Semaphore>>,
+    /// Rule 5: held while the first connection of an `UNKNOWN` host is made.
+    first_connect: Arc<corio::sync::Mutex<()>>,
+    protocol: AtomicU8,
     idle: Mutex<VecDeque<Idle>>,
     h2: Mutex<Option<http2::SendRequest<Body>>>,
 }
@@ -135,6 +147,8 @@ impl Pool {
                 let per_host = self.inner.config.limit_per_host;
                 Arc::new(Host {
                     limit: (per_host > 0).then(|| Arc::new(Semaphore::new(per_host))),
+                    first_connect: Arc::new(corio::sync::Mutex::new(())),
+                    protocol: AtomicU8::new(UNKNOWN),
                     idle: Mutex::new(VecDeque::new()),
                     h2: Mutex::new(None),
                 })
@@ -188,8 +202,37 @@ impl Pool {
                 }));
             }
         }
+        // Rule 5.
+        let _first = if host.protocol.load(Ordering::Acquire) == UNKNOWN {
+            let guard = host.first_connect.clone().lock_owned().await;
+            if let Some(sender) = host.live_h2() {
+                return Ok(Checkout::H2 {
+                    sender,
+                    reused: true,
+                });
+            }
+            if let Some(mut sender) = host.pop_idle(self.inner.config.idle_timeout) {
+                if sender.ready().await.is_ok() {
+                    return Ok(Checkout::H1(Lease {
+                        sender,
+                        reused: true,
+                        host,
+                        pool: Arc::downgrade(&self.inner),
+                        _permits: (total, per_host),
+                    }));
+                }
+            }
+            Some(guard)
+        } else {
+            None
+        };
         let (fresh, keep_permits) = connect().await?;
         self.inner.opened.fetch_add(1, Ordering::Relaxed);
+        let protocol = match fresh {
+            Fresh::H1(_) => HTTP1,
+            Fresh::H2(_) => HTTP2,
+        };
+        host.protocol.store(protocol, Ordering::Release);
         match fresh {
             Fresh::H1(sender) => Ok(Checkout::H1(Lease {
                 sender,

@@ -149,8 +149,9 @@ async fn http2_multiplexes_on_one_connection() {
     }))
     .await;
     assert_eq!(bodies.len(), 40);
-    // Concurrent first requests may each start a connection before the first one has
-    // negotiated h2; afterwards all share one.
+    // The first connection is made alone (pool rule 5); once it negotiated h2, all
+    // 40 concurrent requests share it.
+    assert_eq!(server.connections(), 1);
     let first_wave = server.connections();
     for i in 0..20 {
         session

@@ -36,7 +36,11 @@ fn sigterm_mid_load_drains_every_request_in_flight() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let addr = loop {
         let mut line = String::new();
-        assert_ne!(out.read_line(&mut line).unwrap(), 0, "the child exited early");
+        assert_ne!(
+            out.read_line(&mut line).unwrap(),
+            0,
+            "the child exited early"
+        );
         // The harness prints `test child_server ... ` first, on the same line.
         if let Some((_, a)) = line.trim().split_once("listening on ") {
             break a.parse::<std::net::SocketAddr>().unwrap();

@@ -24,7 +24,9 @@
 // includes them through `seed`) that name must resolve to the library itself.
 extern crate self as corio_examples;
 
+pub mod axum_app;
 pub mod http;
+pub mod pg;
 pub mod seed;
 pub mod server_main;
 

@@ -150,8 +150,13 @@ impl<T: AsyncWrite> hyper::rt::Write for CorioIo<T> {
         self.project().inner.poll_flush(cx)
     }
 
+    /// `ENOTCONN` from the close counts as success: the peer already reset the
+    /// connection, so there is nothing left to shut down (tokio does the same).
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_close(cx)
+        match ready!(self.project().inner.poll_close(cx)) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
     }
 }
 

@@ -10,6 +10,11 @@
 //! | `hyper::rt::Timer` / `Sleep` | `TokioTimer` / `TokioSleep` | [`CorioTimer`] / [`CorioSleep`] |
 //! | `hyper::rt::Read` + `Write` | `TokioIo<T>` | [`CorioIo<T>`] (over `futures-io`) |
 //!
+//! On top of them, [`serve`] runs any tower service (an axum `Router`, with axum's
+//! `tokio` feature off) the way `axum::serve` does: HTTP/1.1 and HTTP/2 on one port, a
+//! graceful drain with a deadline, a connection limit, a header-read timeout, 431/413 for
+//! oversized heads and bodies, and the peer address as [`ConnectInfo`].
+//!
 //! [`CorioTimer`] follows the runtime's clock (`Timer::now` included), so hyper's
 //! timeouts run on virtual time in a runtime built with `start_paused(true)`.
 //!
@@ -83,10 +88,14 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod connect_info;
 mod executor;
 mod io;
+mod serve;
 mod timer;
 
+pub use connect_info::ConnectInfo;
 pub use executor::CorioExecutor;
 pub use io::CorioIo;
+pub use serve::{serve, Body, Serve};
 pub use timer::{CorioSleep, CorioTimer};

@@ -93,6 +93,8 @@ pub mod process;
 mod reactor;
 pub mod signal;
 mod sys;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 pub use reactor::async_fd::Async;
 pub use reactor::{Reactor, ReactorHandle};

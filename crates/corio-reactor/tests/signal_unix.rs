@@ -20,7 +20,10 @@ fn is_default(signum: i32) -> bool {
     // SAFETY: an all-zero sigaction is a valid out-parameter; a null `act` only queries.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
-    assert_eq!(unsafe { libc::sigaction(signum, std::ptr::null(), &mut old) }, 0);
+    assert_eq!(
+        unsafe { libc::sigaction(signum, std::ptr::null(), &mut old) },
+        0
+    );
     old.sa_sigaction == libc::SIG_DFL
 }
 
@@ -71,7 +74,11 @@ async fn cancelled_recv_loses_no_delivery() {
 async fn refused_signals_are_io_errors() {
     for signum in [libc::SIGKILL, libc::SIGSTOP, 0, -1, 65, 1000, libc::SIGSEGV] {
         let err = signal(SignalKind::from_raw(signum)).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "signal {signum}: {err}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "signal {signum}: {err}"
+        );
         assert!(err.to_string().contains(&signum.to_string()), "{err}");
     }
     // A real-time signal is fine.
@@ -91,7 +98,10 @@ async fn the_default_comes_back_when_the_last_listener_is_dropped() {
     drop(a);
     assert!(!is_default(quit), "one listener is left");
     drop(b);
-    assert!(is_default(quit), "nobody listens: SIGQUIT does what it did before");
+    assert!(
+        is_default(quit),
+        "nobody listens: SIGQUIT does what it did before"
+    );
 }
 
 #[corio::test]
@@ -128,5 +138,8 @@ async fn add_signal_handler_runs_the_callback_until_removed() {
 #[test]
 fn outside_a_runtime_the_error_names_the_function() {
     let err = signal(SignalKind::terminate()).unwrap_err();
-    assert!(err.to_string().contains("corio::signal::unix::signal"), "{err}");
+    assert!(
+        err.to_string().contains("corio::signal::unix::signal"),
+        "{err}"
+    );
 }

@@ -290,7 +290,10 @@ impl fmt::Debug for SignalHandler {
 }
 
 /// Completes at the next delivery of `kind` after this call (a one-shot [`signal`]).
-pub(crate) fn next(kind: SignalKind, function: &'static str) -> impl Future<Output = io::Result<()>> {
+pub(crate) fn next(
+    kind: SignalKind,
+    function: &'static str,
+) -> impl Future<Output = io::Result<()>> {
     let listener = Signal::new(kind, function);
     async move {
         let mut listener = listener?;

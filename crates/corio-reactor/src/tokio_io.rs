@@ -24,7 +24,7 @@
 //! use corio_reactor::net::{TcpListener, TcpStream};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
-//! corio_reactor::doc_block_on(async {
+//! corio::run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 //!     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
 //!     let (mut server, _) = listener.accept().await.unwrap();

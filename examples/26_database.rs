@@ -4,6 +4,8 @@
 //! drivers are blocking — SQLite's is — and asyncio users then call them through
 //! `asyncio.to_thread`. corio does the same: the query runs on the blocking pool with
 //! `corio::to_thread`, so the loop keeps serving other tasks while the database works.
+//! `26_database_postgres.rs` is the same example on PostgreSQL, whose driver
+//! (tokio-postgres on corio's sockets) is asynchronous all the way down.
 use corio_examples::println;
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex};

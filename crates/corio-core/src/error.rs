@@ -25,7 +25,8 @@ pub struct JoinError {
 }
 
 enum Repr {
-    Cancelled,
+    /// With the message given to a cooperative cancel (`JoinHandle::cancel_with`), if any.
+    Cancelled(Option<std::sync::Arc<str>>),
     // A Mutex makes the `Send`-only payload `Sync`, so `JoinError: Error + Send + Sync`.
     Panic(crate::lock::Mutex<Box<dyn Any + Send + 'static>>),
 }
@@ -35,7 +36,35 @@ impl JoinError {
     pub fn cancelled(id: TaskId) -> Self {
         JoinError {
             id,
-            repr: Repr::Cancelled,
+            repr: Repr::Cancelled(None),
+        }
+    }
+
+    /// The error of a task cancelled with a message (asyncio's `Task.cancel(msg)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_core::{JoinError, task::TaskId};
+    ///
+    /// let err = JoinError::cancelled_with_message(TaskId::next(), "shutting down".into());
+    /// assert!(err.is_cancelled());
+    /// assert_eq!(err.cancel_message(), Some("shutting down"));
+    /// assert!(err.to_string().ends_with("was cancelled: shutting down"));
+    /// ```
+    pub fn cancelled_with_message(id: TaskId, message: std::sync::Arc<str>) -> Self {
+        JoinError {
+            id,
+            repr: Repr::Cancelled(Some(message)),
+        }
+    }
+
+    /// The message the task was cancelled with, if any (asyncio's
+    /// `CancelledError.args[0]`).
+    pub fn cancel_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Cancelled(m) => m.as_deref(),
+            Repr::Panic(_) => None,
         }
     }
 
@@ -49,7 +78,7 @@ impl JoinError {
 
     /// Whether the task was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled(_))
     }
 
     /// Whether the task panicked.
@@ -77,7 +106,7 @@ impl JoinError {
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner()),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled(_) => Err(self),
         }
     }
 
@@ -85,7 +114,7 @@ impl JoinError {
     pub fn panic_message(&self) -> Option<String> {
         match &self.repr {
             Repr::Panic(p) => panic_message(&**p.lock()),
-            Repr::Cancelled => None,
+            Repr::Cancelled(_) => None,
         }
     }
 }
@@ -102,7 +131,8 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> Option<String> {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled(None) => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled(Some(m)) => write!(f, "task {} was cancelled: {m}", self.id),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "task {} panicked with message {msg:?}", self.id),
                 None => write!(f, "task {} panicked", self.id),
@@ -114,7 +144,8 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Cancelled(None) => write!(f, "JoinError::Cancelled({})", self.id),
+            Repr::Cancelled(Some(m)) => write!(f, "JoinError::Cancelled({}, {m:?})", self.id),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "JoinError::Panic({}, {msg:?})", self.id),
                 None => write!(f, "JoinError::Panic({}, ..)", self.id),

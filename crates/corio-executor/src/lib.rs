@@ -93,7 +93,7 @@ pub use yield_now::{yield_now, YieldNow};
 pub mod __loom {
     pub use crate::queue::{local, Local, Steal, CAPACITY};
     pub use crate::task::state::{
-        State, ToIdle, ToNotified, ToRunning, CANCELLED, COMPLETE, JOIN_INTEREST, JOIN_WAKER,
-        NOTIFIED, RUNNING,
+        State, ToIdle, ToNotified, ToRunning, CANCELLED, CANCEL_REQUESTED, COMPLETE, JOIN_INTEREST,
+        JOIN_WAKER, NOTIFIED, RUNNING,
     };
 }

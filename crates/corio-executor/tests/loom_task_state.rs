@@ -132,3 +132,65 @@ fn join_waker_registration_racing_completion_is_never_missed() {
         assert!(woke || saw_complete, "join wake-up lost");
     });
 }
+
+#[test]
+fn cancel_request_racing_idle_is_never_lost() {
+    // Rule 8: either the runner sees the request when it releases the task (and decides),
+    // or the canceller finds the task idle and queues it, so a claim reports the request.
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let canceller = thread::spawn(move || s2.request_cancel());
+        let idle = s.transition_to_idle();
+        let req = canceller.join().unwrap();
+        match idle {
+            ToIdle::CancelRequested => {
+                assert_eq!(req, Some(ToNotified::DoNothing));
+                // No handler alive: the runner cancels; with one, it goes idle, re-queued.
+                assert_eq!(s.transition_to_idle_shielded(), ToIdle::OkNotified);
+                assert_eq!(s.transition_to_running(), ToRunning::CancelRequested);
+            }
+            ToIdle::Ok => {
+                assert_eq!(req, Some(ToNotified::Submit));
+                assert_eq!(s.transition_to_running(), ToRunning::CancelRequested);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(s.load().is_cancel_requested());
+    });
+}
+
+#[test]
+fn handler_taking_a_request_racing_a_second_cancel_keeps_the_second() {
+    // The runner's handler takes the first request while a second canceller asks again:
+    // the second is either taken with the first or still set (and the task re-queued).
+    loom::model(|| {
+        let s = running_task();
+        assert_eq!(s.request_cancel(), Some(ToNotified::DoNothing));
+        let s2 = s.clone();
+        let canceller = thread::spawn(move || s2.request_cancel());
+        assert!(s.take_cancel_request());
+        let req = canceller.join().unwrap();
+        assert_eq!(req, Some(ToNotified::DoNothing), "the task is running");
+        // Whatever the order, the task is re-polled (NOTIFIED) after the second request.
+        let pending = s.load().is_cancel_requested();
+        match s.transition_to_idle() {
+            ToIdle::CancelRequested => assert!(pending),
+            ToIdle::OkNotified => assert!(!pending),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn cancel_request_racing_completion_never_queues_a_complete_task() {
+    loom::model(|| {
+        let s = running_task();
+        let s2 = s.clone();
+        let canceller = thread::spawn(move || s2.request_cancel());
+        s.transition_to_complete();
+        let req = canceller.join().unwrap();
+        assert_ne!(req, Some(ToNotified::Submit));
+        assert!(s.load().is_complete() && !s.load().is_running());
+    });
+}

@@ -84,6 +84,7 @@
 mod barrier;
 mod bounded_semaphore;
 pub mod broadcast;
+mod cancellation_token;
 mod condition;
 mod error;
 mod event;
@@ -101,6 +102,7 @@ pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use bounded_semaphore::{BoundedPermit, BoundedSemaphore};
+pub use cancellation_token::*;
 pub use condition::Condition;
 pub use error::{
     AcquireError, BoundedReleaseError, BrokenBarrierError, TryAcquireError, TryLockError,

@@ -33,6 +33,11 @@
 //! ```
 
 pub use corio_executor::task::{dump, Builder, TaskInfo, TaskState};
+// Cooperative cancellation: asyncio's `Task.cancel()` and what a task can answer with.
+pub use corio_executor::task::{
+    cancelled, cancelling, catch_cancel, finally, shielded, uncancel, Cancelled, CatchCancel,
+    Finally, Shielded, WaitCancelled,
+};
 pub use corio_executor::{
     spawn, spawn_blocking, try_spawn, yield_now, AbortHandle, JoinError, JoinHandle, TaskId,
     YieldNow,

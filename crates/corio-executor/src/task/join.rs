@@ -15,8 +15,17 @@ use super::raw::Header;
 /// An owned permission to await a spawned task's output.
 ///
 /// Awaiting it yields `Ok(output)`, or a [`JoinError`] if the task panicked or was
-/// cancelled. Dropping it *detaches* the task: the task keeps running and its output is
-/// dropped when it finishes. This is asyncio's `Task` object.
+/// cancelled. This is asyncio's `Task` object.
+///
+/// # Dropping a handle
+/// - A handle that was never awaited *detaches* its task when dropped: the task keeps
+///   running and its output is dropped when it finishes (`spawn(...)` and forget).
+/// - A handle that was awaited (polled at least once while the task was running) and is
+///   dropped before the task finished *cancels* it ([`cancel`](Self::cancel)): that is
+///   what happens when `timeout`, `select!`, `race`, `gather`, `try_gather` or an
+///   `as_completed` stream gives up on a spawned task, so no combinator leaks a task
+///   (asyncio's `wait_for` and `gather` cancel what they give up on).
+/// - [`detach`](Self::detach) lets the task run on in every case.
 ///
 /// # Examples
 ///
@@ -63,11 +72,110 @@ impl<T> JoinHandle<T> {
         unsafe { self.raw.as_ref() }
     }
 
-    /// Requests cancellation (asyncio's `Task.cancel()`): the task's future is dropped
-    /// at its next scheduling point, and awaiting this handle yields a cancelled
-    /// [`JoinError`] — unless the task already finished, in which case nothing changes.
+    /// Hard cancel: the task's future is dropped at its next scheduling point, whatever
+    /// it is doing (no cleanup can run, cancel handlers included), and awaiting this
+    /// handle yields a cancelled [`JoinError`] — unless the task already finished, in
+    /// which case nothing changes. See [`cancel`](Self::cancel) for asyncio's cancel.
     pub fn abort(&self) {
         super::abort_task(self.header(), self.raw);
+    }
+
+    /// Requests a cooperative cancel (asyncio's `Task.cancel()`): the task is woken and,
+    /// at its next await, its future is dropped and it ends with a cancelled
+    /// [`JoinError`] — unless the task has a cancel handler
+    /// ([`task::finally`](super::finally), [`task::catch_cancel`](super::catch_cancel),
+    /// [`task::cancelled`](super::cancelled), [`task::shielded`](super::shielded)) alive,
+    /// which takes the cancel: a `finally` runs its async cleanup to the end first, a
+    /// `catch_cancel` lets the task go on. Await the handle to wait for the end.
+    ///
+    /// Returns `false` (and does nothing) if the task already finished or was aborted,
+    /// as asyncio's `cancel()` returns `False` for a done task. Cancelling twice counts
+    /// two requests ([`cancelling`](Self::cancelling)) but delivers one cancel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::Executor;
+    ///
+    /// let rt = Executor::builder_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let h = corio_executor::spawn(std::future::pending::<()>());
+    ///     assert!(h.cancel());
+    ///     assert_eq!(h.cancelling(), 1);
+    ///     let err = h.await.unwrap_err();
+    ///     assert!(err.is_cancelled() && err.cancel_message().is_none());
+    /// });
+    /// ```
+    pub fn cancel(&self) -> bool {
+        super::cancel::request(self.header(), self.raw, None)
+    }
+
+    /// [`cancel`](Self::cancel) with a message, carried by the cancelled [`JoinError`]
+    /// ([`JoinError::cancel_message`]) and by the [`Cancelled`](super::Cancelled) a
+    /// handler receives (asyncio's `Task.cancel(msg)`). A later message replaces an
+    /// earlier one.
+    pub fn cancel_with(&self, message: impl Into<std::sync::Arc<str>>) -> bool {
+        super::cancel::request(self.header(), self.raw, Some(message.into()))
+    }
+
+    /// How many cancel requests the task has that it did not withdraw with
+    /// [`task::uncancel`](super::uncancel) (asyncio's `Task.cancelling()`).
+    pub fn cancelling(&self) -> u32 {
+        self.header()
+            .meta
+            .cancel()
+            .map_or(0, |i| i.requests.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    /// Lets the task run on without this handle, even if the handle was awaited: the
+    /// opt-out of the cancel-on-drop rule (see [Dropping a handle](Self#dropping-a-handle)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::Executor;
+    /// use std::time::Duration;
+    ///
+    /// let rt = Executor::builder_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let (tx, rx) = std::sync::mpsc::channel();
+    ///     let mut h = corio_executor::spawn(async move {
+    ///         corio_executor::yield_now().await;
+    ///         tx.send("still ran").unwrap();
+    ///     });
+    ///     // Polled once (so dropping it would cancel it), then detached.
+    ///     assert!(futures::poll!(&mut h).is_pending());
+    ///     h.detach();
+    ///     corio_executor::yield_now().await;
+    ///     corio_executor::yield_now().await;
+    ///     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "still ran");
+    /// });
+    /// ```
+    pub fn detach(self) {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.release();
+    }
+
+    /// Gives up join interest and the handle's reference (state rule 4 and 6).
+    fn release(&mut self) {
+        let header = self.header();
+        let prev = header.state.unset_join_interest();
+        let mut panic = None;
+        if prev.is_complete() {
+            // State rule 4: the output is ours to drop.
+            // SAFETY: complete and we just gave up join interest as the join handle.
+            let res = panic::catch_unwind(panic::AssertUnwindSafe(|| unsafe {
+                (header.vtable.drop_output)(self.raw)
+            }));
+            panic = res.err();
+        }
+        if header.state.ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (header.vtable.dealloc)(self.raw) };
+        }
+        if let Some(p) = panic {
+            panic::resume_unwind(p);
+        }
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
@@ -118,24 +226,13 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        let header = self.header();
-        let prev = header.state.unset_join_interest();
-        let mut panic = None;
-        if prev.is_complete() {
-            // State rule 4: the output is ours to drop.
-            // SAFETY: complete and we just gave up join interest as the join handle.
-            let res = panic::catch_unwind(panic::AssertUnwindSafe(|| unsafe {
-                (header.vtable.drop_output)(self.raw)
-            }));
-            panic = res.err();
+        // Awaited (JOIN_WAKER is set by a pending poll, state rule 7) and unfinished:
+        // whoever awaited it gave up on it, so cancel the task (no combinator leaks one).
+        let snap = self.header().state.load();
+        if snap.has_join_waker() && !snap.is_complete() {
+            super::cancel::request(self.header(), self.raw, None);
         }
-        if header.state.ref_dec() {
-            // SAFETY: that was the last reference.
-            unsafe { (header.vtable.dealloc)(self.raw) };
-        }
-        if let Some(p) = panic {
-            panic::resume_unwind(p);
-        }
+        self.release();
     }
 }
 
@@ -184,6 +281,16 @@ impl AbortHandle {
     /// Requests cancellation of the task (see [`JoinHandle::abort`]).
     pub fn abort(&self) {
         super::abort_task(self.header(), self.raw);
+    }
+
+    /// Requests a cooperative cancel (see [`JoinHandle::cancel`]).
+    pub fn cancel(&self) -> bool {
+        super::cancel::request(self.header(), self.raw, None)
+    }
+
+    /// Requests a cooperative cancel with a message (see [`JoinHandle::cancel_with`]).
+    pub fn cancel_with(&self, message: impl Into<std::sync::Arc<str>>) -> bool {
+        super::cancel::request(self.header(), self.raw, Some(message.into()))
     }
 
     /// Whether the task has finished.

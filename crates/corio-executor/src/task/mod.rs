@@ -18,7 +18,9 @@
 //! The state word and its numbered rules are in the (private) `state` module.
 
 mod builder;
+pub(crate) mod cancel;
 mod dump;
+mod handlers;
 mod join;
 pub(crate) mod owned;
 pub(crate) mod raw;
@@ -30,6 +32,10 @@ mod tests;
 
 pub use builder::Builder;
 pub use dump::{TaskInfo, TaskState};
+pub use handlers::{
+    cancelled, cancelling, catch_cancel, finally, shielded, uncancel, Cancelled, CatchCancel,
+    Finally, Shielded, WaitCancelled,
+};
 pub use join::{AbortHandle, JoinHandle};
 
 pub(crate) use dump::dump as dump_owned;

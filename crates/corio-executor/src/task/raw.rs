@@ -12,11 +12,12 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use corio_core::{coop, AtomicWaker, JoinError, TaskId};
 
+use super::cancel::{CancelInfo, CurrentGuard};
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::debug::DebugConfig;
@@ -36,9 +37,12 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// A task's out-of-line metadata, allocated only when the task has a name or the
-/// runtime is in debug mode.
+/// A task's out-of-line metadata, allocated only when the task has a name, the runtime
+/// is in debug mode, or the task meets cooperative cancellation (then lazily, see
+/// [`TaskMeta::cancel_or_init`]).
 struct Extra {
+    /// The cooperative-cancel record (see `cancel`).
+    cancel: CancelInfo,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
     /// Debug mode: when the latest poll started, as a [`DebugConfig`] stamp (0: never).
@@ -48,19 +52,22 @@ struct Extra {
     last_poll: Option<AtomicU64>,
 }
 
-/// The spawn location and the optional name and debug data in one word, so the header
-/// stays small (a small task's cell then fits glibc's fast bins: cheap allocation and
-/// free).
+/// The spawn location and the optional name, debug data and cancel record in one word,
+/// so the header stays small (a small task's cell then fits glibc's fast bins: cheap
+/// allocation and free).
 ///
 /// # Invariants
 /// 1. Low bit clear: the word is a `&'static Location<'static>`.
 /// 2. Low bit set: with the bit cleared, the word is a `Box<Extra>` owned by this value
 ///    (freed on drop). Both pointees are at least 2-aligned, so the bit is free.
 /// 3. The pointer keeps its provenance (tagging uses `map_addr`, strict-provenance clean).
+/// 4. The word changes at most once after spawn: from a `Location` to a `Box<Extra>` (by
+///    CAS, in [`TaskMeta::cancel_or_init`]). An `Extra` is never replaced or freed before
+///    the task is, so a reference into it lives as long as the `TaskMeta`.
 ///
 /// Debug mode is not tested here on the poll path: a task spawned in debug mode gets
 /// the timed vtable instead (see [`allocate`]).
-pub(crate) struct TaskMeta(NonNull<u8>);
+pub(crate) struct TaskMeta(AtomicPtr<u8>);
 
 const EXTRA_TAG: usize = 0b01;
 
@@ -80,7 +87,7 @@ impl TaskMeta {
     ) -> Self {
         const { assert!(std::mem::align_of::<Location<'static>>() >= 2) };
         if name.is_none() && !debug {
-            return TaskMeta(NonNull::from(location).cast());
+            return TaskMeta(AtomicPtr::new(NonNull::from(location).cast().as_ptr()));
         }
         Self::new_extra(location, name, debug)
     }
@@ -93,26 +100,89 @@ impl TaskMeta {
         debug: bool,
     ) -> Self {
         const { assert!(std::mem::align_of::<Extra>() >= 2) };
+        TaskMeta(AtomicPtr::new(
+            Self::tagged_extra(location, name, debug).as_ptr(),
+        ))
+    }
+
+    /// A new `Box<Extra>`, leaked and tagged (rules 2 and 3).
+    fn tagged_extra(
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+        debug: bool,
+    ) -> NonNull<u8> {
         let extra = Box::new(Extra {
+            cancel: CancelInfo::new(),
             name,
             location,
             last_poll: debug.then(|| AtomicU64::new(0)),
         });
         let extra = NonNull::from(Box::leak(extra));
         // Rule 2: tag the owned box's address; provenance is kept (rule 3).
-        TaskMeta(extra.cast::<u8>().map_addr(|a| a | EXTRA_TAG))
+        extra.cast::<u8>().map_addr(|a| a | EXTRA_TAG)
+    }
+
+    fn word(&self) -> NonNull<u8> {
+        // Acquire: pairs with the release of the CAS that installed an `Extra` (rule 4).
+        NonNull::new(self.0.load(Ordering::Acquire)).expect("task meta word is never null")
     }
 
     /// The owned `Box<Extra>` pointer (untagged, with its provenance), if any.
     fn extra_ptr(&self) -> Option<NonNull<Extra>> {
-        if self.0.addr().get() & EXTRA_TAG == 0 {
+        Self::untag(self.word())
+    }
+
+    fn untag(word: NonNull<u8>) -> Option<NonNull<Extra>> {
+        if word.addr().get() & EXTRA_TAG == 0 {
             return None;
         }
-        let ptr = self.0.map_addr(|a| {
+        let ptr = word.map_addr(|a| {
             // The untagged address of a live box is non-zero.
             std::num::NonZeroUsize::new(a.get() & !EXTRA_TAG).expect("tagged null")
         });
         Some(ptr.cast::<Extra>())
+    }
+
+    /// The task's cancel record, if it has one.
+    pub(crate) fn cancel(&self) -> Option<&CancelInfo> {
+        self.extra().map(|e| &e.cancel)
+    }
+
+    /// The task's cancel record, allocating it (rule 4) if the task has none yet.
+    pub(crate) fn cancel_or_init(&self) -> &CancelInfo {
+        if let Some(extra) = self.extra() {
+            return &extra.cancel;
+        }
+        let current = self.word();
+        // SAFETY: rule 1: an untagged word is a `&'static Location`.
+        let location = unsafe { current.cast::<Location<'static>>().as_ref() };
+        let fresh = Self::tagged_extra(location, None, false);
+        match self.0.compare_exchange(
+            current.as_ptr(),
+            fresh.as_ptr(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {}
+            Err(_) => {
+                // Another party upgraded the word first (rule 4): free ours.
+                let ours = Self::untag(fresh).expect("tagged");
+                // SAFETY: `fresh` was never shared; we still own the box.
+                drop(unsafe { Box::from_raw(ours.as_ptr()) });
+            }
+        }
+        &self.extra().expect("an Extra is installed now").cancel
+    }
+
+    /// Whether the task has a cancel handler alive (read by the runner).
+    pub(crate) fn has_cancel_handlers(&self) -> bool {
+        self.cancel()
+            .is_some_and(|c| c.handlers.load(Ordering::Relaxed) > 0)
+    }
+
+    /// The message of the task's latest `cancel_with`, if any.
+    pub(crate) fn cancel_message(&self) -> Option<std::sync::Arc<str>> {
+        self.cancel().and_then(CancelInfo::message)
     }
 
     fn extra(&self) -> Option<&Extra> {
@@ -130,7 +200,7 @@ impl TaskMeta {
         match self.extra() {
             Some(e) => e.location,
             // SAFETY: rule 1: an untagged word is a `&'static Location`.
-            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
+            None => unsafe { self.word().cast::<Location<'static>>().as_ref() },
         }
     }
 
@@ -165,7 +235,7 @@ pub(crate) struct Header {
     pub(crate) polls: AtomicU32,
     /// The waker of the task awaiting the `JoinHandle`.
     pub(crate) join_waker: AtomicWaker,
-    /// Where the task was spawned and its optional name.
+    /// Where the task was spawned, its optional name and its cancel record.
     pub(crate) meta: TaskMeta,
 }
 
@@ -273,7 +343,9 @@ where
     let header = unsafe { ptr.as_ref() };
     match header.state.transition_to_running() {
         ToRunning::Success => {}
-        ToRunning::Cancelled => {
+        // State rule 8: a cooperative cancel with no handler to take it acts as an abort.
+        ToRunning::CancelRequested if header.meta.has_cancel_handlers() => {}
+        ToRunning::Cancelled | ToRunning::CancelRequested => {
             // SAFETY: we hold RUNNING (state rule 1), so the stage is ours.
             unsafe {
                 cancel_future::<F>(ptr);
@@ -292,6 +364,8 @@ where
     // SAFETY: `ptr` is live while we hold the running reference; the waker is only lent.
     let waker = unsafe { waker_ref(ptr) };
     let mut cx = Context::from_waker(&waker);
+    // Cancel handlers polled inside find their task through this.
+    let current = CurrentGuard::enter(ptr);
     // Only the holder of RUNNING writes the counter: a plain load and store suffice.
     let polls = header.polls.load(Ordering::Relaxed);
     header
@@ -305,12 +379,22 @@ where
         // SAFETY: as above.
         unsafe { poll_future::<F, false>(ptr, &mut cx) }
     };
+    drop(current);
     if ready {
         // SAFETY: still RUNNING; the output is stored.
         unsafe { complete::<F>(ptr) };
         return;
     }
-    match header.state.transition_to_idle() {
+    let mut idle = header.state.transition_to_idle();
+    if idle == ToIdle::CancelRequested {
+        // State rule 8: handlers alive take the request at a later poll; none: cancel.
+        idle = if header.meta.has_cancel_handlers() {
+            header.state.transition_to_idle_shielded()
+        } else {
+            ToIdle::Cancelled
+        };
+    }
+    match idle {
         ToIdle::Ok => {}
         ToIdle::OkNotified => {
             // Woken during its own poll (yield or spent budget): to the back of the queue.
@@ -322,7 +406,7 @@ where
             // SAFETY: the running reference was the last.
             unsafe { dealloc::<F>(ptr) };
         }
-        ToIdle::Cancelled => {
+        ToIdle::Cancelled | ToIdle::CancelRequested => {
             // SAFETY: still RUNNING (transition_to_idle refused), so the stage is ours.
             unsafe {
                 cancel_future::<F>(ptr);
@@ -400,10 +484,14 @@ unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: exclusive access per the caller's `RUNNING`.
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     // SAFETY: the caller's reference keeps the header alive.
-    let id = unsafe { ptr.as_ref() }.id;
+    let header = unsafe { ptr.as_ref() };
+    let id = header.id;
     let res = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     *stage = Stage::Finished(Err(match res {
-        Ok(()) => JoinError::cancelled(id),
+        Ok(()) => match header.meta.cancel_message() {
+            Some(msg) => JoinError::cancelled_with_message(id, msg),
+            None => JoinError::cancelled(id),
+        },
         Err(p) => JoinError::panic(id, p),
     }));
 }

@@ -32,6 +32,17 @@
 //!    re-checks `COMPLETE`. The completer wakes the join waker only if the state it
 //!    replaced had `JOIN_WAKER`; both are read-modify-writes of this word, so either the
 //!    completer sees the bit (and wakes) or the handle's re-check sees `COMPLETE`.
+//! 8. `CANCEL_REQUESTED` is a *cooperative* cancel (`JoinHandle::cancel`, asyncio's
+//!    `Task.cancel()`): the canceller sets it together with `NOTIFIED` (queueing an idle
+//!    task, as an abort does), so the task is polled or claimed after the request. Only
+//!    the holder of `RUNNING` clears it (a cancel handler consuming it, or `uncancel`) or
+//!    sets it again (a `finally` cleanup that ended re-raises it). It never touches the
+//!    future by itself: `transition_to_running` and `transition_to_idle` report it, and
+//!    the runner, which alone knows whether the task has cancel handlers alive, either
+//!    cancels the task as rule 5 does (no handler) or polls it / lets it go idle with the
+//!    bit still set (`transition_to_idle_shielded`), for a handler to take.
+//! 9. `CANCELLED` wins over `CANCEL_REQUESTED`: a task with both is cancelled at once.
+//!    Neither bit is set on a `COMPLETE` task by a canceller.
 
 // Items are `pub` only so the loom models can reach them through `__loom`; the
 // module itself is private.
@@ -53,8 +64,10 @@ pub const CANCELLED: usize = 0b00_1000;
 pub const JOIN_INTEREST: usize = 0b01_0000;
 /// The `JoinHandle` stored a waker in the header's join-waker slot (rule 7). Sticky.
 pub const JOIN_WAKER: usize = 0b10_0000;
+/// A cooperative cancel is pending (rule 8). Cleared only by the holder of `RUNNING`.
+pub const CANCEL_REQUESTED: usize = 0b100_0000;
 /// One reference; the count is `state / REF_ONE`.
-pub const REF_ONE: usize = 0b100_0000;
+pub const REF_ONE: usize = 0b1000_0000;
 const FLAGS: usize = REF_ONE - 1;
 
 /// The atomic state word of one task.
@@ -77,6 +90,9 @@ impl Snapshot {
     pub fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
+    pub fn is_cancel_requested(self) -> bool {
+        self.0 & CANCEL_REQUESTED != 0
+    }
     pub fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
@@ -98,6 +114,7 @@ impl std::fmt::Debug for Snapshot {
             .field("complete", &self.is_complete())
             .field("notified", &self.is_notified())
             .field("cancelled", &self.is_cancelled())
+            .field("cancel_requested", &self.is_cancel_requested())
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.has_join_waker())
             .field("refs", &self.ref_count())
@@ -112,6 +129,9 @@ pub enum ToRunning {
     Success,
     /// Claimed, but cancellation was requested: drop the future and complete.
     Cancelled,
+    /// Claimed with a cooperative cancel pending (rule 8): cancel the task if it has no
+    /// cancel handler alive, else poll it.
+    CancelRequested,
     /// Someone else runs or completed it; the `Notified` reference was released.
     Failed,
     /// As `Failed`, and that was the last reference: free the task.
@@ -129,6 +149,9 @@ pub enum ToIdle {
     OkDealloc,
     /// Cancelled during the poll: still `RUNNING`; drop the future and complete.
     Cancelled,
+    /// A cooperative cancel is pending (rule 8): still `RUNNING`. With no cancel handler
+    /// alive, cancel the task; else call [`State::transition_to_idle_shielded`].
+    CancelRequested,
 }
 
 /// Outcome of a wake.
@@ -185,21 +208,42 @@ impl State {
                 return (Some(next), out);
             }
             let next = Snapshot((s.0 | RUNNING) & !NOTIFIED);
-            let out = if s.is_cancelled() {
+            let out = if s.0 & (CANCELLED | CANCEL_REQUESTED) == 0 {
+                ToRunning::Success
+            } else if s.is_cancelled() {
                 ToRunning::Cancelled
             } else {
-                ToRunning::Success
+                ToRunning::CancelRequested
             };
             (Some(next), out)
         })
     }
 
-    /// The poll returned `Pending`: release `RUNNING` (rules 1 and 3).
+    /// The poll returned `Pending`: release `RUNNING` (rules 1 and 3), unless a cancel
+    /// (rule 5) or a cooperative cancel (rule 8) is pending.
+    #[inline]
     pub fn transition_to_idle(&self) -> ToIdle {
+        self.idle(false)
+    }
+
+    /// As [`transition_to_idle`](Self::transition_to_idle) for a task whose cancel
+    /// handlers will take a pending cooperative cancel: `CANCEL_REQUESTED` stays set and
+    /// does not stop the release (rule 8).
+    pub fn transition_to_idle_shielded(&self) -> ToIdle {
+        self.idle(true)
+    }
+
+    #[inline]
+    fn idle(&self, shielded: bool) -> ToIdle {
         self.fetch_update(|s| {
             debug_assert!(s.is_running());
-            if s.is_cancelled() {
-                return (None, ToIdle::Cancelled);
+            if s.0 & (CANCELLED | CANCEL_REQUESTED) != 0 {
+                if s.is_cancelled() {
+                    return (None, ToIdle::Cancelled);
+                }
+                if !shielded {
+                    return (None, ToIdle::CancelRequested);
+                }
             }
             let mut next = s.0 & !RUNNING;
             if s.is_notified() {
@@ -278,6 +322,41 @@ impl State {
                 (Some(next), ToNotified::Submit)
             }
         })
+    }
+
+    /// `cancel()`: request a cooperative cancel (rule 8). Returns `Submit` if the caller
+    /// must queue the task (it was idle and not queued), `DoNothing` otherwise, and
+    /// `None` if the task is complete or already hard-cancelled (nothing requested).
+    pub fn request_cancel(&self) -> Option<ToNotified> {
+        self.fetch_update(|s| {
+            if s.is_cancelled() || s.is_complete() {
+                (None, None)
+            } else if s.is_running() || s.is_notified() {
+                let next = Snapshot(s.0 | CANCEL_REQUESTED | NOTIFIED);
+                (Some(next), Some(ToNotified::DoNothing))
+            } else {
+                let next = Snapshot((s.0 | CANCEL_REQUESTED | NOTIFIED) + REF_ONE);
+                (Some(next), Some(ToNotified::Submit))
+            }
+        })
+    }
+
+    /// The holder of `RUNNING` takes a pending cooperative cancel (rule 8): clears the
+    /// bit and returns whether it was set.
+    pub fn take_cancel_request(&self) -> bool {
+        let prev = Snapshot(self.0.fetch_and(!CANCEL_REQUESTED, Ordering::AcqRel));
+        debug_assert!(prev.is_running(), "only the runner takes a cancel request");
+        prev.is_cancel_requested()
+    }
+
+    /// The holder of `RUNNING` sets the cooperative-cancel bit again (rule 8): a cancel
+    /// that a cleanup had held back goes on to the next handler, or ends the task.
+    pub fn rearm_cancel_request(&self) {
+        let prev = Snapshot(self.0.fetch_or(CANCEL_REQUESTED, Ordering::AcqRel));
+        debug_assert!(
+            prev.is_running(),
+            "only the runner re-arms a cancel request"
+        );
     }
 
     /// Shutdown: mark cancelled and, if the task is idle (even if queued), claim it.
@@ -434,6 +513,51 @@ mod tests {
     }
 
     #[test]
+    fn cancel_request_queues_idle_task_and_is_reported_not_acted_on() {
+        // Idle: queued once, then the claim reports it.
+        let s = running();
+        assert_eq!(s.transition_to_idle(), ToIdle::Ok);
+        assert_eq!(s.request_cancel(), Some(ToNotified::Submit));
+        assert_eq!(s.request_cancel(), Some(ToNotified::DoNothing));
+        assert_eq!(s.transition_to_running(), ToRunning::CancelRequested);
+        // A handler takes it; the poll then releases normally.
+        assert!(s.take_cancel_request());
+        assert!(!s.take_cancel_request());
+        assert_eq!(s.transition_to_idle(), ToIdle::Ok);
+
+        // Running: marked and re-queued, and the release reports it.
+        let s = running();
+        assert_eq!(s.request_cancel(), Some(ToNotified::DoNothing));
+        assert_eq!(s.transition_to_idle(), ToIdle::CancelRequested);
+        assert!(s.load().is_running(), "still claimed");
+        // With handlers alive the runner releases anyway; the bit stays for them.
+        assert_eq!(s.transition_to_idle_shielded(), ToIdle::OkNotified);
+        assert!(s.load().is_cancel_requested() && !s.load().is_running());
+
+        // A hard cancel wins.
+        let s = running();
+        assert_eq!(s.request_cancel(), Some(ToNotified::DoNothing));
+        assert_eq!(s.transition_to_notified_and_cancel(), ToNotified::DoNothing);
+        assert_eq!(s.transition_to_idle_shielded(), ToIdle::Cancelled);
+        assert_eq!(
+            s.request_cancel(),
+            None,
+            "nothing to request on an aborted task"
+        );
+
+        // Complete: nothing requested.
+        let s = running();
+        s.transition_to_complete();
+        assert_eq!(s.request_cancel(), None);
+        assert!(!s.load().is_cancel_requested());
+
+        // Re-arming by the runner.
+        let s = running();
+        s.rearm_cancel_request();
+        assert_eq!(s.transition_to_idle(), ToIdle::CancelRequested);
+    }
+
+    #[test]
     fn shutdown_claims_only_idle_tasks() {
         let s = State::new(3); // queued, idle
         assert!(s.transition_to_shutdown());
@@ -487,12 +611,19 @@ mod tests {
             CANCELLED,
             JOIN_INTEREST,
             JOIN_WAKER,
+            CANCEL_REQUESTED,
         ] {
             assert_eq!(bit & FLAGS, bit);
             assert_eq!(bit.count_ones(), 1);
         }
         assert_eq!(
-            RUNNING | COMPLETE | NOTIFIED | CANCELLED | JOIN_INTEREST | JOIN_WAKER,
+            RUNNING
+                | COMPLETE
+                | NOTIFIED
+                | CANCELLED
+                | JOIN_INTEREST
+                | JOIN_WAKER
+                | CANCEL_REQUESTED,
             FLAGS
         );
     }

@@ -322,3 +322,47 @@ fn header_metadata_variants_in_debug_mode_are_freed_and_dumped() {
         assert_eq!((m.total_polls(), m.live_tasks()), (3, 0));
     }
 }
+
+#[test]
+fn cooperative_cancel_paths_free_everything() {
+    // The cancel record is installed lazily into the task's metadata word (also for a
+    // named task, whose record already exists); handlers hold counted references.
+    let rt = rt();
+    let drops = counter();
+    let d = drops.clone();
+    let cleaned = counter();
+    let c = cleaned.clone();
+    rt.block_on(async move {
+        let plain = crate::spawn(async move {
+            let _d = DropCount(d);
+            std::future::pending::<()>().await
+        });
+        let named = crate::task::Builder::new()
+            .name("named")
+            .spawn(crate::task::finally(
+                std::future::pending::<()>(),
+                move || async move {
+                    yield_now().await;
+                    c.fetch_add(1, Ordering::SeqCst);
+                },
+            ));
+        let caught = crate::spawn(async {
+            crate::task::catch_cancel(std::future::pending::<()>())
+                .await
+                .unwrap_err()
+        });
+        yield_now().await;
+        assert!(plain.cancel_with("a"));
+        assert!(named.cancel_with("b"));
+        assert!(caught.cancel());
+        assert_eq!(plain.await.unwrap_err().cancel_message(), Some("a"));
+        assert_eq!(named.await.unwrap_err().cancel_message(), Some("b"));
+        assert_eq!(caught.await.unwrap().message(), None);
+        // A request racing nothing: cancelled before its first poll.
+        let early = crate::spawn(async {});
+        assert!(early.cancel());
+        assert!(early.await.unwrap_err().is_cancelled());
+    });
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(cleaned.load(Ordering::SeqCst), 1);
+}

@@ -399,19 +399,39 @@ fn cancelling_a_finished_task_returns_false_and_changes_nothing() {
 #[test]
 fn cancelling_twice_delivers_one_cancel_with_the_latest_message() {
     for (name, rt) in executors() {
-        let (err, count) = rt.block_on(async move {
+        let (err, count, delivered) = rt.block_on(async move {
+            // The shield keeps the task alive between the two requests (on two workers
+            // it could otherwise end after the first).
+            let (release, release_rx) = oneshot::channel::<()>();
+            let delivered = Arc::new(Mutex::new(None));
+            let d = delivered.clone();
             let h = started(|tx| async move {
-                tx.send(()).unwrap();
+                task::shielded(async move {
+                    tx.send(()).unwrap();
+                    release_rx.await.unwrap();
+                })
+                .await;
+                let c = task::cancelled().await;
+                *d.lock().unwrap() = Some(c);
+                // Taken once: this await is not cancelled again.
+                yield_now().await;
                 pending::<()>().await
             })
             .await;
             assert!(h.cancel_with("first"));
             assert!(h.cancel_with("second"));
             let count = h.cancelling();
-            (h.await.unwrap_err(), count)
+            release.send(()).unwrap();
+            while delivered.lock().unwrap().is_none() {
+                yield_now().await;
+            }
+            h.abort();
+            let taken = delivered.lock().unwrap().take().unwrap();
+            (h.await.unwrap_err(), count, taken)
         });
         assert_eq!(count, 2, "{name}");
-        assert_eq!(err.cancel_message(), Some("second"), "{name}");
+        assert_eq!(delivered.message(), Some("second"), "{name}");
+        assert!(err.is_cancelled(), "{name}");
     }
 }
 

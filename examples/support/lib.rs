@@ -29,6 +29,7 @@ pub mod http;
 pub mod pg;
 pub mod seed;
 pub mod server_main;
+pub mod ws;
 
 use std::sync::Mutex;
 

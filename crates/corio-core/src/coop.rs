@@ -77,6 +77,15 @@ pub fn has_budget_remaining() -> bool {
     BUDGET.with(|b| b.get() != Some(0))
 }
 
+/// Whether this thread is polling a runtime task right now (inside [`budget`]): the
+/// executor's task polls and `block_on`'s future are; a blocking-pool job, a plain
+/// thread or a foreign executor is not. The sync primitives' `blocking_*` methods
+/// panic when it is true, since blocking there would stall the runtime's thread.
+#[inline]
+pub fn in_task_poll() -> bool {
+    BUDGET.with(|b| b.get().is_some())
+}
+
 /// Refunds a spent budget unit on drop unless [`made_progress`](Self::made_progress)
 /// was called.
 #[derive(Debug)]
@@ -107,6 +116,13 @@ impl Drop for RestoreOnPending {
 mod tests {
     use super::*;
     use std::task::Waker;
+
+    #[test]
+    fn in_task_poll_only_inside_budget() {
+        assert!(!in_task_poll());
+        budget(|| assert!(in_task_poll()));
+        assert!(!in_task_poll());
+    }
 
     #[test]
     fn unconstrained_outside_budget() {

@@ -6,7 +6,7 @@
 //! # Implementation
 //! A ring of `capacity` slots under one short lock. Each slot records its position and
 //! how many receivers still have to read it; the last reader takes the value instead
-//! of cloning it. Waiting receivers sit in a [`WaitList`]; a send wakes them all.
+//! of cloning it (a documented difference from tokio: see [`Receiver`]). Waiting receivers sit in a [`WaitList`]; a send wakes them all.
 
 use std::fmt;
 use std::future::Future;
@@ -107,7 +107,11 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         Sender {
             shared: shared.clone(),
         },
-        Receiver { shared, next: 0 },
+        Receiver {
+            shared,
+            next: 0,
+            stream_key: None,
+        },
     )
 }
 
@@ -163,6 +167,7 @@ impl<T: Clone> Sender<T> {
         Receiver {
             shared: self.shared.clone(),
             next: state.tail,
+            stream_key: None,
         }
     }
 
@@ -254,10 +259,35 @@ impl fmt::Display for TryRecvError {
 impl std::error::Error for TryRecvError {}
 
 /// A receiving half; each receiver sees every value (see the module docs).
+///
+/// # Clones of the values
+/// Each receiver gets its own copy of a value, made with `T::clone` — except the
+/// *last* receiver to read a value, which takes the buffered value itself instead of
+/// cloning it. So a value sent to `n` receivers is cloned `n - 1` times, not `n` times
+/// (tokio clones it for every receiver): a `Clone` implementation with side effects
+/// (counting, logging) sees one call fewer per value, and the value a receiver gets
+/// may be the very one that was sent.
+///
+/// # Examples
+///
+/// A clone starts at the same position as the receiver it was cloned from:
+///
+/// ```
+/// use corio_sync::broadcast;
+///
+/// let (tx, mut a) = broadcast::channel(4);
+/// tx.send(1).unwrap();
+/// let mut b = a.clone();
+/// tx.send(2).unwrap();
+/// assert_eq!((a.try_recv(), b.try_recv()), (Ok(1), Ok(1)));
+/// assert_eq!((a.try_recv(), b.try_recv()), (Ok(2), Ok(2)));
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// Position of the next value this receiver reads.
     next: u64,
+    /// The queue entry of the receiver used as a `Stream` (removed on drop).
+    stream_key: Option<WaitKey>,
 }
 
 impl<T: Clone> Receiver<T> {
@@ -323,6 +353,7 @@ impl<T: Clone> Receiver<T> {
         Receiver {
             shared: self.shared.clone(),
             next: state.tail,
+            stream_key: None,
         }
     }
 
@@ -337,10 +368,34 @@ impl<T: Clone> Receiver<T> {
     }
 }
 
+impl<T> Clone for Receiver<T> {
+    /// A receiver at the same position: it sees every value this one has yet to read.
+    fn clone(&self) -> Self {
+        let mut state = self.shared.state.lock();
+        state.receivers += 1;
+        let start = self.next.max(state.oldest());
+        let cap = state.buf.len() as u64;
+        for pos in start..state.tail {
+            let slot = &mut state.buf[(pos % cap) as usize];
+            // This receiver has not read `pos`, so the value is still buffered.
+            debug_assert!(slot.pos == pos && slot.value.is_some());
+            slot.remaining += 1;
+        }
+        Receiver {
+            shared: self.shared.clone(),
+            next: self.next,
+            stream_key: None,
+        }
+    }
+}
+
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut dropped = Vec::new();
         let mut state = self.shared.state.lock();
+        if let Some(key) = self.stream_key.take() {
+            state.waiters.remove(key);
+        }
         state.receivers -= 1;
         let start = self.next.max(state.oldest());
         for pos in start..state.tail {
@@ -373,38 +428,82 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let coop = std::task::ready!(corio_core::coop::poll_proceed(cx));
         let rx = &mut *this.rx;
-        let mut state = rx.shared.state.lock();
-        if let Some(key) = this.key {
-            match state.waiters.get_mut(key) {
-                Some(slot) => {
-                    // Still queued: re-check below in case of a spurious poll.
-                    match slot {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        _ => *slot = Some(cx.waker().clone()),
-                    }
+        poll_recv(&rx.shared, &mut rx.next, &mut this.key, cx)
+    }
+}
+
+/// The receive of [`Recv`] and of the `Stream`: takes the value at `*next`, or queues
+/// `key` (borrowed apart from the receiver: no `Arc` clone per receive).
+fn poll_recv<T: Clone>(
+    shared: &Shared<T>,
+    next: &mut u64,
+    key: &mut Option<WaitKey>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    let coop = std::task::ready!(corio_core::coop::poll_proceed(cx));
+    let mut state = shared.state.lock();
+    if let Some(k) = *key {
+        match state.waiters.get_mut(k) {
+            Some(slot) => {
+                // Still queued: re-check below in case of a spurious poll.
+                match slot {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *slot = Some(cx.waker().clone()),
                 }
-                None => this.key = None,
             }
+            None => *key = None,
         }
-        let r = match Receiver::try_recv_locked(&mut rx.next, &mut state) {
-            Ok(v) => Ok(v),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
-            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-            Err(TryRecvError::Empty) => {
-                if this.key.is_none() {
-                    this.key = Some(state.waiters.push_back(Some(cx.waker().clone())));
-                }
-                return Poll::Pending;
+    }
+    let r = match Receiver::try_recv_locked(next, &mut state) {
+        Ok(v) => Ok(v),
+        Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+        Err(TryRecvError::Empty) => {
+            if key.is_none() {
+                *key = Some(state.waiters.push_back(Some(cx.waker().clone())));
             }
-        };
-        if let Some(key) = this.key.take() {
-            state.waiters.remove(key);
+            return Poll::Pending;
         }
-        drop(state);
-        coop.made_progress();
-        Poll::Ready(r)
+    };
+    if let Some(k) = key.take() {
+        state.waiters.remove(k);
+    }
+    drop(state);
+    coop.made_progress();
+    Poll::Ready(r)
+}
+
+/// A receiver is a `Stream` of `Ok(value)` and `Err(RecvError::Lagged(n))` items (a
+/// lag does not end it); it ends when every sender is gone and the values left have
+/// been received — `RecvError::Closed` is never yielded.
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::broadcast;
+/// use futures::StreamExt;
+///
+/// futures::executor::block_on(async {
+///     let (tx, rx) = broadcast::channel(4);
+///     for i in 0..3 {
+///         tx.send(i).unwrap();
+///     }
+///     drop(tx);
+///     let got: Vec<_> = rx.map(Result::unwrap).collect().await;
+///     assert_eq!(got, [0, 1, 2]);
+/// });
+/// ```
+impl<T: Clone> futures_core::Stream for Receiver<T> {
+    type Item = Result<T, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        match poll_recv(&this.shared, &mut this.next, &mut this.stream_key, cx) {
+            Poll::Ready(Err(RecvError::Closed)) => Poll::Ready(None),
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 

@@ -82,6 +82,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod barrier;
+mod blocking;
 mod bounded_semaphore;
 pub mod broadcast;
 mod cancellation_token;

@@ -158,6 +158,9 @@ impl fmt::Debug for Notify {
 enum NotifiedState {
     Init,
     Waiting(WaitKey, Arc<AtomicUsize>),
+    /// Notified by [`Notified::enable`] on a stored permit or a past `notify_waiters`:
+    /// the next poll returns `Ready`.
+    Ready,
     Done,
 }
 
@@ -167,6 +170,57 @@ pub struct Notified<'a> {
     notify: &'a Notify,
     generation: usize,
     state: NotifiedState,
+}
+
+impl Notified<'_> {
+    /// Registers this future as a waiter without polling it, so a `notify_one` from
+    /// now on can choose it (and a `notify_waiters` reaches it, as it would anyway).
+    /// Returns whether it has already been notified: then the next poll returns
+    /// `Ready`. Useful to register before checking a condition, then await.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use corio_sync::Notify;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let notify = Notify::new();
+    ///     let mut notified = pin!(notify.notified());
+    ///     assert!(!notified.as_mut().enable()); // queued, not notified yet
+    ///     notify.notify_one(); // goes to the enabled waiter, not to a stored permit
+    ///     notified.await;
+    ///     assert!(futures::poll!(pin!(notify.notified())).is_pending());
+    /// });
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let notify = this.notify;
+        match &this.state {
+            NotifiedState::Init => {
+                let mut state = notify.state.lock();
+                if notify.generation.load(Ordering::Acquire) != this.generation
+                    || std::mem::take(&mut state.permit)
+                {
+                    drop(state);
+                    this.state = NotifiedState::Ready;
+                    return true;
+                }
+                let mark = Arc::new(AtomicUsize::new(WAITING));
+                let key = state.waiters.push_back(Waiter {
+                    waker: None,
+                    mark: mark.clone(),
+                });
+                this.state = NotifiedState::Waiting(key, mark);
+                false
+            }
+            NotifiedState::Waiting(_, mark) => {
+                let _state = notify.state.lock();
+                mark.load(Ordering::Acquire) != WAITING
+            }
+            NotifiedState::Ready | NotifiedState::Done => true,
+        }
+    }
 }
 
 impl Future for Notified<'_> {
@@ -210,6 +264,10 @@ impl Future for Notified<'_> {
                     }
                 }
                 Poll::Pending
+            }
+            NotifiedState::Ready => {
+                this.state = NotifiedState::Done;
+                Poll::Ready(())
             }
             NotifiedState::Done => panic!("`Notify::notified` future polled after completion"),
         }

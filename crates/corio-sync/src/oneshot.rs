@@ -4,15 +4,16 @@
 //! One atomic word with three bits, each set once and never cleared:
 //! - `VALUE_SENT`: the sender wrote the value cell and published it.
 //! - `TX_DROPPED`: the sender was dropped without sending.
-//! - `RX_CLOSED`: the receiver was dropped.
+//! - `RX_CLOSED`: the receiver was dropped or [closed](Receiver::close).
 //!
 //! Rules:
 //! 1. Only the sender writes the value cell, once, before setting `VALUE_SENT` with
 //!    release ordering. The receiver reads the cell only after seeing `VALUE_SENT` with
-//!    acquire ordering, and only while it is alive (`RX_CLOSED` is set by its drop).
-//! 2. If the sender's `fetch_or(VALUE_SENT)` returns a state with `RX_CLOSED`, the
-//!    receiver is gone and never reads the cell: the sender takes the value back out and
-//!    returns it in the error.
+//!    acquire ordering.
+//! 2. The sender sets `VALUE_SENT` with a compare-and-swap that fails on `RX_CLOSED`:
+//!    then `VALUE_SENT` stays clear, the receiver never reads the cell, and the sender
+//!    takes the value back out and returns it in the error. So a value sent before a
+//!    [`Receiver::close`] can still be received, and one sent after it comes back.
 //! 3. Whatever is left in the cell when the last `Arc` goes is dropped with the shared
 //!    state (exclusive access then).
 //! 4. Wakers: the receiver's in `rx_waker`, woken after `VALUE_SENT` or `TX_DROPPED` is
@@ -98,11 +99,23 @@ impl<T> Sender<T> {
         // SAFETY: rule 1: only the sender writes the cell, once (`send` takes `self`),
         // and the receiver does not read it before `VALUE_SENT` is published below.
         inner.value.with_mut(|cell| unsafe { *cell = Some(value) });
-        let prev = inner.state.fetch_or(VALUE_SENT, Ordering::AcqRel);
-        if prev & RX_CLOSED != 0 {
-            // SAFETY: rule 2: the receiver is gone and will never read the cell.
-            let value = inner.value.with_mut(|cell| unsafe { (*cell).take() });
-            return Err(value.expect("the value was just written"));
+        let mut cur = inner.state.load(Ordering::Acquire);
+        loop {
+            if cur & RX_CLOSED != 0 {
+                // SAFETY: rule 2: `VALUE_SENT` stays clear, so the receiver never reads
+                // the cell.
+                let value = inner.value.with_mut(|cell| unsafe { (*cell).take() });
+                return Err(value.expect("the value was just written"));
+            }
+            match inner.state.compare_exchange_weak(
+                cur,
+                cur | VALUE_SENT,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
         }
         inner.rx_waker.wake();
         Ok(())
@@ -193,6 +206,10 @@ impl std::error::Error for TryRecvError {}
 
 /// Receives the one value: `.await` it (a `Future` of `Result<T, RecvError>`).
 ///
+/// # Panics
+/// Polled again after it completed (or after [`try_recv`](Self::try_recv) returned
+/// the value or [`TryRecvError::Closed`]), as tokio's.
+///
 /// # Cancel safety
 /// Dropping the receiver discards the value if one was sent; a sender that sends
 /// afterwards gets its value back.
@@ -206,7 +223,8 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     /// [`TryRecvError::Empty`] if not yet sent, [`TryRecvError::Closed`] if the sender
-    /// is gone without sending or the value was already received.
+    /// is gone without sending, the receiver was [closed](Self::close) before a value
+    /// came, or the value was already received.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let Some(inner) = &self.inner else {
             return Err(TryRecvError::Closed);
@@ -220,11 +238,108 @@ impl<T> Receiver<T> {
             self.inner = None;
             return value.ok_or(TryRecvError::Closed);
         }
-        if state & TX_DROPPED != 0 {
+        if state & (TX_DROPPED | RX_CLOSED) != 0 {
+            // Nothing was sent and nothing can be any more (rule 2).
             self.inner = None;
             return Err(TryRecvError::Closed);
         }
         Err(TryRecvError::Empty)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Closes the channel without dropping the receiver: the sender's
+    /// [`send`](Sender::send) fails from now on (handing its value back) and its
+    /// [`closed`](Sender::closed) completes. A value sent before the close can still be
+    /// received with [`try_recv`](Self::try_recv) or by awaiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel::<u32>();
+    /// rx.close();
+    /// assert!(rx.is_closed());
+    /// assert_eq!(tx.send(1), Err(1)); // refused: the value comes back
+    /// assert!(rx.try_recv().is_err());
+    ///
+    /// let (tx, mut rx) = oneshot::channel::<u32>();
+    /// tx.send(2).unwrap();
+    /// rx.close();
+    /// assert_eq!(rx.try_recv(), Ok(2)); // sent before the close: still received
+    /// ```
+    pub fn close(&mut self) {
+        if let Some(inner) = &self.inner {
+            let prev = inner.state.fetch_or(RX_CLOSED, Ordering::AcqRel);
+            if prev & RX_CLOSED == 0 {
+                if let Some(w) = inner.tx_waker.take() {
+                    crate::wake_list::wake(w);
+                }
+            }
+        }
+    }
+
+    /// Whether no value can be sent any more: the receiver was
+    /// [closed](Self::close), the sender dropped without sending, or the receiver has
+    /// [terminated](Self::is_terminated). A value sent before a close may still be
+    /// waiting: see [`is_empty`](Self::is_empty).
+    pub fn is_closed(&self) -> bool {
+        match &self.inner {
+            None => true,
+            Some(inner) => inner.state.load(Ordering::Acquire) & (RX_CLOSED | TX_DROPPED) != 0,
+        }
+    }
+
+    /// Whether no value is waiting to be received (nothing sent yet, or the value was
+    /// already received, or the sender dropped without sending).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(3).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// assert!(rx.is_empty() && rx.is_terminated());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        match &self.inner {
+            None => true,
+            Some(inner) => inner.state.load(Ordering::Acquire) & VALUE_SENT == 0,
+        }
+    }
+
+    /// Whether this receiver has already produced its result (the value or the
+    /// error) and must not be polled again.
+    pub fn is_terminated(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Waits for the value from synchronous code, blocking the thread.
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender dropped without sending.
+    ///
+    /// # Panics
+    /// When called from inside a runtime task (it would stall the thread driving it),
+    /// as tokio's does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// std::thread::spawn(move || tx.send("done").unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok("done"));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::blocking::block_on("oneshot::Receiver::blocking_recv", self)
     }
 }
 
@@ -233,6 +348,10 @@ impl<T> Future for Receiver<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        assert!(
+            this.inner.is_some(),
+            "`oneshot::Receiver` polled after completion"
+        );
         match this.try_recv() {
             Ok(v) => return Poll::Ready(Ok(v)),
             Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError(()))),

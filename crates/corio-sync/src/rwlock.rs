@@ -38,6 +38,8 @@ const MAX_READS: usize = (u32::MAX >> 3) as usize;
 /// ```
 pub struct RwLock<T: ?Sized> {
     sem: RawSemaphore,
+    /// Read slots: a reader takes 1, a writer all of them.
+    max_reads: u32,
     data: UnsafeCell<T>,
 }
 
@@ -52,6 +54,38 @@ impl<T> RwLock<T> {
     pub fn new(value: T) -> Self {
         RwLock {
             sem: RawSemaphore::new(MAX_READS),
+            max_reads: MAX_READS as u32,
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// A new, unlocked lock that lets at most `max_reads` readers in at once (a
+    /// further reader waits, in FIFO order, for one to leave).
+    ///
+    /// # Panics
+    /// If `max_reads` is 0 or above `u32::MAX >> 3` (tokio's limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::RwLock;
+    ///
+    /// let lock = RwLock::with_max_readers(0, 2);
+    /// let a = lock.try_read().unwrap();
+    /// let b = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_err()); // a third reader has to wait
+    /// drop((a, b));
+    /// assert!(lock.try_write().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn with_max_readers(value: T, max_reads: u32) -> Self {
+        assert!(
+            max_reads > 0 && max_reads as usize <= MAX_READS,
+            "RwLock::with_max_readers needs 1 to {MAX_READS} readers, {max_reads} were given"
+        );
+        RwLock {
+            sem: RawSemaphore::new(max_reads as usize),
+            max_reads,
             data: UnsafeCell::new(value),
         }
     }
@@ -79,7 +113,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Cancel-safe and fair: a dropped `write()` gives back the read slots it had
     /// collected so far, and leaves the queue.
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        let _ = self.sem.acquire(MAX_READS).await;
+        let _ = self.sem.acquire(self.max_reads as usize).await;
         RwLockWriteGuard { lock: self }
     }
 
@@ -97,7 +131,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Cancel safety
     /// As [`write`](Self::write).
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        let _ = self.sem.acquire(MAX_READS).await;
+        let _ = self.sem.acquire(self.max_reads as usize).await;
         OwnedRwLockWriteGuard { lock: self }
     }
 
@@ -117,7 +151,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] if anyone holds it or is queued.
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
-        match self.sem.try_acquire(MAX_READS) {
+        match self.sem.try_acquire(self.max_reads as usize) {
             Ok(()) => Ok(RwLockWriteGuard { lock: self }),
             Err(_) => Err(TryLockError(())),
         }
@@ -146,8 +180,18 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
+/// Slots a read guard gives back.
+fn read_permits<T: ?Sized>(_: &RwLock<T>) -> usize {
+    1
+}
+
+/// Slots a write guard gives back: all of them.
+fn write_permits<T: ?Sized>(lock: &RwLock<T>) -> usize {
+    lock.max_reads as usize
+}
+
 macro_rules! guard {
-    ($(#[$m:meta])* $name:ident [$($lt:lifetime)?] $lock:ty, $permits:expr, $write:tt) => {
+    ($(#[$m:meta])* $name:ident [$($lt:lifetime)?] $lock:ty, $permits:ident, $write:tt) => {
         $(#[$m])*
         pub struct $name<$($lt,)? T: ?Sized> {
             lock: $lock,
@@ -164,7 +208,7 @@ macro_rules! guard {
 
         impl<$($lt,)? T: ?Sized> Drop for $name<$($lt,)? T> {
             fn drop(&mut self) {
-                self.lock.sem.release($permits);
+                self.lock.sem.release($permits(&self.lock));
             }
         }
 
@@ -190,22 +234,22 @@ macro_rules! guard {
 guard!(
     /// Shared access to a [`RwLock`]'s data; released on drop.
     #[must_use = "the read lock is released as soon as the guard is dropped"]
-    RwLockReadGuard ['a] &'a RwLock<T>, 1, false
+    RwLockReadGuard ['a] &'a RwLock<T>, read_permits, false
 );
 guard!(
     /// Exclusive access to a [`RwLock`]'s data; released on drop.
     #[must_use = "the write lock is released as soon as the guard is dropped"]
-    RwLockWriteGuard ['a] &'a RwLock<T>, MAX_READS, true
+    RwLockWriteGuard ['a] &'a RwLock<T>, write_permits, true
 );
 guard!(
     /// A `'static` read guard of an `Arc<RwLock<T>>`.
     #[must_use = "the read lock is released as soon as the guard is dropped"]
-    OwnedRwLockReadGuard [] Arc<RwLock<T>>, 1, false
+    OwnedRwLockReadGuard [] Arc<RwLock<T>>, read_permits, false
 );
 guard!(
     /// A `'static` write guard of an `Arc<RwLock<T>>`.
     #[must_use = "the write lock is released as soon as the guard is dropped"]
-    OwnedRwLockWriteGuard [] Arc<RwLock<T>>, MAX_READS, true
+    OwnedRwLockWriteGuard [] Arc<RwLock<T>>, write_permits, true
 );
 
 // The guards' auto `Send`/`Sync` follow from `RwLock<T>: Sync` (`T: Send + Sync`),

@@ -6,6 +6,11 @@
 //! 2. A send stores the value, bumps the version, then pops every waiter under the
 //!    waiter lock; `changed` compares the version again under that lock before it
 //!    queues, so a change is never missed.
+//! 3. The last receiver to go notifies `rx_gone` (a [`Notify`]'s `notify_waiters`);
+//!    [`Sender::closed`] enables its `Notified` before it reads the receiver count,
+//!    so that notification is never missed.
+//! 4. A receiver used as a `Stream` keeps its queue entry in the receiver itself; the
+//!    receiver's drop removes it.
 
 use std::fmt;
 use std::future::Future;
@@ -18,6 +23,7 @@ use parking_lot::{RwLock, RwLockReadGuard};
 
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
 use crate::mpsc::SendError;
+use crate::notify::Notify;
 use crate::wake_list::WakeList;
 
 const CLOSED: usize = 1;
@@ -27,6 +33,8 @@ struct Shared<T> {
     version: AtomicUsize,
     receivers: AtomicUsize,
     waiters: Mutex<WaitList<Option<Waker>>>,
+    /// Rule 3.
+    rx_gone: Notify,
 }
 
 impl<T> Shared<T> {
@@ -79,12 +87,17 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         version: AtomicUsize::new(0),
         receivers: AtomicUsize::new(1),
         waiters: Mutex::new(WaitList::new()),
+        rx_gone: Notify::new(),
     });
     (
         Sender {
             shared: shared.clone(),
         },
-        Receiver { shared, seen: 0 },
+        Receiver {
+            shared,
+            seen: 0,
+            stream_key: None,
+        },
     )
 }
 
@@ -134,6 +147,60 @@ impl<T> Sender<T> {
         self.shared.wake_all();
     }
 
+    /// Modifies the value in place; notifies the receivers only if `modify` returns
+    /// `true` (it changed something they should see). Returns what `modify` returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel(1);
+    /// assert!(!tx.send_if_modified(|v| std::mem::replace(v, 1) != 1)); // unchanged
+    /// assert!(!rx.has_changed().unwrap());
+    /// assert!(tx.send_if_modified(|v| std::mem::replace(v, 2) != 2));
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
+        let modified = modify(&mut self.shared.value.write());
+        if modified {
+            self.shared.version.fetch_add(2, Ordering::AcqRel);
+            self.shared.wake_all();
+        }
+        modified
+    }
+
+    /// Waits until every receiver is gone (returns at once if none is left).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::watch;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = watch::channel(());
+    ///     let rx2 = rx.clone();
+    ///     drop(rx);
+    ///     std::thread::spawn(move || drop(rx2));
+    ///     tx.closed().await; // the last receiver went away
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        loop {
+            let mut notified = std::pin::pin!(self.shared.rx_gone.notified());
+            // Rule 3: register first, then look.
+            notified.as_mut().enable();
+            if self.shared.receivers.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// The current value.
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
@@ -148,6 +215,7 @@ impl<T> Sender<T> {
         Receiver {
             shared: self.shared.clone(),
             seen: self.shared.version.load(Ordering::Acquire) & !CLOSED,
+            stream_key: None,
         }
     }
 
@@ -188,9 +256,35 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// A receiving half; cloneable. Each receiver tracks which version it has seen.
+///
+/// It is also a [`Stream`](futures_core::Stream) (for `T: Clone`) that yields a clone
+/// of the value each time it changes — values sent while nobody polled are merged
+/// into the latest one — and ends when the sender is gone (after yielding a change
+/// not yet seen). The value current when the receiver was created is not yielded
+/// (it counts as seen), as with [`changed`](Self::changed).
+///
+/// # Examples
+///
+/// ```
+/// use corio_sync::watch;
+/// use futures::StreamExt;
+///
+/// futures::executor::block_on(async {
+///     let (tx, mut rx) = watch::channel(0);
+///     tx.send(1).unwrap();
+///     assert_eq!(rx.next().await, Some(1));
+///     tx.send(2).unwrap();
+///     tx.send(3).unwrap(); // merged with 2: a watch keeps only the latest value
+///     drop(tx);
+///     assert_eq!(rx.next().await, Some(3));
+///     assert_eq!(rx.next().await, None);
+/// });
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     seen: usize,
+    /// Rule 4.
+    stream_key: Option<WaitKey>,
 }
 
 impl<T> Receiver<T> {
@@ -233,8 +327,91 @@ impl<T> Receiver<T> {
     /// Cancel-safe: nothing is marked seen unless the future completes.
     pub fn changed(&mut self) -> Changed<'_, T> {
         Changed {
-            rx: self,
+            shared: &self.shared,
+            seen: &mut self.seen,
             key: None,
+        }
+    }
+
+    /// Waits until the value satisfies `f` and returns it, marked seen. The current
+    /// value is checked first; then `f` runs on each new value.
+    ///
+    /// # Errors
+    /// [`RecvError`] if the sender is gone before a value satisfied `f` (the last
+    /// value is still checked first).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe; a dropped call may have marked values seen that it checked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::watch;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0);
+    ///     std::thread::spawn(move || {
+    ///         for i in 1..=5 {
+    ///             tx.send(i).unwrap();
+    ///         }
+    ///     });
+    ///     let v = *rx.wait_for(|v| *v == 5).await.unwrap();
+    ///     assert_eq!(v, 5);
+    /// });
+    /// ```
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        // Borrowed apart, so the returned guard borrows only `shared`.
+        let shared: &Shared<T> = &self.shared;
+        let seen = &mut self.seen;
+        // Whether a change was awaited (it marked its version seen already).
+        let mut woken = false;
+        loop {
+            let version = {
+                let guard = shared.value.read();
+                let version = shared.version.load(Ordering::Acquire);
+                let changed = woken || version & !CLOSED != *seen;
+                *seen = version & !CLOSED;
+                if f(&guard) {
+                    return Ok(Ref { guard, changed });
+                }
+                version
+            };
+            if version & CLOSED != 0 {
+                return Err(RecvError(()));
+            }
+            Changed {
+                shared,
+                seen: &mut *seen,
+                key: None,
+            }
+            .await?;
+            woken = true;
+        }
+    }
+
+    /// Whether the sender is gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.version.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// Whether both receivers belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T: Clone> futures_core::Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        match poll_changed(&this.shared, &mut this.seen, &mut this.stream_key, cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Some(this.shared.value.read().clone())),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -245,13 +422,19 @@ impl<T> Clone for Receiver<T> {
         Receiver {
             shared: self.shared.clone(),
             seen: self.seen,
+            stream_key: None,
         }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.receivers.fetch_sub(1, Ordering::AcqRel);
+        if let Some(key) = self.stream_key.take() {
+            self.shared.waiters.lock().remove(key);
+        }
+        if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.rx_gone.notify_waiters(); // rule 3
+        }
     }
 }
 
@@ -292,8 +475,43 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 /// Future of [`Receiver::changed`].
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Changed<'a, T> {
-    rx: &'a mut Receiver<T>,
+    shared: &'a Shared<T>,
+    seen: &'a mut usize,
     key: Option<WaitKey>,
+}
+
+/// Completes when the version differs from `*seen` (marking it seen), or with an
+/// error once the sender is gone; queues `key` otherwise (rule 2).
+fn poll_changed<T>(
+    shared: &Shared<T>,
+    seen: &mut usize,
+    key: &mut Option<WaitKey>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), RecvError>> {
+    let mut list = shared.waiters.lock();
+    let version = shared.version.load(Ordering::Acquire);
+    let ready = if version & !CLOSED != *seen {
+        *seen = version & !CLOSED;
+        Some(Ok(()))
+    } else if version & CLOSED != 0 {
+        Some(Err(RecvError(())))
+    } else {
+        None
+    };
+    if let Some(r) = ready {
+        if let Some(key) = key.take() {
+            list.remove(key);
+        }
+        return Poll::Ready(r);
+    }
+    match key.and_then(|k| list.get_mut(k)) {
+        Some(slot) => match slot {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        },
+        None => *key = Some(list.push_back(Some(cx.waker().clone()))),
+    }
+    Poll::Pending
 }
 
 impl<T> Future for Changed<'_, T> {
@@ -302,38 +520,14 @@ impl<T> Future for Changed<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         // Borrowed apart (no `Arc` clone per poll: its count shares the lock's line).
-        let rx = &mut *this.rx;
-        let mut list = rx.shared.waiters.lock();
-        let version = rx.shared.version.load(Ordering::Acquire);
-        let ready = if version & !CLOSED != rx.seen {
-            rx.seen = version & !CLOSED;
-            Some(Ok(()))
-        } else if version & CLOSED != 0 {
-            Some(Err(RecvError(())))
-        } else {
-            None
-        };
-        if let Some(r) = ready {
-            if let Some(key) = this.key.take() {
-                list.remove(key);
-            }
-            return Poll::Ready(r);
-        }
-        match this.key.and_then(|k| list.get_mut(k)) {
-            Some(slot) => match slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
-            },
-            None => this.key = Some(list.push_back(Some(cx.waker().clone()))),
-        }
-        Poll::Pending
+        poll_changed(this.shared, this.seen, &mut this.key, cx)
     }
 }
 
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.rx.shared.waiters.lock().remove(key);
+            self.shared.waiters.lock().remove(key);
         }
     }
 }

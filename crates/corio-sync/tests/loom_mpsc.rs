@@ -220,3 +220,63 @@ fn receiver_drop_races_two_producers_and_drops_everything_once() {
         assert_eq!(drops.load(Ordering::Relaxed), 4);
     });
 }
+
+/// The permit-vs-close race: a permit reserved before the close sends (or is dropped)
+/// on another thread while the receiver closes and drains; a sent message is always
+/// received, and the receiver always reaches the end.
+#[test]
+fn permit_send_races_with_close() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let permit_tx = tx.clone();
+        let t = thread::spawn(move || {
+            let permit = permit_tx.try_reserve().ok();
+            match permit {
+                Some(p) => {
+                    p.send(1);
+                    true
+                }
+                None => false,
+            }
+        });
+        rx.close();
+        let mut got = 0;
+        while let Some(v) = block_on(rx.recv()) {
+            assert_eq!(v, 1);
+            got += 1;
+        }
+        let sent = t.join().unwrap();
+        assert_eq!(got, usize::from(sent));
+        drop(tx);
+    });
+}
+
+#[test]
+fn permit_drop_races_with_close() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let permit = tx.clone().try_reserve_owned().unwrap();
+        let t = thread::spawn(move || drop(permit));
+        rx.close();
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+        drop(tx);
+    });
+}
+
+#[test]
+fn unbounded_send_races_with_close() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.send(1).is_ok());
+        rx.close();
+        let mut got = 0;
+        while block_on(rx.recv()).is_some() {
+            got += 1;
+        }
+        let sent = t.join().unwrap();
+        assert_eq!(got, usize::from(sent));
+        drop(tx);
+    });
+}

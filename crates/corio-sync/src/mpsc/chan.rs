@@ -18,9 +18,23 @@
 //! 3. `senders` counts live senders. The last one to drop wakes the receiver; its pushes
 //!    happen-before its decrement, so a receiver that reads 0 and then finds the queue
 //!    empty has seen every message.
-//! 4. When the receiver drops (or closes), `rx_closed` is set and the semaphore closed,
+//! 4. When the receiver drops (or closes), `rx_closed` is set and the senders' gate is
+//!    closed — the bounded channel's semaphore, the unbounded channel's `gate` word —
 //!    failing waiting and later sends with the value handed back; buffered messages are
 //!    dropped with the receiver.
+//! 5. Closing is not the end: a send *admitted* before the gate closed (a bounded
+//!    permit held, reserved or not; an unbounded send past its `gate` check) is still
+//!    delivered. So after `close` the receiver returns `None` only when the channel is
+//!    *idle*: nothing buffered and no admitted send outstanding — every permit back in
+//!    the semaphore (`available == cap`: a buffered message holds its permit until it
+//!    is received), or every admitted unbounded send received (`gate / 2 == received`).
+//!    Admission and closing are read-modify-writes of the same word, so each send is
+//!    either admitted (and counted) or refused (and handed back): never lost.
+//! 6. A permit given back unused after the close (a dropped `Permit`, a send that found
+//!    the receiver closed) may be the last one the receiver waits for, so it wakes the
+//!    receiver: release; `SeqCst` fence; read `rx_closed`. The receiver stored
+//!    `rx_closed` before its own fence and idle check (rule 2's shape), so either it
+//!    sees the permit back or the releaser sees the close and wakes it.
 
 use std::task::{Context, Poll};
 
@@ -46,8 +60,20 @@ pub(crate) struct Chan<T> {
     /// busy.
     rx: RxSignal,
     senders: AtomicUsize,
+    /// `WeakSender`s alive (for `weak_count`).
+    weak: AtomicUsize,
     rx_closed: AtomicBool,
+    /// The bounded capacity (0 for unbounded channels).
+    cap: usize,
+    /// Unbounded only (rule 5): bit 0 is [`GATE_CLOSED`], the rest counts admitted sends
+    /// in units of [`GATE_ONE`] (wrapping).
+    gate: AtomicUsize,
 }
+
+/// `gate` bit: the receiver closed the channel; no send is admitted after it.
+const GATE_CLOSED: usize = 1;
+/// One admitted send in `gate`.
+const GATE_ONE: usize = 2;
 
 /// The receiver's waker and its "waiting" flag (rule 2).
 #[repr(align(128))]
@@ -72,7 +98,10 @@ impl<T> Chan<T> {
             sem: Some(RawSemaphore::new(cap)),
             rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
+            weak: AtomicUsize::new(0),
             rx_closed: AtomicBool::new(false),
+            cap,
+            gate: AtomicUsize::new(0),
         }
     }
 
@@ -82,7 +111,64 @@ impl<T> Chan<T> {
             sem: None,
             rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
+            weak: AtomicUsize::new(0),
             rx_closed: AtomicBool::new(false),
+            cap: 0,
+            gate: AtomicUsize::new(0),
+        }
+    }
+
+    /// Unbounded: admits one send unless the receiver closed the channel (rule 5).
+    /// An admitted send must be pushed.
+    #[inline]
+    pub(crate) fn admit(&self) -> bool {
+        let mut cur = self.gate.load(Ordering::Relaxed);
+        loop {
+            if cur & GATE_CLOSED != 0 {
+                return false;
+            }
+            match self.gate.compare_exchange_weak(
+                cur,
+                cur.wrapping_add(GATE_ONE),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Bounded: gives back `n` permits that carried no message (rule 6).
+    pub(crate) fn release_unsent(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        if let Some(sem) = &self.sem {
+            sem.release(n);
+        }
+        // Rule 6: the receiver may be waiting for this permit after its close.
+        fence(Ordering::SeqCst);
+        if self.rx_closed.load(Ordering::Relaxed) {
+            self.rx.waker.wake();
+        }
+    }
+
+    /// Rule 5: nothing buffered and no admitted send outstanding. Meaningful once the
+    /// gate is closed (nothing new can be admitted then).
+    ///
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    unsafe fn idle(&self) -> bool {
+        match (&self.sem, &self.items) {
+            (Some(sem), _) => sem.available_permits() == self.cap,
+            (None, Items::Unbounded(list)) => {
+                let admitted = self.gate.load(Ordering::Acquire) / GATE_ONE;
+                // SAFETY: the caller is the single receiver (# Safety).
+                let received = unsafe { list.received() };
+                admitted == received & (usize::MAX / GATE_ONE)
+            }
+            (None, Items::Bounded(_)) => unreachable!("bounded channels have a semaphore"),
         }
     }
 
@@ -162,10 +248,6 @@ impl<T> Chan<T> {
         }
     }
 
-    fn disconnected(&self) -> bool {
-        self.senders.load(Ordering::Acquire) == 0 || self.rx_closed.load(Ordering::Acquire)
-    }
-
     /// # Safety
     /// Only the single receiver calls it (rule 1).
     pub(crate) unsafe fn try_recv(&self) -> Result<T, TryRecvError> {
@@ -180,9 +262,14 @@ impl<T> Chan<T> {
         if let Some(v) = unsafe { self.pop(wait_busy) } {
             return Ok(v);
         }
-        if self.disconnected() {
-            // Rule 3: pushes before the last sender left are visible now (and none is
-            // in flight, unless the receiver closed: then wait for it).
+        // Rule 3: pushes before the last sender left are visible now. Rule 5: after a
+        // close, only once every admitted send has been received.
+        let ended = self.senders.load(Ordering::Acquire) == 0
+            || (self.rx_closed.load(Ordering::Acquire) && {
+                // SAFETY: the caller is the single receiver (# Safety).
+                unsafe { self.idle() }
+            });
+        if ended {
             // SAFETY: as above.
             return unsafe { self.pop(true) }.ok_or(TryRecvError::Disconnected);
         }
@@ -225,12 +312,48 @@ impl<T> Chan<T> {
         r
     }
 
-    /// Rule 4: no more sends; what was buffered stays receivable until the receiver
-    /// drops.
+    /// Receives up to `limit` messages into `buf` (at least one unless the channel has
+    /// ended: then 0).
+    ///
+    /// # Safety
+    /// Only the single receiver calls it (rule 1).
+    pub(crate) unsafe fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        // SAFETY: the caller is the single receiver (# Safety), here and below.
+        let Some(first) = std::task::ready!(unsafe { self.poll_recv(cx) }) else {
+            return Poll::Ready(0);
+        };
+        buf.push(first);
+        let mut n = 1;
+        while n < limit {
+            // SAFETY: as above.
+            match unsafe { self.pop(false) } {
+                Some(v) => {
+                    buf.push(v);
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        Poll::Ready(n)
+    }
+
+    /// Rule 4: no more sends are admitted; what was buffered or admitted stays
+    /// receivable until the receiver drops (rule 5).
     pub(crate) fn close_rx(&self) {
         self.rx_closed.store(true, Ordering::Release);
-        if let Some(sem) = &self.sem {
-            sem.close();
+        match &self.sem {
+            Some(sem) => sem.close(),
+            None => {
+                self.gate.fetch_or(GATE_CLOSED, Ordering::AcqRel);
+            }
         }
     }
 
@@ -246,6 +369,43 @@ impl<T> Chan<T> {
 
     pub(crate) fn sender_count(&self) -> usize {
         self.senders.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn weak_count(&self) -> usize {
+        self.weak.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn add_weak(&self) {
+        self.weak.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn drop_weak(&self) {
+        self.weak.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A new sender from a weak one, unless every sender is gone (then the receiver
+    /// may already have seen the end: rule 3).
+    pub(crate) fn upgrade_sender(&self) -> bool {
+        let mut cur = self.senders.load(Ordering::Relaxed);
+        loop {
+            if cur == 0 {
+                return false;
+            }
+            match self.senders.compare_exchange_weak(
+                cur,
+                cur + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The bounded capacity (0 for unbounded channels).
+    pub(crate) fn max_capacity(&self) -> usize {
+        self.cap
     }
 }
 

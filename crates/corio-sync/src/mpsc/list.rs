@@ -264,6 +264,14 @@ impl<T> List<T> {
         }
     }
 
+    /// Messages received so far (wrapping): the receiver's own index.
+    ///
+    /// # Safety
+    /// Only the single receiver calls it (its index is its own).
+    pub(crate) unsafe fn received(&self) -> usize {
+        self.rx.index.load(Ordering::Relaxed)
+    }
+
     /// Takes the next message in index order, freeing blocks as rule 5 allows.
     ///
     /// # Safety

@@ -4,7 +4,12 @@
 //! Senders are cloneable; the receiver is also a `futures::Stream`. The channel is
 //! closed for the receiver when every sender is gone (`recv` returns `None` after the
 //! buffered messages), and for the senders when the receiver is gone or closed (sends
-//! fail with the value handed back).
+//! fail with the value handed back). A send admitted before the receiver closed the
+//! channel — a reserved [`Permit`] included — is still delivered: after
+//! [`Receiver::close`], `recv` returns `None` only once nothing is buffered and no
+//! permit is outstanding, as tokio's does. No order of close, reserve, send and drop
+//! loses a message: each is received, or handed back to its sender as an error, or
+//! dropped with the receiver.
 //!
 //! # Examples
 //!
@@ -26,11 +31,12 @@
 
 mod bounded;
 mod chan;
-mod error;
+/// The channel errors (also re-exported here), at tokio's path `mpsc::error`.
+pub mod error;
 mod list;
 mod receiver;
 mod unbounded;
 
-pub use bounded::{channel, Permit, Receiver, Sender};
-pub use error::{SendError, TryRecvError, TrySendError};
-pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use bounded::{channel, OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};
+pub use error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};

@@ -42,7 +42,8 @@ impl<T> UnboundedSender<T> {
     /// # Errors
     /// [`SendError`] with the value if the receiver is gone or closed.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.chan.is_rx_closed() {
+        // Chan rule 5: an admitted send is delivered even if the receiver closes now.
+        if !self.chan.admit() {
             return Err(SendError(value));
         }
         self.chan.push(value);
@@ -57,6 +58,84 @@ impl<T> UnboundedSender<T> {
     /// Whether both senders belong to the same channel.
     pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A [`WeakUnboundedSender`]: it does not keep the channel open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::unbounded_channel::<i32>();
+    /// let weak = tx.downgrade();
+    /// assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+    /// let tx2 = weak.upgrade().unwrap();
+    /// drop((tx, tx2));
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        self.chan.add_weak();
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+
+    /// Senders (strong) alive.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// [`WeakUnboundedSender`]s alive.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
+}
+
+/// An unbounded sender that does not keep the channel open (from
+/// [`UnboundedSender::downgrade`]).
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// An [`UnboundedSender`], if any sender is still alive.
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.chan.upgrade_sender().then(|| UnboundedSender {
+            chan: self.chan.clone(),
+        })
+    }
+
+    /// Senders (strong) alive.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// [`WeakUnboundedSender`]s alive.
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_weak();
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakUnboundedSender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_weak();
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 

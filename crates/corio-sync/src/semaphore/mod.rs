@@ -256,6 +256,43 @@ impl SemaphorePermit<'_> {
     pub fn num_permits(&self) -> usize {
         self.n as usize
     }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If the permits belong to different semaphores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut a = sem.try_acquire().unwrap();
+    /// a.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!(a.num_permits(), 3);
+    /// drop(a);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
+    #[track_caller]
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(
+            std::ptr::eq(self.sem, other.sem),
+            "merging permits of different semaphores"
+        );
+        self.n = self
+            .n
+            .checked_add(std::mem::take(&mut other.n))
+            .expect("a permit holds at most u32::MAX permits");
+    }
+
+    /// Splits `n` permits off into a new permit; `None` (and nothing changes) if this
+    /// holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        let n = u32::try_from(n).ok().filter(|n| *n <= self.n)?;
+        self.n -= n;
+        Some(SemaphorePermit { sem: self.sem, n })
+    }
 }
 
 impl Drop for SemaphorePermit<'_> {
@@ -293,6 +330,33 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits belong to.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
+    }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If the permits belong to different semaphores.
+    #[track_caller]
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(
+            Arc::ptr_eq(&self.sem, &other.sem),
+            "merging permits of different semaphores"
+        );
+        self.n = self
+            .n
+            .checked_add(std::mem::take(&mut other.n))
+            .expect("a permit holds at most u32::MAX permits");
+    }
+
+    /// Splits `n` permits off into a new permit; `None` (and nothing changes) if this
+    /// holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        let n = u32::try_from(n).ok().filter(|n| *n <= self.n)?;
+        self.n -= n;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            n,
+        })
     }
 }
 

@@ -1,0 +1,20 @@
+//! tokio's own sync and time tests, translated to corio: one module per tokio test
+//! file (`tokio/tests/<name>.rs`), each case named after its tokio test. Cases left
+//! out, or kept different, are listed with their reason in `docs/asyncio-to-corio.md`
+//! ("Coming from tokio").
+//!
+//! `#[corio::test]` starts on a paused clock, as `#[tokio::test(start_paused = true)]`
+//! does; tokio-test's `task::spawn` / `assert_pending!` are the small [`support`]
+//! harness.
+
+mod support;
+
+mod sync_broadcast;
+mod sync_mpsc;
+mod sync_mutex;
+mod sync_notify;
+mod sync_oneshot;
+mod sync_rwlock;
+mod sync_semaphore;
+mod sync_watch;
+mod time_interval;

@@ -20,10 +20,8 @@ fn is_default(signum: i32) -> bool {
     // SAFETY: an all-zero sigaction is a valid out-parameter; a null `act` only queries.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
-    assert_eq!(
-        unsafe { libc::sigaction(signum, std::ptr::null(), &mut old) },
-        0
-    );
+    let r = unsafe { libc::sigaction(signum, std::ptr::null(), &mut old) };
+    assert_eq!(r, 0);
     old.sa_sigaction == libc::SIG_DFL
 }
 

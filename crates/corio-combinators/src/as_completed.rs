@@ -146,7 +146,7 @@ impl<F> fmt::Debug for AsCompleted<F> {
 /// use futures::StreamExt;
 /// use std::time::Duration;
 ///
-/// async fn fetch_all(handles: Vec<corio_core::RemoteHandle<u32>>) {
+/// async fn fetch_all(handles: Vec<corio_core::TaskHandle<u32>>) {
 ///     let mut results = as_completed_with_timeout(handles, Duration::from_secs(5));
 ///     while let Some(result) = results.next().await {
 ///         match result {

@@ -18,7 +18,7 @@ use crate::indexed::Indexed;
 /// Each future yields a `Result<T, E>`. Nothing is cut short: an `Err` is kept as that
 /// future's outcome, and a future that *panics* does not take the others down either —
 /// its panic becomes `Err(E::from(JoinError))` in its slot. With `JoinHandle`s (or
-/// `RemoteHandle`s) `E` is [`JoinError`] itself, so a panicked task shows as its own
+/// `TaskHandle`s) `E` is [`JoinError`] itself, so a panicked task shows as its own
 /// `JoinError`; for other error types, implement `From<JoinError>` (`std::io::Error`
 /// already does). A panicking plain future is not a task, so its `JoinError` carries a
 /// fresh [`TaskId`].

@@ -2,10 +2,11 @@
 //! dropped (cancelled).
 //!
 //! Fairness: unless `biased;` is given, each poll starts at a random branch, so a branch
-//! that is always ready cannot starve the others. The randomness is a per-thread
-//! xorshift generator ([`random_below`]): a few arithmetic instructions per poll.
+//! that is always ready cannot starve the others. The randomness is the runtime's
+//! ([`random_below`], `corio_core::context::random_below`): a few arithmetic
+//! instructions per poll, drawn from the runtime's seeded stream when it was built with
+//! `rng_seed` (so the seed replays the choices), per-thread otherwise.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -206,38 +207,13 @@ impl<A, B> fmt::Debug for Race<A, B> {
     }
 }
 
-thread_local! {
-    // 0 = not seeded yet (xorshift never produces 0 from a non-zero state).
-    static RNG: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A pseudo-random number in `0..n` from a per-thread xorshift64 generator (not
-/// cryptographic; used for fair polling order). Returns 0 when `n` is 0.
+/// A pseudo-random number in `0..n` (0 when `n` is 0) from the runtime's random
+/// numbers (`corio_core::context::random_below`): seeded by the runtime's `rng_seed`,
+/// so a seed replays which branch is polled first; per-thread otherwise.
 #[doc(hidden)]
+#[inline]
 pub fn random_below(n: usize) -> usize {
-    if n <= 1 {
-        return 0;
-    }
-    RNG.with(|rng| {
-        let mut x = rng.get();
-        if x == 0 {
-            x = seed();
-        }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        rng.set(x);
-        // Multiply-shift maps the 64-bit value onto 0..n without a division.
-        ((u128::from(x) * n as u128) >> 64) as usize
-    })
-}
-
-fn seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    // `RandomState` is seeded randomly per thread: good enough to decorrelate threads.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(0);
-    h.finish() | 1
+    corio_core::context::random_below(n)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{JoinError, RemoteHandle, TaskId};
+use corio_core::{JoinError, TaskHandle, TaskId};
 
 /// Runs `work` as its own task and returns a [`Shield`] to await its outcome; dropping
 /// the shield (for example because the caller was cancelled or timed out) does not
@@ -168,7 +168,7 @@ impl<T> fmt::Debug for ShieldHandle<T> {
 struct Shared<T> {
     state: Mutex<State<T>>,
     /// The task's handle, for `abort` and `id` (set right after spawning).
-    task: OnceLock<RemoteHandle<()>>,
+    task: OnceLock<TaskHandle<()>>,
 }
 
 struct State<T> {
@@ -222,7 +222,7 @@ impl<T> Claim<T> {
         }
     }
 
-    fn task(&self) -> &RemoteHandle<()> {
+    fn task(&self) -> &TaskHandle<()> {
         self.shared
             .task
             .get()

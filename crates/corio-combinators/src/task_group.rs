@@ -24,7 +24,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::task::AbortHandle;
+use corio_core::task::{AnyOutput, BoxFuture, RawJoin};
 use corio_core::{context, JoinError, SpawnError, TaskId};
 use parking_lot::{Mutex, MutexGuard};
 
@@ -103,6 +103,7 @@ where
     /// # Errors
     /// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after it
     /// shut down; `join` then reports the child as cancelled.
+    #[track_caller]
     pub fn try_spawn<F>(&self, child: F) -> Result<(), SpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -123,14 +124,20 @@ where
             state.slots.len() - 1
         };
         // Straight through the spawn seam: `Child` catches its own panics and reports its
-        // own outcome, so it needs no result slot (one allocation less per child).
-        let child = Box::pin(Child {
+        // own outcome, so the task's output is `()` (no output allocation); the handle
+        // is kept only to abort the child.
+        let child = Child {
             future: Some(child),
             index,
             shared: Some(self.shared.clone()),
+        };
+        let child: BoxFuture<AnyOutput> = Box::pin(async move {
+            child.await;
+            Box::new(()) as AnyOutput
         });
         // On error `child` is dropped unrun, which reports it as cancelled (rule 1).
-        let handle = context::spawner("corio::TaskGroup::spawn")?.spawn_boxed(child)?;
+        let handle = context::spawner("corio::TaskGroup::spawn")?
+            .spawn(child, std::panic::Location::caller())?;
         let mut state = self.shared.lock();
         let slot = &mut state.slots[index];
         slot.id = Some(handle.id());
@@ -266,7 +273,8 @@ enum Joiner {
 
 struct Slot<T> {
     id: Option<TaskId>,
-    handle: Option<AbortHandle>,
+    /// The child's join handle, kept to abort it (dropping it detaches, nothing more).
+    handle: Option<Box<dyn RawJoin>>,
     status: Status<T>,
 }
 
@@ -333,7 +341,7 @@ impl<T, E> Shared<T, E> {
 
     /// Rule 2: marks the group cancelling and aborts every child still running.
     fn cancel_all(&self) {
-        let handles: Vec<AbortHandle> = {
+        let handles: Vec<Box<dyn RawJoin>> = {
             let mut state = self.lock();
             state.cancelling = true;
             state

@@ -3,7 +3,7 @@
 use std::future::{Future, Ready};
 
 use corio_combinators::*;
-use corio_core::RemoteHandle;
+use corio_core::TaskHandle;
 
 fn send<T: Send>() {}
 fn sync<T: Sync>() {}
@@ -16,8 +16,8 @@ fn auto_traits() {
     unpin::<Gather<F>>();
     send::<TryGather<F, u8>>();
     send::<GatherSettled<F, u8, String>>();
-    send::<Wait<RemoteHandle<u8>>>();
-    unpin::<Wait<RemoteHandle<u8>>>();
+    send::<Wait<TaskHandle<u8>>>();
+    unpin::<Wait<TaskHandle<u8>>>();
     send::<AsCompleted<F>>();
     send::<AsCompletedTimeout<F>>();
     send::<Race<F, F>>();

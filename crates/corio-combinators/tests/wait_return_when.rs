@@ -5,10 +5,10 @@ mod support;
 use std::time::Duration;
 
 use corio_combinators::{wait, ReturnWhen};
-use corio_core::RemoteHandle;
+use corio_core::TaskHandle;
 use support::{sleep, TestRuntime};
 
-fn spawn_after(secs: u64, value: u32) -> RemoteHandle<u32> {
+fn spawn_after(secs: u64, value: u32) -> TaskHandle<u32> {
     corio_core::task::spawn(async move {
         sleep(Duration::from_secs(secs)).await;
         value

@@ -15,12 +15,57 @@
 //!    Layers above use this to tell "idle" from "progress" (virtual-time auto-advance).
 
 use std::fmt;
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::clock::Clock;
+use crate::context::RuntimeContext;
 use crate::loom::{AtomicUsize, Ordering};
+
+/// The factory of a runtime's driver stack: given the runtime's clock, it builds the
+/// [`Driver`] the executor parks on and the base [`RuntimeContext`] (the clock plus the
+/// services the drivers offer: timer, reactor) that every runtime thread enters. The
+/// executor adds its spawner and random-number seed to that context.
+///
+/// The executor's builder is generic over its stack: a bare executor uses
+/// [`ParkThread`] (no timer, no I/O); the `corio` facade's runtime uses a stack of the
+/// timer over the epoll reactor.
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::{Clock, Driver, DriverStack, ParkThread};
+///
+/// let (mut driver, cx) = ParkThread::new().build(Clock::new_paused()).unwrap();
+/// assert!(cx.clock().is_paused());
+/// driver.unparker().unpark();
+/// assert!(driver.park(None));
+/// ```
+pub trait DriverStack: Send + 'static {
+    /// Builds the driver and the base context on `clock`.
+    ///
+    /// # Errors
+    /// The OS error of a driver that cannot be created (e.g. `epoll_create`).
+    fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)>;
+}
+
+/// A plain thread parker as a stack: no timer, no I/O; the context holds only the clock.
+impl DriverStack for ParkThread {
+    fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)> {
+        Ok((Box::new(self), RuntimeContext::new(clock)))
+    }
+}
+
+/// A given driver as a stack (the context holds only the clock): for tests and
+/// embedders that bring their own driver.
+impl DriverStack for Box<dyn Driver> {
+    fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)> {
+        Ok((self, RuntimeContext::new(clock)))
+    }
+}
 
 /// Something an executor thread can block on until there is work.
 ///

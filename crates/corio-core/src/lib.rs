@@ -4,12 +4,15 @@
 //! timer, sync primitives and combinators — and a facade that wires them into one
 //! runtime. They cooperate without depending on each other through the pieces here:
 //!
-//! - [`driver`]: what an executor parks on when idle ([`Driver`], [`Unparker`]), and a
-//!   plain thread parker ([`ParkThread`]). The reactor and the timer implement `Driver`.
-//! - [`context`]: the thread-local [`RuntimeContext`] through which a leaf reaches the
-//!   current runtime's clock, spawner and timer.
+//! - [`driver`]: what an executor parks on when idle ([`Driver`], [`Unparker`]), a
+//!   plain thread parker ([`ParkThread`]), and the factory of a runtime's driver stack
+//!   ([`DriverStack`]). The reactor and the timer implement `Driver`.
+//! - [`context`]: the one thread-local [`RuntimeContext`] through which every crate
+//!   reaches the current runtime's clock, spawner, timer, reactor and random numbers
+//!   (one slot per service: a lookup is a field read).
+//! - [`rand`]: the small seedable generator behind scheduling choices.
 //! - [`clock`]: real or virtual (paused, advanced, auto-advanced) time.
-//! - [`task`]: task ids and the spawn seam ([`task::spawn`] returns a [`RemoteHandle`]).
+//! - [`task`]: task ids and the spawn seam ([`task::spawn`] returns a [`TaskHandle`]).
 //! - [`coop`]: the cooperative scheduling budget.
 //! - [`waker`]: [`AtomicWaker`] and the FIFO [`WaitList`] with O(1) removal.
 //! - errors: [`JoinError`], [`Elapsed`], [`NoRuntime`], [`SpawnError`], [`Closed`].
@@ -42,12 +45,13 @@ pub mod driver;
 mod error;
 mod lock;
 mod loom;
+pub mod rand;
 pub mod task;
 pub mod waker;
 
 pub use clock::Clock;
 pub use context::RuntimeContext;
-pub use driver::{Driver, ParkThread, Unpark, Unparker};
+pub use driver::{Driver, DriverStack, ParkThread, Unpark, Unparker};
 pub use error::{panic_message, Closed, Elapsed, JoinError, NoRuntime, SpawnError};
-pub use task::{RemoteHandle, TaskId};
+pub use task::{TaskHandle, TaskId};
 pub use waker::{AtomicWaker, WaitKey, WaitList};

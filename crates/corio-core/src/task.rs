@@ -3,24 +3,26 @@
 //! Leaf crates that must start tasks (task groups, `shield`, file I/O on the blocking
 //! pool) do not know the executor. They call [`spawn`] / [`spawn_blocking`] here, which
 //! reach the current runtime's [`Spawner`] through the [context](crate::context) and
-//! return a [`RemoteHandle`]: a future of `Result<T, JoinError>` with `abort()`, like the
-//! executor's own `JoinHandle`.
+//! return a [`TaskHandle`]: the executor's own join handle (seen through [`RawJoin`])
+//! with the output type restored. The seam adds one boxed future, one boxed handle and
+//! (for an output that is not zero-sized) one boxed output to the executor's task; the
+//! spawn location recorded is the caller's (`#[track_caller]` all the way).
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::mem::ManuallyDrop;
+use std::marker::PhantomData;
 use std::num::NonZeroU64;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::lock::Mutex;
+use std::sync::Arc;
 
 use crate::context;
 use crate::error::{JoinError, SpawnError};
-use crate::waker::AtomicWaker;
+use crate::lock::Mutex;
 
 /// A boxed, sendable future: the unit of work crossing the spawn seam.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -49,10 +51,48 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// Cancels a spawned task.
-pub trait Abort: Send + Sync + 'static {
+/// A task's output crossing the spawn seam, type-erased (a zero-sized output, such as
+/// `()`, costs no allocation).
+pub type AnyOutput = Box<dyn Any + Send>;
+
+/// What an executor offers to crates that do not know it: the spawn seam.
+///
+/// Implementations start the task as their own spawn would, recording `location` as
+/// its spawn location (task dumps and slow-poll reports then point at the caller of
+/// [`spawn`], not into this crate), and return their join handle seen through
+/// [`RawJoin`].
+pub trait Spawner: Send + Sync + 'static {
+    /// Spawns a task.
+    ///
+    /// # Errors
+    /// [`SpawnError::Shutdown`] once the runtime has shut down.
+    fn spawn(
+        &self,
+        future: BoxFuture<AnyOutput>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError>;
+
+    /// Runs `job` on the blocking pool.
+    ///
+    /// # Errors
+    /// [`SpawnError::Shutdown`] once the runtime has shut down.
+    fn spawn_blocking(
+        &self,
+        job: Box<dyn FnOnce() -> AnyOutput + Send>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError>;
+}
+
+/// An executor's join handle for a task spawned through a [`Spawner`], type-erased.
+///
+/// Dropping it detaches the task; the executor delivers a panic or a cancellation as a
+/// [`JoinError`], only after the task's future was dropped.
+pub trait RawJoin: Send + Sync {
+    /// Polls for the task's output (registering `cx`'s waker while it runs).
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>>;
     /// Requests cancellation: the task's future is dropped at its next scheduling point
-    /// (at once if it is idle). Idempotent; no effect once the task finished.
+    /// (at once if it is idle); a blocking job is cancelled only if it has not started.
+    /// Idempotent; no effect once the task finished.
     fn abort(&self);
     /// The task's id.
     fn id(&self) -> TaskId;
@@ -60,210 +100,77 @@ pub trait Abort: Send + Sync + 'static {
     fn is_finished(&self) -> bool;
 }
 
-/// A type-erased [`Abort`] handle returned by a [`Spawner`].
-pub struct AbortHandle(Box<dyn Abort>);
-
-impl AbortHandle {
-    /// Wraps an executor's abort handle.
-    pub fn new(inner: Box<dyn Abort>) -> Self {
-        AbortHandle(inner)
-    }
-    /// Requests cancellation of the task.
-    pub fn abort(&self) {
-        self.0.abort()
-    }
-    /// The task's id.
-    pub fn id(&self) -> TaskId {
-        self.0.id()
-    }
-    /// Whether the task has finished.
-    pub fn is_finished(&self) -> bool {
-        self.0.is_finished()
-    }
-}
-
-impl fmt::Debug for AbortHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle")
-            .field("id", &self.id())
-            .finish()
-    }
-}
-
-/// What an executor offers to crates that do not know it.
-pub trait Spawner: Send + Sync + 'static {
-    /// Spawns a task. The executor owns panics only as a last resort: futures arriving
-    /// here through [`spawn`] already catch their own.
-    ///
-    /// # Errors
-    /// [`SpawnError::Shutdown`] once the runtime has shut down.
-    fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<AbortHandle, SpawnError>;
-
-    /// Runs `job` on the blocking pool.
-    ///
-    /// # Errors
-    /// [`SpawnError::Shutdown`] once the runtime has shut down.
-    fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError>;
-}
-
-// The result slot shared by a `RemoteHandle` and its task.
-struct Slot<T> {
-    outcome: Mutex<Outcome<T>>,
-    waker: AtomicWaker,
-}
-
-enum Outcome<T> {
-    Running,
-    Done(T),
-    Panicked(Box<dyn std::any::Any + Send>),
-    Cancelled,
-    Taken,
-}
-
-impl<T> Slot<T> {
-    fn new() -> Arc<Self> {
-        Arc::new(Slot {
-            outcome: Mutex::new(Outcome::Running),
-            waker: AtomicWaker::new(),
-        })
-    }
-
-    fn finish(&self, outcome: Outcome<T>) {
-        {
-            let mut o = self.outcome.lock();
-            if matches!(*o, Outcome::Running) {
-                *o = outcome;
-            }
-        }
-        self.waker.wake();
-    }
-}
-
-/// The spawned side: runs the user's future, catches its panic, fills the slot; if it is
-/// dropped before finishing (aborted, or the runtime shut down) it records cancellation —
-/// after the future's destructors ran, so an awaiter never sees "cancelled" while the
-/// task's guards (a lock, a socket) are still held.
-struct Remote<F: Future> {
-    future: ManuallyDrop<F>,
-    slot: Arc<Slot<F::Output>>,
-}
-
-impl<F: Future> Future for Remote<F> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and
-        // `Remote`'s `Drop` does not move it. `slot` is not pinned (we only clone/read it).
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above; `this.future` lives as long as the pinned `Remote` and is
-        // only dropped in place by `Remote`'s `Drop`.
-        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => {
-                this.slot.finish(Outcome::Done(v));
-                Poll::Ready(())
-            }
-            Err(payload) => {
-                this.slot.finish(Outcome::Panicked(payload));
-                Poll::Ready(())
-            }
-        }
-    }
-}
-
-impl<F: Future> Drop for Remote<F> {
-    fn drop(&mut self) {
-        // SAFETY: the future is dropped exactly once, here, in place (it may be pinned:
-        // it is never moved), and nothing touches it afterwards.
-        let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
-            ManuallyDrop::drop(&mut self.future)
-        }));
-        // Ignored if the future already finished (the slot keeps the first outcome).
-        self.slot.finish(match dropped {
-            Ok(()) => Outcome::Cancelled,
-            Err(payload) => Outcome::Panicked(payload),
-        });
-    }
-}
-
-/// A spawned task's output: a future of `Result<T, JoinError>`, with `abort()`.
+/// A task spawned through the seam: a future of `Result<T, JoinError>`, with `abort()`.
 ///
-/// Dropping the handle detaches the task (it keeps running), as with tokio's and
-/// corio's `JoinHandle`.
-#[must_use = "dropping a RemoteHandle detaches the task; await it to get its output"]
-pub struct RemoteHandle<T> {
-    slot: Arc<Slot<T>>,
-    abort: AbortHandle,
+/// It is the executor's join handle with the output type restored, so it behaves like
+/// `corio::JoinHandle`: dropping it *detaches* the task (it keeps running), awaiting it
+/// after an abort yields a cancelled `JoinError` unless the task already finished.
+#[must_use = "dropping a TaskHandle detaches the task; await it to get its output"]
+pub struct TaskHandle<T> {
+    raw: Box<dyn RawJoin>,
+    _output: PhantomData<fn() -> T>,
 }
 
-impl<T> RemoteHandle<T> {
-    /// Requests cancellation of the task; awaiting the handle then yields a cancelled
-    /// `JoinError` unless the task already finished.
+impl<T> TaskHandle<T> {
+    /// Requests cancellation of the task (see [`RawJoin::abort`]).
     pub fn abort(&self) {
-        self.abort.abort()
+        self.raw.abort()
     }
 
     /// The task's id.
     pub fn id(&self) -> TaskId {
-        self.abort.id()
+        self.raw.id()
     }
 
     /// Whether the task has finished.
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.slot.outcome.lock(), Outcome::Running)
+        self.raw.is_finished()
     }
 }
 
-impl<T> Future for RemoteHandle<T> {
+impl<T: 'static> Future for TaskHandle<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let take = |o: &mut Outcome<T>, id| match std::mem::replace(o, Outcome::Taken) {
-            Outcome::Done(v) => Poll::Ready(Ok(v)),
-            Outcome::Panicked(p) => Poll::Ready(Err(JoinError::panic(id, p))),
-            Outcome::Cancelled => Poll::Ready(Err(JoinError::cancelled(id))),
-            Outcome::Running => {
-                *o = Outcome::Running;
-                Poll::Pending
-            }
-            Outcome::Taken => panic!("`RemoteHandle` polled after it completed"),
-        };
-        let id = self.abort.id();
-        if let Poll::Ready(r) = take(&mut self.slot.outcome.lock(), id) {
-            return Poll::Ready(r);
-        }
-        self.slot.waker.register(cx.waker());
-        take(&mut self.slot.outcome.lock(), id)
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.raw.poll_join(cx).map(|r| {
+            r.map(|out| match out.downcast::<T>() {
+                Ok(v) => *v,
+                Err(_) => unreachable!("the seam's task returns the output type it was given"),
+            })
+        })
     }
 }
 
-impl<T> fmt::Debug for RemoteHandle<T> {
+impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteHandle")
+        f.debug_struct("TaskHandle")
             .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }
 }
 
-/// Spawns `future` on the current runtime through the spawn seam.
+/// Spawns `future` on the current runtime through the spawn seam; the task's spawn
+/// location is the caller's.
 ///
 /// # Errors
 /// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after shutdown.
-pub fn try_spawn<F>(future: F) -> Result<RemoteHandle<F::Output>, SpawnError>
+#[track_caller]
+pub fn try_spawn<F>(future: F) -> Result<TaskHandle<F::Output>, SpawnError>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let location = Location::caller();
     let spawner = context::spawner("corio::spawn")?;
-    let slot = Slot::new();
-    let remote = Remote {
-        future: ManuallyDrop::new(future),
-        slot: slot.clone(),
-    };
-    let abort = spawner.spawn_boxed(Box::pin(remote))?;
-    Ok(RemoteHandle { slot, abort })
+    let raw = spawner.spawn(
+        Box::pin(async move { Box::new(future.await) as AnyOutput }),
+        location,
+    )?;
+    Ok(TaskHandle {
+        raw,
+        _output: PhantomData,
+    })
 }
 
 /// Spawns `future` on the current runtime through the spawn seam.
@@ -271,7 +178,7 @@ where
 /// # Panics
 /// Outside a runtime (the message names the fix), or after the runtime shut down.
 #[track_caller]
-pub fn spawn<F>(future: F) -> RemoteHandle<F::Output>
+pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -284,27 +191,19 @@ where
 ///
 /// # Errors
 /// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after shutdown.
-pub fn try_spawn_blocking<F, R>(f: F) -> Result<RemoteHandle<R>, SpawnError>
+#[track_caller]
+pub fn try_spawn_blocking<F, R>(f: F) -> Result<TaskHandle<R>, SpawnError>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let location = Location::caller();
     let spawner = context::spawner("corio::spawn_blocking")?;
-    let slot: Arc<Slot<R>> = Slot::new();
-    let job_slot = slot.clone();
-    let id = TaskId::next();
-    spawner.spawn_blocking_boxed(Box::new(move || {
-        let outcome = match catch_unwind(AssertUnwindSafe(f)) {
-            Ok(v) => Outcome::Done(v),
-            Err(p) => Outcome::Panicked(p),
-        };
-        job_slot.finish(outcome);
-    }))?;
-    let abort = AbortHandle::new(Box::new(BlockingAbort {
-        id,
-        slot: slot.clone(),
-    }));
-    Ok(RemoteHandle { slot, abort })
+    let raw = spawner.spawn_blocking(Box::new(move || Box::new(f()) as AnyOutput), location)?;
+    Ok(TaskHandle {
+        raw,
+        _output: PhantomData,
+    })
 }
 
 /// Runs `f` on the blocking pool.
@@ -312,7 +211,7 @@ where
 /// # Panics
 /// Outside a runtime (the message names the fix), or after the runtime shut down.
 #[track_caller]
-pub fn spawn_blocking<F, R>(f: F) -> RemoteHandle<R>
+pub fn spawn_blocking<F, R>(f: F) -> TaskHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
@@ -320,27 +219,88 @@ where
     try_spawn_blocking(f).unwrap_or_else(|e| panic!("{e}"))
 }
 
-// Blocking jobs cannot be interrupted once started; abort only reports them cancelled.
-struct BlockingAbort<R> {
-    id: TaskId,
-    slot: Arc<Slot<R>>,
+/// Runs `job` on a new std thread and returns its join handle for the seam: the
+/// blocking "pool" of a [`Spawner`] written for a leaf crate used without an executor
+/// (doc examples, tests). A panic in `job` is delivered as a panic [`JoinError`];
+/// `abort` has no effect on a job that is already running (as with a blocking pool).
+///
+/// # Errors
+/// The OS error if the thread cannot be started, as [`SpawnError::Shutdown`].
+pub fn spawn_thread(
+    job: Box<dyn FnOnce() -> AnyOutput + Send>,
+) -> Result<Box<dyn RawJoin>, SpawnError> {
+    let id = TaskId::next();
+    let slot = Arc::new(ThreadSlot {
+        state: Mutex::new((None, None)),
+    });
+    let theirs = slot.clone();
+    std::thread::Builder::new()
+        .name("corio-thread-job".into())
+        .spawn(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .map_err(|p| JoinError::panic(id, p));
+            let waker = {
+                let mut state = theirs.state.lock();
+                state.0 = Some(out);
+                state.1.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        })
+        .map_err(|_| SpawnError::Shutdown)?;
+    Ok(Box::new(ThreadJoin {
+        id,
+        slot,
+        taken: false,
+    }))
 }
 
-impl<R: Send + 'static> Abort for BlockingAbort<R> {
-    fn abort(&self) {
-        self.slot.finish(Outcome::Cancelled);
+type ThreadState = (
+    Option<Result<AnyOutput, JoinError>>,
+    Option<std::task::Waker>,
+);
+
+struct ThreadSlot {
+    state: Mutex<ThreadState>,
+}
+
+struct ThreadJoin {
+    id: TaskId,
+    slot: Arc<ThreadSlot>,
+    taken: bool,
+}
+
+impl RawJoin for ThreadJoin {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>> {
+        assert!(!self.taken, "a task handle polled after it completed");
+        let mut state = self.slot.state.lock();
+        match state.0.take() {
+            Some(out) => {
+                self.taken = true;
+                Poll::Ready(out)
+            }
+            None => {
+                state.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
     }
+    fn abort(&self) {}
     fn id(&self) -> TaskId {
         self.id
     }
     fn is_finished(&self) -> bool {
-        !matches!(*self.slot.outcome.lock(), Outcome::Running)
+        self.taken || self.slot.state.lock().0.is_some()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
+    use crate::context::RuntimeContext;
+    use std::task::Waker;
 
     #[test]
     fn task_ids_are_unique_and_increasing() {
@@ -350,59 +310,53 @@ mod tests {
         assert_ne!(a.to_string(), b.to_string());
     }
 
-    use crate::clock::Clock;
-    use crate::context::RuntimeContext;
-    use std::sync::atomic::AtomicBool;
-    use std::task::Waker;
+    type Out = Result<AnyOutput, JoinError>;
 
-    /// A spawner that keeps tasks in a list; the test polls them by hand.
+    /// A spawner that runs each future to its first poll at once (enough for ready
+    /// futures) and records where it was called from.
     #[derive(Default)]
-    struct ListSpawner {
-        tasks: Mutex<Vec<(BoxFuture<()>, Arc<AtomicBool>)>>,
-        jobs: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+    struct RecordingSpawner {
+        locations: Mutex<Vec<&'static Location<'static>>>,
     }
 
-    struct ListAbort(Arc<AtomicBool>, TaskId);
-    impl Abort for ListAbort {
-        fn abort(&self) {
-            self.0.store(true, Ordering::SeqCst);
+    struct Done(Mutex<Option<Out>>, TaskId);
+
+    impl RawJoin for Done {
+        fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Out> {
+            self.0.lock().take().map_or(Poll::Pending, Poll::Ready)
         }
+        fn abort(&self) {}
         fn id(&self) -> TaskId {
             self.1
         }
         fn is_finished(&self) -> bool {
-            false
+            true
         }
     }
 
-    impl Spawner for ListSpawner {
-        fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<AbortHandle, SpawnError> {
-            let aborted = Arc::new(AtomicBool::new(false));
-            self.tasks.lock().push((future, aborted.clone()));
-            Ok(AbortHandle::new(Box::new(ListAbort(
-                aborted,
-                TaskId::next(),
-            ))))
+    impl Spawner for RecordingSpawner {
+        fn spawn(
+            &self,
+            mut future: BoxFuture<AnyOutput>,
+            location: &'static Location<'static>,
+        ) -> Result<Box<dyn RawJoin>, SpawnError> {
+            self.locations.lock().push(location);
+            let out = match future
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                Poll::Ready(v) => v,
+                Poll::Pending => panic!("the test spawner runs ready futures only"),
+            };
+            Ok(Box::new(Done(Mutex::new(Some(Ok(out))), TaskId::next())))
         }
-        fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
-            self.jobs.lock().push(job);
-            Ok(())
-        }
-    }
-
-    impl ListSpawner {
-        /// Polls every task once; drops the finished and the aborted ones.
-        fn run_once(&self) {
-            let mut cx = Context::from_waker(Waker::noop());
-            let tasks = std::mem::take(&mut *self.tasks.lock());
-            for (mut f, aborted) in tasks {
-                if aborted.load(Ordering::SeqCst) {
-                    continue; // dropping the future is the cancellation
-                }
-                if f.as_mut().poll(&mut cx).is_pending() {
-                    self.tasks.lock().push((f, aborted));
-                }
-            }
+        fn spawn_blocking(
+            &self,
+            job: Box<dyn FnOnce() -> AnyOutput + Send>,
+            location: &'static Location<'static>,
+        ) -> Result<Box<dyn RawJoin>, SpawnError> {
+            self.locations.lock().push(location);
+            Ok(Box::new(Done(Mutex::new(Some(Ok(job()))), TaskId::next())))
         }
     }
 
@@ -411,96 +365,45 @@ mod tests {
     }
 
     #[test]
-    fn remote_handle_delivers_output_panic_and_cancellation() {
-        let spawner = Arc::new(ListSpawner::default());
+    fn the_output_type_is_restored_and_the_location_is_the_callers() {
+        let spawner = Arc::new(RecordingSpawner::default());
         let _cx = RuntimeContext::new(Clock::new())
             .with_spawner(spawner.clone())
             .enter();
-
-        let mut ok = spawn(async { 7 });
-        let mut boom = spawn(async { panic!("boom") });
-        let mut pending = spawn(std::future::pending::<()>());
-        assert!(poll_once(&mut ok).is_pending());
-        spawner.run_once();
-        assert_eq!(poll_once(&mut ok).map(Result::unwrap), Poll::Ready(7));
-        match poll_once(&mut boom) {
-            Poll::Ready(Err(e)) => assert_eq!(e.panic_message().as_deref(), Some("boom")),
-            other => panic!(
-                "expected a panic JoinError, got {:?}",
-                other.map(|r| r.is_ok())
-            ),
+        let mut text = spawn(async { String::from("seven") });
+        let here = Location::caller().line();
+        let mut unit = spawn(async {});
+        let mut blocking = spawn_blocking(|| 5u8);
+        assert_eq!(
+            poll_once(&mut text).map(Result::unwrap),
+            Poll::Ready("seven".into())
+        );
+        assert!(matches!(poll_once(&mut unit), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(&mut blocking), Poll::Ready(Ok(5))));
+        let locations = spawner.locations.lock();
+        assert_eq!(locations.len(), 3);
+        for l in locations.iter() {
+            assert_eq!(l.file(), file!(), "a spawn location inside corio-core: {l}");
         }
-        assert!(poll_once(&mut pending).is_pending());
-        pending.abort();
-        spawner.run_once();
-        match poll_once(&mut pending) {
-            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
-            _ => panic!("an aborted task resolves to a cancelled JoinError"),
-        }
-        assert!(pending.is_finished());
+        assert_eq!(locations[1].line(), here + 1);
     }
 
     #[test]
-    fn cancellation_is_reported_after_the_future_was_dropped() {
-        struct Guard(Arc<AtomicBool>);
-        impl Drop for Guard {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::SeqCst);
+    fn thread_jobs_deliver_output_and_panics() {
+        fn wait(mut j: Box<dyn RawJoin>) -> Result<AnyOutput, JoinError> {
+            loop {
+                if let Poll::Ready(r) = j.poll_join(&mut Context::from_waker(Waker::noop())) {
+                    assert!(j.is_finished());
+                    return r;
+                }
+                std::thread::yield_now();
             }
         }
-        let spawner = Arc::new(ListSpawner::default());
-        let _cx = RuntimeContext::new(Clock::new())
-            .with_spawner(spawner.clone())
-            .enter();
-        let dropped = Arc::new(AtomicBool::new(false));
-        let guard = Guard(dropped.clone());
-        let mut handle = spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await
-        });
-        spawner.run_once();
-        // The awaiter observes the outcome: at that moment the guard must be gone.
-        let observed = Arc::new(AtomicBool::new(false));
-        let (d, o) = (dropped.clone(), observed.clone());
-        struct Check(Arc<AtomicBool>, Arc<AtomicBool>);
-        impl std::task::Wake for Check {
-            fn wake(self: Arc<Self>) {
-                assert!(
-                    self.0.load(Ordering::SeqCst),
-                    "woken before the future was dropped"
-                );
-                self.1.store(true, Ordering::SeqCst);
-            }
-        }
-        let waker = Waker::from(Arc::new(Check(d, o)));
-        assert!(Pin::new(&mut handle)
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        handle.abort();
-        spawner.run_once();
-        assert!(observed.load(Ordering::SeqCst));
-        assert!(matches!(poll_once(&mut handle), Poll::Ready(Err(e)) if e.is_cancelled()));
-    }
-
-    #[test]
-    fn detached_task_still_runs_and_blocking_jobs_report_panics() {
-        let spawner = Arc::new(ListSpawner::default());
-        let _cx = RuntimeContext::new(Clock::new())
-            .with_spawner(spawner.clone())
-            .enter();
-        let ran = Arc::new(AtomicBool::new(false));
-        let ran2 = ran.clone();
-        drop(spawn(async move { ran2.store(true, Ordering::SeqCst) }));
-        spawner.run_once();
-        assert!(ran.load(Ordering::SeqCst));
-
-        let mut job = spawn_blocking(|| -> u8 { panic!("blocking boom") });
-        let mut fine = spawn_blocking(|| 5u8);
-        for j in std::mem::take(&mut *spawner.jobs.lock()) {
-            j();
-        }
-        assert!(matches!(poll_once(&mut job), Poll::Ready(Err(e)) if e.is_panic()));
-        assert!(matches!(poll_once(&mut fine), Poll::Ready(Ok(5))));
+        let ok = spawn_thread(Box::new(|| Box::new(5u8) as AnyOutput)).unwrap();
+        assert_eq!(*wait(ok).unwrap().downcast::<u8>().unwrap(), 5);
+        let boom = spawn_thread(Box::new(|| -> AnyOutput { panic!("job boom") })).unwrap();
+        let err = wait(boom).unwrap_err();
+        assert_eq!(err.panic_message().as_deref(), Some("job boom"));
     }
 
     #[test]
@@ -508,5 +411,7 @@ mod tests {
         let err = try_spawn(async {}).unwrap_err();
         assert!(matches!(err, SpawnError::NoRuntime(_)));
         assert!(err.to_string().contains("corio::spawn"));
+        let err = try_spawn_blocking(|| ()).unwrap_err();
+        assert!(err.to_string().contains("corio::spawn_blocking"));
     }
 }

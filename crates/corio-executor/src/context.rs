@@ -1,6 +1,8 @@
-//! This crate's own thread-locals: the current runtime [`Handle`] (the fast path for
-//! `spawn`, no dynamic dispatch) and the "a runtime is driving this thread" flag that
-//! makes a nested `block_on` a clear panic instead of a deadlock.
+//! This crate's own thread-locals: the current scheduler's [`Handle`] (the executor's
+//! own state, read by `spawn` with no dynamic dispatch; other crates reach the runtime
+//! through `corio_core::context`, which `enter` installs alongside) and the "this
+//! thread blocks driving a runtime" flag that makes a nested `block_on` a clear panic
+//! instead of a deadlock.
 
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
@@ -10,8 +12,10 @@ use corio_core::context::EnterGuard;
 use crate::Handle;
 
 thread_local! {
-    static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
-    static DRIVING: Cell<bool> = const { Cell::new(false) };
+    /// The handle of the runtime entered on this thread.
+    static CURRENT_HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// Whether this thread blocks driving a runtime (a worker, or inside `block_on`).
+    static BLOCKS_ON_RUNTIME: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The message of the nested-runtime panic.
@@ -23,7 +27,7 @@ pub(crate) const NESTED_RUNTIME: &str = "Cannot start a runtime from within a ru
 /// Runs `f` with the current handle, if any.
 #[inline]
 pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
-    HANDLE.with(|h| f(h.borrow().as_ref()))
+    CURRENT_HANDLE.with(|h| f(h.borrow().as_ref()))
 }
 
 /// Restores the previous thread-local state on drop.
@@ -41,13 +45,13 @@ pub(crate) struct ContextGuard {
 /// If `driving` and this thread already drives a runtime (nested `block_on`).
 #[track_caller]
 pub(crate) fn enter(handle: &Handle, driving: bool) -> ContextGuard {
-    let prev_driving = DRIVING.with(|d| d.get());
+    let prev_driving = BLOCKS_ON_RUNTIME.with(|d| d.get());
     if driving && prev_driving {
         panic!("{NESTED_RUNTIME}");
     }
-    DRIVING.with(|d| d.set(prev_driving || driving));
+    BLOCKS_ON_RUNTIME.with(|d| d.set(prev_driving || driving));
     let cx = handle.common().context.enter();
-    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle.clone()));
+    let prev_handle = CURRENT_HANDLE.with(|h| h.borrow_mut().replace(handle.clone()));
     ContextGuard {
         prev_handle,
         prev_driving,
@@ -62,7 +66,7 @@ pub(crate) fn enter(handle: &Handle, driving: bool) -> ContextGuard {
 /// If this thread already drives a runtime.
 #[track_caller]
 pub(crate) fn enter_blocking_region() -> DrivingGuard {
-    if DRIVING.with(|d| d.replace(true)) {
+    if BLOCKS_ON_RUNTIME.with(|d| d.replace(true)) {
         panic!("{NESTED_RUNTIME}");
     }
     DrivingGuard(PhantomData)
@@ -72,7 +76,7 @@ pub(crate) struct DrivingGuard(PhantomData<*const ()>);
 
 impl Drop for DrivingGuard {
     fn drop(&mut self) {
-        DRIVING.with(|d| d.set(false));
+        BLOCKS_ON_RUNTIME.with(|d| d.set(false));
     }
 }
 
@@ -80,7 +84,7 @@ impl Drop for ContextGuard {
     fn drop(&mut self) {
         let prev = self.prev_handle.take();
         // Drop the replaced handle outside the borrow (its drop may run arbitrary code).
-        let _old = HANDLE.with(|h| std::mem::replace(&mut *h.borrow_mut(), prev));
-        DRIVING.with(|d| d.set(self.prev_driving));
+        let _old = CURRENT_HANDLE.with(|h| std::mem::replace(&mut *h.borrow_mut(), prev));
+        BLOCKS_ON_RUNTIME.with(|d| d.set(self.prev_driving));
     }
 }

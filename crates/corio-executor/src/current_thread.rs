@@ -47,10 +47,10 @@ use crate::sync::{CachePadded, Mutex};
 use corio_core::{coop, Driver, ParkThread, Unparker};
 
 use crate::metrics::WorkerMetrics;
-use crate::rand::FastRand;
 use crate::scheduler::Common;
 use crate::task::Notified;
 use crate::Handle;
+use corio_core::rand::FastRand;
 
 pub(crate) struct Shared {
     pub(crate) common: Common,
@@ -116,7 +116,9 @@ fn pop_local<const SEEDED: bool>(
 }
 
 thread_local! {
-    static DRIVING: Cell<*const Driving> = const { Cell::new(ptr::null()) };
+    /// The current-thread scheduler this thread is driving (its `Driving` on the stack of
+    /// `drive`), or null: `schedule` pushes to its local queue when it is ours.
+    static CURRENT_THREAD_DRIVER: Cell<*const Driving> = const { Cell::new(ptr::null()) };
 }
 
 impl Shared {
@@ -142,7 +144,7 @@ impl Shared {
     /// latest maintenance point (every `event_interval` ticks, and when it runs out of
     /// work: metrics rule 3).
     pub(crate) fn worker_metrics(&self) -> crate::metrics::WorkerSnapshot {
-        let on_driving_thread = DRIVING.with(|d| {
+        let on_driving_thread = CURRENT_THREAD_DRIVER.with(|d| {
             let d = d.get();
             if d.is_null() {
                 return None;
@@ -190,7 +192,7 @@ impl Shared {
 
     /// Queues `task`: locally on the driving thread, else globally (+ unpark, rule 2).
     pub(crate) fn schedule(&self, task: Notified) {
-        let task = DRIVING.with(|d| {
+        let task = CURRENT_THREAD_DRIVER.with(|d| {
             let d = d.get();
             if d.is_null() {
                 return Some(task);
@@ -283,7 +285,7 @@ impl Shared {
             shared: self,
             core: Some(core),
             driving: &driving,
-            prev: DRIVING.with(|d| d.replace(&driving)),
+            prev: CURRENT_THREAD_DRIVER.with(|d| d.replace(&driving)),
         };
         let core = guard.core.as_mut().expect("core present while driving");
         let clock = &self.common.clock;
@@ -391,7 +393,7 @@ struct CoreGuard<'a> {
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
-        DRIVING.with(|d| d.set(self.prev));
+        CURRENT_THREAD_DRIVER.with(|d| d.set(self.prev));
         let local_len = self.driving.local.borrow().len();
         // The next holder starts from this total (metrics rule 3).
         self.shared
@@ -439,7 +441,7 @@ impl BlockOnWake {
     /// (rule 5).
     #[inline]
     fn is_driven_here(&self) -> bool {
-        DRIVING.with(|d| {
+        CURRENT_THREAD_DRIVER.with(|d| {
             let d = d.get();
             // SAFETY: the pointer is set only while the `Driving` on this thread's
             // stack is alive (see `drive`).

@@ -1,13 +1,13 @@
-//! [`Executor`] and its [`Builder`].
+//! [`Executor`] and its [`Builder`]: the one place a runtime is assembled.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use corio_core::task::Spawner;
-use corio_core::{Clock, Driver, ParkThread, RuntimeContext};
+use corio_core::{Clock, DriverStack, ParkThread};
 
 use crate::blocking::BlockingPool;
 use crate::debug::{debug_from_env, DebugConfig, SlowPollHook, DEFAULT_SLOW_POLL_THRESHOLD};
@@ -22,7 +22,14 @@ enum Flavor {
     MultiThread,
 }
 
-/// Configures and builds an [`Executor`].
+/// Configures and builds a runtime: the scheduler flavor, its threads, virtual time,
+/// debug mode, a scheduling seed, and the driver stack `S` it parks on.
+///
+/// This is the one builder of corio: a bare executor is `Builder<ParkThread>` (no
+/// timer, no I/O; [`Executor::builder_current_thread`], [`Executor::builder_multi_thread`]),
+/// and the `corio` facade's `Runtime::builder()` is this builder with its timer-over-
+/// reactor stack. The stack is a [`DriverStack`]: a factory from the runtime's clock to
+/// the driver and the base runtime context.
 ///
 /// # Examples
 ///
@@ -40,12 +47,13 @@ enum Flavor {
 /// let err = Builder::new_multi_thread().worker_threads(0).build().unwrap_err();
 /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 /// ```
-pub struct Builder {
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder<S: DriverStack = ParkThread> {
     flavor: Flavor,
+    stack: S,
     worker_threads: Option<usize>,
     thread_name: Option<String>,
-    driver: Option<Box<dyn Driver>>,
-    context: Option<RuntimeContext>,
+    start_paused: bool,
     max_blocking_threads: usize,
     keep_alive: Duration,
     event_interval: u32,
@@ -59,14 +67,39 @@ pub struct Builder {
 /// The most worker threads a multi-thread executor accepts.
 pub const MAX_WORKER_THREADS: usize = 1 << 15;
 
-impl Builder {
-    fn new(flavor: Flavor) -> Self {
+impl Builder<ParkThread> {
+    /// A single-threaded executor: tasks run on the thread that calls `block_on`.
+    pub fn new_current_thread() -> Self {
+        Builder::with_stack(ParkThread::new()).current_thread()
+    }
+
+    /// A work-stealing executor with one worker thread per core by default.
+    pub fn new_multi_thread() -> Self {
+        Builder::with_stack(ParkThread::new())
+    }
+}
+
+impl<S: DriverStack> Builder<S> {
+    /// A multi-thread builder that parks on the driver stack `stack`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_core::{Driver, ParkThread};
+    /// use corio_executor::Builder;
+    ///
+    /// // Any driver can be the stack (here a plain parker, boxed).
+    /// let driver: Box<dyn Driver> = Box::new(ParkThread::new());
+    /// let rt = Builder::with_stack(driver).current_thread().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 3 }), 3);
+    /// ```
+    pub fn with_stack(stack: S) -> Self {
         Builder {
-            flavor,
+            flavor: Flavor::MultiThread,
+            stack,
             worker_threads: None,
             thread_name: None,
-            driver: None,
-            context: None,
+            start_paused: false,
             max_blocking_threads: 512,
             keep_alive: Duration::from_secs(10),
             event_interval: 61,
@@ -78,82 +111,83 @@ impl Builder {
         }
     }
 
-    /// A single-threaded executor: tasks run on the thread that calls `block_on`.
-    pub fn new_current_thread() -> Self {
-        Builder::new(Flavor::CurrentThread)
+    /// Runs every task on the thread that calls `block_on` (asyncio's model).
+    pub fn current_thread(mut self) -> Self {
+        self.flavor = Flavor::CurrentThread;
+        self
     }
 
-    /// A work-stealing executor with one worker thread per core by default.
-    pub fn new_multi_thread() -> Self {
-        Builder::new(Flavor::MultiThread)
+    /// Runs tasks on a pool of work-stealing worker threads (the default).
+    pub fn multi_thread(mut self) -> Self {
+        self.flavor = Flavor::MultiThread;
+        self
     }
 
     /// Number of worker threads (multi-thread only; default: available parallelism).
     /// `0` makes [`build`](Self::build) fail with `InvalidInput`.
-    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+    pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
         self
     }
 
     /// Name of the runtime's threads (default `corio-worker`; blocking-pool threads get
     /// `corio-blocking`, or this name when set).
-    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = Some(name.into());
         self
     }
 
-    /// The driver idle workers park on (default: a plain [`ParkThread`]).
-    pub fn driver(&mut self, driver: Box<dyn Driver>) -> &mut Self {
-        self.driver = Some(driver);
-        self
-    }
-
-    /// The clock (default `Clock::new()`); shorthand for a base context with only it.
-    pub fn clock(&mut self, clock: Clock) -> &mut Self {
-        self.context = Some(RuntimeContext::new(clock));
-        self
-    }
-
-    /// The base context installed on every runtime thread (clock, timer, extensions);
-    /// the executor adds its spawner.
-    pub fn context(&mut self, context: RuntimeContext) -> &mut Self {
-        self.context = Some(context);
+    /// Starts with virtual time paused: the clock only moves by `advance`, or (with a
+    /// timer in the stack) by jumping to the next timer whenever every task is idle,
+    /// so `sleep`s complete in order without waiting (for deterministic tests).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio_executor::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// assert!(rt.handle().clock().is_paused());
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.start_paused = paused;
         self
     }
 
     /// Most blocking-pool threads (default 512). Jobs beyond it wait in a queue.
-    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
         self.max_blocking_threads = n;
         self
     }
 
     /// How long an idle blocking-pool thread lives (default 10 s).
-    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+    pub fn thread_keep_alive(mut self, d: Duration) -> Self {
         self.keep_alive = d;
         self
     }
 
     /// Scheduler ticks between driver polls while busy (default 61).
-    pub fn event_interval(&mut self, n: u32) -> &mut Self {
+    pub fn event_interval(mut self, n: u32) -> Self {
         self.event_interval = n;
         self
     }
 
     /// Scheduler ticks between global-queue checks while busy (default 31).
-    pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
+    pub fn global_queue_interval(mut self, n: u32) -> Self {
         self.global_queue_interval = n;
         self
     }
 
-    /// Debug mode (asyncio's debug mode), off by default: every poll of a task (and of
-    /// the `block_on` future) is timed, and one that takes at least the
-    /// [slow-poll threshold](Self::slow_poll_threshold) is reported to the
-    /// [hook](Self::on_slow_poll) with the task's id, name and spawn location; task
-    /// dumps also show how long ago each task was last polled.
+    /// Debug mode, asyncio's `loop.set_debug(True)`, off by default: every poll of a
+    /// task (and of the `block_on` future) is timed, and one that keeps its thread busy
+    /// for at least the [slow-poll threshold](Self::slow_poll_threshold) is reported to
+    /// the [hook](Self::on_slow_poll) (default: one line to stderr) with the task's id,
+    /// name and spawn location; task dumps also show how long ago each task was last
+    /// polled.
     ///
     /// When this is not called, the `CORIO_DEBUG` environment variable decides, read by
-    /// [`build`](Self::build): set and not empty, `0`, `false`, `no` or `off` turns debug
-    /// mode on. An explicit call wins over the variable, either way.
+    /// [`build`](Self::build) (like `PYTHONASYNCIODEBUG`): set to anything but the empty
+    /// string, `0`, `false`, `no` or `off` (case-insensitive), it turns debug mode on;
+    /// those values, or no variable, leave it off. An explicit call wins over the
+    /// variable, either way.
     ///
     /// Off, it costs one predictable branch per poll. On, two clock reads per poll and
     /// one more small allocation per spawned task (for the last-poll time).
@@ -161,19 +195,33 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// use corio_executor::Builder;
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use corio_executor::{task, Builder};
     ///
-    /// let rt = Builder::new_current_thread().debug(true).build().unwrap();
+    /// let slow = Arc::new(Mutex::new(Vec::new()));
+    /// let log = slow.clone();
+    /// let rt = Builder::new_current_thread()
+    ///     .debug(true)
+    ///     .slow_poll_threshold(Duration::ZERO) // report every poll, for the example
+    ///     .on_slow_poll(move |p| log.lock().unwrap().push(p.name().map(str::to_owned)))
+    ///     .build()
+    ///     .unwrap();
     /// assert!(rt.handle().is_debug());
+    /// rt.block_on(async {
+    ///     // A real slow poll would be a blocking call such as `std::thread::sleep`.
+    ///     task::Builder::new().name("blocker").spawn(async {}).await.unwrap();
+    /// });
+    /// assert!(slow.lock().unwrap().contains(&Some("blocker".to_owned())));
     /// ```
-    pub fn debug(&mut self, on: bool) -> &mut Self {
+    pub fn debug(mut self, on: bool) -> Self {
         self.debug = Some(on);
         self
     }
 
     /// How long a single poll may take before debug mode reports it (default 100 ms,
     /// asyncio's `slow_callback_duration`). No effect unless debug mode is on.
-    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Self {
         self.slow_poll_threshold = threshold;
         self
     }
@@ -203,7 +251,7 @@ impl Builder {
     /// rt.block_on(async { corio_executor::spawn(async {}).await.unwrap() });
     /// assert!(slow.load(Ordering::Relaxed) >= 2); // the task and the block_on future
     /// ```
-    pub fn on_slow_poll<F>(&mut self, hook: F) -> &mut Self
+    pub fn on_slow_poll<F>(mut self, hook: F) -> Self
     where
         F: Fn(&SlowPoll<'_>) + Send + Sync + 'static,
     {
@@ -217,11 +265,13 @@ impl Builder {
     ///
     /// - Current-thread: each time the scheduler picks the next task, it takes a random
     ///   one of the tasks waiting in its local queue (the tasks woken on the runtime's
-    ///   thread) instead of the oldest. The same seed and the same program give the same
-    ///   interleaving, as long as nothing outside the runtime's thread intervenes: tasks
-    ///   woken from other threads (blocking-pool results, real I/O readiness, wall-clock
-    ///   timers) arrive when they arrive and are taken in arrival order. With paused
-    ///   (virtual) time, timers are deterministic too.
+    ///   thread) instead of the oldest, and `select!`/`race` draw their first branch
+    ///   from the runtime's seeded stream. The same seed and the same program give the
+    ///   same interleaving, as long as nothing outside the runtime's thread intervenes:
+    ///   tasks woken from other threads (blocking-pool results, real I/O readiness,
+    ///   wall-clock timers) arrive when they arrive and are taken in arrival order.
+    ///   With [`start_paused`](Self::start_paused) virtual time, timers are
+    ///   deterministic too.
     /// - Multi-thread: the seed drives the workers' choice of steal victims. Thread
     ///   timing makes the schedule non-reproducible there; use a current-thread runtime
     ///   to replay a seed.
@@ -258,18 +308,19 @@ impl Builder {
     /// }
     /// assert_eq!(trace(42), trace(42)); // replayable
     /// ```
-    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+    pub fn rng_seed(mut self, seed: u64) -> Self {
         self.rng_seed = Some(seed);
         self
     }
 
-    /// Builds the executor (starting its worker threads).
+    /// Builds the runtime: the clock (paused if asked), the driver stack on it, then
+    /// the schedulers, starting the worker threads.
     ///
     /// # Errors
     /// `InvalidInput` for a zero or too large `worker_threads`, a zero
     /// `max_blocking_threads`, `event_interval` or `global_queue_interval`; the OS error
-    /// if a worker thread cannot be started.
-    pub fn build(&mut self) -> io::Result<Executor> {
+    /// if the driver stack or a worker thread cannot be created.
+    pub fn build(self) -> io::Result<Executor<S>> {
         let invalid = |msg: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, msg.to_string()));
         let workers = match self.worker_threads {
             Some(0) => return invalid("`worker_threads` must be at least 1"),
@@ -285,14 +336,15 @@ impl Builder {
         if self.event_interval == 0 || self.global_queue_interval == 0 {
             return invalid("`event_interval` and `global_queue_interval` must be at least 1");
         }
-        let driver = self
-            .driver
-            .take()
-            .unwrap_or_else(|| Box::new(ParkThread::new()));
-        let base = self
-            .context
-            .clone()
-            .unwrap_or_else(|| RuntimeContext::new(Clock::new()));
+        let clock = if self.start_paused {
+            Clock::new_paused()
+        } else {
+            Clock::new()
+        };
+        let (driver, mut base) = self.stack.build(clock)?;
+        if let Some(seed) = self.rng_seed {
+            base = base.with_rng_seed(seed);
+        }
         let config = Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval,
@@ -313,7 +365,7 @@ impl Builder {
             .debug
             .unwrap_or_else(debug_from_env)
             .then(|| DebugConfig::new(self.slow_poll_threshold, self.slow_poll_hook.clone()));
-        let spawner = |weak: WeakHandle| -> Arc<dyn Spawner> { Arc::new(SpawnerImpl(weak)) };
+        let spawner = |weak: WeakHandle| Arc::new(SpawnerImpl(weak));
         match self.flavor {
             Flavor::CurrentThread => {
                 let shared = Arc::new_cyclic(|weak: &Weak<current_thread::Shared>| {
@@ -324,6 +376,7 @@ impl Builder {
                     handle: Handle {
                         inner: Scheduler::CurrentThread(shared),
                     },
+                    _stack: PhantomData,
                 })
             }
             Flavor::MultiThread => {
@@ -338,6 +391,7 @@ impl Builder {
                     handle: Handle {
                         inner: Scheduler::MultiThread(shared.clone()),
                     },
+                    _stack: PhantomData,
                 };
                 // On failure, dropping `exec` stops the workers already started.
                 shared.launch(&exec.handle, locals)?;
@@ -347,10 +401,11 @@ impl Builder {
     }
 }
 
-impl fmt::Debug for Builder {
+impl<S: DriverStack> fmt::Debug for Builder<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("flavor", &self.flavor)
+            .field("start_paused", &self.start_paused)
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
@@ -362,7 +417,9 @@ impl fmt::Debug for Builder {
     }
 }
 
-/// A running executor: its schedulers, worker threads and blocking pool.
+/// A running runtime: its schedulers, worker threads, blocking pool and the driver
+/// stack `S` it parks on (the event loop of asyncio). The `corio` facade's `Runtime` is
+/// this type with the timer-over-reactor stack.
 ///
 /// Dropping it shuts it down: every unfinished task's future is dropped exactly once,
 /// the worker threads and blocking-pool threads are joined (a running blocking job is
@@ -377,11 +434,12 @@ impl fmt::Debug for Builder {
 /// let h = rt.spawn(async { 40 + 2 });
 /// assert_eq!(rt.block_on(h).unwrap(), 42);
 /// ```
-pub struct Executor {
+pub struct Executor<S: DriverStack = ParkThread> {
     handle: Handle,
+    _stack: PhantomData<fn() -> S>,
 }
 
-impl Executor {
+impl Executor<ParkThread> {
     /// [`Builder::new_current_thread`].
     pub fn builder_current_thread() -> Builder {
         Builder::new_current_thread()
@@ -391,7 +449,24 @@ impl Executor {
     pub fn builder_multi_thread() -> Builder {
         Builder::new_multi_thread()
     }
+}
 
+impl<S: DriverStack + Default> Executor<S> {
+    /// The default runtime on the stack `S`: multi-thread, one worker per core.
+    ///
+    /// # Errors
+    /// An OS error if the driver stack or a thread cannot be created.
+    pub fn new() -> io::Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A [`Builder`] on the stack `S` (multi-thread by default).
+    pub fn builder() -> Builder<S> {
+        Builder::with_stack(S::default())
+    }
+}
+
+impl<S: DriverStack> Executor<S> {
     /// The executor's handle.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -441,13 +516,13 @@ impl Executor {
     }
 }
 
-impl Drop for Executor {
+impl<S: DriverStack> Drop for Executor<S> {
     fn drop(&mut self) {
         self.shutdown_inner(None);
     }
 }
 
-impl fmt::Debug for Executor {
+impl<S: DriverStack> fmt::Debug for Executor<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Executor")
             .field("handle", &self.handle)

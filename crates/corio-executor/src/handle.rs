@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Weak;
 
-use corio_core::task::{AbortHandle as CoreAbortHandle, BoxFuture, Spawner};
+use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
 use corio_core::{Clock, NoRuntime, SpawnError};
 
 use crate::blocking::BlockingTask;
@@ -276,30 +276,28 @@ impl SpawnerImpl {
 }
 
 impl Spawner for SpawnerImpl {
-    #[track_caller]
-    fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<CoreAbortHandle, SpawnError> {
-        let handle = self.handle()?;
-        let join = handle.spawn_with(
-            future,
-            SpawnMeta {
-                name: None,
-                location: Location::caller(),
-            },
-        );
-        Ok(CoreAbortHandle::new(Box::new(join.abort_handle())))
+    fn spawn(
+        &self,
+        future: BoxFuture<AnyOutput>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        let meta = SpawnMeta {
+            name: None,
+            location,
+        };
+        Ok(Box::new(self.handle()?.spawn_with(future, meta)))
     }
 
-    #[track_caller]
-    fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
-        let handle = self.handle()?;
-        drop(handle.spawn_blocking_with(
-            job,
-            SpawnMeta {
-                name: None,
-                location: Location::caller(),
-            },
-        ));
-        Ok(())
+    fn spawn_blocking(
+        &self,
+        job: Box<dyn FnOnce() -> AnyOutput + Send>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        let meta = SpawnMeta {
+            name: None,
+            location,
+        };
+        Ok(Box::new(self.handle()?.spawn_blocking_with(job, meta)))
     }
 }
 

@@ -1,9 +1,11 @@
 //! corio's executor: tasks, a current-thread and a work-stealing multi-thread scheduler,
 //! `block_on`, `yield_now` and the blocking pool.
 //!
-//! Usable on its own (it depends only on `corio-core`); the `corio` facade wires it to
-//! the timer and the reactor through the [`Driver`](corio_core::Driver) it parks on and
-//! the [`RuntimeContext`](corio_core::RuntimeContext) it installs on its threads.
+//! Usable on its own (it depends only on `corio-core`). Its [`Builder`] is the one place
+//! a runtime is assembled: it takes a [`DriverStack`] (a factory from the runtime's
+//! clock to the [`Driver`](corio_core::Driver) it parks on and the
+//! [`RuntimeContext`](corio_core::RuntimeContext) it installs on its threads); the
+//! `corio` facade's `Runtime` is [`Executor`] on a timer-over-reactor stack.
 //!
 //! # Examples
 //!
@@ -50,13 +52,14 @@
 //!   counts task runs and steals in its own cache-padded slot (the current-thread
 //!   scheduler counts runs in a plain field and publishes them at maintenance points); [`Handle::dump`] walks
 //!   the owned-task list and [`Handle::metrics`] sums the slots.
-//! - Debug mode ([`Builder::debug`] or `CORIO_DEBUG=1`): a task spawned in debug mode
+//! - Debug mode ([`Builder::debug`], or `CORIO_DEBUG=1` when the builder does not say): a task spawned in debug mode
 //!   gets a vtable whose `run` polls out of line, timed: it stamps the last-poll time
 //!   and reports polls slower than the threshold ([`SlowPoll`]). Off, the poll path has
 //!   no debug test at all.
 //! - [`Builder::rng_seed`]: the current-thread scheduler pops a random task of its local
-//!   queue (xorshift64* owned by the core), so a seed replays an interleaving; the
-//!   multi-thread workers seed their steal-victim choice from it.
+//!   queue (`corio_core::rand`'s xorshift64* owned by the scheduler core), so a seed
+//!   replays an interleaving; the multi-thread workers seed their steal-victim choice
+//!   from it, and the runtime context's seeded stream drives `select!`'s choices.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -72,14 +75,13 @@ mod loom;
 mod metrics;
 mod multi_thread;
 mod queue;
-mod rand;
 mod scheduler;
 mod sync;
 pub mod task;
 mod yield_now;
 
 pub use block_on::block_on;
-pub use corio_core::{JoinError, SpawnError, TaskId};
+pub use corio_core::{DriverStack, JoinError, SpawnError, TaskId};
 pub use debug::SlowPoll;
 pub use executor::{Builder, Executor, MAX_WORKER_THREADS};
 pub use handle::{spawn, spawn_blocking, try_spawn, Handle};

@@ -100,16 +100,15 @@ fn event(events: &Arc<Events>) -> DriverEvent {
     }
 }
 
-fn runtime(multi: bool) -> (Executor, Arc<Events>) {
+fn runtime(multi: bool) -> (Executor<Box<dyn Driver>>, Arc<Events>) {
     let (driver, events) = EventDriver::boxed();
-    let mut b = if multi {
-        let mut b = Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
+    let b = Builder::with_stack(driver);
+    let b = if multi {
+        b.worker_threads(2)
     } else {
-        Builder::new_current_thread()
+        b.current_thread()
     };
-    (b.driver(driver).build().unwrap(), events)
+    (b.build().unwrap(), events)
 }
 
 /// Runs `f` on a thread and fails the test if it has not finished after 10 s (a lost

@@ -38,15 +38,12 @@ fn recorder() -> (
 }
 
 fn debug_builder(multi: bool) -> Builder {
-    let mut b = if multi {
-        let mut b = Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
+    let b = if multi {
+        Builder::new_multi_thread().worker_threads(2)
     } else {
         Builder::new_current_thread()
     };
-    b.debug(true).slow_poll_threshold(Duration::ZERO);
-    b
+    b.debug(true).slow_poll_threshold(Duration::ZERO)
 }
 
 #[test]
@@ -91,7 +88,7 @@ fn zero_threshold_reports_every_task_poll_with_name_id_and_location() {
 fn hook_not_called_when_debug_is_off() {
     for multi in [false, true] {
         let (log, hook) = recorder();
-        let mut b = debug_builder(multi);
+        let b = debug_builder(multi);
         let rt = b.debug(false).on_slow_poll(hook).build().unwrap();
         assert!(!rt.handle().is_debug());
         rt.block_on(async {

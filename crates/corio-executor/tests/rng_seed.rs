@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use corio_executor::{spawn, yield_now, Builder};
 
-fn trace(b: &mut Builder) -> Vec<usize> {
+fn trace(b: Builder) -> Vec<usize> {
     let rt = b.build().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     rt.block_on(async {
@@ -32,7 +32,7 @@ fn trace(b: &mut Builder) -> Vec<usize> {
 #[test]
 fn seeded_order_replays_and_varies() {
     let fifo: Vec<usize> = (0..4).flat_map(|_| 0..4).collect();
-    assert_eq!(trace(&mut Builder::new_current_thread()), fifo);
+    assert_eq!(trace(Builder::new_current_thread()), fifo);
     let mut distinct = HashSet::new();
     for seed in 0..20 {
         let a = trace(Builder::new_current_thread().rng_seed(seed));
@@ -47,9 +47,8 @@ fn seeded_order_replays_and_varies() {
 
 #[test]
 fn seeded_multi_thread_runs_everything() {
-    let mut b = Builder::new_multi_thread();
-    b.worker_threads(2).rng_seed(9);
-    let mut log = trace(&mut b);
+    let b = Builder::new_multi_thread().worker_threads(2).rng_seed(9);
+    let mut log = trace(b);
     log.sort_unstable();
     assert_eq!(log, (0..4).flat_map(|i| [i; 4]).collect::<Vec<_>>());
 }

@@ -22,7 +22,7 @@
 //! # Using the reactor alone
 //!
 //! `Reactor::new()?` is a [`Driver`](corio_core::Driver). To drive futures with it,
-//! install its handle as a typed extension of a [`RuntimeContext`](corio_core::RuntimeContext)
+//! install its handle in the reactor slot of a [`RuntimeContext`](corio_core::RuntimeContext)
 //! and park the reactor between polls. This is a complete, single-future executor:
 //!
 //! ```
@@ -37,7 +37,7 @@
 //!
 //! fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
 //!     let mut reactor = Reactor::new()?;
-//!     let cx = RuntimeContext::new(Clock::new()).with_extension(Arc::new(reactor.handle()));
+//!     let cx = RuntimeContext::new(Clock::new()).with_reactor(Arc::new(reactor.handle()));
 //!     let _entered = cx.enter();
 //!
 //!     // Waking the future unparks the reactor (from any thread).

@@ -111,7 +111,7 @@ impl<D: Driver> TimerDriver<D> {
         clock
             .activity()
             .set_idle_unparker(Some(Unparker::new(Arc::new(kick))));
-        let handle = Arc::new(TimerHandle::new(clock, Handoff::new(unparker)));
+        let handle = TimerHandle::new(clock, Handoff::new(unparker));
         TimerDriver {
             inner,
             handle,

@@ -2,7 +2,7 @@
 //! create timers, and the seam through which the runtime context finds it.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use corio_core::context::{self, RuntimeContext, TimerSource};
@@ -37,6 +37,9 @@ use crate::sleep::Sleep;
 /// assert_eq!(sleep.deadline() - corio_timer::Instant::now(), Duration::from_secs(1));
 /// ```
 pub struct TimerHandle {
+    /// Ourselves, for the [`TimerSource`] seam's `&self` method, which must hand an
+    /// `Arc` to the `Sleep` it makes.
+    me: Weak<TimerHandle>,
     pub(crate) clock: Clock,
     /// Time zero of the wheel: deadlines are stored as nanoseconds since this instant.
     origin: std::time::Instant,
@@ -44,13 +47,14 @@ pub struct TimerHandle {
 }
 
 impl TimerHandle {
-    pub(crate) fn new(clock: Clock, handoff: Handoff) -> Self {
+    pub(crate) fn new(clock: Clock, handoff: Handoff) -> Arc<Self> {
         let origin = clock.now();
-        TimerHandle {
+        Arc::new_cyclic(|me| TimerHandle {
+            me: me.clone(),
             clock,
             origin,
             handoff,
-        }
+        })
     }
 
     /// The handle of the current runtime's timer.
@@ -63,7 +67,7 @@ impl TimerHandle {
     }
 
     pub(crate) fn current_for(function: &'static str) -> Result<Arc<TimerHandle>, NoRuntime> {
-        context::get::<TimerHandle>().ok_or(NoRuntime::new(function))
+        context::timer_as::<TimerHandle>().ok_or(NoRuntime::new(function))
     }
 
     #[track_caller]
@@ -74,12 +78,11 @@ impl TimerHandle {
         }
     }
 
-    /// Adds this handle to a runtime context: as the typed extension that
-    /// `corio_core::context::get::<TimerHandle>()` finds (the fast path of this crate's
-    /// functions) and as the context's [`TimerSource`] (for crates that only know core).
+    /// Sets this handle as the context's timer: this crate's functions find it with
+    /// `corio_core::context::timer_as::<TimerHandle>()` (a field read), crates that
+    /// only know core through its [`TimerSource`] seam.
     pub fn attach(self: &Arc<Self>, cx: RuntimeContext) -> RuntimeContext {
-        cx.with_extension(self.clone())
-            .with_timer(Arc::new(Source(self.clone())))
+        cx.with_timer(self.clone())
     }
 
     /// The clock this timer follows.
@@ -139,11 +142,12 @@ impl fmt::Debug for TimerHandle {
     }
 }
 
-/// The handle seen through core's [`TimerSource`] seam.
-struct Source(Arc<TimerHandle>);
-
-impl TimerSource for Source {
+/// The handle seen through core's [`TimerSource`] seam (a boxed [`Sleep`]).
+impl TimerSource for TimerHandle {
     fn sleep_until(&self, deadline: std::time::Instant) -> BoxFuture<()> {
-        Box::pin(Sleep::new(self.0.clone(), Instant::from_std(deadline)))
+        // `&self` is borrowed from a live `Arc<TimerHandle>` (the only way to make one),
+        // so upgrading our own weak reference succeeds.
+        let handle = self.me.upgrade().expect("a TimerHandle lives in an Arc");
+        Box::pin(Sleep::new(handle, Instant::from_std(deadline)))
     }
 }

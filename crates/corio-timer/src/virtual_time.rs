@@ -100,7 +100,7 @@ fn current_clock(function: &'static str) -> corio_core::Clock {
 
 /// The driver parks differently paused and running: make it re-evaluate.
 fn wake_driver() {
-    if let Some(h) = context::get::<TimerHandle>() {
+    if let Some(h) = context::timer_as::<TimerHandle>() {
         h.handoff.unpark();
     }
 }

@@ -98,44 +98,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
     out
 }
 
-/// Spawns `future` on the current runtime (asyncio's `create_task`).
-///
-/// # Panics
-/// Outside a runtime, with a message naming the fix (see [`try_spawn`]).
-#[track_caller]
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    corio_executor::spawn(future)
-}
-
-/// Spawns `future` on the current runtime, or reports why it cannot.
-///
-/// # Errors
-/// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after shutdown.
-#[track_caller]
-pub fn try_spawn<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnError>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    corio_executor::try_spawn(future)
-}
-
-/// Runs the blocking `f` on the runtime's thread pool; await the handle for its result.
-///
-/// # Panics
-/// Outside a runtime, with a message naming the fix.
-#[track_caller]
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    corio_executor::spawn_blocking(f)
-}
+pub use corio_executor::{spawn, spawn_blocking, try_spawn};
 
 /// asyncio's `to_thread`: runs `f` on the blocking pool (same as [`spawn_blocking`]).
 ///

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -22,8 +23,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use corio_core::context::{self, RuntimeContext, TimerSource};
-use corio_core::task::{Abort, AbortHandle, BoxFuture, Spawner};
-use corio_core::{Clock, SpawnError, TaskId};
+use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::{Clock, JoinError, SpawnError, TaskId};
 
 pub struct TestRuntime {
     inner: Arc<Inner>,
@@ -44,7 +45,11 @@ struct Inner {
 
 struct Task {
     id: TaskId,
-    future: Mutex<Option<BoxFuture<()>>>,
+    future: Mutex<Option<BoxFuture<AnyOutput>>>,
+    /// The outcome, set once when the task finishes (output, panic or cancellation),
+    /// after its future was dropped.
+    outcome: Mutex<Option<Result<AnyOutput, JoinError>>>,
+    join_waker: Mutex<Option<Waker>>,
     queued: AtomicBool,
     abort_requested: AtomicBool,
     finished: AtomicBool,
@@ -66,9 +71,32 @@ impl Wake for Task {
     }
 }
 
-struct TaskAbort(Arc<Task>);
+impl Task {
+    /// Records the outcome (the first one wins) and wakes the joiner.
+    fn finish(&self, outcome: Result<AnyOutput, JoinError>) {
+        self.finished.store(true, Ordering::Release);
+        {
+            let mut slot = self.outcome.lock().unwrap();
+            if slot.is_none() {
+                *slot = Some(outcome);
+            }
+        }
+        if let Some(w) = self.join_waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+}
 
-impl Abort for TaskAbort {
+struct TaskJoin(Arc<Task>);
+
+impl RawJoin for TaskJoin {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>> {
+        *self.0.join_waker.lock().unwrap() = Some(cx.waker().clone());
+        match self.0.outcome.lock().unwrap().take() {
+            Some(out) => Poll::Ready(out),
+            None => Poll::Pending,
+        }
+    }
     fn abort(&self) {
         self.0.abort_requested.store(true, Ordering::Release);
         self.0.wake_by_ref();
@@ -84,7 +112,11 @@ impl Abort for TaskAbort {
 struct SpawnHandle(Weak<Inner>);
 
 impl Spawner for SpawnHandle {
-    fn spawn_boxed(&self, future: BoxFuture<()>) -> Result<AbortHandle, SpawnError> {
+    fn spawn(
+        &self,
+        future: BoxFuture<AnyOutput>,
+        _location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
         let Some(rt) = self.0.upgrade() else {
             return Err(SpawnError::Shutdown);
         };
@@ -94,6 +126,8 @@ impl Spawner for SpawnHandle {
         let task = Arc::new(Task {
             id: TaskId::next(),
             future: Mutex::new(Some(future)),
+            outcome: Mutex::new(None),
+            join_waker: Mutex::new(None),
             queued: AtomicBool::new(true),
             abort_requested: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -102,19 +136,23 @@ impl Spawner for SpawnHandle {
         rt.spawned.fetch_add(1, Ordering::Relaxed);
         rt.live.lock().unwrap().insert(task.id, task.clone());
         rt.queue.lock().unwrap().push_back(task.clone());
-        Ok(AbortHandle::new(Box::new(TaskAbort(task))))
+        Ok(Box::new(TaskJoin(task)))
     }
 
-    fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
-        if self
-            .0
-            .upgrade()
-            .is_none_or(|rt| rt.shutdown.load(Ordering::Acquire))
-        {
-            return Err(SpawnError::Shutdown);
-        }
-        job();
-        Ok(())
+    fn spawn_blocking(
+        &self,
+        job: Box<dyn FnOnce() -> AnyOutput + Send>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        // Runs the job inline when its task first runs (no threads in this runtime).
+        let job = std::sync::Mutex::new(Some(job));
+        self.spawn(
+            Box::pin(std::future::poll_fn(move |_| {
+                let job = job.lock().unwrap().take().expect("polled once");
+                Poll::Ready(job())
+            })),
+            location,
+        )
     }
 }
 
@@ -274,22 +312,29 @@ impl TestRuntime {
         let late = self.inner.late_abort.load(Ordering::Acquire);
         let mut slot = task.future.lock().unwrap();
         let Some(fut) = slot.as_mut() else { return };
-        let done = if task.abort_requested.load(Ordering::Acquire) && !late {
-            true
+        let outcome = if task.abort_requested.load(Ordering::Acquire) && !late {
+            Some(Err(JoinError::cancelled(task.id)))
         } else {
             let waker = Waker::from(task.clone());
-            let ready = fut
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker))
-                .is_ready();
-            ready || task.abort_requested.load(Ordering::Acquire)
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                fut.as_mut().poll(&mut Context::from_waker(&waker))
+            }));
+            match polled {
+                Ok(Poll::Ready(v)) => Some(Ok(v)),
+                Err(p) => Some(Err(JoinError::panic(task.id, p))),
+                Ok(Poll::Pending) if task.abort_requested.load(Ordering::Acquire) => {
+                    Some(Err(JoinError::cancelled(task.id)))
+                }
+                Ok(Poll::Pending) => None,
+            }
         };
-        if done {
+        if let Some(outcome) = outcome {
             let fut = slot.take();
             drop(slot);
-            task.finished.store(true, Ordering::Release);
             self.inner.live.lock().unwrap().remove(&task.id);
+            // The future is dropped before the outcome is visible (as the executor does).
             drop(fut);
+            task.finish(outcome);
         }
     }
 
@@ -329,9 +374,9 @@ impl Drop for TestRuntime {
                 break;
             }
             for t in tasks {
-                t.finished.store(true, Ordering::Release);
                 let fut = t.future.lock().unwrap().take();
                 drop(fut);
+                t.finish(Err(JoinError::cancelled(t.id)));
             }
         }
         self.inner.queue.lock().unwrap().clear();

@@ -119,7 +119,7 @@ pub(super) fn try_schedule_local(
 fn steal_seed(seed: Option<u64>, index: usize) -> u32 {
     match seed {
         Some(seed) => {
-            let mut rng = crate::rand::FastRand::new(seed ^ (index as u64).rotate_left(32));
+            let mut rng = corio_core::rand::FastRand::new(seed ^ (index as u64).rotate_left(32));
             rng.next_u32() | 1
         }
         None => (0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B)) | 1,

@@ -330,14 +330,21 @@ impl fmt::Debug for AbortHandle {
     }
 }
 
-impl corio_core::task::Abort for AbortHandle {
+/// The spawn seam's view of a task spawned through `corio_core::task::spawn`.
+impl corio_core::task::RawJoin for JoinHandle<corio_core::task::AnyOutput> {
+    fn poll_join(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<corio_core::task::AnyOutput, JoinError>> {
+        Pin::new(self).poll(cx)
+    }
     fn abort(&self) {
-        AbortHandle::abort(self)
+        JoinHandle::abort(self)
     }
     fn id(&self) -> TaskId {
-        AbortHandle::id(self)
+        JoinHandle::id(self)
     }
     fn is_finished(&self) -> bool {
-        AbortHandle::is_finished(self)
+        JoinHandle::is_finished(self)
     }
 }

@@ -21,7 +21,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use corio_core::task::{try_spawn_blocking, RemoteHandle};
+use corio_core::task::{try_spawn_blocking, TaskHandle};
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use crate::blocking::run;
@@ -84,7 +84,7 @@ enum Op {
 
 enum State {
     Idle(Option<Buf>),
-    Busy(RemoteHandle<(Op, Buf)>),
+    Busy(TaskHandle<(Op, Buf)>),
 }
 
 impl File {

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use corio_core::task::{try_spawn_blocking, RemoteHandle};
+use corio_core::task::{try_spawn_blocking, TaskHandle};
 use futures::Stream;
 
 use crate::blocking::run;
@@ -65,7 +65,7 @@ struct Batch {
 
 enum State {
     Idle(Option<Batch>),
-    Busy(RemoteHandle<Batch>),
+    Busy(TaskHandle<Batch>),
 }
 
 impl Stream for ReadDir {

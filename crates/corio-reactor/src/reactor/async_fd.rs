@@ -31,7 +31,7 @@ use crate::sys;
 /// # use std::{future::Future, sync::Arc, pin::pin, task::{Context, Poll, Waker}};
 /// # fn block_on<F: Future>(f: F) -> F::Output {
 /// #     let mut reactor = Reactor::new().unwrap();
-/// #     let cx = RuntimeContext::new(Clock::new()).with_extension(Arc::new(reactor.handle()));
+/// #     let cx = RuntimeContext::new(Clock::new()).with_reactor(Arc::new(reactor.handle()));
 /// #     let _g = cx.enter();
 /// #     let mut f = pin!(f);
 /// #     loop {

@@ -57,7 +57,7 @@ const EVENTS_CAPACITY: usize = 1024;
 /// The epoll reactor: the innermost [`Driver`] of a corio runtime.
 ///
 /// Create it with [`Reactor::new`], hand its [`handle`](Reactor::handle) to the runtime
-/// context (`RuntimeContext::with_extension(Arc::new(reactor.handle()))`) so sockets can
+/// context (`RuntimeContext::with_reactor(Arc::new(reactor.handle()))`) so sockets can
 /// find it, and call [`park`](Driver::park) whenever there is nothing to run.
 ///
 /// # Examples
@@ -85,8 +85,8 @@ pub struct Reactor {
 
 /// A cloneable handle to a [`Reactor`]: what I/O objects register with.
 ///
-/// Install it as a typed extension of the runtime context; sockets look it up with
-/// `corio_core::context::get::<ReactorHandle>()` when they are created.
+/// Install it in the runtime context (`with_reactor`); sockets look it up with
+/// `corio_core::context::reactor::<ReactorHandle>()` when they are created.
 #[derive(Clone)]
 pub struct ReactorHandle {
     inner: Arc<Inner>,
@@ -267,7 +267,7 @@ impl Unpark for Inner {
 impl ReactorHandle {
     /// The handle of the current runtime, for `function` (named in the error).
     pub(crate) fn current(function: &'static str) -> io::Result<ReactorHandle> {
-        match corio_core::context::get::<ReactorHandle>() {
+        match corio_core::context::reactor::<ReactorHandle>() {
             Some(h) => Ok((*h).clone()),
             None => Err(io::Error::other(corio_core::NoRuntime::new(function))),
         }

@@ -254,7 +254,7 @@ where
 #[must_use = "dropping a SignalHandler removes the handler at once"]
 pub struct SignalHandler {
     kind: SignalKind,
-    task: Option<corio_core::task::RemoteHandle<()>>,
+    task: Option<corio_core::task::TaskHandle<()>>,
 }
 
 impl SignalHandler {

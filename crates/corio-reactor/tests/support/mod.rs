@@ -9,20 +9,28 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use corio_core::clock::Clock;
-use corio_core::task::{AbortHandle, BoxFuture, Spawner};
+use corio_core::task::{spawn_thread, AnyOutput, BoxFuture, RawJoin, Spawner};
 use corio_core::{Driver, RuntimeContext, SpawnError, Unparker};
 use corio_reactor::Reactor;
+use std::panic::Location;
 
 /// Runs blocking jobs on fresh std threads.
 pub struct ThreadSpawner;
 
 impl Spawner for ThreadSpawner {
-    fn spawn_boxed(&self, _future: BoxFuture<()>) -> Result<AbortHandle, SpawnError> {
+    fn spawn(
+        &self,
+        _future: BoxFuture<AnyOutput>,
+        _location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
         Err(SpawnError::Shutdown)
     }
-    fn spawn_blocking_boxed(&self, job: Box<dyn FnOnce() + Send>) -> Result<(), SpawnError> {
-        std::thread::spawn(job);
-        Ok(())
+    fn spawn_blocking(
+        &self,
+        job: Box<dyn FnOnce() -> AnyOutput + Send>,
+        _location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        spawn_thread(job)
     }
 }
 
@@ -51,7 +59,7 @@ impl Rt {
     pub fn new() -> Rt {
         let reactor = Reactor::new().expect("reactor");
         let cx = RuntimeContext::new(Clock::new())
-            .with_extension(Arc::new(reactor.handle()))
+            .with_reactor(Arc::new(reactor.handle()))
             .with_spawner(Arc::new(ThreadSpawner));
         Rt { reactor, cx }
     }

@@ -1,34 +1,38 @@
-//! The driver stack and the base runtime context, built in one place.
-//!
-//! The stack: executor → [`TimerDriver`] → epoll [`Reactor`]. The timer wraps the
-//! reactor, the executor parks on the timer, and their handles go into the context that
-//! every runtime thread enters (the reactor's as a typed extension, the timer's as both an
-//! extension and the context's `TimerSource`).
+//! [`Drivers`]: the facade's driver stack, executor → [`TimerDriver`] → epoll
+//! [`Reactor`], and the base runtime context it fills.
 
 use std::io;
 use std::sync::Arc;
 
-use corio_core::{Clock, Driver, RuntimeContext};
+use corio_core::{Clock, Driver, DriverStack, RuntimeContext};
 use corio_reactor::Reactor;
 use corio_timer::TimerDriver;
 
-use super::builder::Config;
+/// The driver stack of a corio [`Runtime`](super::Runtime): the timer over the epoll
+/// reactor. The executor parks on the timer, which parks epoll no longer than the
+/// nearest deadline, fires due timers and auto-advances a paused clock when the runtime
+/// is idle. The reactor's and the timer's handles go into the context's reactor and
+/// timer slots.
+///
+/// You rarely name it: `Runtime::builder()` is `Builder::with_stack(Drivers)`.
+///
+/// # Examples
+///
+/// ```
+/// use corio::runtime::{Builder, Drivers};
+///
+/// let rt = Builder::with_stack(Drivers).current_thread().build().unwrap();
+/// rt.block_on(async { corio::time::sleep(std::time::Duration::from_millis(1)).await });
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drivers;
 
-/// Builds the driver the executor parks on and the context every runtime thread sees.
-pub(crate) fn build_driver(cfg: &Config) -> io::Result<(Box<dyn Driver>, RuntimeContext)> {
-    let clock = if cfg.start_paused {
-        Clock::new_paused()
-    } else {
-        Clock::new()
-    };
-    let reactor = Reactor::new()?;
-    let reactor_handle = Arc::new(reactor.handle());
-    // The timer wraps the reactor: it parks epoll no longer than the nearest deadline,
-    // fires due timers, and auto-advances a paused clock when the runtime is idle.
-    let timer = TimerDriver::new(reactor, clock.clone());
-    let context = timer
-        .handle()
-        .attach(RuntimeContext::new(clock).with_extension(reactor_handle));
-    let driver: Box<dyn Driver> = Box::new(timer);
-    Ok((driver, context))
+impl DriverStack for Drivers {
+    fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)> {
+        let reactor = Reactor::new()?;
+        let context = RuntimeContext::new(clock.clone()).with_reactor(Arc::new(reactor.handle()));
+        let timer = TimerDriver::new(reactor, clock);
+        let context = timer.handle().attach(context);
+        Ok((Box::new(timer), context))
+    }
 }

@@ -1,28 +1,48 @@
 //! Seed: "When to Use Async" — network requests (aiohttp).
 //!
-//! Three HTTP/1.1 GETs over corio's `TcpStream` (`corio_examples::http::get`, in
-//! `examples/support/http.rs`), concurrently, against a local server
-//! this example starts (each page takes 1 s to answer: all three arrive after ~1 s).
+//! The guide's `fetch_url` with a `ClientSession`, in corio: three HTTPS GETs with
+//! `corio_http::ClientSession`, concurrently. Without arguments it starts a local HTTPS
+//! server (corio's own, on a certificate generated at start-up; each page takes 1 s to
+//! answer: all three arrive after ~1 s). With URLs as arguments it fetches those:
+//!
+//! ```text
+//! cargo run --example 25_network_requests
+//! cargo run --example 25_network_requests -- https://example.com https://example.org
+//! ```
 use corio_examples::println;
+use corio_http::ClientSession;
 use std::io;
 use std::time::Duration;
 
-/// The example's async main.
-pub async fn main_async() -> io::Result<()> {
-    let addr = corio_examples::http::serve(Duration::from_secs(1)).await?;
-    let urls = [
-        format!("http://{addr}/example.com"),
-        format!("http://{addr}/example.org"),
-        format!("http://{addr}/example.net"),
-    ];
+async fn fetch_url(session: &ClientSession, url: &str) -> Result<String, corio_http::Error> {
+    let response = session.get(url).await?;
+    response.text().await
+}
 
+async fn fetch_all(session: &ClientSession, urls: &[String]) -> io::Result<()> {
     let start = corio::time::Instant::now();
-    let results = corio::try_gather(urls.iter().map(|url| corio_examples::http::get(url))).await?;
-    println!("Fetched {} pages", results.len());
+    let pages = corio::try_gather(urls.iter().map(|url| fetch_url(session, url))).await?;
+    println!("Fetched {} pages", pages.len());
     println!("Time taken: {:.2}s", start.elapsed().as_secs_f64());
     Ok(())
 }
 
+/// The example's async main: against the local server.
+pub async fn main_async() -> io::Result<()> {
+    let server = corio_examples::http::serve(Duration::from_secs(1)).await?;
+    let urls = [
+        server.url("/example.com"),
+        server.url("/example.org"),
+        server.url("/example.net"),
+    ];
+    fetch_all(&server.session(), &urls).await
+}
+
 fn main() -> io::Result<()> {
-    corio::run(main_async())
+    let urls: Vec<String> = std::env::args().skip(1).collect();
+    if urls.is_empty() {
+        corio::run(main_async())
+    } else {
+        corio::run(async { fetch_all(&ClientSession::new(), &urls).await })
+    }
 }

@@ -9,6 +9,13 @@
 //! redis-benchmark -p 6390 -t set,get -n 100000 -c 50 -q
 //! ```
 //!
+//! The limits on what one client may make the server hold are Redis' settings, with
+//! Redis' defaults and units: `--proto-max-bulk-len 512mb` (the longest argument),
+//! `--client-query-buffer-limit 1gb` (what one request may hold), and `--max-args
+//! 1048576` (arguments per request). A client that breaks one gets Redis' protocol error
+//! reply and is disconnected; see `docs/reliability.md` for how hostile clients are
+//! tested.
+//!
 //! A bad argument prints the usage line and exits with status 2; other errors (the port
 //! is taken, ...) exit with status 1.
 

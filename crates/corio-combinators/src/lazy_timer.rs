@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corio_core::context;
 use corio_core::task::BoxFuture;
@@ -20,8 +20,6 @@ pub(crate) struct LazyTimer {
 enum State {
     /// Starts `Duration` after the first poll.
     After(Duration),
-    /// Fires at this instant.
-    At(Instant),
     Armed(BoxFuture<()>),
     /// No deadline, or it already fired.
     Never,
@@ -35,14 +33,6 @@ impl LazyTimer {
             _ => State::Never,
         };
         LazyTimer { state, function }
-    }
-
-    /// A timer firing at `deadline`.
-    pub(crate) fn at(deadline: Instant, function: &'static str) -> Self {
-        LazyTimer {
-            state: State::At(deadline),
-            function,
-        }
     }
 
     /// Polls the timer; `Ready` once, when the deadline has passed.
@@ -75,7 +65,6 @@ impl LazyTimer {
                     return;
                 }
             },
-            State::At(deadline) => deadline,
         };
         let sleep =
             context::try_sleep_until(self.function, deadline).unwrap_or_else(|e| panic!("{e}"));
@@ -91,7 +80,7 @@ impl LazyTimer {
 impl fmt::Debug for LazyTimer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
-            State::After(_) | State::At(_) => "unstarted",
+            State::After(_) => "unstarted",
             State::Armed(_) => "armed",
             State::Never => "never",
         };

@@ -18,6 +18,7 @@
 //! | `as_completed(aws, timeout=)` | [`as_completed`], [`as_completed_with_timeout`] |
 //! | `wait(..., FIRST_COMPLETED)` + cancel the rest | [`select!`], [`race`] |
 //! | `async with timeout(d)` / `timeout_at(t)` | [`timeout_scope`], [`timeout_scope_at`] |
+//! | `timeout`'s `when()`/`reschedule()`/`expired()`, trio's cancel scopes | [`CancelScope`], [`move_on_after`], [`fail_after`] |
 //! | `shield(aw)` | [`shield`] |
 //! | `TaskGroup()` / trio nursery | [`TaskGroup`], [`scope`] |
 //! | `async with` / `@asynccontextmanager` | [`with_resource`], [`try_with_resource`] |
@@ -80,6 +81,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod as_completed;
+mod cancel_scope;
 mod gather;
 mod gather_macro;
 mod gather_settled;
@@ -98,6 +100,9 @@ mod try_gather;
 mod wait;
 
 pub use as_completed::{as_completed, as_completed_with_timeout, AsCompleted, AsCompletedTimeout};
+pub use cancel_scope::{
+    fail_after, fail_at, move_on_after, move_on_at, CancelScope, Deadline, MoveOn,
+};
 pub use gather::{gather, Gather};
 pub use gather_settled::{gather_settled, GatherSettled};
 pub use generator::{stream, Generator, Yield, Yielder};
@@ -107,7 +112,7 @@ pub use scope::{scope, Scope, ScopeFuture};
 pub use select::{race, Race};
 pub use shield::{shield, Shield, ShieldHandle};
 pub use task_group::{Join, TaskGroup};
-pub use timeout_scope::{timeout_scope, timeout_scope_at, Deadline};
+pub use timeout_scope::{timeout_scope, timeout_scope_at};
 pub use try_gather::{try_gather, TryGather};
 pub use wait::{wait, ReturnWhen, Wait};
 

@@ -2,17 +2,15 @@
 //! `async with asyncio.timeout(delay)` / `asyncio.timeout_at(when)`).
 //!
 //! The timer crate provides `corio::timeout` / `corio::timeout_at` for single futures;
-//! these names are distinct so the facade can re-export both.
+//! these names are distinct so the facade can re-export both. Both are
+//! [`CancelScope`](crate::CancelScope)s without a handle: they follow its rules (nested
+//! scopes expiring together: the outermost reports; a past deadline gives the body one
+//! poll; shielded scopes inside are waited for).
 
-use std::fmt;
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use corio_core::Elapsed;
-
-use crate::lazy_timer::LazyTimer;
+use crate::cancel_scope::{deadline_after, deadline_at, Deadline};
 
 /// Runs `body` with a deadline `duration` after it is first polled; if it has not
 /// finished by then it is dropped (cancelled) and the result is `Err(Elapsed)` —
@@ -50,10 +48,7 @@ use crate::lazy_timer::LazyTimer;
 /// # Cancel safety
 /// When time is up, `body` is dropped before `Err(Elapsed)` is returned.
 pub fn timeout_scope<F: IntoFuture>(duration: Duration, body: F) -> Deadline<F::IntoFuture> {
-    Deadline {
-        body: Some(body.into_future()),
-        timer: LazyTimer::after(Some(duration), "corio::timeout_scope"),
-    }
+    deadline_after(duration, body.into_future(), "corio::timeout_scope")
 }
 
 /// Runs `body` with an absolute deadline (on the runtime's clock); if it has not finished
@@ -88,56 +83,5 @@ pub fn timeout_scope<F: IntoFuture>(duration: Duration, body: F) -> Deadline<F::
 /// # Cancel safety
 /// When time is up, `body` is dropped before `Err(Elapsed)` is returned.
 pub fn timeout_scope_at<F: IntoFuture>(deadline: Instant, body: F) -> Deadline<F::IntoFuture> {
-    Deadline {
-        body: Some(body.into_future()),
-        timer: LazyTimer::at(deadline, "corio::timeout_scope_at"),
-    }
-}
-
-/// The future returned by [`timeout_scope`] and [`timeout_scope_at`].
-#[must_use = "futures do nothing unless you .await or poll them"]
-pub struct Deadline<F> {
-    /// `None` once the body finished or was dropped because time ran out.
-    body: Option<F>,
-    timer: LazyTimer,
-}
-
-impl<F: Future> Future for Deadline<F> {
-    type Output = Result<F::Output, Elapsed>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `body` is structurally pinned (never moved; it is only dropped in place
-        // through `Pin::set`); `timer` is not pinned (it boxes its sleep); `Deadline` has
-        // no `Drop` impl and is `Unpin` only when `F` is.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above.
-        let mut body = unsafe { Pin::new_unchecked(&mut this.body) };
-        let Some(fut) = body.as_mut().as_pin_mut() else {
-            panic!("`Deadline` polled after it completed");
-        };
-        // The deadline is fixed (and a missing runtime reported) before the body runs.
-        this.timer.start();
-        if let Poll::Ready(v) = fut.poll(cx) {
-            body.set(None);
-            this.timer.cancel();
-            return Poll::Ready(Ok(v));
-        }
-        match this.timer.poll(cx) {
-            Poll::Ready(()) => {
-                // Cancel the body before reporting, like asyncio's timeout context.
-                body.set(None);
-                Poll::Ready(Err(Elapsed::new()))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<F> fmt::Debug for Deadline<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Deadline")
-            .field("timer", &self.timer)
-            .field("finished", &self.body.is_none())
-            .finish()
-    }
+    deadline_at(deadline, body.into_future(), "corio::timeout_scope_at")
 }

@@ -92,14 +92,18 @@ fn duration_max_means_no_deadline_and_needs_no_runtime() {
 }
 
 #[test]
-fn outside_a_runtime_panics_naming_the_function() {
+fn outside_a_runtime_a_pending_body_panics_naming_the_function() {
+    // The timer is armed lazily, after the body's first poll (a body that finishes at once
+    // never touches the timer: the fast path); a pending body then needs the runtime.
     let c = Counters::new();
-    let body = c.wrap(async {});
+    let body = c.wrap(futures::future::pending::<()>());
     let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         futures::executor::block_on(timeout_scope(Duration::from_secs(1), body))
     }))
     .unwrap_err();
     let msg = corio_core::panic_message(&*err).unwrap();
     assert!(msg.contains("`corio::timeout_scope`"), "{msg}");
-    assert_eq!(c.polls(), 0, "the body did not run");
+    assert_eq!(c.polls(), 1, "the body had its first poll");
+    let ready = timeout_scope(Duration::from_secs(1), async { 3 });
+    assert_eq!(futures::executor::block_on(ready), Ok(3), "no timer needed");
 }

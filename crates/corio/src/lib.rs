@@ -76,6 +76,9 @@ pub use corio_combinators::{
     Generator, Race, ReturnWhen, Scope, Shield, ShieldHandle, TaskGroup, TaskGroupError, TryGather,
     Wait, Yielder,
 };
+// Cancel scopes: movable deadlines, move_on/fail shapes, shields (asyncio's timeout
+// context, trio's CancelScope).
+pub use corio_combinators::{fail_after, fail_at, move_on_after, move_on_at, CancelScope, MoveOn};
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then
 /// cancels every task still running and shuts the runtime down (asyncio's `run`).

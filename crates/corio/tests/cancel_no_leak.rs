@@ -64,7 +64,11 @@ fn timeout_around_a_spawned_task_cancels_it_at_the_deadline() {
             at
         });
         assert_eq!(elapsed, 5 * SEC, "{flavor}");
-        assert_eq!(dropped.load(Ordering::SeqCst), 1, "{flavor}: its drop guard ran");
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "{flavor}: its drop guard ran"
+        );
     }
 }
 

@@ -97,6 +97,7 @@ mod sys;
 mod tokio_io;
 
 pub use reactor::async_fd::Async;
+pub use reactor::interest::{Interest, Ready};
 pub use reactor::{Reactor, ReactorHandle};
 
 /// Internals exposed to the loom models in `tests/loom_*.rs` only.

@@ -172,6 +172,63 @@ impl File {
         run("corio::fs::File::metadata", move || f.metadata()).await
     }
 
+    /// Reads up to `len` bytes at `offset` (`pread(2)`), without moving the file
+    /// position; fewer bytes at end-of-file, none past it.
+    ///
+    /// Waits for a buffered write of this `File` to land first, so it reads what was
+    /// written through it.
+    ///
+    /// # Errors
+    /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// use corio_reactor::fs::OpenOptions;
+    /// let path = std::env::temp_dir().join(format!("corio-at-{}", std::process::id()));
+    /// let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).await?;
+    /// f.write_all_at(b"hello world".to_vec(), 0).await?;
+    /// f.write_all_at(b"W".to_vec(), 6).await?;
+    /// assert_eq!(f.read_at(5, 6).await?, b"World");
+    /// # corio_reactor::fs::remove_file(&path).await?;
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    pub async fn read_at(&mut self, len: usize, offset: u64) -> io::Result<Vec<u8>> {
+        self.settle().await?;
+        let f = self.std.clone();
+        run("corio::fs::File::read_at", move || {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0; len];
+            let mut filled = 0;
+            while filled < len {
+                match f.read_at(&mut buf[filled..], offset + filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(filled);
+            Ok(buf)
+        })
+        .await
+    }
+
+    /// Writes all of `data` at `offset` (`pwrite(2)`), without moving the file position
+    /// (on a file opened for append, Linux appends instead, as `pwrite` documents).
+    ///
+    /// # Errors
+    /// The OS error.
+    pub async fn write_all_at(&mut self, data: Vec<u8>, offset: u64) -> io::Result<()> {
+        self.settle().await?;
+        let f = self.std.clone();
+        run("corio::fs::File::write_all_at", move || {
+            std::os::unix::fs::FileExt::write_all_at(&*f, &data, offset)
+        })
+        .await
+    }
+
     /// Waits for the in-flight operation and gives read-ahead back to the position.
     async fn settle(&mut self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_settle(cx)).await

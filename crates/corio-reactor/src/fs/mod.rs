@@ -164,3 +164,93 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
     })
     .await
 }
+
+/// The metadata of `path` itself, not following a final symlink (`lstat`).
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::symlink_metadata", move || {
+        std::fs::symlink_metadata(path)
+    })
+    .await
+}
+
+/// Creates a symbolic link at `link` pointing to `target` (`os.symlink(target, link)`).
+///
+/// # Errors
+/// `AlreadyExists` if `link` exists; other OS errors; `NoRuntime` outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// # corio::run(async {
+/// use corio_reactor::fs;
+/// let dir = std::env::temp_dir().join(format!("corio-links-{}", std::process::id()));
+/// fs::create_dir_all(&dir).await?;
+/// fs::write(dir.join("a"), "data").await?;
+/// fs::symlink("a", dir.join("soft")).await?;
+/// fs::hard_link(dir.join("a"), dir.join("hard")).await?;
+/// assert_eq!(fs::read_link(dir.join("soft")).await?, std::path::Path::new("a"));
+/// assert_eq!(fs::canonicalize(dir.join("soft")).await?, fs::canonicalize(dir.join("a")).await?);
+/// assert_eq!(fs::read_to_string(dir.join("hard")).await?, "data");
+/// fs::remove_dir_all(&dir).await?;
+/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// ```
+pub async fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let (target, link) = (target.as_ref().to_owned(), link.as_ref().to_owned());
+    run("corio::fs::symlink", move || {
+        std::os::unix::fs::symlink(target, link)
+    })
+    .await
+}
+
+/// Creates a hard link `link` to the existing file `original` (`os.link`).
+///
+/// # Errors
+/// `NotFound` if `original` does not exist, `AlreadyExists` if `link` does; other OS
+/// errors; `NoRuntime` outside a runtime.
+pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let (original, link) = (original.as_ref().to_owned(), link.as_ref().to_owned());
+    run("corio::fs::hard_link", move || {
+        std::fs::hard_link(original, link)
+    })
+    .await
+}
+
+/// The target a symbolic link points to (`os.readlink`).
+///
+/// # Errors
+/// `InvalidInput` if `path` is not a symlink; other OS errors; `NoRuntime` outside a
+/// runtime.
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::read_link", move || std::fs::read_link(path)).await
+}
+
+/// Sets the permissions of `path` (`os.chmod`).
+///
+/// # Errors
+/// The OS error; `NoRuntime` outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// # corio::run(async {
+/// use corio_reactor::fs;
+/// use std::os::unix::fs::PermissionsExt;
+/// let path = std::env::temp_dir().join(format!("corio-chmod-{}", std::process::id()));
+/// fs::write(path.clone(), "secret").await?;
+/// fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
+/// assert_eq!(fs::metadata(&path).await?.permissions().mode() & 0o777, 0o600);
+/// fs::remove_file(&path).await?;
+/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// ```
+pub async fn set_permissions(path: impl AsRef<Path>, perm: std::fs::Permissions) -> io::Result<()> {
+    let path = path.as_ref().to_owned();
+    run("corio::fs::set_permissions", move || {
+        std::fs::set_permissions(path, perm)
+    })
+    .await
+}

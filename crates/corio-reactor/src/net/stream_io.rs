@@ -105,6 +105,18 @@ impl<T: AsRawFd> StreamIo<T> {
             .poll_write_stream(cx, want, |s| sys::send_vectored(s, bufs))
     }
 
+    /// One non-blocking `recv` if the reactor reported readability (tokio's `try_read`).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_io(crate::Interest::READABLE, |s| sys::recv(s, buf, 0))
+    }
+
+    /// One non-blocking `send` if the reactor reported writability (rule 2).
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(crate::Interest::WRITABLE, |s| sys::send(s, buf, 0))
+    }
+
     /// `shutdown(2)` with the OS error unchanged (the public `shutdown` methods).
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         sys::shutdown(self.io.get_ref(), how)

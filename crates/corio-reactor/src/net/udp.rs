@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -146,6 +146,112 @@ impl UdpSocket {
     /// `NotConnected` if not connected.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
+    }
+
+    /// Joins the IPv4 multicast group `group` on the interface with address
+    /// `interface` (`Ipv4Addr::UNSPECIFIED`: the kernel picks).
+    ///
+    /// # Errors
+    /// `InvalidInput` (`EINVAL`) if `group` is not a multicast address; other OS errors
+    /// unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// use corio_reactor::net::UdpSocket;
+    /// use std::net::Ipv4Addr;
+    ///
+    /// let group = Ipv4Addr::new(239, 255, 0, 77);
+    /// let rx = UdpSocket::bind("0.0.0.0:0").await?;
+    /// rx.join_multicast_v4(group, Ipv4Addr::LOCALHOST)?;
+    /// let tx = UdpSocket::bind("127.0.0.1:0").await?;
+    /// tx.set_multicast_if_v4(Ipv4Addr::LOCALHOST)?;
+    /// tx.send_to(b"hello group", (group, rx.local_addr()?.port())).await?;
+    /// let mut buf = [0; 32];
+    /// let n = rx.recv(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"hello group");
+    /// rx.leave_multicast_v4(group, Ipv4Addr::LOCALHOST)?;
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&group, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group joined with [`join_multicast_v4`](Self::join_multicast_v4).
+    ///
+    /// # Errors
+    /// `EADDRNOTAVAIL` if the group was not joined; other OS errors unchanged.
+    pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&group, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `group` on interface index `interface` (0: any).
+    ///
+    /// # Errors
+    /// OS errors unchanged.
+    pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(group, interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    ///
+    /// # Errors
+    /// OS errors unchanged.
+    pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(group, interface)
+    }
+
+    /// Sets the interface outgoing IPv4 multicast datagrams leave through
+    /// (`IP_MULTICAST_IF`).
+    ///
+    /// # Errors
+    /// OS errors unchanged.
+    pub fn set_multicast_if_v4(&self, interface: Ipv4Addr) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_multicast_if_v4(&interface)
+    }
+
+    /// Whether this host's own multicast datagrams loop back to it (`IP_MULTICAST_LOOP`,
+    /// on by default).
+    ///
+    /// # Errors
+    /// OS errors unchanged.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// Sets the TTL of outgoing IPv4 multicast datagrams (1 by default: this network).
+    ///
+    /// # Errors
+    /// OS errors unchanged.
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// Waits until the reactor reports any of `interest` (tokio's `ready`).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    pub async fn ready(&self, interest: crate::Interest) -> io::Result<crate::Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Receives one datagram if one is queued now, else `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock`; OS errors unchanged.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_io(crate::Interest::READABLE, |s| s.recv_from(buf))
+    }
+
+    /// Sends one datagram to `target` if it fits now, else `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock`; OS errors unchanged.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(crate::Interest::WRITABLE, |s| s.send_to(buf, target))
     }
 
     /// Sets `SO_BROADCAST`.

@@ -232,6 +232,35 @@ impl UnixStream {
         self.io.get_ref().peer_addr()
     }
 
+    /// Waits until the reactor reports any of `interest` (tokio's `ready`); use it with
+    /// [`try_read`](Self::try_read) / [`try_write`](Self::try_write).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn ready(&self, interest: crate::Interest) -> io::Result<crate::Ready> {
+        self.io.async_fd().ready(interest).await
+    }
+
+    /// Reads what is available now, without waiting: `WouldBlock` if nothing is (then
+    /// [`ready`](Self::ready) waits for more). `Ok(0)` is end-of-stream.
+    ///
+    /// # Errors
+    /// `WouldBlock`; other OS errors unchanged.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read(buf)
+    }
+
+    /// Writes what fits now, without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    /// `WouldBlock`; `BrokenPipe` and other OS errors unchanged.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write(buf)
+    }
+
     /// Borrowed halves: read in one future while writing in another.
     pub fn split(&mut self) -> (ReadHalf<'_, UnixStream>, WriteHalf<'_, UnixStream>) {
         (ReadHalf(self), WriteHalf(self))

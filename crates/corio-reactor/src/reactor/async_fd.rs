@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use futures::io::{AsyncRead, AsyncWrite};
 
+use crate::reactor::interest::{Interest, Ready};
 use crate::reactor::registration::Registration;
 use crate::reactor::scheduled_io::Direction;
 use crate::sys;
@@ -127,6 +128,50 @@ impl<T: AsRawFd> Async<T> {
     /// Cancel safe: it consumes nothing.
     pub async fn writable(&self) -> io::Result<()> {
         self.reg.ready(Direction::Write).await
+    }
+
+    /// Waits until the reactor reports any of `interest` and returns what it reported
+    /// (tokio's `ready`).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it consumes nothing.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        match (interest.is_readable(), interest.is_writable()) {
+            (true, true) => {
+                let r = std::pin::pin!(self.reg.ready(Direction::Read));
+                let w = std::pin::pin!(self.reg.ready(Direction::Write));
+                match futures::future::select(r, w).await {
+                    futures::future::Either::Left((res, _))
+                    | futures::future::Either::Right((res, _)) => res?,
+                }
+            }
+            (true, false) => self.reg.ready(Direction::Read).await?,
+            _ => self.reg.ready(Direction::Write).await?,
+        }
+        Ok(Ready::from_bits(self.reg.readiness()))
+    }
+
+    /// Runs the non-blocking operation `op` once if the reactor has reported readiness
+    /// in `interest`'s direction (readable if it includes `READABLE`), else returns
+    /// `WouldBlock` without calling it. A `WouldBlock` from `op` clears that readiness,
+    /// so a later [`ready`](Self::ready) waits for a new event.
+    ///
+    /// # Errors
+    /// `WouldBlock` when not ready; what `op` returns; a shutdown error.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let dir = if interest.is_readable() {
+            Direction::Read
+        } else {
+            Direction::Write
+        };
+        self.reg.try_io(dir, || op(&self.io))
     }
 
     /// The `poll` form of [`readable`](Self::readable), for one task at a time (each

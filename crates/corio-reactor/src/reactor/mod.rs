@@ -27,6 +27,7 @@
 //! and future I/O fails with an error instead of hanging. New registrations fail too.
 
 pub(crate) mod async_fd;
+pub(crate) mod interest;
 pub(crate) mod loom;
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;

@@ -159,6 +159,34 @@ impl Registration {
         .await
     }
 
+    /// Runs `op` at once if the reactor has reported readiness in `dir`, else returns
+    /// `WouldBlock` without a syscall; a `WouldBlock` from `op` clears the readiness it
+    /// observed (step 3 of the module's loop), so the next wait waits for a new event.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(ev) = self.io.ready_in(dir) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if ev.ready & !SHUTDOWN == 0 {
+            return Err(shutdown_error());
+        }
+        let res = op();
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.io.clear_readiness(ev);
+        }
+        res
+    }
+
+    /// The readiness bits the reactor has reported and not cleared (both directions).
+    pub(crate) fn readiness(&self) -> usize {
+        let r = self.io.ready_in(Direction::Read).map_or(0, |e| e.ready);
+        let w = self.io.ready_in(Direction::Write).map_or(0, |e| e.ready);
+        r | w
+    }
+
     /// The reactor this descriptor is registered with.
     pub(crate) fn handle(&self) -> &ReactorHandle {
         &self.handle

@@ -129,7 +129,7 @@ impl ScheduledIo {
     }
 
     /// The current readiness in `dir`, if any.
-    fn ready_in(&self, dir: Direction) -> Option<ReadyEvent> {
+    pub(crate) fn ready_in(&self, dir: Direction) -> Option<ReadyEvent> {
         let cur = self.state.load(Ordering::Acquire);
         let ready = cur & dir.mask();
         (ready != 0).then_some(ReadyEvent {

@@ -165,6 +165,60 @@ impl TcpStream {
         self.io.async_fd().writable().await
     }
 
+    /// Waits until the reactor reports any of `interest` (tokio's `ready`); use it with
+    /// [`try_read`](Self::try_read) / [`try_write`](Self::try_write).
+    ///
+    /// # Errors
+    /// When the reactor has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    /// # Examples
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// use corio_reactor::net::{TcpListener, TcpStream};
+    /// use corio_reactor::Interest;
+    /// use std::io::ErrorKind;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (server, _) = listener.accept().await?;
+    /// client.try_write(b"hi")?;
+    /// let mut buf = [0; 8];
+    /// loop {
+    ///     let ready = server.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     if ready.is_readable() {
+    ///         match server.try_read(&mut buf) {
+    ///             Ok(n) => { assert_eq!(&buf[..n], b"hi"); break; }
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     }
+    /// }
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    pub async fn ready(&self, interest: crate::Interest) -> io::Result<crate::Ready> {
+        self.io.async_fd().ready(interest).await
+    }
+
+    /// Reads what is available now, without waiting: `WouldBlock` if nothing is (then
+    /// [`ready`](Self::ready) waits for more). `Ok(0)` is end-of-stream.
+    ///
+    /// # Errors
+    /// `WouldBlock`; other OS errors unchanged.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read(buf)
+    }
+
+    /// Writes what fits now, without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    /// `WouldBlock`; `BrokenPipe` and other OS errors unchanged.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write(buf)
+    }
+
     /// Borrowed halves: read in one future while writing in another.
     pub fn split(&mut self) -> (ReadHalf<'_, TcpStream>, WriteHalf<'_, TcpStream>) {
         (ReadHalf(self), WriteHalf(self))

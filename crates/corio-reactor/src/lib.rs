@@ -88,6 +88,7 @@
 
 mod blocking;
 pub mod fs;
+pub mod io;
 pub mod net;
 pub mod process;
 mod reactor;

@@ -1,5 +1,6 @@
 //! Network, file, signal and subprocess I/O (re-exported from `corio-reactor`), on the
-//! runtime's epoll reactor. The modules are also at the crate root: [`crate::net`],
+//! runtime's epoll reactor, and the I/O utilities: [`copy_bidirectional`], [`duplex`],
+//! [`codec`] (lines and length-delimited framing), `ready`'s [`Interest`]/[`Ready`]. The modules are also at the crate root: [`crate::net`],
 //! [`crate::fs`], [`crate::signal`], [`crate::process`].
 //!
 //! Streams implement `futures::io::{AsyncRead, AsyncWrite}`, so `futures`'
@@ -29,4 +30,6 @@
 //! });
 //! ```
 
-pub use corio_reactor::Async;
+pub use corio_reactor::io::{codec, copy_bidirectional, duplex, DuplexStream};
+pub use corio_reactor::{Async, Interest, Ready};
+pub use futures::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};

@@ -20,8 +20,8 @@ fn data(n: usize, seed: u8) -> Vec<u8> {
 #[corio::test]
 async fn copy_bidirectional_moves_a_mib_each_way_and_propagates_eof() {
     // client <-> (a | proxy | b) <-> server, every pipe smaller than the data.
-    let (mut client, mut a) = duplex(4096);
-    let (mut b, mut server) = duplex(4096);
+    let (client, mut a) = duplex(4096);
+    let (mut b, server) = duplex(4096);
     let up = data(1 << 20, 1);
     let down = data(1 << 20, 2);
     let proxy = copy_bidirectional(&mut a, &mut b);

@@ -58,6 +58,8 @@ mod server;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 use std::time::Duration;
 

@@ -254,3 +254,109 @@ impl<F> fmt::Debug for AsCompletedTimeout<F> {
             .finish()
     }
 }
+
+/// [`as_completed`] that keeps identity: each future comes with a key (an index, a name,
+/// a task id) and the stream yields `(key, output)` — as Python 3.13's `as_completed`
+/// yields the task itself. Dropping the stream drops (for awaited `JoinHandle`s:
+/// cancels) what is left.
+///
+/// # Examples
+///
+/// ```
+/// use corio_combinators::as_completed_keyed;
+/// use futures::channel::oneshot;
+/// use futures::StreamExt;
+///
+/// futures::executor::block_on(async {
+///     let (tx_a, rx_a) = oneshot::channel::<u8>();
+///     let (tx_b, rx_b) = oneshot::channel::<u8>();
+///     let mut s = as_completed_keyed([("a", rx_a), ("b", rx_b)]);
+///     tx_b.send(2).unwrap();
+///     assert_eq!(s.next().await, Some(("b", Ok(2))));
+///     tx_a.send(1).unwrap();
+///     assert_eq!(s.next().await, Some(("a", Ok(1))));
+///     assert_eq!(s.next().await, None);
+/// });
+/// ```
+pub fn as_completed_keyed<I, K, F>(futures: I) -> AsCompletedKeyed<K, F>
+where
+    I: IntoIterator<Item = (K, F)>,
+    F: Future,
+{
+    let (keys, futs): (Vec<K>, Vec<F>) = futures.into_iter().unzip();
+    AsCompletedKeyed {
+        inner: as_completed(futs),
+        keys: keys.into_iter().map(Some).collect(),
+    }
+}
+
+/// The stream returned by [`as_completed_keyed`].
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompletedKeyed<K, F> {
+    inner: AsCompleted<F>,
+    keys: Vec<Option<K>>,
+}
+
+impl<K, F> Unpin for AsCompletedKeyed<K, F> {}
+
+impl<K, F> AsCompletedKeyed<K, F> {
+    /// How many futures have not completed yet.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether every future has completed.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// The futures that have not completed, with their keys, in input order.
+    pub fn into_remaining(self) -> Vec<(K, F)>
+    where
+        F: Unpin,
+    {
+        let mut keys = self.keys;
+        let mut rest: Vec<Indexed<F>> = self.inner.in_flight.into_iter().collect();
+        rest.sort_unstable_by_key(|f| f.index);
+        rest.into_iter()
+            .map(|f| {
+                let k = keys[f.index]
+                    .take()
+                    .expect("an unfinished future keeps its key");
+                (k, f.into_inner())
+            })
+            .collect()
+    }
+}
+
+impl<K, F: Future> Stream for AsCompletedKeyed<K, F> {
+    type Item = (K, F::Output);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.inner.in_flight.poll_next_unpin(cx).map(|o| {
+            o.map(|(i, out)| {
+                let k = this.keys[i].take().expect("each key is yielded once");
+                (k, out)
+            })
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K, F: Future> FusedStream for AsCompletedKeyed<K, F> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<K, F> fmt::Debug for AsCompletedKeyed<K, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompletedKeyed")
+            .field("remaining", &self.inner.len())
+            .finish()
+    }
+}

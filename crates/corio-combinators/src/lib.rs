@@ -14,8 +14,8 @@
 //! | `gather(*aws)` | [`gather()`], [`gather!`] |
 //! | first error cancels the rest | [`try_gather()`], [`try_gather!`] |
 //! | `gather(..., return_exceptions=True)` | [`gather_settled`] |
-//! | `wait(aws, timeout, return_when)` | [`wait`], [`ReturnWhen`] |
-//! | `as_completed(aws, timeout=)` | [`as_completed`], [`as_completed_with_timeout`] |
+//! | `wait(aws, timeout, return_when)` | [`wait`], [`ReturnWhen`]; [`wait_keyed`] to know which finished |
+//! | `as_completed(aws, timeout=)` | [`as_completed`], [`as_completed_with_timeout`]; [`as_completed_keyed`] yields the key with each output |
 //! | `wait(..., FIRST_COMPLETED)` + cancel the rest | [`select!`], [`race`] |
 //! | `async with timeout(d)` / `timeout_at(t)` | [`timeout_scope`], [`timeout_scope_at`] |
 //! | `timeout`'s `when()`/`reschedule()`/`expired()`, trio's cancel scopes | [`CancelScope`], [`move_on_after`], [`fail_after`] |
@@ -99,7 +99,10 @@ mod timeout_scope;
 mod try_gather;
 mod wait;
 
-pub use as_completed::{as_completed, as_completed_with_timeout, AsCompleted, AsCompletedTimeout};
+pub use as_completed::{
+    as_completed, as_completed_keyed, as_completed_with_timeout, AsCompleted, AsCompletedKeyed,
+    AsCompletedTimeout,
+};
 pub use cancel_scope::{
     fail_after, fail_at, move_on_after, move_on_at, CancelScope, Deadline, MoveOn,
 };
@@ -114,7 +117,7 @@ pub use shield::{shield, Shield, ShieldHandle};
 pub use task_group::{Join, TaskGroup};
 pub use timeout_scope::{timeout_scope, timeout_scope_at};
 pub use try_gather::{try_gather, TryGather};
-pub use wait::{wait, ReturnWhen, Wait};
+pub use wait::{wait, wait_keyed, ReturnWhen, Wait, WaitKeyed};
 
 /// Re-exports used by the macros; not public API.
 #[doc(hidden)]

@@ -70,7 +70,7 @@ fn the_first_completed_loop_acts_on_the_finished_key_and_rewaits_the_rest() {
         ("c", ready(Ok(0)).boxed()),
     ];
     let mut order = Vec::new();
-    let mut senders = vec![Some(tx_b), Some(tx_a)];
+    let mut senders = [Some(tx_b), Some(tx_a)];
     block_on(async {
         while !pending_.is_empty() {
             let (done, rest) = wait_keyed(pending_, ReturnWhen::FirstCompleted, None).await;

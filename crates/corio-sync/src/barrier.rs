@@ -11,6 +11,17 @@
 //!    it and makes it usable again.
 //! 3. A waiter dropped before its round trips leaves the round (the count goes down), so
 //!    a cancelled task never counts towards a trip.
+//! 4. Draining (asyncio's): while marked entries of a finished round are still in the
+//!    list (`marked > 0`: tasks that passed or broke and have not yet returned from
+//!    `wait`), a new arrival is *blocked*: it queues without counting and without an
+//!    arrival index. When the last marked entry leaves, the blocked waiters are woken;
+//!    each joins the filling round (counts, gets its index, may trip it) when it is
+//!    polled next, not before — so a `reset` made in between by a task of the old
+//!    round finds an empty round and breaks nobody. `reset` marks only waiters that
+//!    joined; `abort` marks blocked ones too.
+//! 5. The arrival index is the round's count before the arrival (asyncio's), so
+//!    `0..parties`, the leader's being `parties - 1`; a waiter that leaves (rule 3)
+//!    frees its number for the next arrival, as in asyncio.
 
 use std::fmt;
 use std::future::Future;
@@ -32,11 +43,17 @@ enum Outcome {
 struct Waiter {
     waker: Option<Waker>,
     outcome: Option<Outcome>,
+    /// Joined the filling round (false: blocked while draining, rule 4).
+    joined: bool,
+    /// Arrival index (rule 5); meaningful once joined.
+    index: usize,
 }
 
 struct State {
-    /// Arrived and waiting in the filling round.
+    /// Joined and waiting in the filling round.
     count: usize,
+    /// Marked entries still in the list (rule 4).
+    marked: usize,
     broken: bool,
     waiters: WaitList<Waiter>,
 }
@@ -74,6 +91,7 @@ impl Barrier {
             parties,
             state: Mutex::new(State {
                 count: 0,
+                marked: 0,
                 broken: false,
                 waiters: WaitList::new(),
             }),
@@ -105,6 +123,15 @@ impl Barrier {
         let mut wakers = WakeList::new();
         let mut state = self.state.lock();
         state.broken = true;
+        // Rule 4: blocked arrivals fail too.
+        let mut blocked = 0;
+        state.waiters.for_each_mut(|w| {
+            if w.outcome.is_none() && !w.joined {
+                w.outcome = Some(Outcome::Broken);
+                blocked += 1;
+            }
+        });
+        state.marked += blocked;
         self.end_round(state, Outcome::Broken, &mut wakers);
         wakers.wake_all();
     }
@@ -151,16 +178,19 @@ impl Barrier {
         wakers: &mut WakeList,
     ) {
         state.count = 0;
+        let mut marked = 0;
         state.waiters.for_each_mut(|w| {
-            if w.outcome.is_none() {
+            if w.outcome.is_none() && w.joined {
                 w.outcome = Some(outcome);
+                marked += 1;
             }
         });
+        state.marked += marked;
         loop {
             let mut more = false;
             state.waiters.for_each_mut(|w| {
                 if w.outcome.is_none() {
-                    return; // the next round's
+                    return; // blocked (rule 4)
                 }
                 if !wakers.can_push() {
                     more |= w.waker.is_some();
@@ -179,6 +209,58 @@ impl Barrier {
     }
 }
 
+impl Barrier {
+    /// Rule 4: the last marked entry left; wakes the blocked arrivals (batch by batch,
+    /// the lock released), which join the filling round when polled. The last batch
+    /// is left in `wakers`.
+    fn wake_blocked<'a>(
+        &'a self,
+        mut state: crate::loom::MutexGuard<'a, State>,
+        wakers: &mut WakeList,
+    ) {
+        loop {
+            let mut more = false;
+            state.waiters.for_each_mut(|w| {
+                if w.outcome.is_some() || w.joined {
+                    return;
+                }
+                if !wakers.can_push() {
+                    more |= w.waker.is_some();
+                } else if let Some(waker) = w.waker.take() {
+                    wakers.push(waker);
+                }
+            });
+            if !more || state.marked > 0 {
+                break;
+            }
+            drop(state);
+            wakers.wake_batch();
+            state = self.state.lock();
+        }
+        drop(state);
+    }
+
+    /// Joins the filling round (rules 1 and 5): returns the index, and whether this
+    /// arrival tripped the round (then `end_round` has run and the lock is released).
+    fn join<'a>(
+        &'a self,
+        mut state: crate::loom::MutexGuard<'a, State>,
+    ) -> (usize, Option<crate::loom::MutexGuard<'a, State>>) {
+        let index = state.count;
+        state.count += 1;
+        if state.count == self.parties {
+            let mut wakers = WakeList::new();
+            self.end_round(state, Outcome::Passed, &mut wakers);
+            // Exactly one leader per round: that result must reach its caller, so a
+            // waiter's panicking waker does not unwind through here (it was reported
+            // by the panic hook; see the `wake_list` module).
+            wakers.wake_all_discarding_panic();
+            return (index, None);
+        }
+        (index, Some(state))
+    }
+}
+
 impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.lock();
@@ -194,12 +276,34 @@ impl fmt::Debug for Barrier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult {
     leader: bool,
+    index: usize,
 }
 
 impl BarrierWaitResult {
     /// Whether this caller's arrival completed the round (exactly one per round).
     pub fn is_leader(&self) -> bool {
         self.leader
+    }
+
+    /// The arrival index in the round (asyncio's return value of `wait()`): 0 for
+    /// the first arrival, `parties - 1` for the leader (rule 5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_sync::Barrier;
+    /// use futures::future::join_all;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let barrier = Barrier::new(3);
+    ///     let results = join_all((0..3).map(|_| barrier.wait())).await;
+    ///     let mut indices: Vec<_> = results.iter().map(|r| r.unwrap().index()).collect();
+    ///     indices.sort();
+    ///     assert_eq!(indices, [0, 1, 2]);
+    /// });
+    /// ```
+    pub fn index(&self) -> usize {
+        self.index
     }
 }
 
@@ -215,32 +319,66 @@ impl Future for BarrierWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let barrier = self.barrier;
-        let mut state = barrier.state.lock();
+        let state = barrier.state.lock();
         let Some(key) = self.key else {
+            let mut state = state;
             if state.broken {
                 return Poll::Ready(Err(BrokenBarrierError(())));
             }
-            state.count += 1;
-            if state.count == barrier.parties {
-                let mut wakers = WakeList::new();
-                barrier.end_round(state, Outcome::Passed, &mut wakers);
-                // Exactly one leader per round: that result must reach its caller, so
-                // a waiter's panicking waker does not unwind through here (it was
-                // reported by the panic hook; see the `wake_list` module).
-                wakers.wake_all_discarding_panic();
-                return Poll::Ready(Ok(BarrierWaitResult { leader: true }));
+            if state.marked > 0 {
+                // Rule 4: the last round is still draining.
+                self.key = Some(state.waiters.push_back(Waiter {
+                    waker: Some(cx.waker().clone()),
+                    outcome: None,
+                    joined: false,
+                    index: 0,
+                }));
+                return Poll::Pending;
             }
+            let (index, state) = barrier.join(state);
+            let Some(mut state) = state else {
+                return Poll::Ready(Ok(BarrierWaitResult {
+                    leader: true,
+                    index,
+                }));
+            };
             self.key = Some(state.waiters.push_back(Waiter {
                 waker: Some(cx.waker().clone()),
                 outcome: None,
+                joined: true,
+                index,
             }));
             return Poll::Pending;
         };
+        let mut state = state;
+        let draining = state.marked > 0;
         let w = state
             .waiters
             .get_mut(key)
             .expect("a barrier waiter's entry leaves only through its future");
         match w.outcome {
+            None if !w.joined && !draining => {
+                // Rule 4: woken after the drain; join the filling round now.
+                state.waiters.remove(key);
+                self.key = None;
+                if state.broken {
+                    return Poll::Ready(Err(BrokenBarrierError(())));
+                }
+                let (index, state) = barrier.join(state);
+                let Some(mut state) = state else {
+                    return Poll::Ready(Ok(BarrierWaitResult {
+                        leader: true,
+                        index,
+                    }));
+                };
+                self.key = Some(state.waiters.push_back(Waiter {
+                    waker: Some(cx.waker().clone()),
+                    outcome: None,
+                    joined: true,
+                    index,
+                }));
+                Poll::Pending
+            }
             None => {
                 match &mut w.waker {
                     Some(old) if old.will_wake(cx.waker()) => {}
@@ -249,11 +387,23 @@ impl Future for BarrierWait<'_> {
                 Poll::Pending
             }
             Some(outcome) => {
+                let index = w.index;
                 state.waiters.remove(key);
-                drop(state);
                 self.key = None;
+                state.marked -= 1;
+                let mut wakers = WakeList::new();
+                if state.marked == 0 {
+                    barrier.wake_blocked(state, &mut wakers);
+                } else {
+                    drop(state);
+                }
+                // This caller's outcome must reach it (see `join`).
+                wakers.wake_all_discarding_panic();
                 Poll::Ready(match outcome {
-                    Outcome::Passed => Ok(BarrierWaitResult { leader: false }),
+                    Outcome::Passed => Ok(BarrierWaitResult {
+                        leader: false,
+                        index,
+                    }),
                     Outcome::Broken => Err(BrokenBarrierError(())),
                 })
             }
@@ -266,8 +416,17 @@ impl Drop for BarrierWait<'_> {
         if let Some(key) = self.key {
             let mut state = self.barrier.state.lock();
             if let Some(w) = state.waiters.remove(key) {
-                if w.outcome.is_none() {
-                    state.count -= 1; // rule 3
+                match w.outcome {
+                    None if w.joined => state.count -= 1, // rule 3
+                    None => {}                            // blocked: never counted
+                    Some(_) => {
+                        state.marked -= 1;
+                        if state.marked == 0 {
+                            let mut wakers = WakeList::new();
+                            self.barrier.wake_blocked(state, &mut wakers);
+                            wakers.wake_all();
+                        }
+                    }
                 }
             }
         }

@@ -17,6 +17,8 @@ enum Fate {
     Passed,
     /// Its round was reset.
     Broken,
+    /// Arrived while the last round was draining: not counted yet.
+    Blocked,
 }
 
 struct Waiter<'a> {
@@ -24,6 +26,15 @@ struct Waiter<'a> {
     wakes: Arc<CountWaker>,
     waker: Waker,
     fate: Fate,
+    /// Was blocked once (woken at the drain's end, so its wake count is not 0).
+    was_blocked: bool,
+}
+
+/// Whether a finished round still drains: some of its waiters have not returned.
+fn draining(waiters: &[Waiter<'_>]) -> bool {
+    waiters
+        .iter()
+        .any(|w| matches!(w.fate, Fate::Passed | Fate::Broken))
 }
 
 #[test]
@@ -40,6 +51,21 @@ fn randomized_cancellation_counts_only_live_arrivals() {
         for step in 0..400 {
             let filling = waiters.iter().filter(|w| w.fate == Fate::Waiting).count();
             match rng.below(8) {
+                0..=2 if draining(&waiters) => {
+                    let (wakes, waker) = count_waker();
+                    let mut fut = barrier.wait();
+                    assert!(
+                        poll_with(&mut fut, &waker).is_pending(),
+                        "seed {seed}: blocked"
+                    );
+                    waiters.push(Waiter {
+                        fut,
+                        wakes,
+                        waker,
+                        fate: Fate::Blocked,
+                        was_blocked: true,
+                    });
+                }
                 0..=2 => {
                     let (wakes, waker) = count_waker();
                     let mut fut = barrier.wait();
@@ -67,6 +93,7 @@ fn randomized_cancellation_counts_only_live_arrivals() {
                                 wakes,
                                 waker,
                                 fate: Fate::Waiting,
+                                was_blocked: false,
                             });
                         }
                     }
@@ -88,10 +115,32 @@ fn randomized_cancellation_counts_only_live_arrivals() {
                 _ => {
                     let mut i = 0;
                     while i < waiters.len() {
+                        let drains = draining(&waiters);
+                        let filling = waiters.iter().filter(|w| w.fate == Fate::Waiting).count();
                         let w = &mut waiters[i];
                         let waker = w.waker.clone();
                         match (poll_with(&mut w.fut, &waker), w.fate) {
                             (Poll::Pending, Fate::Waiting) => i += 1,
+                            (Poll::Pending, Fate::Blocked) if drains => i += 1,
+                            (Poll::Pending, Fate::Blocked) => {
+                                assert!(filling + 1 < parties, "seed {seed}: joined, no trip");
+                                w.fate = Fate::Waiting;
+                                i += 1;
+                            }
+                            (Poll::Ready(Ok(r)), Fate::Blocked) if !drains => {
+                                assert_eq!(filling + 1, parties, "seed {seed}: joined and tripped");
+                                assert!(r.is_leader());
+                                leaders += 1;
+                                rounds += 1;
+                                waiters.remove(i);
+                                for w in &mut waiters {
+                                    if w.fate == Fate::Waiting {
+                                        w.fate = Fate::Passed;
+                                        followers_tripped += 1;
+                                    }
+                                }
+                                i = 0; // fates changed: poll the rest again
+                            }
                             (Poll::Ready(Ok(r)), Fate::Passed) => {
                                 assert!(!r.is_leader(), "seed {seed}: a second leader");
                                 followers_passed += 1;
@@ -109,7 +158,7 @@ fn randomized_cancellation_counts_only_live_arrivals() {
             }
             let filling = waiters.iter().filter(|w| w.fate == Fate::Waiting).count();
             assert_eq!(barrier.n_waiting(), filling, "seed {seed} step {step}");
-            for w in &waiters {
+            for w in waiters.iter().filter(|w| !w.was_blocked) {
                 let want = usize::from(w.fate != Fate::Waiting);
                 assert_eq!(w.wakes.count(), want, "seed {seed} step {step}: wake count");
             }
@@ -200,13 +249,15 @@ fn arrival_for_the_next_round_during_a_large_trip_is_not_taken_for_the_old_one()
         assert!(matches!(poll_with(w, Waker::noop()), Poll::Ready(Ok(r)) if !r.is_leader()));
     }
     let mut next_round = stash.lock().unwrap().pop().expect("re-arrived");
+    // It arrived while the old round drained: it joins the next round when polled.
+    assert_eq!(barrier.n_waiting(), 0);
+    assert!(
+        poll_with(&mut next_round, Waker::noop()).is_pending(),
+        "the re-arrival was passed with the old round"
+    );
     assert_eq!(
         barrier.n_waiting(),
         1,
         "the re-arrival waits in the next round"
-    );
-    assert!(
-        poll_with(&mut next_round, Waker::noop()).is_pending(),
-        "the re-arrival was passed with the old round"
     );
 }

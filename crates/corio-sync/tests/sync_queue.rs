@@ -293,3 +293,36 @@ fn handles_and_futures_are_send_and_sync() {
     send_sync(&q.join());
     send_sync(&PriorityQueue::<u8>::new(0));
 }
+
+#[test]
+fn empty_full_and_qsize_agree_with_nowait_while_a_woken_getter_holds_its_item() {
+    let q = Queue::new(1);
+    let (_c, waker) = count_waker();
+    let mut getter = Box::pin(q.get());
+    assert!(poll_with(&mut getter, &waker).is_pending());
+    // The item is promised to the woken getter, which has not run yet.
+    q.put_nowait(7).unwrap();
+    assert_eq!(q.get_nowait(), Err(TryGetError::Empty));
+    assert!(q.empty(), "empty() must agree with get_nowait()");
+    assert_eq!(q.qsize(), 0);
+    // The slot is still taken by that item: put_nowait fails, and full() says so.
+    assert_eq!(q.put_nowait(8), Err(TryPutError::Full(8)));
+    assert!(q.full());
+    assert_eq!(poll_with(&mut getter, &waker), Poll::Ready(Ok(7)));
+    assert!(!q.full());
+}
+
+#[test]
+fn full_agrees_with_put_nowait_while_a_woken_putter_holds_its_slot() {
+    let q = Queue::new(1);
+    q.put_nowait(1).unwrap();
+    let (_c, waker) = count_waker();
+    let mut putter = Box::pin(q.put(2));
+    assert!(poll_with(&mut putter, &waker).is_pending());
+    // The freed slot is promised to the woken putter.
+    assert_eq!(q.get_nowait(), Ok(1));
+    assert!(q.full(), "full() must agree with put_nowait()");
+    assert_eq!(q.put_nowait(3), Err(TryPutError::Full(3)));
+    assert!(poll_with(&mut putter, &waker).is_ready());
+    assert_eq!(q.qsize(), 1);
+}

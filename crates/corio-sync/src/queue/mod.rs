@@ -394,19 +394,28 @@ impl<T, S: Storage<T>> QueueBase<T, S> {
         self.inner.state.lock().shutdown
     }
 
-    /// Number of items in the queue.
+    /// Number of items a [`get_nowait`](Self::get_nowait) could take now: the items
+    /// stored, less those already promised to a woken getter that has not run yet
+    /// (rule 1). So `qsize() > 0` exactly when `get_nowait` would succeed (until
+    /// another task acts).
     pub fn qsize(&self) -> usize {
-        self.inner.state.lock().items.len()
+        let state = self.inner.state.lock();
+        state.items.len().saturating_sub(state.reserved_items)
     }
 
-    /// Whether the queue holds no items.
+    /// Whether [`get_nowait`](Self::get_nowait) would fail with
+    /// [`TryGetError::Empty`] now (asyncio: `empty()` is true exactly when
+    /// `get_nowait` raises `QueueEmpty`). Items promised to a woken getter do not
+    /// count, so a loop `while !q.empty() { q.get_nowait() }` never spins.
     pub fn empty(&self) -> bool {
         self.qsize() == 0
     }
 
-    /// Whether the queue holds `maxsize` items (never, if unbounded).
+    /// Whether [`put_nowait`](Self::put_nowait) would fail with
+    /// [`TryPutError::Full`] now: the items stored plus the slots promised to woken
+    /// putters reach `maxsize` (never, if unbounded).
     pub fn full(&self) -> bool {
-        self.inner.maxsize > 0 && self.qsize() >= self.inner.maxsize
+        !self.inner.state.lock().has_room(self.inner.maxsize)
     }
 
     /// The capacity given to [`new`](Self::new) (0 = unbounded).

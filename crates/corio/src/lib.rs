@@ -79,6 +79,8 @@ pub use corio_combinators::{
 // Cancel scopes: movable deadlines, move_on/fail shapes, shields (asyncio's timeout
 // context, trio's CancelScope).
 pub use corio_combinators::{fail_after, fail_at, move_on_after, move_on_at, CancelScope, MoveOn};
+// Identity-keeping wait / as_completed (the FIRST_COMPLETED loop).
+pub use corio_combinators::{as_completed_keyed, wait_keyed, AsCompletedKeyed, WaitKeyed};
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then
 /// cancels every task still running and shuts the runtime down (asyncio's `run`).

@@ -1,0 +1,215 @@
+//! CPython `Lib/test/test_asyncio/test_tasks.py`: the wait, as_completed, gather and shield
+//! cases corio can express.
+
+use std::time::Duration;
+
+use corio::time::{sleep, Instant};
+use corio::{as_completed, as_completed_keyed, gather, shield, wait, wait_keyed, ReturnWhen};
+use corio_core::JoinError;
+use futures::StreamExt;
+
+use crate::on_both;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn after(ms: u64, v: u32) -> corio::task::JoinHandle<u32> {
+    corio::spawn(async move {
+        sleep(Duration::from_millis(ms)).await;
+        v
+    })
+}
+
+#[test]
+fn test_wait() {
+    on_both(|| async {
+        let start = Instant::now();
+        let (done, pending) = wait(
+            [after(100, 1), after(150, 2)],
+            ReturnWhen::AllCompleted,
+            None,
+        )
+        .await;
+        assert_eq!(done.len(), 2);
+        assert!(pending.is_empty());
+        assert_eq!(start.elapsed(), 150 * MS);
+    });
+}
+
+#[test]
+fn test_wait_first_completed() {
+    on_both(|| async {
+        let (done, pending) = wait_keyed(
+            [("a", after(10_000, 1)), ("b", after(100, 2))],
+            ReturnWhen::FirstCompleted,
+            None,
+        )
+        .await;
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].0, "b");
+        assert_eq!(pending[0].0, "a");
+        for (_, h) in pending {
+            h.abort();
+        }
+    });
+}
+
+#[test]
+fn test_wait_really_done() {
+    on_both(|| async {
+        let a = after(10, 1);
+        let b = after(10, 2);
+        sleep(20 * MS).await; // both finished before wait looks
+        let (done, pending) = wait([a, b], ReturnWhen::FirstCompleted, None).await;
+        assert_eq!(done.len(), 2);
+        assert!(pending.is_empty());
+    });
+}
+
+#[test]
+fn test_wait_first_exception() {
+    on_both(|| async {
+        let boom = corio::spawn(async {
+            sleep(10 * MS).await;
+            panic!("boom")
+        });
+        let slow = after(10_000, 1);
+        let (done, pending) = wait([boom, slow], ReturnWhen::FirstException, None).await;
+        assert!(done[0].as_ref().unwrap_err().is_panic());
+        assert_eq!(pending.len(), 1);
+        pending.into_iter().for_each(|h| h.abort());
+    });
+}
+
+#[test]
+fn test_wait_first_exception_ignores_cancelled() {
+    on_both(|| async {
+        let cancelled = corio::spawn(std::future::pending::<u32>());
+        cancelled.abort();
+        let (done, pending) =
+            wait([cancelled, after(50, 2)], ReturnWhen::FirstException, None).await;
+        assert_eq!(
+            done.len(),
+            2,
+            "a cancellation is not an exception: all waited for"
+        );
+        assert!(pending.is_empty());
+        assert!(done
+            .iter()
+            .any(|r: &Result<u32, JoinError>| r.as_ref().is_err_and(JoinError::is_cancelled)));
+    });
+}
+
+#[test]
+fn test_wait_with_timeout() {
+    on_both(|| async {
+        let start = Instant::now();
+        let (done, pending) = wait(
+            [after(100, 1), after(10_000, 2)],
+            ReturnWhen::AllCompleted,
+            Some(110 * MS),
+        )
+        .await;
+        assert_eq!(done.len(), 1);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(start.elapsed(), 110 * MS);
+        pending.into_iter().for_each(|h| h.abort());
+    });
+}
+
+#[test]
+fn test_as_completed() {
+    on_both(|| async {
+        let mut s = as_completed([after(150, 1), after(50, 2), after(100, 3)]);
+        let mut got = vec![];
+        while let Some(r) = s.next().await {
+            got.push(r.unwrap());
+        }
+        assert_eq!(got, [2, 3, 1]);
+    });
+}
+
+#[test]
+fn test_as_completed_with_timeout() {
+    on_both(|| async {
+        let mut s = corio::as_completed_with_timeout([after(10_000, 1), after(50, 2)], 100 * MS);
+        assert_eq!(s.next().await.unwrap().unwrap().unwrap(), 2);
+        assert!(s.next().await.unwrap().is_err(), "TimeoutError");
+        assert!(s.next().await.is_none());
+    });
+}
+
+#[test]
+fn test_as_completed_yields_the_task() {
+    // Python 3.13: iterating as_completed over tasks yields the tasks themselves.
+    on_both(|| async {
+        let mut s = as_completed_keyed([(1u8, after(30, 10)), (2u8, after(10, 20))]);
+        assert_eq!(s.next().await.map(|(k, r)| (k, r.unwrap())), Some((2, 20)));
+        assert_eq!(s.next().await.map(|(k, r)| (k, r.unwrap())), Some((1, 10)));
+    });
+}
+
+#[test]
+fn test_gather_shield() {
+    // A shielded child survives the cancel of the gather around it.
+    on_both(|| async {
+        let protected = shield(async {
+            sleep(100 * MS).await;
+            "kept"
+        });
+        let handle = protected.handle();
+        let r = corio::timeout(10 * MS, gather([async { protected.await.unwrap() }])).await;
+        assert!(r.is_err());
+        assert_eq!(handle.await.unwrap(), "kept");
+    });
+}
+
+#[test]
+fn test_shield_result() {
+    on_both(|| async {
+        assert_eq!(shield(async { 5 }).await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn test_shield_cancel_outer() {
+    // Cancelling the outer (dropping the shield) leaves the inner running.
+    on_both(|| async {
+        let s = shield(async {
+            sleep(50 * MS).await;
+            9
+        });
+        let inner = s.handle();
+        drop(s);
+        assert_eq!(inner.await.unwrap(), 9);
+    });
+}
+
+#[test]
+fn test_cancel_gather_1() {
+    // Cancelling a task that awaits gather cancels the children (their cleanup runs).
+    on_both(|| async {
+        let cleaned = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let c = cleaned.clone();
+        let parent = corio::spawn(async move {
+            let kids: Vec<_> = (0..3)
+                .map(|_| {
+                    let c = c.clone();
+                    corio::spawn(corio::task::finally(
+                        std::future::pending::<()>(),
+                        move || async move {
+                            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        },
+                    ))
+                })
+                .collect();
+            gather(kids).await
+        });
+        sleep(MS).await;
+        parent.cancel();
+        assert!(parent.await.unwrap_err().is_cancelled());
+        for _ in 0..10 {
+            corio::yield_now().await;
+        }
+        assert_eq!(cleaned.load(std::sync::atomic::Ordering::SeqCst), 3);
+    });
+}

@@ -7,6 +7,7 @@
 //! unchanged.
 
 mod addr;
+mod happy_eyeballs;
 pub(crate) mod split;
 mod stream_io;
 pub mod tcp;
@@ -14,6 +15,7 @@ mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use happy_eyeballs::{lookup_host, HappyEyeballs, DEFAULT_DELAY};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, Splittable, WriteHalf};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

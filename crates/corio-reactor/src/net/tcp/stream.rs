@@ -11,10 +11,9 @@ use futures::io::{AsyncRead, AsyncWrite};
 
 use socket2::Socket;
 
-use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::addr::ToSocketAddrs;
 use crate::net::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::stream_io::StreamIo;
-use crate::net::TcpSocket;
 use crate::reactor::async_fd::Async;
 
 /// A TCP connection (asyncio's `open_connection` reader and writer in one).
@@ -50,25 +49,22 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each resolved address in turn. Host names are
-    /// resolved on the blocking pool, numeric addresses inline.
+    /// Connects to `addr` with Happy Eyeballs (RFC 8305): the resolved addresses are
+    /// tried with the families interleaved, the next attempt starting 250 ms after the
+    /// previous one (or at once when it fails); the first to connect wins and the others
+    /// are cancelled. [`HappyEyeballs`](crate::net::HappyEyeballs) changes the delay
+    /// and interleaving. Host names are resolved on the blocking pool, numeric
+    /// addresses inline.
     ///
     /// # Errors
-    /// The OS error of the last attempt, unchanged (`ConnectionRefused`, ...);
-    /// resolution errors; outside a runtime, the `NoRuntime` error naming
-    /// `corio::net::TcpStream::connect`.
+    /// The OS error of the last attempt to fail, unchanged (`ConnectionRefused`, ...);
+    /// the resolver's error for a name that does not resolve; outside a runtime, the
+    /// `NoRuntime` error naming `corio::net::TcpStream::connect`.
     ///
     /// # Cancel safety
-    /// Dropping the future closes the socket being connected.
+    /// Dropping the future closes every socket being connected.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
-        const NAME: &str = "corio::net::TcpStream::connect";
-        // Fail fast (before any socket is made) outside a runtime.
-        crate::reactor::ReactorHandle::current(NAME)?;
-        let addrs = resolve(&addr, NAME).await?;
-        each_addr(addrs, |a| async move {
-            TcpSocket::new_for(&a)?.connect(a).await
-        })
-        .await
+        crate::net::HappyEyeballs::new().connect(addr).await
     }
 
     /// Wraps a connected std stream (switching it to non-blocking).

@@ -93,6 +93,7 @@ mod loom;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod queue;
 mod rate_limiter;
@@ -111,6 +112,7 @@ pub use error::{
 pub use event::{Event, Wait};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError, SetOnce, SetOnceError};
 pub use queue::{
     Fifo, Get, Join, Lifo, LifoQueue, Priority, PriorityQueue, Put, PutError, Queue, QueueBase,
     QueueShutDown, Storage, TaskDoneError, TryGetError, TryPutError,

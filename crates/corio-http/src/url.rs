@@ -56,13 +56,20 @@ impl Target {
             return Err(bad("user information in the URL is not supported"));
         }
         let raw_host = authority.host();
-        if raw_host.is_empty() {
+        let host = match raw_host.strip_prefix('[') {
+            // A bracketed host must be exactly an IPv6 literal.
+            Some(inner) => match inner.strip_suffix(']') {
+                Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6.to_ascii_lowercase(),
+                _ => return Err(bad("invalid IPv6 address in brackets")),
+            },
+            None if raw_host.contains(['[', ']']) => {
+                return Err(bad("brackets are only allowed around an IPv6 address"))
+            }
+            None => raw_host.to_ascii_lowercase(),
+        };
+        if host.is_empty() {
             return Err(bad("no host"));
         }
-        let host = raw_host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
         let default_port = match scheme {
             Scheme::Http => 80,
             Scheme::Https => 443,

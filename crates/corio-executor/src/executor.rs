@@ -511,7 +511,6 @@ impl<S: DriverStack> Executor<S> {
         match &self.handle.inner {
             Scheduler::CurrentThread(s) => s.shutdown(&self.handle, timeout),
             Scheduler::MultiThread(s) => s.shutdown(&self.handle, timeout),
-            Scheduler::Blocking => unreachable!(),
         }
     }
 }

@@ -64,7 +64,6 @@ impl Handle {
         match &self.inner {
             Scheduler::CurrentThread(s) => &s.common,
             Scheduler::MultiThread(s) => &s.common,
-            Scheduler::Blocking => unreachable!("a handle never refers to the blocking pool"),
         }
     }
 
@@ -90,12 +89,11 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (raw, notified, join) = task::new_task(future, self.inner.clone(), meta);
+        let (raw, notified, join) = task::new_task(future, self.inner.clone().into(), meta);
         if self.common().owned.bind(raw) {
             match &self.inner {
                 Scheduler::CurrentThread(s) => s.schedule(notified),
                 Scheduler::MultiThread(s) => s.schedule(notified, false),
-                Scheduler::Blocking => unreachable!(),
             }
         } else {
             // Shut down: the task never runs and resolves cancelled at once.
@@ -131,7 +129,8 @@ impl Handle {
     {
         let common = self.common();
         let job = BlockingTask::new(f, Some(common.clock.busy()));
-        let (notified, join) = task::new_untracked_task(job, Scheduler::Blocking, meta);
+        let (notified, join) =
+            task::new_untracked_task(job, task::sched::TaskScheduler::blocking(), meta);
         common.blocking.spawn(notified, self);
         join
     }
@@ -144,11 +143,20 @@ impl Handle {
     /// `block_on`).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        match &self.inner {
+        // Context-variable rule 2: the future runs on a copy of the caller's context.
+        let _root = task::enter_root_context();
+        // Local-task rule: every `block_on` future runs in a local set of its own, so it
+        // may `spawn_local`; the set (and its unfinished tasks) is dropped before we
+        // return, with the runtime still entered for the tasks' destructors.
+        let local = crate::LocalSet::new();
+        let future = local.run_until(future);
+        let out = match &self.inner {
             Scheduler::CurrentThread(s) => s.block_on(self, future),
             Scheduler::MultiThread(s) => s.block_on(self, future),
-            Scheduler::Blocking => unreachable!(),
-        }
+        };
+        let _cx = crate::context::enter(self, false);
+        drop(local);
+        out
     }
 
     /// The runtime's clock.
@@ -195,7 +203,7 @@ impl Handle {
     /// assert_eq!(tasks[0].id(), h.id());
     /// h.abort();
     /// ```
-    pub fn dump(&self) -> Vec<task::TaskInfo> {
+    pub fn dump(&self) -> task::TaskDump {
         let common = self.common();
         task::dump_owned(&common.owned, common.debug.as_deref())
     }
@@ -221,7 +229,6 @@ impl Handle {
         let workers = match &self.inner {
             Scheduler::CurrentThread(s) => vec![s.worker_metrics()],
             Scheduler::MultiThread(s) => s.worker_metrics(),
-            Scheduler::Blocking => unreachable!(),
         };
         crate::RuntimeMetrics {
             workers,
@@ -237,7 +244,6 @@ impl fmt::Debug for Handle {
         let kind = match &self.inner {
             Scheduler::CurrentThread(_) => "current_thread",
             Scheduler::MultiThread(_) => "multi_thread",
-            Scheduler::Blocking => "blocking",
         };
         f.debug_struct("Handle")
             .field("flavor", &kind)

@@ -71,6 +71,7 @@ mod debug;
 mod executor;
 mod handle;
 mod inject;
+mod local;
 mod loom;
 mod metrics;
 mod multi_thread;
@@ -85,8 +86,9 @@ pub use corio_core::{DriverStack, JoinError, SpawnError, TaskId};
 pub use debug::SlowPoll;
 pub use executor::{Builder, Executor, MAX_WORKER_THREADS};
 pub use handle::{spawn, spawn_blocking, try_spawn, Handle};
+pub use local::{spawn_local, try_spawn_local, LocalSet, LocalSpawnError, RunUntil};
 pub use metrics::RuntimeMetrics;
-pub use task::{AbortHandle, JoinHandle};
+pub use task::{AbortHandle, JoinHandle, JoinSet};
 pub use yield_now::{yield_now, YieldNow};
 
 /// Internals exposed to the loom models in `tests/loom_*.rs` only.

@@ -10,53 +10,14 @@ use crate::blocking::BlockingPool;
 use crate::debug::DebugConfig;
 use crate::inject::Inject;
 use crate::task::owned::OwnedTasks;
-use crate::task::raw::Header;
-use crate::task::Notified;
 use crate::{current_thread, multi_thread};
 
-/// The scheduler a task belongs to (stored in its header).
+/// The runtime a [`Handle`](crate::Handle) refers to (a task header stores it, or a
+/// local set or the blocking pool, as a [`TaskScheduler`](crate::task::sched::TaskScheduler)).
 #[derive(Clone)]
 pub(crate) enum Scheduler {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
-    /// A blocking-pool job: never re-scheduled (its future completes in one poll) and not
-    /// in an owned list.
-    Blocking,
-}
-
-impl Scheduler {
-    /// Queues `task`. `is_yield`: the task woke itself during its own poll and goes to
-    /// the back of the queue (never the LIFO slot).
-    #[inline]
-    pub(crate) fn schedule(&self, task: Notified, is_yield: bool) {
-        match self {
-            Scheduler::CurrentThread(s) => s.schedule(task),
-            Scheduler::MultiThread(s) => s.schedule(task, is_yield),
-            Scheduler::Blocking => drop(task),
-        }
-    }
-
-    /// The runtime's debug-mode settings; `None` (one predictable branch) when debug
-    /// mode is off, and for blocking jobs (which are meant to block).
-    #[inline]
-    pub(crate) fn debug(&self) -> Option<&DebugConfig> {
-        match self {
-            Scheduler::CurrentThread(s) => s.common.debug.as_deref(),
-            Scheduler::MultiThread(s) => s.common.debug.as_deref(),
-            Scheduler::Blocking => None,
-        }
-    }
-
-    /// Removes a completing task from the owned list; `true` if this released the list's
-    /// reference to the caller.
-    #[inline]
-    pub(crate) fn release(&self, header: &Header) -> bool {
-        match self {
-            Scheduler::CurrentThread(s) => s.common.owned.remove(header),
-            Scheduler::MultiThread(s) => s.common.owned.remove(header),
-            Scheduler::Blocking => false,
-        }
-    }
 }
 
 /// Settings both schedulers read.

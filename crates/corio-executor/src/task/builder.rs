@@ -92,6 +92,21 @@ impl<'a> Builder<'a> {
         handle.spawn_with(future, self.meta(Location::caller()))
     }
 
+    /// Spawns the `!Send` future as a local task of the local set entered on this
+    /// thread (see [`spawn_local`](crate::spawn_local)).
+    ///
+    /// # Panics
+    /// Outside a local context; the message names the fix.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let meta = self.meta(Location::caller());
+        crate::local::try_spawn_local_with(future, meta).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Runs `f` on the current runtime's blocking pool under this name.
     ///
     /// # Panics

@@ -155,10 +155,125 @@ impl fmt::Display for TaskInfo {
     }
 }
 
+/// Every live task of a runtime at one moment, ordered by id (spawn order): from
+/// [`task::dump`](crate::task::dump) or [`Handle::dump`](crate::Handle::dump).
+///
+/// It dereferences to a slice of [`TaskInfo`], and its `Display` prints a table
+/// (asyncio's `all_tasks()`, readable), one row per task.
+///
+/// # Examples
+///
+/// ```
+/// use corio_executor::{task, Executor};
+///
+/// let rt = Executor::builder_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let h = task::Builder::new().name("server").spawn(std::future::pending::<()>());
+///     corio_executor::yield_now().await;
+///     let dump = task::dump();
+///     assert_eq!(dump.len(), 1);
+///     let table = dump.to_string();
+///     assert!(table.starts_with("ID"));
+///     assert!(table.contains("\"server\"") && table.contains("idle"));
+///     println!("{dump}");
+///     // ID  NAME      STATE  POLLS  LAST POLL  SPAWNED AT
+///     // 3   "server"  idle       1  -          src/main.rs:5:50
+///     h.abort();
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskDump {
+    tasks: Vec<TaskInfo>,
+}
+
+impl TaskDump {
+    /// The snapshots, as a vector.
+    pub fn into_vec(self) -> Vec<TaskInfo> {
+        self.tasks
+    }
+}
+
+impl std::ops::Deref for TaskDump {
+    type Target = [TaskInfo];
+    fn deref(&self) -> &[TaskInfo] {
+        &self.tasks
+    }
+}
+
+impl IntoIterator for TaskDump {
+    type Item = TaskInfo;
+    type IntoIter = std::vec::IntoIter<TaskInfo>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.tasks.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a TaskDump {
+    type Item = &'a TaskInfo;
+    type IntoIter = std::slice::Iter<'a, TaskInfo>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.tasks.iter()
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEAD: [&str; 6] = ["ID", "NAME", "STATE", "POLLS", "LAST POLL", "SPAWNED AT"];
+        let rows: Vec<[String; 6]> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                let state = if t.cancelled {
+                    format!("{} (cancelling)", t.state)
+                } else {
+                    t.state.to_string()
+                };
+                [
+                    t.id.to_string(),
+                    t.name
+                        .as_deref()
+                        .map_or("-".to_owned(), |n| format!("{n:?}")),
+                    state,
+                    t.polls.to_string(),
+                    t.since_last_poll
+                        .map_or("-".to_owned(), |d| format!("{d:?} ago")),
+                    t.location.to_string(),
+                ]
+            })
+            .collect();
+        let mut width = HEAD.map(str::len);
+        for row in &rows {
+            for (w, cell) in width.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 6]| -> fmt::Result {
+            for (i, cell) in cells.iter().enumerate() {
+                let w = width[i];
+                match i {
+                    0 => write!(f, "{cell:<w$}")?,
+                    3 => write!(f, "  {cell:>w$}")?,
+                    5 => write!(f, "  {cell}")?,
+                    _ => write!(f, "  {cell:<w$}")?,
+                }
+            }
+            writeln!(f)
+        };
+        line(f, HEAD)?;
+        for row in &rows {
+            line(f, row.each_ref().map(String::as_str))?;
+        }
+        if rows.is_empty() {
+            writeln!(f, "(no live tasks)")?;
+        }
+        Ok(())
+    }
+}
+
 /// Snapshots every task of `owned`, ordered by id (spawn order).
-pub(crate) fn dump(owned: &OwnedTasks, debug: Option<&DebugConfig>) -> Vec<TaskInfo> {
-    let mut out = Vec::new();
-    owned.for_each(|header| out.push(TaskInfo::from_header(header, debug)));
-    out.sort_unstable_by_key(|t| t.id);
-    out
+pub(crate) fn dump(owned: &OwnedTasks, debug: Option<&DebugConfig>) -> TaskDump {
+    let mut tasks = Vec::new();
+    owned.for_each(|header| tasks.push(TaskInfo::from_header(header, debug)));
+    tasks.sort_unstable_by_key(|t| t.id);
+    TaskDump { tasks }
 }

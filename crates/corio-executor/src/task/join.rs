@@ -72,6 +72,10 @@ impl<T> JoinHandle<T> {
         unsafe { self.raw.as_ref() }
     }
 
+    pub(super) fn raw(&self) -> NonNull<Header> {
+        self.raw
+    }
+
     /// Hard cancel: the task's future is dropped at its next scheduling point, whatever
     /// it is doing (no cleanup can run, cancel handlers included), and awaiting this
     /// handle yields a cancelled [`JoinError`] — unless the task already finished, in
@@ -273,7 +277,13 @@ unsafe impl Send for AbortHandle {}
 unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {
-    fn header(&self) -> &Header {
+    /// # Safety
+    /// - `raw` is a live task and the caller transfers one counted reference.
+    pub(crate) unsafe fn from_raw(raw: NonNull<Header>) -> Self {
+        AbortHandle { raw }
+    }
+
+    pub(super) fn header(&self) -> &Header {
         // SAFETY: the handle holds a reference.
         unsafe { self.raw.as_ref() }
     }

@@ -19,25 +19,35 @@
 
 mod builder;
 pub(crate) mod cancel;
+mod context_var;
+mod current;
 mod dump;
 mod handlers;
 mod join;
+mod join_set;
 pub(crate) mod owned;
 pub(crate) mod raw;
+pub(crate) mod sched;
 pub(crate) mod state;
+mod task_local;
 mod waker;
 
 #[cfg(all(test, not(loom)))]
 mod tests;
 
 pub use builder::Builder;
-pub use dump::{TaskInfo, TaskState};
+pub use context_var::{ContextVar, LookupError, ResetError, Token};
+pub use current::{current, id, try_current, try_id, CurrentTask};
+pub use dump::{TaskDump, TaskInfo, TaskState};
 pub use handlers::{
     cancelled, cancelling, catch_cancel, finally, shielded, uncancel, Cancelled, CatchCancel,
     Finally, Shielded, WaitCancelled,
 };
 pub use join::{AbortHandle, JoinHandle};
+pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
+pub(crate) use context_var::enter_root as enter_root_context;
 pub(crate) use dump::dump as dump_owned;
 
 use std::future::Future;
@@ -46,8 +56,8 @@ use std::ptr::NonNull;
 
 use corio_core::TaskId;
 
-use crate::scheduler::Scheduler;
 use raw::{Header, RawTask};
+use sched::TaskScheduler;
 
 /// A queued task: owns one reference and the right to run the task once.
 pub(crate) struct Notified(NonNull<Header>);
@@ -119,7 +129,7 @@ impl Drop for Notified {
 /// # Panics
 /// Outside a runtime; the message names the fix.
 #[track_caller]
-pub fn dump() -> Vec<TaskInfo> {
+pub fn dump() -> TaskDump {
     match crate::Handle::try_current_for("corio::task::dump") {
         Ok(h) => h.dump(),
         Err(e) => panic!("{e}"),
@@ -136,12 +146,31 @@ pub(crate) struct SpawnMeta {
 /// `JoinHandle`.
 pub(crate) fn new_task<F>(
     future: F,
-    scheduler: Scheduler,
+    scheduler: TaskScheduler,
     meta: SpawnMeta,
 ) -> (RawTask, Notified, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+{
+    // SAFETY: the future and its output are `Send`: any thread may run or drop them.
+    unsafe { new_local_task(future, scheduler, meta) }
+}
+
+/// [`new_task`] for a future that may be `!Send` (a local task).
+///
+/// # Safety
+/// - Unless `F` and its output are `Send`, `scheduler` must run the task (poll, cancel,
+///   drop its future and unjoined output) only on the thread that calls this (the local
+///   set's rules), and the caller hands the `JoinHandle` only to code on this thread
+///   when the output is `!Send` (the handle is then `!Send` itself).
+pub(crate) unsafe fn new_local_task<F>(
+    future: F,
+    scheduler: TaskScheduler,
+    meta: SpawnMeta,
+) -> (RawTask, Notified, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
 {
     let ptr = raw::allocate(
         future,
@@ -159,7 +188,7 @@ where
 /// `Notified` and the `JoinHandle`.
 pub(crate) fn new_untracked_task<F>(
     future: F,
-    scheduler: Scheduler,
+    scheduler: TaskScheduler,
     meta: SpawnMeta,
 ) -> (Notified, JoinHandle<F::Output>)
 where

@@ -18,10 +18,11 @@ use std::task::{Context, Poll, Waker};
 use corio_core::{coop, AtomicWaker, JoinError, TaskId};
 
 use super::cancel::{CancelInfo, CurrentGuard};
+use super::context_var::{self, Vars};
+use super::sched::TaskScheduler;
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::debug::DebugConfig;
-use crate::scheduler::Scheduler;
 
 /// Type-erased operations on a task cell.
 pub(crate) struct Vtable {
@@ -225,7 +226,7 @@ impl Drop for TaskMeta {
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    pub(crate) scheduler: Scheduler,
+    pub(crate) scheduler: TaskScheduler,
     pub(crate) id: TaskId,
     /// Slot index in the owned-task list; read and written only under its shard lock.
     pub(crate) owned_slot: AtomicU32,
@@ -237,6 +238,10 @@ pub(crate) struct Header {
     pub(crate) join_waker: AtomicWaker,
     /// Where the task was spawned, its optional name and its cancel record.
     pub(crate) meta: TaskMeta,
+    /// The task's context variables: copied from the spawner at spawn, touched only by
+    /// the holder of `RUNNING` on its own thread, dropped at completion (see
+    /// `context_var`'s rules).
+    pub(crate) context: UnsafeCell<Vars>,
 }
 
 impl Header {
@@ -267,15 +272,14 @@ pub(crate) struct Cell<F: Future> {
 /// Allocates a task with `refs` references and returns its header pointer.
 pub(crate) fn allocate<F>(
     future: F,
-    scheduler: Scheduler,
+    scheduler: TaskScheduler,
     id: TaskId,
     location: &'static Location<'static>,
     name: Option<Box<str>>,
     refs: usize,
 ) -> NonNull<Header>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
 {
     let debug = scheduler.debug().is_some();
     // Debug mode picks the timed `run` once here, so the poll path never tests it.
@@ -294,6 +298,7 @@ where
             polls: AtomicU32::new(0),
             join_waker: AtomicWaker::new(),
             meta: TaskMeta::new(location, name, debug),
+            context: UnsafeCell::new(context_var::capture()),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
@@ -304,8 +309,7 @@ where
 /// The vtable of `Cell<F>`; `DEBUG`: its `run` times each poll (debug mode).
 fn vtable<F, const DEBUG: bool>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
 {
     &Vtable {
         run: run::<F, DEBUG>,
@@ -336,8 +340,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
 /// - `ptr` is a live `Cell<F>` and the caller owns one reference, which this consumes.
 unsafe fn run<F, const DEBUG: bool>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
 {
     // SAFETY: the caller's reference keeps the allocation alive for this call.
     let header = unsafe { ptr.as_ref() };
@@ -364,7 +367,8 @@ where
     // SAFETY: `ptr` is live while we hold the running reference; the waker is only lent.
     let waker = unsafe { waker_ref(ptr) };
     let mut cx = Context::from_waker(&waker);
-    // Cancel handlers polled inside find their task through this.
+    // Cancel handlers polled inside find their task through this, and so do
+    // `task::current()` and the context variables (current-task rule 1).
     let current = CurrentGuard::enter(ptr);
     // Only the holder of RUNNING writes the counter: a plain load and store suffice.
     let polls = header.polls.load(Ordering::Relaxed);
@@ -481,6 +485,8 @@ unsafe fn poll_future_timed<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_
 /// # Safety
 /// - The caller holds `RUNNING` on a live `Cell<F>`.
 unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
+    // The future's destructors run as this task (current-task rule 1).
+    let _current = CurrentGuard::enter(ptr);
     // SAFETY: exclusive access per the caller's `RUNNING`.
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     // SAFETY: the caller's reference keeps the header alive.
@@ -505,6 +511,10 @@ unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the header alive until the `ref_dec` below.
     let header = unsafe { ptr.as_ref() };
+    // Context rule 4: the task's variables go with it (we still hold RUNNING).
+    // SAFETY: exclusive access per the caller's `RUNNING`; the values are dropped
+    // outside the slot.
+    drop(unsafe { (*header.context.get()).take() });
     // Leave the owned list first, so a joiner that wakes sees the task gone.
     let released = header.scheduler.release(header);
     let prev = header.state.transition_to_complete();

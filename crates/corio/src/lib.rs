@@ -123,6 +123,9 @@ where
 
 pub use corio_executor::yield_now;
 
+// Local (`!Send`) tasks and tokio-style task locals (issue 13; see `corio::task`).
+pub use corio_executor::{spawn_local, task_local, try_spawn_local, LocalSet};
+
 pub use corio_reactor::{fs, net, process, signal};
 
 pub use time::{interval, interval_at, sleep, sleep_until, timeout, timeout_at};

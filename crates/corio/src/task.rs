@@ -32,7 +32,7 @@
 //! });
 //! ```
 
-pub use corio_executor::task::{dump, Builder, TaskInfo, TaskState};
+pub use corio_executor::task::{dump, Builder, TaskDump, TaskInfo, TaskState};
 // Cooperative cancellation: asyncio's `Task.cancel()` and what a task can answer with.
 pub use corio_executor::task::{
     cancelled, cancelling, catch_cancel, finally, shielded, uncancel, Cancelled, CatchCancel,
@@ -42,3 +42,10 @@ pub use corio_executor::{
     spawn, spawn_blocking, try_spawn, yield_now, AbortHandle, JoinError, JoinHandle, TaskId,
     YieldNow,
 };
+
+// Local (`!Send`) tasks, the current task, context variables, task locals, JoinSet.
+pub use corio_executor::task::{
+    current, id, try_current, try_id, AccessError, ContextVar, CurrentTask, JoinSet, LocalKey,
+    LookupError, ResetError, TaskLocalFuture, Token,
+};
+pub use corio_executor::{spawn_local, try_spawn_local, LocalSet, LocalSpawnError, RunUntil};

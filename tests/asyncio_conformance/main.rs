@@ -2,6 +2,7 @@
 //! CPython test it translates). Cases corio cannot express, and deliberate differences,
 //! are listed in docs/asyncio-to-corio.md.
 
+mod test_taskgroups;
 mod test_tasks;
 mod test_timeouts;
 mod test_waitfor;

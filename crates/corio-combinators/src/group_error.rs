@@ -24,7 +24,7 @@ use corio_core::JoinError;
 ///             assert_eq!(*index, 1);
 ///             assert!(error.is_panic());
 ///         }
-///         ChildFailure::Error { .. } => unreachable!(),
+///         other => unreachable!("{other:?}"),
 ///     }
 /// });
 /// ```
@@ -45,14 +45,25 @@ pub enum ChildFailure<E> {
         /// The panic payload or the cancellation.
         error: JoinError,
     },
+    /// The group's (or scope's) body returned `Err(error)`: the children were cancelled.
+    Body {
+        /// What the body returned.
+        error: E,
+    },
 }
 
 impl<E> ChildFailure<E> {
-    /// The failed child's position in spawn order.
-    pub fn index(&self) -> usize {
+    /// The failed child's position in spawn order; `None` for the body.
+    pub fn index(&self) -> Option<usize> {
         match self {
-            ChildFailure::Error { index, .. } | ChildFailure::Join { index, .. } => *index,
+            ChildFailure::Error { index, .. } | ChildFailure::Join { index, .. } => Some(*index),
+            ChildFailure::Body { .. } => None,
         }
+    }
+
+    /// Whether this is the body's failure rather than a child's.
+    pub fn is_body(&self) -> bool {
+        matches!(self, ChildFailure::Body { .. })
     }
 
     /// Whether the child panicked.
@@ -60,10 +71,10 @@ impl<E> ChildFailure<E> {
         matches!(self, ChildFailure::Join { error, .. } if error.is_panic())
     }
 
-    /// The child's own error, if it returned one.
+    /// The error the child (or the body) returned, if it returned one.
     pub fn error(&self) -> Option<&E> {
         match self {
-            ChildFailure::Error { error, .. } => Some(error),
+            ChildFailure::Error { error, .. } | ChildFailure::Body { error } => Some(error),
             ChildFailure::Join { .. } => None,
         }
     }
@@ -74,6 +85,7 @@ impl<E: fmt::Display> fmt::Display for ChildFailure<E> {
         match self {
             ChildFailure::Error { index, error } => write!(f, "child {index} failed: {error}"),
             ChildFailure::Join { index, error } => write!(f, "child {index}: {error}"),
+            ChildFailure::Body { error } => write!(f, "body failed: {error}"),
         }
     }
 }
@@ -90,6 +102,7 @@ impl<E> fmt::Debug for ChildFailure<E> {
                 .field("index", index)
                 .field("error", error)
                 .finish(),
+            ChildFailure::Body { .. } => f.debug_struct("Body").finish_non_exhaustive(),
         }
     }
 }
@@ -151,7 +164,8 @@ impl<E> TaskGroupError<E> {
         self.failures.is_empty()
     }
 
-    /// The errors the children returned (leaving out panics and cancellations).
+    /// The errors the children (and the body) returned, leaving out panics and
+    /// cancellations.
     pub fn errors(&self) -> impl Iterator<Item = &E> {
         self.failures.iter().filter_map(ChildFailure::error)
     }
@@ -164,8 +178,20 @@ impl<E> TaskGroupError<E> {
 
 impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let body = self.failures.iter().any(ChildFailure::is_body);
         match self.failures.len() {
+            1 if body => write!(f, "task group failed: {}", self.failures[0]),
             1 => write!(f, "1 child failed: {}", self.failures[0]),
+            n if body => {
+                write!(f, "task group failed ({n} failures): ")?;
+                for (i, failure) in self.failures.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{failure}")?;
+                }
+                Ok(())
+            }
             n => {
                 write!(f, "{n} children failed: ")?;
                 for (i, failure) in self.failures.iter().enumerate() {

@@ -114,7 +114,10 @@ pub use resource::{try_with_resource, with_resource, Exit};
 pub use scope::{scope, Scope, ScopeFuture};
 pub use select::{race, Race};
 pub use shield::{shield, Shield, ShieldHandle};
-pub use task_group::{Join, TaskGroup};
+pub use task_group::{
+    task_group, ChildHandle, GroupHandle, GroupSpawnError, GroupSpawnErrorKind, Join, TaskGroup,
+    TaskGroupRun,
+};
 pub use timeout_scope::{timeout_scope, timeout_scope_at};
 pub use try_gather::{try_gather, TryGather};
 pub use wait::{wait, wait_keyed, ReturnWhen, Wait, WaitKeyed};

@@ -1,20 +1,26 @@
-//! [`TaskGroup`]: structured concurrency over spawned tasks (asyncio 3.11's
-//! `TaskGroup`, trio's nursery).
+//! [`TaskGroup`] and [`task_group`]: structured concurrency over spawned tasks (asyncio
+//! 3.11's `TaskGroup`, trio's nursery).
 //!
 //! # Implementation
-//! Every child runs as its own task (through the spawn seam), wrapped in a [`Child`] that
-//! catches its panic and reports its outcome to the group's shared state. Rules:
+//! Every child runs as its own task (through the spawn seam, or the local-spawn seam for
+//! `!Send` children), wrapped in a [`Child`] that catches its panic and reports its
+//! outcome to the group's shared state. Rules:
 //! 1. `running` counts children spawned and not yet finished; each child decrements it
 //!    exactly once: when it completes, fails, panics, or is dropped unfinished — and
-//!    only after the child's future has been dropped, so `join` never returns while a
-//!    cancelled child's destructor is still running on another worker.
-//! 2. The first failure (an `Err` or a panic) sets `cancelling` and aborts every other
-//!    child. Aborts are issued after the state lock is released, because an executor may
-//!    drop the aborted future (and run its `Drop`, which takes the lock) right away.
-//! 3. While `cancelling`, dropped children are not failures, and `spawn` drops the new
-//!    future without starting it.
-//! 4. `join` completes when `running` is 0 and returns the outputs in spawn order, or all
-//!    failures. Dropping an unjoined group (or an unfinished `join`) aborts every child.
+//!    only after the child's future has been dropped, so the group never completes while
+//!    a cancelled child's destructor is still running on another worker.
+//! 2. The first failure (a child's `Err` or panic, or the body's `Err`) sets
+//!    `cancelling`, aborts every other child and wakes the group's awaiter, which drops
+//!    the body (a body is part of the group). Aborts are issued after the state lock is
+//!    released, because an executor may drop the aborted future (and run its `Drop`,
+//!    which takes the lock) right away.
+//! 3. While `cancelling`, and once `finished`, a spawn is refused with a
+//!    [`GroupSpawnError`] that gives the child back: it is never dropped silently.
+//! 4. While `cancelling`, dropped children are not failures; a child cancelled through
+//!    its own [`ChildHandle`] is never a failure (and has no output).
+//! 5. The group completes when its body (if any) finished and `running` is 0: it returns
+//!    the outputs in spawn order, or every failure. Dropping an unjoined group, an
+//!    unfinished `join` or an unfinished `task_group` future aborts every child.
 
 use std::any::Any;
 use std::fmt;
@@ -25,7 +31,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use corio_core::task::{AnyOutput, BoxFuture, RawJoin};
-use corio_core::{context, JoinError, SpawnError, TaskId};
+use corio_core::{context, JoinError, NoRuntime, SpawnError, TaskId};
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::group_error::{ChildFailure, TaskGroupError};
@@ -35,8 +41,11 @@ use crate::group_error::{ChildFailure, TaskGroupError};
 /// cancels its siblings; all failures come back together in one [`TaskGroupError`].
 /// Dropping a group that was not joined cancels its children: no task outlives its group.
 ///
-/// Children return `Result<T, E>`; `join` gives the `T`s in spawn order. For children
-/// that borrow from the caller's stack, use [`scope`](crate::scope).
+/// Children return `Result<T, E>`; `join` gives the `T`s in spawn order. Each spawn
+/// returns a [`ChildHandle`] that cancels that child alone; [`handle`](Self::handle)
+/// gives a cloneable [`GroupHandle`] through which children spawn siblings. For a group
+/// whose body is part of it (cancelled with the children when one fails), use
+/// [`task_group`]; for children that borrow from the caller's stack, [`scope`](crate::scope).
 ///
 /// # Examples
 ///
@@ -63,96 +72,91 @@ pub struct TaskGroup<T, E> {
     shared: Arc<Shared<T, E>>,
 }
 
+/// A cloneable handle that spawns into a group (asyncio's `tg` inside `async with`):
+/// give clones to children so they can spawn siblings. Dropping it does nothing.
+pub struct GroupHandle<T, E> {
+    shared: Arc<Shared<T, E>>,
+}
+
+/// One child of a group: cancel it alone with [`abort`](Self::abort) (the group does not
+/// count that as a failure), or ask whether it finished.
+pub struct ChildHandle<T, E> {
+    shared: Arc<Shared<T, E>>,
+    index: usize,
+}
+
 impl<T, E> TaskGroup<T, E>
 where
-    T: Send + 'static,
-    E: Send + 'static,
+    T: 'static,
+    E: 'static,
 {
     /// An empty group.
     pub fn new() -> Self {
         TaskGroup {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    slots: Vec::new(),
-                    failures: Vec::new(),
-                    running: 0,
-                    cancelling: false,
-                    joiner: None,
-                }),
-            }),
+            shared: Shared::new(),
         }
     }
 
-    /// Spawns `child` into the group (asyncio's `TaskGroup.create_task`). If a child has
-    /// already failed, the group is cancelling and `child` is dropped without running.
+    /// A handle that spawns into this group, to clone into children.
+    pub fn handle(&self) -> GroupHandle<T, E> {
+        GroupHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Spawns `child` into the group (asyncio's `TaskGroup.create_task`).
     ///
     /// # Panics
-    /// Outside a corio runtime, or after it shut down (see [`try_spawn`](Self::try_spawn)).
+    /// When the group is cancelling or finished, outside a corio runtime, or after it
+    /// shut down (see [`try_spawn`](Self::try_spawn)); the message says which.
     #[track_caller]
-    pub fn spawn<F>(&self, child: F)
+    pub fn spawn<F>(&self, child: F) -> ChildHandle<T, E>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
     {
-        if let Err(e) = self.try_spawn(child) {
-            panic!("{e}");
-        }
+        self.shared.spawn_or_panic(child)
     }
 
-    /// Like [`spawn`](Self::spawn), but returns the error instead of panicking.
+    /// Like [`spawn`](Self::spawn), but returns the refusal instead of panicking.
     ///
     /// # Errors
-    /// [`SpawnError::NoRuntime`] outside a runtime, [`SpawnError::Shutdown`] after it
-    /// shut down; `join` then reports the child as cancelled.
+    /// A [`GroupSpawnError`] that gives `child` back: the group is cancelling (a child
+    /// failed) or finished, or there is no runtime (or it shut down).
     #[track_caller]
-    pub fn try_spawn<F>(&self, child: F) -> Result<(), SpawnError>
+    pub fn try_spawn<F>(&self, child: F) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
     {
-        let index = {
-            let mut state = self.shared.lock();
-            if state.cancelling {
-                drop(state);
-                drop(child);
-                return Ok(());
-            }
-            state.running += 1;
-            state.slots.push(Slot {
-                id: None,
-                handle: None,
-                status: Status::Running,
-            });
-            state.slots.len() - 1
-        };
-        // Straight through the spawn seam: `Child` catches its own panics and reports its
-        // own outcome, so the task's output is `()` (no output allocation); the handle
-        // is kept only to abort the child.
-        let child = Child {
-            future: Some(child),
-            index,
-            shared: Some(self.shared.clone()),
-        };
-        let child: BoxFuture<AnyOutput> = Box::pin(async move {
-            child.await;
-            Box::new(()) as AnyOutput
-        });
-        // On error `child` is dropped unrun, which reports it as cancelled (rule 1).
-        let handle = context::spawner("corio::TaskGroup::spawn")?
-            .spawn(child, std::panic::Location::caller())?;
-        let mut state = self.shared.lock();
-        let slot = &mut state.slots[index];
-        slot.id = Some(handle.id());
-        // The child may already have finished (on another worker), or failed and made
-        // the group cancel before its handle was stored (rule 2 could not reach it).
-        if !matches!(slot.status, Status::Running) {
-            return Ok(());
-        }
-        if state.cancelling {
-            drop(state);
-            handle.abort();
-        } else {
-            state.slots[index].handle = Some(handle);
-        }
-        Ok(())
+        self.shared.try_spawn(child)
+    }
+
+    /// Spawns the `!Send` `child` as a local task (on this thread's local set: inside
+    /// `corio::run` / `block_on`, or a `LocalSet`).
+    ///
+    /// # Panics
+    /// As [`spawn`](Self::spawn), and outside a local context.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, child: F) -> ChildHandle<T, E>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.shared.spawn_local_or_panic(child)
+    }
+
+    /// Like [`spawn_local`](Self::spawn_local), but returns the refusal.
+    ///
+    /// # Errors
+    /// As [`try_spawn`](Self::try_spawn), and [`GroupSpawnErrorKind::NoLocalSet`].
+    #[track_caller]
+    pub fn try_spawn_local<F>(&self, child: F) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.shared.try_spawn_local(child)
     }
 
     /// How many children are still running.
@@ -160,8 +164,13 @@ where
         self.shared.lock().running
     }
 
-    /// Waits for every child to finish; returns their outputs in spawn order, or every
-    /// failure.
+    /// Cancels every child (they are not failures); later spawns are refused.
+    pub fn cancel(&self) {
+        self.shared.cancel_all();
+    }
+
+    /// Waits for every child to finish; returns their outputs in spawn order (children
+    /// cancelled through their [`ChildHandle`] left out), or every failure.
     ///
     /// # Errors
     /// A [`TaskGroupError`] listing each child that returned `Err`, panicked, or was
@@ -170,7 +179,7 @@ where
     /// # Cancel safety
     /// Dropping the `Join` before it completes cancels every child still running.
     pub fn join(self) -> Join<T, E> {
-        // Mark the group as joined first, so dropping `self` does not cancel (rule 4).
+        // Mark the group as joined first, so dropping `self` does not cancel (rule 5).
         self.shared.lock().joiner = Some(Joiner::Waiting(None));
         Join {
             shared: Some(self.shared.clone()),
@@ -178,7 +187,7 @@ where
     }
 }
 
-impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
+impl<T: 'static, E: 'static> Default for TaskGroup<T, E> {
     fn default() -> Self {
         TaskGroup::new()
     }
@@ -186,7 +195,7 @@ impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
 
 impl<T, E> Drop for TaskGroup<T, E> {
     fn drop(&mut self) {
-        // A joined group hands the cancel-on-drop duty to its `Join` (rule 4).
+        // A joined group hands the cancel-on-drop duty to its `Join` (rule 5).
         if !self.shared.lock().joining() {
             self.shared.cancel_all();
         }
@@ -195,14 +204,207 @@ impl<T, E> Drop for TaskGroup<T, E> {
 
 impl<T, E> fmt::Debug for TaskGroup<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.shared.lock();
-        f.debug_struct("TaskGroup")
-            .field("children", &state.slots.len())
-            .field("running", &state.running)
-            .field("cancelling", &state.cancelling)
+        self.shared.debug("TaskGroup", f)
+    }
+}
+
+impl<T: 'static, E: 'static> GroupHandle<T, E> {
+    /// Spawns `child` into the group (see [`TaskGroup::spawn`]).
+    ///
+    /// # Panics
+    /// When the group is cancelling or finished, or outside a runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, child: F) -> ChildHandle<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
+    {
+        self.shared.spawn_or_panic(child)
+    }
+
+    /// Spawns `child` into the group, or gives it back (see [`TaskGroup::try_spawn`]).
+    ///
+    /// # Errors
+    /// A [`GroupSpawnError`] holding `child`.
+    #[track_caller]
+    pub fn try_spawn<F>(&self, child: F) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
+    {
+        self.shared.try_spawn(child)
+    }
+
+    /// Spawns the `!Send` `child` as a local task (see [`TaskGroup::spawn_local`]).
+    ///
+    /// # Panics
+    /// When the group is cancelling or finished, or outside a local context.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, child: F) -> ChildHandle<T, E>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.shared.spawn_local_or_panic(child)
+    }
+
+    /// Spawns the `!Send` `child` as a local task, or gives it back.
+    ///
+    /// # Errors
+    /// A [`GroupSpawnError`] holding `child`.
+    #[track_caller]
+    pub fn try_spawn_local<F>(&self, child: F) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.shared.try_spawn_local(child)
+    }
+
+    /// Whether the group is cancelling (a child or the body failed, or it was cancelled).
+    pub fn is_cancelling(&self) -> bool {
+        self.shared.lock().cancelling
+    }
+
+    /// Cancels the group: every child, and the body of a [`task_group`].
+    pub fn cancel(&self) {
+        self.shared.cancel_all();
+    }
+}
+
+impl<T, E> Clone for GroupHandle<T, E> {
+    fn clone(&self) -> Self {
+        GroupHandle {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T, E> fmt::Debug for GroupHandle<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.debug("GroupHandle", f)
+    }
+}
+
+impl<T, E> ChildHandle<T, E> {
+    /// Cancels this child alone (asyncio's `task.cancel()` on a group's task): its
+    /// future is dropped at its next scheduling point; the group does not count it as a
+    /// failure and [`TaskGroup::join`] leaves its output out. No effect once it finished.
+    pub fn abort(&self) {
+        let handle = {
+            let mut state = self.shared.lock();
+            let slot = &mut state.slots[self.index];
+            if !matches!(slot.status, Status::Running) {
+                return;
+            }
+            slot.cancel_requested = true;
+            slot.handle.take()
+        };
+        if let Some(h) = handle {
+            h.abort();
+        }
+    }
+
+    /// The child's task id (`None` only while its spawn is still in progress).
+    pub fn id(&self) -> Option<TaskId> {
+        self.shared.lock().slots[self.index].id
+    }
+
+    /// The child's position in spawn order (as in [`ChildFailure::index`]).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Whether the child finished (completed, failed or was cancelled).
+    pub fn is_finished(&self) -> bool {
+        !matches!(self.shared.lock().slots[self.index].status, Status::Running)
+    }
+}
+
+impl<T, E> fmt::Debug for ChildHandle<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildHandle")
+            .field("index", &self.index)
+            .field("finished", &self.is_finished())
             .finish()
     }
 }
+
+/// Why a group refused a child; the child comes back with [`into_inner`](Self::into_inner).
+pub struct GroupSpawnError<F> {
+    kind: GroupSpawnErrorKind,
+    child: Option<F>,
+}
+
+/// What [`GroupSpawnError`] refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupSpawnErrorKind {
+    /// A child (or the body) failed, or the group was cancelled: it takes no new
+    /// children (asyncio: "TaskGroup is shutting down").
+    Cancelling,
+    /// The group completed (its `join` or `task_group` future returned).
+    Finished,
+    /// There is no runtime on this thread.
+    NoRuntime(NoRuntime),
+    /// The runtime shut down (the child was dropped unrun; the group reports it
+    /// cancelled).
+    Shutdown,
+    /// `spawn_local` outside a local context.
+    NoLocalSet,
+}
+
+impl<F> GroupSpawnError<F> {
+    fn new(kind: GroupSpawnErrorKind, child: F) -> Self {
+        GroupSpawnError {
+            kind,
+            child: Some(child),
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &GroupSpawnErrorKind {
+        &self.kind
+    }
+
+    /// The child, unrun (`None` only for [`GroupSpawnErrorKind::Shutdown`], when the
+    /// runtime dropped it).
+    pub fn into_inner(self) -> Option<F> {
+        self.child
+    }
+}
+
+impl fmt::Display for GroupSpawnErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupSpawnErrorKind::Cancelling => f.write_str(
+                "the task group is cancelling (a child failed): it takes no new children",
+            ),
+            GroupSpawnErrorKind::Finished => {
+                f.write_str("the task group has finished (joined): it takes no new children")
+            }
+            GroupSpawnErrorKind::NoRuntime(e) => e.fmt(f),
+            GroupSpawnErrorKind::Shutdown => f.write_str("the runtime has shut down"),
+            GroupSpawnErrorKind::NoLocalSet => corio_core::local::NoLocalSet::new().fmt(f),
+        }
+    }
+}
+
+impl<F> fmt::Display for GroupSpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl<F> fmt::Debug for GroupSpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupSpawnError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> std::error::Error for GroupSpawnError<F> {}
 
 /// The future returned by [`TaskGroup::join`].
 #[must_use = "futures do nothing unless you .await or poll them; dropping this cancels the children"]
@@ -221,14 +423,10 @@ impl<T, E> Future for Join<T, E> {
             .expect("`Join` polled after it completed");
         let mut state = shared.lock();
         if state.running > 0 {
-            match &mut state.joiner {
-                Some(Joiner::Waiting(Some(w))) if w.will_wake(cx.waker()) => {}
-                j => *j = Some(Joiner::Waiting(Some(cx.waker().clone()))),
-            }
+            state.set_waker(cx.waker());
             return Poll::Pending;
         }
-        state.joiner = Some(Joiner::Done);
-        let result = state.take_result();
+        let result = state.finish_group();
         drop(state);
         this.shared = None;
         Poll::Ready(result)
@@ -239,6 +437,7 @@ impl<T, E> Drop for Join<T, E> {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
             shared.cancel_all();
+            shared.lock().finished = true;
         }
     }
 }
@@ -251,24 +450,165 @@ impl<T, E> fmt::Debug for Join<T, E> {
     }
 }
 
+/// Runs `body` as part of a new task group (asyncio's `async with TaskGroup() as tg:`):
+/// `body` gets a [`GroupHandle`] to spawn children with; the group completes when the
+/// body and every child have finished, and returns the body's output and the children's
+/// outputs in spawn order.
+///
+/// The first failure — a child returning `Err` or panicking, or the body returning
+/// `Err` — cancels the body *and* every other child, and every failure comes back
+/// together in one [`TaskGroupError`]. Children may be `!Send` ([`GroupHandle::spawn_local`])
+/// when the group runs on a local set (inside `corio::run` / `block_on`).
+///
+/// # Examples
+///
+/// Needs a corio runtime (`no_run` here; see `corio::task_group`'s runnable example):
+///
+/// ```no_run
+/// use corio_combinators::task_group;
+///
+/// async fn fetch(id: u32) -> Result<u32, String> {
+///     Ok(id * 10)
+/// }
+///
+/// async fn crawl() -> Result<(), corio_combinators::TaskGroupError<String>> {
+///     let (pages, outputs) = task_group(|tg| async move {
+///         for id in 0..3 {
+///             let sibling_spawner = tg.clone(); // children may spawn siblings
+///             tg.spawn(async move {
+///                 let _ = sibling_spawner;
+///                 fetch(id).await
+///             });
+///         }
+///         Ok::<_, String>(3)
+///     })
+///     .await?;
+///     assert_eq!((pages, outputs), (3, vec![0, 10, 20]));
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+/// A [`TaskGroupError`] with every failure, in the order they happened.
+///
+/// # Panics
+/// A panic in the body unwinds through the group future, which aborts every child.
+///
+/// # Cancel safety
+/// Dropping the future drops the body and aborts every child.
+pub fn task_group<T, E, R, B, Fut>(body: B) -> TaskGroupRun<T, E, Fut>
+where
+    T: 'static,
+    E: 'static,
+    B: FnOnce(GroupHandle<T, E>) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+{
+    let shared = Shared::new();
+    shared.lock().joiner = Some(Joiner::Waiting(None));
+    let body = Box::pin(body(GroupHandle {
+        shared: shared.clone(),
+    }));
+    TaskGroupRun {
+        body: Some(body),
+        output: None,
+        shared: Some(shared),
+    }
+}
+
+/// The future returned by [`task_group`].
+#[must_use = "futures do nothing unless you .await or poll them; dropping this cancels the group"]
+pub struct TaskGroupRun<T, E, Fut: Future> {
+    body: Option<Pin<Box<Fut>>>,
+    output: Option<Fut::Output>,
+    shared: Option<Arc<Shared<T, E>>>,
+}
+
+// The body is boxed and the output is never pinned.
+impl<T, E, Fut: Future> Unpin for TaskGroupRun<T, E, Fut> {}
+
+impl<T, E, R, Fut> Future for TaskGroupRun<T, E, Fut>
+where
+    Fut: Future<Output = Result<R, E>>,
+{
+    type Output = Result<(R, Vec<T>), TaskGroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let shared = this
+            .shared
+            .clone()
+            .expect("`TaskGroupRun` polled after it completed");
+        shared.lock().set_waker(cx.waker());
+        if let Some(body) = this.body.as_mut() {
+            if shared.lock().cancelling {
+                // Rule 2: the body belongs to the group; a failure cancels it too.
+                this.body = None;
+            } else if let Poll::Ready(out) = body.as_mut().poll(cx) {
+                this.body = None;
+                match out {
+                    Ok(v) => this.output = Some(Ok(v)),
+                    Err(e) => shared.body_failed(e),
+                }
+            }
+        }
+        let mut state = shared.lock();
+        if this.body.is_some() || state.running > 0 {
+            return Poll::Pending;
+        }
+        let result = state.finish_group();
+        drop(state);
+        this.shared = None;
+        Poll::Ready(match result {
+            Ok(children) => {
+                let body = match this.output.take() {
+                    Some(Ok(v)) => v,
+                    _ => unreachable!("a group without failures has its body's output"),
+                };
+                Ok((body, children))
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl<T, E, Fut: Future> Drop for TaskGroupRun<T, E, Fut> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            self.body = None;
+            shared.cancel_all();
+            shared.lock().finished = true;
+        }
+    }
+}
+
+impl<T, E, Fut: Future> fmt::Debug for TaskGroupRun<T, E, Fut> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupRun")
+            .field("body_running", &self.body.is_some())
+            .field("finished", &self.shared.is_none())
+            .finish()
+    }
+}
+
 struct Shared<T, E> {
     state: Mutex<State<T, E>>,
 }
 
 struct State<T, E> {
     slots: Vec<Slot<T>>,
-    failures: Vec<(usize, Failure<E>)>,
+    failures: Vec<(Option<usize>, Failure<E>)>,
     /// Rule 1.
     running: usize,
-    /// Rule 2/3.
+    /// Rules 2–4.
     cancelling: bool,
-    /// `None`: not joined yet; `Waiting`: a `Join` exists; `Done`: it completed.
+    /// Rule 3: the group completed (or its awaiter was dropped).
+    finished: bool,
+    /// `None`: not joined yet; `Waiting`: a `Join` / `TaskGroupRun` exists.
     joiner: Option<Joiner>,
 }
 
 enum Joiner {
     Waiting(Option<Waker>),
-    Done,
 }
 
 struct Slot<T> {
@@ -276,6 +616,8 @@ struct Slot<T> {
     /// The child's join handle, kept to abort it (dropping it detaches, nothing more).
     handle: Option<Box<dyn RawJoin>>,
     status: Status<T>,
+    /// Rule 4: cancelled through its `ChildHandle`.
+    cancel_requested: bool,
 }
 
 enum Status<T> {
@@ -302,12 +644,35 @@ impl<T, E> State<T, E> {
         self.joiner.is_some()
     }
 
-    fn take_result(&mut self) -> Result<Vec<T>, TaskGroupError<E>> {
+    fn set_waker(&mut self, waker: &Waker) {
+        match &mut self.joiner {
+            Some(Joiner::Waiting(Some(w))) if w.will_wake(waker) => {}
+            j => *j = Some(Joiner::Waiting(Some(waker.clone()))),
+        }
+    }
+
+    fn take_waker(&mut self) -> Option<Waker> {
+        match &mut self.joiner {
+            Some(Joiner::Waiting(w)) => w.take(),
+            None => None,
+        }
+    }
+
+    /// Rule 5: the group is done; its result.
+    fn finish_group(&mut self) -> Result<Vec<T>, TaskGroupError<E>> {
+        self.finished = true;
+        self.joiner = None;
         if !self.failures.is_empty() {
             let slots = &self.slots;
             let failures = std::mem::take(&mut self.failures)
                 .into_iter()
                 .map(|(index, failure)| {
+                    let Some(index) = index else {
+                        return match failure {
+                            Failure::Error(error) => ChildFailure::Body { error },
+                            _ => unreachable!("only a body error is recorded for the body"),
+                        };
+                    };
                     let id = slots[index].id.unwrap_or_else(TaskId::next);
                     match failure {
                         Failure::Error(error) => ChildFailure::Error { index, error },
@@ -326,11 +691,162 @@ impl<T, E> State<T, E> {
         }
         Ok(std::mem::take(&mut self.slots)
             .into_iter()
-            .map(|slot| match slot.status {
-                Status::Done(v) => v,
+            .filter_map(|slot| match slot.status {
+                Status::Done(v) => Some(v),
+                Status::Cancelled => None, // rule 4: cancelled through its handle
                 _ => unreachable!("a group without failures has every child done"),
             })
             .collect())
+    }
+}
+
+impl<T: 'static, E: 'static> Shared<T, E> {
+    fn new() -> Arc<Self> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                slots: Vec::new(),
+                failures: Vec::new(),
+                running: 0,
+                cancelling: false,
+                finished: false,
+                joiner: None,
+            }),
+        })
+    }
+
+    /// Rule 3: refuses a spawn into a cancelling or finished group; else reserves a slot.
+    fn reserve(&self) -> Result<usize, GroupSpawnErrorKind> {
+        let mut state = self.lock();
+        if state.finished {
+            return Err(GroupSpawnErrorKind::Finished);
+        }
+        if state.cancelling {
+            return Err(GroupSpawnErrorKind::Cancelling);
+        }
+        state.running += 1;
+        state.slots.push(Slot {
+            id: None,
+            handle: None,
+            status: Status::Running,
+            cancel_requested: false,
+        });
+        Ok(state.slots.len() - 1)
+    }
+
+    /// Stores a spawned child's abort handle (or aborts it if the group started
+    /// cancelling meanwhile).
+    fn spawned(self: &Arc<Self>, index: usize, handle: Box<dyn RawJoin>) -> ChildHandle<T, E> {
+        let mut state = self.lock();
+        let slot = &mut state.slots[index];
+        slot.id = Some(handle.id());
+        // The child may already have finished (on another worker), or failed and made
+        // the group cancel before its handle was stored (rule 2 could not reach it).
+        if matches!(slot.status, Status::Running) {
+            if state.cancelling {
+                drop(state);
+                handle.abort();
+            } else {
+                state.slots[index].handle = Some(handle);
+            }
+        }
+        ChildHandle {
+            shared: self.clone(),
+            index,
+        }
+    }
+
+    #[track_caller]
+    fn try_spawn<F>(self: &Arc<Self>, child: F) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
+    {
+        let spawner = match context::spawner("corio::TaskGroup::spawn") {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(GroupSpawnError::new(
+                    GroupSpawnErrorKind::NoRuntime(e),
+                    child,
+                ))
+            }
+        };
+        let index = match self.reserve() {
+            Ok(i) => i,
+            Err(kind) => return Err(GroupSpawnError::new(kind, child)),
+        };
+        // Straight through the spawn seam: `Child` catches its own panics and reports its
+        // own outcome, so it needs no result slot (one allocation less per child).
+        let child = Child {
+            future: Some(child),
+            index,
+            shared: Some(self.clone()),
+        };
+        // The task's output is `()` boxed (no allocation: a zero-sized box).
+        let child: BoxFuture<AnyOutput> = Box::pin(async move {
+            child.await;
+            Box::new(()) as AnyOutput
+        });
+        match spawner.spawn(child, std::panic::Location::caller()) {
+            Ok(handle) => Ok(self.spawned(index, handle)),
+            // The child was dropped unrun, which reported it cancelled (rule 1).
+            Err(SpawnError::Shutdown) | Err(SpawnError::NoRuntime(_)) => Err(GroupSpawnError {
+                kind: GroupSpawnErrorKind::Shutdown,
+                child: None,
+            }),
+        }
+    }
+
+    #[track_caller]
+    fn try_spawn_local<F>(
+        self: &Arc<Self>,
+        child: F,
+    ) -> Result<ChildHandle<T, E>, GroupSpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        if !corio_core::local::is_available() {
+            return Err(GroupSpawnError::new(GroupSpawnErrorKind::NoLocalSet, child));
+        }
+        let index = match self.reserve() {
+            Ok(i) => i,
+            Err(kind) => return Err(GroupSpawnError::new(kind, child)),
+        };
+        let child = Child {
+            future: Some(child),
+            index,
+            shared: Some(self.clone()),
+        };
+        let child: corio_core::local::LocalBoxFuture<AnyOutput> = Box::pin(async move {
+            child.await;
+            Box::new(()) as AnyOutput
+        });
+        match corio_core::local::try_spawn_local(child) {
+            Ok(handle) => Ok(self.spawned(index, handle)),
+            Err(_) => Err(GroupSpawnError {
+                kind: GroupSpawnErrorKind::NoLocalSet,
+                child: None,
+            }),
+        }
+    }
+
+    #[track_caller]
+    fn spawn_or_panic<F>(self: &Arc<Self>, child: F) -> ChildHandle<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
+        E: Send,
+    {
+        self.try_spawn(child).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[track_caller]
+    fn spawn_local_or_panic<F>(self: &Arc<Self>, child: F) -> ChildHandle<T, E>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.try_spawn_local(child)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -339,19 +855,46 @@ impl<T, E> Shared<T, E> {
         self.state.lock()
     }
 
-    /// Rule 2: marks the group cancelling and aborts every child still running.
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct(name)
+            .field("children", &state.slots.len())
+            .field("running", &state.running)
+            .field("cancelling", &state.cancelling)
+            .field("finished", &state.finished)
+            .finish()
+    }
+
+    /// Rule 2: marks the group cancelling, aborts every child still running and wakes
+    /// the awaiter (which drops a body).
     fn cancel_all(&self) {
-        let handles: Vec<Box<dyn RawJoin>> = {
+        let (handles, waker) = {
             let mut state = self.lock();
             state.cancelling = true;
-            state
+            let handles: Vec<Box<dyn RawJoin>> = state
                 .slots
                 .iter_mut()
                 .filter_map(|s| s.handle.take())
-                .collect()
+                .collect();
+            (handles, state.take_waker())
         };
         for h in &handles {
             h.abort();
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Rule 2: the body returned `Err`.
+    fn body_failed(&self, error: E) {
+        let first = {
+            let mut state = self.lock();
+            state.failures.push((None, Failure::Error(error)));
+            !state.cancelling
+        };
+        if first {
+            self.cancel_all();
         }
     }
 
@@ -361,31 +904,33 @@ impl<T, E> Shared<T, E> {
         state.running -= 1;
         let handle = state.slots[index].handle.take();
         let mut cancel = false;
+        let cancelled_alone = state.slots[index].cancel_requested;
         state.slots[index].status = match outcome {
             Outcome::Ok(v) => Status::Done(v),
             Outcome::Failed(failure) => {
                 cancel = !state.cancelling;
-                state.failures.push((index, failure));
+                state.failures.push((Some(index), failure));
                 Status::Failed
             }
             Outcome::Dropped => {
-                if !state.cancelling {
-                    state.failures.push((index, Failure::Cancelled));
+                // Rule 4.
+                if !state.cancelling && !cancelled_alone {
+                    state.failures.push((Some(index), Failure::Cancelled));
                 }
                 Status::Cancelled
             }
         };
-        let running = state.running;
-        let joiner = match (&mut state.joiner, running) {
-            (Some(Joiner::Waiting(w)), 0) => w.take(),
-            _ => None,
+        let waker = if state.running == 0 {
+            state.take_waker()
+        } else {
+            None
         };
         drop(state);
         drop(handle);
         if cancel {
             self.cancel_all();
         }
-        if let Some(w) = joiner {
+        if let Some(w) = waker {
             w.wake();
         }
     }
@@ -394,7 +939,7 @@ impl<T, E> Shared<T, E> {
 /// The spawned side of a child: runs it, catches its panic, reports to the group.
 struct Child<F, T, E> {
     /// `None` once it completed or was dropped: it is dropped (in place) *before* the
-    /// outcome is reported, so when `join` returns no child's destructor is still
+    /// outcome is reported, so when the group completes no child's destructor is still
     /// running on another worker (rule 1).
     future: Option<F>,
     index: usize,
@@ -441,8 +986,8 @@ where
 impl<F, T, E> Drop for Child<F, T, E> {
     fn drop(&mut self) {
         // Drop the unfinished child in place first (rule 1): its guards are released
-        // before `join` can see that it finished. A panicking destructor is reported as
-        // the child's panic rather than skipping the report (which would hang `join`).
+        // before the group can see that it finished. A panicking destructor is reported
+        // as the child's panic rather than skipping the report (which would hang `join`).
         let dropped = catch_unwind(AssertUnwindSafe(|| self.future = None));
         if let Some(shared) = self.shared.take() {
             let outcome = match dropped {

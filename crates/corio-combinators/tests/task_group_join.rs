@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use corio_combinators::{ChildFailure, TaskGroup};
+use corio_combinators::{ChildFailure, GroupSpawnErrorKind, TaskGroup};
 use support::{sleep, Counters, Log, TestRuntime};
 
 #[test]
@@ -56,7 +56,7 @@ fn first_error_cancels_the_siblings() {
     assert!(log.snapshot().is_empty(), "no sibling ran to completion");
     assert_eq!(c.drops(), 4, "every child future was dropped");
     assert_eq!(err.len(), 1);
-    assert_eq!(err.first().index(), 2);
+    assert_eq!(err.first().index(), Some(2));
     assert_eq!(err.errors().collect::<Vec<_>>(), ["child 2 broke"]);
     assert_eq!(
         err.to_string(),
@@ -100,7 +100,11 @@ fn failures_that_race_the_cancellation_are_all_reported() {
         group.join().await.unwrap_err()
     });
     assert_eq!(err.len(), 3);
-    let indexes: Vec<usize> = err.failures().iter().map(ChildFailure::index).collect();
+    let indexes: Vec<usize> = err
+        .failures()
+        .iter()
+        .filter_map(ChildFailure::index)
+        .collect();
     assert_eq!(indexes, [0, 1, 2]);
     assert_eq!(
         err.errors().collect::<Vec<_>>(),
@@ -150,29 +154,49 @@ fn dropping_the_join_cancels_the_children() {
 }
 
 #[test]
-fn spawn_after_a_failure_does_not_start_the_child() {
+fn spawn_after_a_failure_is_refused_and_gives_the_child_back() {
     let rt = TestRuntime::new();
     let c = Counters::new();
     rt.block_on(async {
         let group = TaskGroup::<(), &str>::new();
         group.spawn(async { Err("first") });
         sleep(Duration::from_secs(1)).await; // let the failure happen
-        group.spawn(c.wrap(async { Ok(()) }));
+        let refused = group.try_spawn(c.wrap(async { Ok(()) })).unwrap_err();
+        assert_eq!(refused.kind(), &GroupSpawnErrorKind::Cancelling);
+        assert!(refused.to_string().contains("cancelling"), "{refused}");
         assert_eq!(c.polls(), 0);
+        assert_eq!(
+            c.drops(),
+            0,
+            "not dropped silently: the caller gets it back"
+        );
+        let child = refused.into_inner().expect("the child comes back");
+        drop(child);
         assert_eq!(c.drops(), 1);
+        let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            group.spawn(async { Ok(()) });
+        }))
+        .unwrap_err();
+        assert!(corio_core::panic_message(&*p)
+            .unwrap()
+            .contains("cancelling"));
         let err = group.join().await.unwrap_err();
         assert_eq!(err.len(), 1);
     });
 }
 
 #[test]
-fn a_child_that_cannot_start_is_reported_as_cancelled() {
+fn a_child_that_cannot_start_is_given_back_and_not_part_of_the_group() {
     let group = TaskGroup::<(), ()>::new();
-    // Outside any runtime: spawn fails with a clear error.
+    // Outside any runtime: spawn fails with a clear error and returns the child.
     let err = group.try_spawn(async { Ok(()) }).unwrap_err();
+    assert!(matches!(err.kind(), GroupSpawnErrorKind::NoRuntime(_)));
     assert!(err.to_string().contains("`corio::TaskGroup::spawn`"));
-    let result = futures::executor::block_on(group.join()).unwrap_err();
-    assert!(matches!(result.first(), ChildFailure::Join { error, .. } if error.is_cancelled()));
+    assert!(err.into_inner().is_some());
+    let local = group.try_spawn_local(async { Ok(()) }).unwrap_err();
+    assert_eq!(local.kind(), &GroupSpawnErrorKind::NoLocalSet);
+    let result = futures::executor::block_on(group.join()).unwrap();
+    assert!(result.is_empty());
 }
 
 #[test]

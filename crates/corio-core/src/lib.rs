@@ -43,6 +43,7 @@ pub mod context;
 pub mod coop;
 pub mod driver;
 mod error;
+pub mod local;
 mod lock;
 mod loom;
 pub mod rand;

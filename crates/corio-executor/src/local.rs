@@ -265,6 +265,11 @@ pub struct LocalSet {
 impl LocalSet {
     /// An empty set.
     pub fn new() -> Self {
+        // The local-spawn seam for crates that do not know the executor (task groups).
+        corio_core::local::install(corio_core::local::LocalSpawnHook {
+            spawn: spawn_local_boxed,
+            available: || !CURRENT.with(Cell::get).is_null(),
+        });
         LocalSet {
             inner: Inner {
                 shared: Arc::new(LocalShared {
@@ -504,4 +509,19 @@ where
     // SAFETY: as in `try_spawn_local`.
     let inner = unsafe { p.as_ref() }.ok_or(LocalSpawnError::NoLocalSet)?;
     Ok(inner.spawn(future, meta))
+}
+
+/// The executor's side of `corio_core::local`'s seam.
+fn spawn_local_boxed(
+    future: corio_core::local::LocalBoxFuture<corio_core::task::AnyOutput>,
+    location: &'static Location<'static>,
+) -> Result<Box<dyn corio_core::task::RawJoin>, corio_core::local::NoLocalSet> {
+    let meta = SpawnMeta {
+        name: None,
+        location,
+    };
+    match try_spawn_local_with(future, meta) {
+        Ok(join) => Ok(Box::new(join)),
+        Err(LocalSpawnError::NoLocalSet) => Err(corio_core::local::NoLocalSet::new()),
+    }
 }

@@ -81,6 +81,10 @@ pub use corio_combinators::{
 pub use corio_combinators::{fail_after, fail_at, move_on_after, move_on_at, CancelScope, MoveOn};
 // Identity-keeping wait / as_completed (the FIRST_COMPLETED loop).
 pub use corio_combinators::{as_completed_keyed, wait_keyed, AsCompletedKeyed, WaitKeyed};
+// A task group whose body belongs to the group (issue 13).
+pub use corio_combinators::{
+    task_group, ChildHandle, GroupHandle, GroupSpawnError, GroupSpawnErrorKind, TaskGroupRun,
+};
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then
 /// cancels every task still running and shuts the runtime down (asyncio's `run`).

@@ -16,6 +16,7 @@ use corio_core::JoinError;
 ///     let err = scope(|s| async move {
 ///         s.spawn(async { Ok::<(), &str>(()) });
 ///         s.spawn(async { panic!("oops") });
+///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap_err();
@@ -120,6 +121,7 @@ impl<E> fmt::Debug for ChildFailure<E> {
 ///     let err = scope(|s| async move {
 ///         s.spawn(async { Err::<(), _>("disk full") });
 ///         s.spawn(async { Err::<(), _>("network down") });
+///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap_err();

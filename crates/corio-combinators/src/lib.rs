@@ -111,7 +111,7 @@ pub use gather_settled::{gather_settled, GatherSettled};
 pub use generator::{stream, Generator, Yield, Yielder};
 pub use group_error::{ChildFailure, TaskGroupError};
 pub use resource::{try_with_resource, with_resource, Exit};
-pub use scope::{scope, Scope, ScopeFuture};
+pub use scope::{local_scope, scope, LocalKind, LocalScope, Scope, ScopeFuture, SendKind};
 pub use select::{race, Race};
 pub use shield::{shield, Shield, ShieldHandle};
 pub use task_group::{

@@ -46,6 +46,7 @@ fn combinator_futures_are_send() {
     assert_send(&g);
     let s = scope(|s: Scope<'_, ()>| async move {
         s.spawn(async { Ok(()) });
+        Ok(())
     });
     assert_send(&s);
     let st = stream(|mut y| async move { y.yield_(1u8).await });

@@ -24,7 +24,7 @@ fn children_borrow_from_the_stack_and_run_concurrently() {
                     Ok::<(), String>(())
                 });
             }
-            "body"
+            Ok("body")
         }));
         assert_eq!(out.unwrap(), "body");
     }
@@ -53,6 +53,7 @@ fn a_failure_cancels_the_body_and_the_siblings() {
                 }));
                 sleep(Duration::from_secs(20)).await;
                 log.push("body finished");
+                Ok(())
             }
         }))
         .unwrap_err();
@@ -69,6 +70,7 @@ fn failures_in_the_same_round_are_all_reported() {
         s.spawn(async { Err::<(), _>("a") });
         s.spawn(async { panic!("b") });
         s.spawn(async { Err("c") });
+        Ok(())
     }))
     .unwrap_err();
     assert_eq!(err.len(), 3);
@@ -93,6 +95,7 @@ fn children_can_spawn_siblings() {
             }
             Ok(())
         });
+        Ok(())
     }))
     .unwrap();
     assert_eq!(*count.lock().unwrap(), 3);
@@ -109,6 +112,8 @@ fn a_body_panic_propagates_after_dropping_the_children() {
             // Yield once so the child is adopted and polled, then panic.
             support::yield_now().await;
             panic!("body failed");
+            #[allow(unreachable_code)]
+            Ok(())
         }))
     }))
     .unwrap_err();
@@ -126,7 +131,7 @@ fn spawning_after_the_scope_finished_drops_the_future() {
     let mut leaked = None;
     futures::executor::block_on(scope(|s: corio_combinators::Scope<'_, ()>| {
         leaked = Some(s.clone());
-        async {}
+        async { Ok(()) }
     }))
     .unwrap();
     leaked.unwrap().spawn(c.wrap(async { Ok(()) }));
@@ -148,9 +153,67 @@ fn dropping_the_scope_future_drops_every_child() {
                         Ok::<(), ()>(())
                     }));
                 }
+                Ok(())
             }
         }),
     ));
     assert!(out.is_err());
     assert_eq!(c.drops(), 5);
+}
+
+#[test]
+fn a_body_error_cancels_the_children_and_is_reported_with_theirs() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    let err = rt
+        .block_on(scope(|s| {
+            let c = &c;
+            async move {
+                for _ in 0..3 {
+                    s.spawn(c.wrap(async {
+                        sleep(Duration::from_secs(10)).await;
+                        Ok(())
+                    }));
+                }
+                sleep(Duration::from_secs(1)).await;
+                Err::<(), _>("body broke")
+            }
+        }))
+        .unwrap_err();
+    assert_eq!(
+        rt.elapsed(),
+        Duration::from_secs(1),
+        "the children did not run on"
+    );
+    assert_eq!(c.drops(), 3);
+    assert_eq!(err.len(), 1);
+    assert!(err.first().is_body());
+    assert_eq!(err.first().index(), None);
+    assert_eq!(
+        err.to_string(),
+        "task group failed: body failed: body broke"
+    );
+}
+
+#[test]
+fn local_scope_children_may_be_not_send() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let rt = TestRuntime::new();
+    let shared = Rc::new(RefCell::new(Vec::new()));
+    let s2 = shared.clone();
+    rt.block_on(corio_combinators::local_scope(|s| async move {
+        for i in 0..3u64 {
+            let shared = s2.clone();
+            s.spawn(async move {
+                sleep(Duration::from_secs(3 - i)).await;
+                shared.borrow_mut().push(i);
+                Ok::<(), ()>(())
+            });
+        }
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(*shared.borrow(), [2, 1, 0]);
+    assert_eq!(rt.elapsed(), Duration::from_secs(3));
 }

@@ -83,7 +83,8 @@ pub use corio_combinators::{fail_after, fail_at, move_on_after, move_on_at, Canc
 pub use corio_combinators::{as_completed_keyed, wait_keyed, AsCompletedKeyed, WaitKeyed};
 // A task group whose body belongs to the group (issue 13).
 pub use corio_combinators::{
-    task_group, ChildHandle, GroupHandle, GroupSpawnError, GroupSpawnErrorKind, TaskGroupRun,
+    local_scope, task_group, ChildHandle, GroupHandle, GroupSpawnError, GroupSpawnErrorKind,
+    LocalScope, TaskGroupRun,
 };
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then

@@ -28,8 +28,68 @@
 //!     assert_eq!(tasks.len(), 1);
 //!     assert_eq!((tasks[0].name(), tasks[0].state()), (Some("server"), TaskState::Idle));
 //!     println!("{}", tasks[0]); // task 3 "server" idle, polled 1 time, spawned at src/main.rs:4:55
+//!     println!("{tasks}"); // the whole table: ID, NAME, STATE, POLLS, LAST POLL, SPAWNED AT
 //!     h.abort();
 //! });
+//! ```
+//!
+//! Local (`!Send`) tasks, a [`JoinSet`], the current task and context variables — an
+//! asyncio program's single-threaded style:
+//!
+//! ```
+//! use std::cell::RefCell;
+//! use std::rc::Rc;
+//! use corio::task::{self, ContextVar, JoinSet};
+//!
+//! static USER: ContextVar<&'static str> = ContextVar::with_default("user", "nobody");
+//!
+//! corio::run(async {
+//!     // Shared state as asyncio has it: no locks, one thread.
+//!     let hits = Rc::new(RefCell::new(0));
+//!     let h = hits.clone();
+//!     corio::spawn_local(async move { *h.borrow_mut() += 1 }).await.unwrap();
+//!     assert_eq!(*hits.borrow(), 1);
+//!
+//!     // Children start with a copy of the spawner's context.
+//!     let _token = USER.set("ada");
+//!     let mut set = JoinSet::new();
+//!     for i in 0..3 {
+//!         set.spawn(async move { (i, USER.get(), task::id()) });
+//!     }
+//!     while let Some(res) = set.join_next().await {
+//!         let (_, user, id) = res.unwrap();
+//!         assert_eq!(user, "ada");
+//!         assert!(id.as_u64() > 0);
+//!     }
+//!     assert!(task::try_current().is_none(), "the main future is not a task");
+//! });
+//! ```
+//!
+//! A task group whose body is part of the group (asyncio's `async with TaskGroup()`):
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[corio::main(flavor = "current_thread", start_paused = true)]
+//! async fn main() {
+//!     let t0 = corio::time::Instant::now();
+//!     let err = corio::task_group(|tg| async move {
+//!         tg.spawn(async {
+//!             corio::sleep(Duration::from_millis(100)).await;
+//!             Err::<(), _>("boom")
+//!         });
+//!         tg.spawn(async {
+//!             corio::sleep(Duration::from_secs(10)).await;
+//!             Ok(())
+//!         });
+//!         corio::sleep(Duration::from_secs(10)).await; // cancelled with the siblings
+//!         Ok(())
+//!     })
+//!     .await
+//!     .unwrap_err();
+//!     assert_eq!(err.errors().collect::<Vec<_>>(), [&"boom"]);
+//!     assert_eq!(t0.elapsed(), Duration::from_millis(100));
+//! }
 //! ```
 
 pub use corio_executor::task::{dump, Builder, TaskDump, TaskInfo, TaskState};

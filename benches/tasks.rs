@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 
 const SPAWN_MANY: usize = 10_000;
 const YIELD_TASKS: usize = 200;
@@ -294,4 +294,56 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(tasks, benches);
-criterion_main!(tasks);
+
+/// `TASKS_PROFILE=<workload>/<corio|tokio>/<current_thread|multi_thread>` runs that one
+/// workload 20 times without criterion, for instruction counts under callgrind:
+/// `TASKS_PROFILE=local_ping_pong/corio/current_thread valgrind --tool=callgrind
+/// target/release/deps/tasks-*`.
+fn profile(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let [workload, runtime, flavor] = parts[..] else {
+        panic!("TASKS_PROFILE=<workload>/<corio|tokio>/<current_thread|multi_thread>");
+    };
+    let multi = flavor == "multi_thread";
+    let corio_fn: fn(&corio::Runtime) = match workload {
+        "local_spawn_many" => corio_local_spawn_many,
+        "local_yield_many" => corio_local_yield_many,
+        "local_ping_pong" => corio_local_ping_pong,
+        "join_set" => corio_join_set,
+        "spawn_no_context" => |rt| corio_spawn_many(rt, false),
+        "spawn_with_context" => |rt| corio_spawn_many(rt, true),
+        other => panic!("unknown workload {other}"),
+    };
+    let tokio_fn: fn(&tokio::runtime::Runtime) = match workload {
+        "local_spawn_many" => tokio_local_spawn_many,
+        "local_yield_many" => tokio_local_yield_many,
+        "local_ping_pong" => tokio_local_ping_pong,
+        "join_set" => tokio_join_set,
+        _ => |_| panic!("no tokio side"),
+    };
+    match runtime {
+        "corio" => {
+            let rt = corio_rt(multi);
+            for _ in 0..20 {
+                corio_fn(&rt);
+            }
+        }
+        _ => {
+            let rt = tokio_rt(multi);
+            for _ in 0..20 {
+                tokio_fn(&rt);
+            }
+        }
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("TASKS_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    tasks();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

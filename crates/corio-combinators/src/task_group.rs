@@ -625,6 +625,8 @@ enum Status<T> {
     Done(T),
     Failed,
     Cancelled,
+    /// Its output went to the group's result.
+    Taken,
 }
 
 enum Failure<E> {
@@ -689,13 +691,18 @@ impl<T, E> State<T, E> {
                 .collect();
             return Err(TaskGroupError::new(failures));
         }
-        Ok(std::mem::take(&mut self.slots)
-            .into_iter()
-            .filter_map(|slot| match slot.status {
-                Status::Done(v) => Some(v),
-                Status::Cancelled => None, // rule 4: cancelled through its handle
-                _ => unreachable!("a group without failures has every child done"),
-            })
+        // The slots stay (a `ChildHandle` may still ask about its child); their
+        // outputs move out.
+        Ok(self
+            .slots
+            .iter_mut()
+            .filter_map(
+                |slot| match std::mem::replace(&mut slot.status, Status::Taken) {
+                    Status::Done(v) => Some(v),
+                    Status::Cancelled => None, // rule 4: cancelled through its handle
+                    _ => unreachable!("a group without failures has every child done"),
+                },
+            )
             .collect())
     }
 }

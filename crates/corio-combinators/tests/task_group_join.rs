@@ -204,3 +204,63 @@ fn empty_group_joins_at_once() {
     let out = futures::executor::block_on(TaskGroup::<u8, ()>::new().join());
     assert_eq!(out.unwrap(), Vec::<u8>::new());
 }
+
+#[test]
+fn a_group_used_after_join_refuses_spawns_with_a_clear_error() {
+    let rt = TestRuntime::new();
+    let c = Counters::new();
+    rt.block_on(async {
+        let group = TaskGroup::<u8, ()>::new();
+        let handle = group.handle();
+        let child = group.spawn(async { Ok(1) });
+        assert_eq!(group.join().await.unwrap(), [1]);
+        // The group is finished: spawning through a kept handle is refused and the
+        // child comes back unrun.
+        let err = handle.try_spawn(c.wrap(async { Ok(2) })).unwrap_err();
+        assert_eq!(err.kind(), &GroupSpawnErrorKind::Finished);
+        assert!(err.to_string().contains("finished"), "{err}");
+        assert_eq!((c.polls(), c.drops()), (0, 0));
+        drop(err.into_inner());
+        assert_eq!(c.drops(), 1);
+        let p = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.spawn(async { Ok(3) });
+        }))
+        .unwrap_err();
+        assert!(corio_core::panic_message(&*p).unwrap().contains("finished"));
+        // The finished child's handle is inert.
+        assert!(child.is_finished());
+        child.abort();
+    });
+    assert_eq!(rt.live_tasks(), 0);
+}
+
+#[test]
+fn children_spawn_siblings_and_one_child_is_cancelled_alone() {
+    let rt = TestRuntime::new();
+    let out = rt.block_on(async {
+        let group = TaskGroup::<u64, ()>::new();
+        let h = group.handle();
+        group.spawn(async move {
+            for i in 0..3 {
+                h.spawn(async move {
+                    sleep(Duration::from_secs(i)).await;
+                    Ok(i)
+                });
+            }
+            Ok(100)
+        });
+        let slow = group.spawn(async {
+            sleep(Duration::from_secs(60)).await;
+            Ok(999)
+        });
+        sleep(Duration::from_secs(1)).await;
+        slow.abort(); // not a failure: the group goes on
+        group.join().await
+    });
+    assert_eq!(
+        out.unwrap(),
+        [100, 0, 1, 2],
+        "spawn order; the aborted child left out"
+    );
+    assert_eq!(rt.elapsed(), Duration::from_secs(2));
+}

@@ -514,7 +514,10 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>) {
     // Context rule 4: the task's variables go with it (we still hold RUNNING).
     // SAFETY: exclusive access per the caller's `RUNNING`; the values are dropped
     // outside the slot.
-    drop(unsafe { (*header.context.get()).take() });
+    let context = unsafe { &mut *header.context.get() };
+    if context.is_some() {
+        drop(context.take());
+    }
     // Leave the owned list first, so a joiner that wakes sees the task gone.
     let released = header.scheduler.release(header);
     let prev = header.state.transition_to_complete();

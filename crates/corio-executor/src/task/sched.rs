@@ -67,29 +67,28 @@ impl TaskScheduler {
         TaskScheduler(tagged(shared, LOCAL))
     }
 
+    #[inline(always)]
     fn tag(&self) -> usize {
         self.0.addr().get() & TAG_MASK
     }
 
-    fn ptr<T>(&self) -> *const T {
-        // Rule 1: the untagged word is the `Arc`'s pointer (non-null: it is 4-aligned
-        // and was non-null before tagging).
-        self.0
-            .map_addr(|a| std::num::NonZeroUsize::new(a.get() & !TAG_MASK).expect("null"))
-            .cast::<T>()
-            .as_ptr()
+    /// The `Arc`'s pointer under tag `TAG` (rule 1: subtracting the known tag restores
+    /// the address; provenance is kept).
+    #[inline(always)]
+    fn ptr<T, const TAG: usize>(&self) -> *const T {
+        self.0.as_ptr().wrapping_sub(TAG).cast::<T>()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn view(&self) -> View<'_> {
         // SAFETY: rule 1: for each tag, the untagged pointer is a live `Arc` of that
         // type owned by `self`, so it outlives the returned borrow.
         unsafe {
             match self.tag() {
-                CURRENT_THREAD => View::CurrentThread(&*self.ptr()),
-                MULTI_THREAD => View::MultiThread(&*self.ptr()),
+                CURRENT_THREAD => View::CurrentThread(&*self.ptr::<_, CURRENT_THREAD>()),
+                MULTI_THREAD => View::MultiThread(&*self.ptr::<_, MULTI_THREAD>()),
                 BLOCKING => View::Blocking,
-                _ => View::Local(&*self.ptr()),
+                _ => View::Local(&*self.ptr::<_, LOCAL>()),
             }
         }
     }
@@ -137,14 +136,19 @@ impl From<Scheduler> for TaskScheduler {
 }
 
 impl Drop for TaskScheduler {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: rule 3: the `Arc` this word owns is released once, with its own type.
         unsafe {
             match self.tag() {
-                CURRENT_THREAD => drop(Arc::from_raw(self.ptr::<current_thread::Shared>())),
-                MULTI_THREAD => drop(Arc::from_raw(self.ptr::<multi_thread::Shared>())),
+                CURRENT_THREAD => drop(Arc::from_raw(
+                    self.ptr::<current_thread::Shared, CURRENT_THREAD>(),
+                )),
+                MULTI_THREAD => drop(Arc::from_raw(
+                    self.ptr::<multi_thread::Shared, MULTI_THREAD>(),
+                )),
                 BLOCKING => {}
-                _ => drop(Arc::from_raw(self.ptr::<LocalShared>())),
+                _ => drop(Arc::from_raw(self.ptr::<LocalShared, LOCAL>())),
             }
         }
     }

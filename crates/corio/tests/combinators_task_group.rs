@@ -218,7 +218,7 @@ fn dropping_an_unfinished_join_aborts_every_child() {
 }
 
 #[test]
-fn spawning_after_a_failure_drops_the_child_unrun() {
+fn spawning_after_a_failure_is_refused_and_the_child_given_back_unrun() {
     for (flavor, rt) in runtimes() {
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
@@ -226,10 +226,14 @@ fn spawning_after_a_failure_drops_the_child_unrun() {
             let group = TaskGroup::<(), &'static str>::new();
             group.spawn(async { Err("first") });
             until("the group is cancelling", || group.running() == 0).await;
-            group.spawn(async move {
-                r.store(true, Ordering::SeqCst);
-                Ok(())
-            });
+            let refused = group
+                .try_spawn(async move {
+                    r.store(true, Ordering::SeqCst);
+                    Ok(())
+                })
+                .unwrap_err();
+            assert_eq!(refused.kind(), &corio::GroupSpawnErrorKind::Cancelling);
+            assert!(refused.into_inner().is_some(), "given back, not dropped silently");
             group.join().await.unwrap_err()
         });
         assert_eq!(err.len(), 1, "{flavor}");

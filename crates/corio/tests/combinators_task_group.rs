@@ -233,7 +233,10 @@ fn spawning_after_a_failure_is_refused_and_the_child_given_back_unrun() {
                 })
                 .unwrap_err();
             assert_eq!(refused.kind(), &corio::GroupSpawnErrorKind::Cancelling);
-            assert!(refused.into_inner().is_some(), "given back, not dropped silently");
+            assert!(
+                refused.into_inner().is_some(),
+                "given back, not dropped silently"
+            );
             group.join().await.unwrap_err()
         });
         assert_eq!(err.len(), 1, "{flavor}");

@@ -15,16 +15,8 @@ use std::ptr::NonNull;
 
 use corio_core::TaskId;
 
-use super::cancel::CurrentGuard;
 use super::raw::Header;
 use super::AbortHandle;
-
-/// Marks `ptr` as the task being polled on this thread until the guard is dropped (the
-/// pointer is the one the cancel handlers use: one thread-local for both).
-#[inline]
-pub(crate) fn enter(ptr: NonNull<Header>) -> CurrentGuard {
-    CurrentGuard::enter(ptr)
-}
 
 /// Runs `f` with the header of the task being polled on this thread, if any.
 #[inline]

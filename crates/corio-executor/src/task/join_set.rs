@@ -12,9 +12,10 @@
 //!    front; an index whose slot holds a task that has not completed (a wake left over
 //!    from the slot's previous task) is skipped: its task's join waker is still
 //!    registered, so it will be queued again when it completes.
-//! 3. Removing a task from the set (output taken, `detach_all`, `Drop`) drops its
-//!    `JoinHandle`, which clears the task's join interest: a later completion wakes
-//!    nobody.
+//! 3. Removing a task from the set (output taken, `detach_all`, `Drop`) drops (or, for
+//!    `detach_all`, detaches) its `JoinHandle`, which clears the task's join interest: a
+//!    later completion wakes nobody. (A dropped handle that had a join waker registered
+//!    requests the task's cancellation; the set aborts its tasks on drop anyway.)
 //! 4. Dropping the set aborts every task still in it.
 
 use std::collections::VecDeque;
@@ -345,7 +346,11 @@ impl<T> JoinSet<T> {
     /// Removes every task from the set without cancelling it: they run on, detached.
     pub fn detach_all(&mut self) {
         for slot in &mut self.slots {
-            drop(slot.handle.take()); // rule 3
+            // Rule 3; `detach`, because the set registered a join waker, and dropping
+            // a handle that was waited on cancels its task.
+            if let Some(h) = slot.handle.take() {
+                h.detach();
+            }
         }
         self.free = (0..self.slots.len()).rev().collect();
         self.ready.clear();

@@ -56,9 +56,7 @@ pub fn is_available() -> bool {
 /// [`NoLocalSet`] when no local set is entered on this thread (or no executor installed
 /// the hook).
 #[track_caller]
-pub fn try_spawn_local(
-    future: LocalBoxFuture<AnyOutput>,
-) -> Result<Box<dyn RawJoin>, NoLocalSet> {
+pub fn try_spawn_local(future: LocalBoxFuture<AnyOutput>) -> Result<Box<dyn RawJoin>, NoLocalSet> {
     match HOOK.get() {
         Some(hook) => (hook.spawn)(future, Location::caller()),
         None => Err(NoLocalSet(())),

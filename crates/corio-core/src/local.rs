@@ -25,14 +25,17 @@ use crate::task::{AnyOutput, RawJoin};
 /// A boxed future that may be `!Send`: the unit of work crossing the local-spawn seam.
 pub type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T> + 'static>>;
 
+/// Spawns a local task with the caller's location (the executor's side of the seam).
+pub type SpawnLocalFn = fn(
+    LocalBoxFuture<AnyOutput>,
+    &'static Location<'static>,
+) -> Result<Box<dyn RawJoin>, NoLocalSet>;
+
 /// The executor's local spawner: spawns on the local set entered on this thread.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalSpawnHook {
     /// Spawns on the local set entered on this thread; the location is the caller's.
-    pub spawn: fn(
-        LocalBoxFuture<AnyOutput>,
-        &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, NoLocalSet>,
+    pub spawn: SpawnLocalFn,
     /// Whether a local set is entered on this thread.
     pub available: fn() -> bool,
 }

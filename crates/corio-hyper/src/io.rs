@@ -6,9 +6,22 @@
 //! unfilled part (it remembers what is already initialised, so a region is zeroed at most
 //! once per buffer), capped at [`READ_CHUNK`] bytes so a large adaptive read buffer is not
 //! cleared in full on every read.
+//!
+//! hyper hands a fresh, uninitialised buffer to every read (keep-alive reads included), so
+//! that zeroing is paid per read. A stream that can read into uninitialised memory
+//! ([`ReadUninit`], implemented for corio's `TcpStream` and `UnixStream`) skips it:
+//! [`CorioIo::with_uninit_reads`] (which [`serve`](crate::serve) uses) makes `poll_read`
+//! pass the unfilled part of hyper's buffer straight to `recv(2)`.
+//!
+//! Invariants:
+//! 1. `poll_read` advances hyper's cursor by `n` only after the inner read reported `n`
+//!    bytes *and* `n` is at most the slice it was given; a larger `n` is `InvalidData`.
+//! 2. The uninitialised path never writes to hyper's buffer itself, so bytes hyper already
+//!    considers initialised stay initialised (the contract of `ReadBufCursor::as_mut`).
 
 use std::fmt;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -17,6 +30,68 @@ use pin_project_lite::pin_project;
 
 /// The most bytes one `poll_read` asks the inner stream for (and zeroes beforehand).
 const READ_CHUNK: usize = 64 * 1024;
+
+/// A stream that can read into uninitialised memory, so [`CorioIo`] need not zero hyper's
+/// read buffer first (see [`CorioIo::with_uninit_reads`]).
+///
+/// # Safety
+/// An implementation that returns `Poll::Ready(Ok(n))` must have initialised (written) the
+/// first `n` bytes of `buf`, and must never de-initialise (write `MaybeUninit::uninit()`
+/// to) any byte of it. [`CorioIo`] also checks `n <= buf.len()` itself.
+///
+/// # Examples
+///
+/// ```
+/// use corio::net::{TcpListener, TcpStream};
+/// use corio_hyper::{CorioIo, ReadUninit};
+///
+/// fn assert_read_uninit<T: ReadUninit>() {}
+/// assert_read_uninit::<TcpStream>();
+///
+/// corio::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     // hyper's reads now go straight into its (uninitialised) buffer.
+///     let io = CorioIo::new(stream).with_uninit_reads();
+/// #   drop(io);
+/// });
+/// ```
+pub unsafe trait ReadUninit: AsyncRead {
+    /// Reads into `buf`; on `Ready(Ok(n))` the first `n` bytes of `buf` are initialised.
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>;
+}
+
+// SAFETY: `TcpStream::poll_read_uninit` hands `buf` to `recv(2)`, which only writes to it,
+// and reports the `n` bytes the kernel wrote, so those `n` bytes are initialised.
+unsafe impl ReadUninit for corio::net::TcpStream {
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        corio::net::TcpStream::poll_read_uninit(&self, cx, buf)
+    }
+}
+
+// SAFETY: as for `TcpStream`: `recv(2)` writes the `n` bytes it reports.
+unsafe impl ReadUninit for corio::net::UnixStream {
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        corio::net::UnixStream::poll_read_uninit(&self, cx, buf)
+    }
+}
+
+/// The inner stream's [`ReadUninit::poll_read_uninit`], when [`CorioIo::with_uninit_reads`]
+/// enabled it.
+type ReadUninitFn<T> =
+    fn(Pin<&mut T>, &mut Context<'_>, &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>>;
 
 pin_project! {
     /// Adapts an I/O stream between the `futures-io` traits (which corio's `TcpStream`,
@@ -55,6 +130,7 @@ pin_project! {
         #[pin]
         inner: T,
         vectored: bool,
+        read_uninit: Option<ReadUninitFn<T>>,
     }
 }
 
@@ -64,6 +140,7 @@ impl<T> CorioIo<T> {
         CorioIo {
             inner,
             vectored: false,
+            read_uninit: None,
         }
     }
 
@@ -72,6 +149,18 @@ impl<T> CorioIo<T> {
     #[must_use = "with_vectored_writes returns the adapter; it does not change it in place"]
     pub fn with_vectored_writes(mut self, vectored: bool) -> CorioIo<T> {
         self.vectored = vectored;
+        self
+    }
+
+    /// Makes hyper's reads go straight into its uninitialised buffer (no zero-fill per
+    /// read), for a stream that can do that ([`ReadUninit`]: corio's `TcpStream` and
+    /// `UnixStream`). [`serve`](crate::serve) does this for every accepted connection.
+    #[must_use = "with_uninit_reads returns the adapter; it does not change it in place"]
+    pub fn with_uninit_reads(mut self) -> CorioIo<T>
+    where
+        T: ReadUninit,
+    {
+        self.read_uninit = Some(T::poll_read_uninit);
         self
     }
 
@@ -96,6 +185,7 @@ impl<T> fmt::Debug for CorioIo<T> {
         f.debug_struct("CorioIo")
             .field("inner", &std::any::type_name::<T>())
             .field("vectored", &self.vectored)
+            .field("uninit_reads", &self.read_uninit.is_some())
             .finish()
     }
 }
@@ -108,21 +198,44 @@ impl<T: AsyncRead> hyper::rt::Read for CorioIo<T> {
         cx: &mut Context<'_>,
         mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
+        let this = self.project();
+        if let Some(read_uninit) = *this.read_uninit {
+            // SAFETY: `as_mut` requires that we never de-initialise bytes of the unfilled
+            // part; `ReadUninit`'s contract says the inner read only writes to it
+            // (invariant 2).
+            let dst = unsafe { buf.as_mut() };
+            let len = dst.len();
+            let n = ready!(read_uninit(this.inner, cx, dst))?;
+            if n > len {
+                return Poll::Ready(Err(too_many_bytes()));
+            }
+            // SAFETY: `ReadUninit`'s contract: `Ready(Ok(n))` means the inner read
+            // initialised the first `n` bytes of `dst`, which starts at hyper's filled
+            // cursor, and `n <= dst.len()` (= `remaining()`) was checked just above
+            // (invariant 1).
+            unsafe { buf.advance(n) };
+            return Poll::Ready(Ok(()));
+        }
         let want = buf.remaining().min(READ_CHUNK);
         let dst = buf.initialize_unfilled_to(want);
-        let n = ready!(self.project().inner.poll_read(cx, dst))?;
+        let n = ready!(this.inner.poll_read(cx, dst))?;
         if n > want {
             // A broken `AsyncRead` must not make us claim bytes beyond the buffer.
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "AsyncRead::poll_read reported more bytes than the buffer holds",
-            )));
+            return Poll::Ready(Err(too_many_bytes()));
         }
         // SAFETY: `initialize_unfilled_to(want)` initialised the first `want` bytes of the
-        // unfilled part, and `n <= want` was checked just above.
+        // unfilled part, and `n <= want` was checked just above (invariant 1).
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }
+}
+
+/// The error for an inner read that reports more bytes than it was given.
+fn too_many_bytes() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "AsyncRead::poll_read reported more bytes than the buffer holds",
+    )
 }
 
 impl<T: AsyncWrite> hyper::rt::Write for CorioIo<T> {
@@ -266,5 +379,134 @@ mod tests {
         assert_eq!(rb.filled().len(), READ_CHUNK);
         let io = io.with_vectored_writes(true);
         assert!(hyper::rt::Write::is_write_vectored(&io));
+    }
+
+    /// A `ReadUninit` test stream: writes `data` (or claims `claim` bytes) into the
+    /// uninitialised buffer, touching nothing beyond what it reports.
+    struct Uninit {
+        data: Vec<u8>,
+        claim: Option<usize>,
+    }
+    impl AsyncRead for Uninit {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            panic!("with_uninit_reads must not use the initialised path");
+        }
+    }
+    // SAFETY: writes the `n` bytes it reports (the `claim` case is the checked lie).
+    unsafe impl ReadUninit for Uninit {
+        fn poll_read_uninit(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [MaybeUninit<u8>],
+        ) -> Poll<io::Result<usize>> {
+            if let Some(n) = self.claim {
+                return Poll::Ready(Ok(n));
+            }
+            let n = self.data.len().min(buf.len());
+            for (d, s) in buf.iter_mut().zip(&self.data[..n]) {
+                d.write(*s);
+            }
+            self.get_mut().data.drain(..n);
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn poll_into(
+        io: &mut CorioIo<Uninit>,
+        rb: &mut hyper::rt::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let waker = futures::task::noop_waker();
+        hyper::rt::Read::poll_read(
+            Pin::new(io),
+            &mut Context::from_waker(&waker),
+            rb.unfilled(),
+        )
+    }
+
+    /// The uninitialised path fills hyper's `MaybeUninit` buffer without zeroing it, in
+    /// several reads, and the filled bytes are exactly the stream's (Miri checks that no
+    /// uninitialised byte is ever read).
+    #[test]
+    fn uninit_reads_fill_an_uninitialised_buffer() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        let mut io = CorioIo::new(Uninit {
+            data: data.clone(),
+            claim: None,
+        })
+        .with_uninit_reads();
+        assert!(format!("{io:?}").contains("uninit_reads: true"));
+        let mut backing = [MaybeUninit::<u8>::uninit(); 200];
+        let mut rb = hyper::rt::ReadBuf::uninit(&mut backing);
+        assert!(matches!(poll_into(&mut io, &mut rb), Poll::Ready(Ok(()))));
+        assert_eq!(rb.filled(), &data[..200]);
+        // Full buffer: a zero-length read, nothing claimed.
+        assert!(matches!(poll_into(&mut io, &mut rb), Poll::Ready(Ok(()))));
+        assert_eq!(rb.filled().len(), 200);
+        let mut backing = [MaybeUninit::<u8>::uninit(); 200];
+        let mut rb = hyper::rt::ReadBuf::uninit(&mut backing);
+        assert!(matches!(poll_into(&mut io, &mut rb), Poll::Ready(Ok(()))));
+        assert_eq!(rb.filled(), &data[200..]);
+        // End of stream: nothing more filled.
+        assert!(matches!(poll_into(&mut io, &mut rb), Poll::Ready(Ok(()))));
+        assert_eq!(rb.filled(), &data[200..]);
+    }
+
+    #[test]
+    fn uninit_reader_claiming_too_much_is_an_error_not_ub() {
+        let mut io = CorioIo::new(Uninit {
+            data: Vec::new(),
+            claim: Some(9),
+        })
+        .with_uninit_reads();
+        let mut backing = [MaybeUninit::<u8>::uninit(); 8];
+        let mut rb = hyper::rt::ReadBuf::uninit(&mut backing);
+        match poll_into(&mut io, &mut rb) {
+            Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::InvalidData),
+            other => panic!("expected an error, got {other:?}"),
+        }
+        assert!(rb.filled().is_empty());
+    }
+
+    /// A real socket through the uninitialised path: bytes arrive intact, `Pending` until
+    /// they are sent, end-of-stream after the peer closes.
+    #[cfg(not(miri))]
+    #[test]
+    fn tcp_stream_reads_into_hyper_buffer_without_zeroing() {
+        use corio::net::{TcpListener, TcpStream};
+        corio::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut io = CorioIo::new(server).with_uninit_reads();
+            let mut backing = vec![MaybeUninit::<u8>::uninit(); 64 * 1024];
+            let mut rb = hyper::rt::ReadBuf::uninit(&mut backing);
+            let waker = futures::task::noop_waker();
+            let pending = hyper::rt::Read::poll_read(
+                Pin::new(&mut io),
+                &mut Context::from_waker(&waker),
+                rb.unfilled(),
+            );
+            assert!(pending.is_pending());
+            client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+            client.close().await.unwrap();
+            loop {
+                let before = rb.filled().len();
+                std::future::poll_fn(|cx| {
+                    hyper::rt::Read::poll_read(Pin::new(&mut io), cx, rb.unfilled())
+                })
+                .await
+                .unwrap();
+                if rb.filled().len() == before {
+                    break; // end of stream
+                }
+            }
+            assert_eq!(rb.filled(), b"GET / HTTP/1.1\r\n\r\n");
+        });
     }
 }

@@ -96,6 +96,6 @@ mod timer;
 
 pub use connect_info::ConnectInfo;
 pub use executor::CorioExecutor;
-pub use io::CorioIo;
+pub use io::{CorioIo, ReadUninit};
 pub use serve::{serve, Body, Serve};
 pub use timer::{CorioSleep, CorioTimer};

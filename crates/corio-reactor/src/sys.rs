@@ -127,6 +127,19 @@ pub(crate) fn recv(fd: &impl AsRawFd, buf: &mut [u8], flags: i32) -> io::Result<
     Ok(n as usize)
 }
 
+/// `recv(fd, buf, flags)` into possibly uninitialised memory: on `Ok(n)` the kernel has
+/// written (so initialised) the first `n <= buf.len()` bytes of `buf`.
+pub(crate) fn recv_uninit(
+    fd: &impl AsRawFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+    flags: i32,
+) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call;
+    // `recv` only writes to it (never reads), so its being uninitialised is fine.
+    let n = cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })?;
+    Ok(n as usize)
+}
+
 /// `shutdown(fd, how)`.
 pub(crate) fn shutdown(fd: &impl AsRawFd, how: std::net::Shutdown) -> io::Result<()> {
     let how = match how {

@@ -365,7 +365,8 @@ where
         let on_error = opts.on_error.clone();
         drop(corio::spawn(async move {
             let _permit = permit; // invariant 2
-            let conn = builder.serve_connection_with_upgrades(CorioIo::new(stream), conn);
+            let conn = builder
+                .serve_connection_with_upgrades(CorioIo::new(stream).with_uninit_reads(), conn);
             let mut conn = pin!(conn);
             let res = match select(conn.as_mut(), pin!(shutdown.wait())).await {
                 Either::Left((res, _)) => res,

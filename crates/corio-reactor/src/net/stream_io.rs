@@ -81,6 +81,18 @@ impl<T: AsRawFd> StreamIo<T> {
         self.io.poll_read_stream(cx, want, |s| sys::recv(s, buf, 0))
     }
 
+    /// Like [`poll_read`](Self::poll_read) into possibly uninitialised memory: on
+    /// `Ok(n)` the first `n <= buf.len()` bytes of `buf` were written by the kernel.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let want = self.want(buf.len());
+        self.io
+            .poll_read_stream(cx, want, |s| sys::recv_uninit(s, buf, 0))
+    }
+
     /// Writes from `buf` (rule 2).
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let want = self.want(buf.len());

@@ -253,6 +253,22 @@ impl UnixStream {
         self.io.try_read(buf)
     }
 
+    /// `AsyncRead::poll_read` into possibly uninitialised memory, so a caller with a
+    /// fresh `MaybeUninit` buffer (hyper's read buffer) need not zero it first. On
+    /// `Ready(Ok(n))` the first `n <= buf.len()` bytes of `buf` are initialised (written by
+    /// the kernel); `Ok(0)` is end-of-stream (or an empty `buf`). `Pending` registers `cx`'s
+    /// waker for readability, like `poll_read`.
+    ///
+    /// # Errors
+    /// OS errors unchanged (never `WouldBlock`: that is `Pending`).
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_uninit(cx, buf)
+    }
+
     /// Writes what fits now, without waiting: `WouldBlock` if nothing does.
     ///
     /// # Errors

@@ -3,8 +3,8 @@
 //! out, or kept different, are listed with their reason in `docs/asyncio-to-corio.md`
 //! ("Coming from tokio").
 //!
-//! `#[corio::test]` starts on a paused clock, as `#[tokio::test(start_paused = true)]`
-//! does; tokio-test's `task::spawn` / `assert_pending!` are the small [`support`]
+//! The cases run on a paused clock (`#[corio::test(start_paused = true)]`), as
+//! `#[tokio::test(start_paused = true)]` does; tokio-test's `task::spawn` / `assert_pending!` are the small [`support`]
 //! harness.
 
 mod support;

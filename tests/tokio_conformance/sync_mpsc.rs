@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 use crate::support::{assert_pending, assert_ready, spawn};
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_with_buffer() {
     let (tx, mut rx) = mpsc::channel::<i32>(16);
     tx.send(1).await.unwrap();
@@ -18,7 +18,7 @@ async fn send_recv_with_buffer() {
     assert_eq!(rx.recv().await, None);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reserve_disarm() {
     let (tx, mut rx) = mpsc::channel::<i32>(2);
     let tx1 = tx.clone();
@@ -49,7 +49,7 @@ async fn reserve_disarm() {
     drop(permit3);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_stream_with_buffer() {
     let (tx, rx) = mpsc::channel::<i32>(16);
     let mut rx = rx; // corio's receivers are streams themselves
@@ -62,7 +62,7 @@ async fn send_recv_stream_with_buffer() {
     assert_eq!(rx.next().await, None);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn async_send_recv_with_buffer() {
     let (tx, mut rx) = mpsc::channel(16);
     let _sender = corio::spawn(async move {
@@ -74,7 +74,7 @@ async fn async_send_recv_with_buffer() {
     assert_eq!(rx.recv().await, None);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn async_send_recv_many_with_buffer() {
     let (tx, mut rx) = mpsc::channel(2);
     let mut buffer = Vec::<i32>::with_capacity(3);
@@ -97,7 +97,7 @@ async fn async_send_recv_many_with_buffer() {
     handle.await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn start_send_past_cap() {
     let (tx1, mut rx) = mpsc::channel(1);
     let tx2 = tx1.clone();
@@ -122,7 +122,7 @@ fn buffer_gteq_one() {
     let _ = mpsc::channel::<i32>(0);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_unbounded() {
     let (tx, mut rx) = mpsc::unbounded_channel::<i32>();
     tx.send(1).unwrap();
@@ -133,7 +133,7 @@ async fn send_recv_unbounded() {
     assert!(rx.recv().await.is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_many_unbounded() {
     let (tx, mut rx) = mpsc::unbounded_channel::<i32>();
     let mut buffer: Vec<i32> = Vec::new();
@@ -158,7 +158,7 @@ async fn send_recv_many_unbounded() {
     assert_eq!(buffer[4..], [1, 2, 3, 4]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn async_send_recv_unbounded() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _sender = corio::spawn(async move {
@@ -170,7 +170,7 @@ async fn async_send_recv_unbounded() {
     assert_eq!(None, rx.recv().await);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_stream_unbounded() {
     let (tx, mut rx) = mpsc::unbounded_channel::<i32>();
     let _sender = corio::spawn(async move {
@@ -182,7 +182,7 @@ async fn send_recv_stream_unbounded() {
     assert_eq!(None, rx.next().await);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn no_t_bounds_buffer() {
     struct NoImpls;
     let (tx, mut rx) = mpsc::channel(100);
@@ -195,7 +195,7 @@ async fn no_t_bounds_buffer() {
     assert!(rx.recv().await.is_some());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn no_t_bounds_unbounded() {
     struct NoImpls;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -205,7 +205,7 @@ async fn no_t_bounds_unbounded() {
     assert!(rx.recv().await.is_some());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn send_recv_buffer_limited() {
     let (tx, mut rx) = mpsc::channel::<i32>(1);
     // Reserve capacity
@@ -227,7 +227,7 @@ async fn send_recv_buffer_limited() {
     assert!(rx.recv().await.is_some());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn recv_close_gets_none_idle() {
     let (tx, mut rx) = mpsc::channel::<i32>(10);
     rx.close();
@@ -235,7 +235,7 @@ async fn recv_close_gets_none_idle() {
     assert!(tx.send(1).await.is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn recv_close_gets_none_reserved() {
     let (tx1, mut rx) = mpsc::channel::<i32>(1);
     let tx2 = tx1.clone();
@@ -256,13 +256,13 @@ async fn recv_close_gets_none_reserved() {
     assert!(rx.recv().await.is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn tx_close_gets_none() {
     let (_, mut rx) = mpsc::channel::<i32>(10);
     assert!(rx.recv().await.is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_send_fail() {
     let (tx, mut rx) = mpsc::channel(1);
     tx.try_send("hello").unwrap();
@@ -278,7 +278,7 @@ async fn try_send_fail() {
     assert!(rx.recv().await.is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_send_fail_with_try_recv() {
     let (tx, mut rx) = mpsc::channel(1);
     tx.try_send("hello").unwrap();
@@ -293,7 +293,7 @@ async fn try_send_fail_with_try_recv() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reserve_many_above_cap() {
     const MAX_PERMITS: usize = corio::sync::Semaphore::MAX_PERMITS;
     let (tx, _rx) = mpsc::channel::<()>(1);
@@ -302,7 +302,7 @@ async fn reserve_many_above_cap() {
     assert!(tx.reserve_many(usize::MAX).await.is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_many_zero() {
     let (tx, rx) = mpsc::channel::<()>(1);
     // Succeeds when not closed.
@@ -318,7 +318,7 @@ async fn try_reserve_many_zero() {
     ));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reserve_many_zero() {
     let (tx, rx) = mpsc::channel::<()>(1);
     // Succeeds when not closed.
@@ -331,7 +331,7 @@ async fn reserve_many_zero() {
     assert!(tx.reserve_many(0).await.is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_many_edge_cases() {
     const MAX_PERMITS: usize = corio::sync::Semaphore::MAX_PERMITS;
     let (tx, rx) = mpsc::channel::<()>(1);
@@ -346,7 +346,7 @@ async fn try_reserve_many_edge_cases() {
     assert!(tx.reserve_many(0).await.is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_fails() {
     let (tx, mut rx) = mpsc::channel(1);
     let permit = tx.try_reserve().unwrap();
@@ -360,7 +360,7 @@ async fn try_reserve_fails() {
     let _permit = tx.try_reserve().unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reserve_many_and_send() {
     let (tx, mut rx) = mpsc::channel(100);
     for i in 0..100 {
@@ -372,7 +372,7 @@ async fn reserve_many_and_send() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_many_and_send() {
     let (tx, mut rx) = mpsc::channel(100);
     for i in 0..100 {
@@ -384,14 +384,14 @@ async fn try_reserve_many_and_send() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reserve_many_on_closed_channel() {
     let (tx, rx) = mpsc::channel::<()>(100);
     drop(rx);
     assert!(tx.reserve_many(10).await.is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_many_on_closed_channel() {
     let (tx, rx) = mpsc::channel::<usize>(100);
     drop(rx);
@@ -401,7 +401,7 @@ async fn try_reserve_many_on_closed_channel() {
     ));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_reserve_many_full() {
     // Reserve n capacity and send k messages
     for n in 1..100 {
@@ -435,7 +435,7 @@ async fn try_reserve_many_full() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn dropping_rx_closes_channel() {
     let (tx, rx) = mpsc::channel(100);
     let msg = Arc::new(());
@@ -489,7 +489,7 @@ fn blocking_recv() {
     sync_code.join().unwrap()
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 #[should_panic(expected = "cannot block the current thread from within a runtime")]
 async fn blocking_recv_async() {
     let (_tx, mut rx) = mpsc::channel::<()>(1);
@@ -512,14 +512,14 @@ fn blocking_send() {
     sync_code.join().unwrap()
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 #[should_panic(expected = "cannot block the current thread from within a runtime")]
 async fn blocking_send_async() {
     let (tx, _rx) = mpsc::channel::<()>(1);
     let _ = tx.blocking_send(());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn ready_close_cancel_bounded() {
     let (tx, mut rx) = mpsc::channel::<()>(100);
     let _tx2 = tx.clone();
@@ -533,7 +533,7 @@ async fn ready_close_cancel_bounded() {
     assert!(val.is_some());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn permit_available_not_acquired_close() {
     let (tx1, mut rx) = mpsc::channel::<()>(1);
     let tx2 = tx1.clone();
@@ -616,7 +616,7 @@ fn try_recv_close_while_empty_unbounded() {
     assert_eq!(Err(TryRecvError::Disconnected), rx.try_recv());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn recv_timeout() {
     use corio::sync::mpsc::SendTimeoutError::{Closed, Timeout};
     use std::time::Duration;
@@ -639,7 +639,7 @@ async fn recv_timeout() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_tx_capacity() {
     let (tx, _rx) = mpsc::channel::<()>(10);
     // both capacities are same before
@@ -655,7 +655,7 @@ async fn test_tx_capacity() {
     assert_eq!(tx.max_capacity(), 10);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_closed_when_calling_close_with_sender() {
     // is_closed should return true after calling close but still has a sender
     let (_tx, mut rx) = mpsc::channel::<()>(10);
@@ -663,7 +663,7 @@ async fn test_rx_is_closed_when_calling_close_with_sender() {
     assert!(rx.is_closed());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_closed_when_dropping_all_senders() {
     // is_closed should return true after dropping all senders
     let (tx, rx) = mpsc::channel::<()>(10);
@@ -676,14 +676,14 @@ async fn test_rx_is_closed_when_dropping_all_senders() {
     assert!(rx.is_closed());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_not_closed_when_there_are_senders() {
     // is_closed should return false when there is a sender
     let (_tx, rx) = mpsc::channel::<()>(10);
     assert!(!rx.is_closed());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_closed_when_there_are_messages_and_close_is_called() {
     // is_closed should return true when there are messages in the buffer
     let (tx, mut rx) = mpsc::channel::<()>(10);
@@ -692,20 +692,20 @@ async fn test_rx_is_closed_when_there_are_messages_and_close_is_called() {
     assert!(rx.is_closed());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_empty_when_no_messages_were_sent() {
     let (_tx, rx) = mpsc::channel::<()>(10);
     assert!(rx.is_empty())
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_not_empty_when_there_are_messages_in_the_buffer() {
     let (tx, rx) = mpsc::channel::<()>(10);
     tx.send(()).await.unwrap();
     assert!(!rx.is_empty())
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_is_empty_when_all_messages_are_consumed() {
     let (tx, mut rx) = mpsc::channel::<()>(10);
     tx.send(()).await.unwrap();
@@ -714,13 +714,13 @@ async fn test_rx_is_empty_when_all_messages_are_consumed() {
     assert!(rx.is_empty())
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_len_on_empty_channel() {
     let (_tx, rx) = mpsc::channel::<()>(100);
     assert_eq!(rx.len(), 0);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_len_when_consuming_all_messages() {
     let (tx, mut rx) = mpsc::channel::<()>(100);
     for i in 0..100 {
@@ -734,7 +734,7 @@ async fn test_rx_len_when_consuming_all_messages() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_len_when_close_is_called() {
     let (tx, mut rx) = mpsc::channel(100);
     tx.send(()).await.unwrap();
@@ -742,7 +742,7 @@ async fn test_rx_len_when_close_is_called() {
     assert_eq!(rx.len(), 1);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_rx_unbounded_len_when_consuming_all_messages() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     for i in 0..100 {
@@ -756,7 +756,7 @@ async fn test_rx_unbounded_len_when_consuming_all_messages() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_tx_strong_and_weak_count() {
     // tokio's `sync_mpsc_weak.rs` counts, on the bounded channel.
     let (tx, _rx) = mpsc::channel::<()>(1);

@@ -45,7 +45,7 @@ fn readiness() {
 }
 
 /// Ensure a mutex is unlocked if a future holding the lock is aborted prematurely.
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn aborted_future_1() {
     let m1: Arc<Mutex<usize>> = Arc::new(Mutex::new(0));
     {
@@ -71,7 +71,7 @@ async fn aborted_future_1() {
 
 /// This test is similar to `aborted_future_1` but this time the aborted future is
 /// waiting for the lock.
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn aborted_future_2() {
     let m1: Arc<Mutex<usize>> = Arc::new(Mutex::new(0));
     {
@@ -108,14 +108,14 @@ fn try_lock() {
     assert!(g3.is_ok());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn debug_format() {
     let s = "debug";
     let m = Mutex::new(s.to_string());
     assert_eq!(format!("{s:?}"), format!("{:?}", m.lock().await));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn mutex_debug() {
     let s = "data";
     let m = Mutex::new(s.to_string());

@@ -24,7 +24,7 @@ fn send_recv() {
     assert_eq!(val, 1);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn async_send_recv() {
     let (tx, rx) = oneshot::channel();
     assert!(tx.send(1).is_ok());
@@ -61,7 +61,7 @@ fn close_rx() {
     assert!(tx.send(1).is_err());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn async_rx_closed() {
     let (mut tx, rx) = oneshot::channel::<()>();
     let _dropper = corio::spawn(async move {
@@ -308,7 +308,7 @@ fn blocking_recv() {
     sync_code.join().unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 #[should_panic(expected = "cannot block the current thread from within a runtime")]
 async fn blocking_recv_async() {
     let (_tx, rx) = oneshot::channel::<()>();

@@ -122,7 +122,7 @@ fn write_read_shared_drop_pending() {
 }
 
 // Acquire an RwLock nonexclusively by a single task
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn read_uncontested() {
     let rwlock = RwLock::new(100);
     let result = *rwlock.read().await;
@@ -130,7 +130,7 @@ async fn read_uncontested() {
 }
 
 // Acquire an uncontested RwLock in exclusive mode
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn write_uncontested() {
     let rwlock = RwLock::new(100);
     let mut result = rwlock.write().await;
@@ -139,7 +139,7 @@ async fn write_uncontested() {
 }
 
 // RwLocks should be acquired in the order that their Futures are waited upon.
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn write_order() {
     let rwlock = RwLock::<Vec<u32>>::new(vec![]);
     let fut2 = rwlock.write();
@@ -155,7 +155,7 @@ async fn write_order() {
 }
 
 // A single RwLock is contested by tasks in multiple threads
-#[corio::test(flavor = "multi_thread", worker_threads = 2)]
+#[corio::test(flavor = "multi_thread", worker_threads = 2, start_paused = true)]
 async fn multithreaded() {
     let barrier = Arc::new(corio::sync::Barrier::new(5));
     let rwlock = Arc::new(RwLock::<u32>::new(0));
@@ -179,7 +179,7 @@ async fn multithreaded() {
     assert_eq!(*g, 17_000);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_write() {
     let lock = RwLock::new(0);
     let read_guard = lock.read().await;

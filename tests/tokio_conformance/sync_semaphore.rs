@@ -23,7 +23,7 @@ fn try_acquire() {
     assert!(p3.is_ok());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn acquire() {
     let sem = Arc::new(Semaphore::new(1));
     let p1 = sem.try_acquire().unwrap();
@@ -35,7 +35,7 @@ async fn acquire() {
     j.await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn add_permits() {
     let sem = Arc::new(Semaphore::new(0));
     let sem_clone = sem.clone();
@@ -109,7 +109,7 @@ fn split() {
     assert_eq!(sem.available_permits(), 5);
 }
 
-#[corio::test(flavor = "multi_thread", worker_threads = 2)]
+#[corio::test(flavor = "multi_thread", worker_threads = 2, start_paused = true)]
 async fn stress_test() {
     let sem = Arc::new(Semaphore::new(5));
     let mut join_handles = Vec::new();

@@ -180,7 +180,7 @@ fn send_modify_panic() {
     assert_eq!(*rx.borrow_and_update(), "three");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn changed_succeeds_on_closed_channel_with_unseen_value() {
     let (tx, mut rx) = watch::channel("A");
     tx.send("B").unwrap();
@@ -190,7 +190,7 @@ async fn changed_succeeds_on_closed_channel_with_unseen_value() {
         .expect("should not return error as receiver has not seen value");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn changed_errors_on_closed_channel_with_seen_value() {
     let (tx, mut rx) = watch::channel("A");
     drop(tx);
@@ -217,7 +217,7 @@ fn has_changed_errors_on_closed_channel_with_seen_value() {
         .expect_err("`has_changed` returns an error if and only if channel is closed");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn wait_for_test() {
     let (tx, mut rx) = watch::channel(false);
     let tx_arc = std::sync::Arc::new(tx);
@@ -242,7 +242,7 @@ async fn wait_for_test() {
     th2.await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn wait_for_returns_correct_value() {
     let (tx, mut rx) = watch::channel(0);
     let jh = corio::spawn(async move {

@@ -26,13 +26,13 @@ fn check_interval_poll(i: &mut Interval, start: Instant, expected: &[u64]) {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 #[should_panic]
 async fn interval_zero_duration() {
     let _ = time::interval_at(Instant::now(), ms(0));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn burst() {
     let start = Instant::now();
     let mut i = time::interval_at(start, ms(300));
@@ -53,7 +53,7 @@ async fn burst() {
     check_interval_poll(&mut i, start, &[1800]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn delay() {
     let start = Instant::now();
     let mut i = time::interval_at(start, ms(300));
@@ -76,7 +76,7 @@ async fn delay() {
     check_interval_poll(&mut i, start, &[1850]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn skip() {
     let start = Instant::now();
     let mut i = time::interval_at(start, ms(300));
@@ -96,7 +96,7 @@ async fn skip() {
     check_interval_poll(&mut i, start, &[1800]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn reset() {
     let start = Instant::now();
     let mut i = time::interval_at(start, ms(300));
@@ -117,7 +117,7 @@ async fn reset() {
     check_interval_poll(&mut i, start, &[1000]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn interval_doesnt_panic_max_duration_when_polling() {
     let mut timer = time::interval(Duration::MAX);
     let mut cx = Context::from_waker(Waker::noop());
@@ -126,7 +126,7 @@ async fn interval_doesnt_panic_max_duration_when_polling() {
     assert!(timer.poll_tick(&mut cx).is_pending());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn interval_at_past_start_ticks_at_once() {
     // tokio's `interval_at` with a start in the past (`burst` from an old start):
     // the missed ticks come back to back.

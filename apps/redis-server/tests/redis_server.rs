@@ -112,7 +112,7 @@ impl Client {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn ping_echo_and_inline_commands() {
     let server = start(16).await;
     let mut c = Client::connect(server.addr).await;
@@ -134,7 +134,7 @@ async fn ping_echo_and_inline_commands() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn set_get_del_exists() {
     let server = start(16).await;
     let mut c = Client::connect(server.addr).await;
@@ -165,7 +165,7 @@ async fn set_get_del_exists() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn set_ex_and_px_expire_exactly_on_the_virtual_clock() {
     let server = start(16).await;
     let mut c = Client::connect(server.addr).await;
@@ -214,7 +214,7 @@ async fn sleep_until_since(start: Instant, offset: Duration) {
     assert_eq!(start.elapsed(), offset);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn bad_arguments_are_errors_and_the_connection_stays() {
     let server = start(16).await;
     let mut c = Client::connect(server.addr).await;
@@ -280,7 +280,7 @@ async fn bad_arguments_are_errors_and_the_connection_stays() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn incr_counts_and_rejects_non_integers() {
     let server = start(16).await;
     let mut c = Client::connect(server.addr).await;
@@ -316,7 +316,7 @@ async fn incr_counts_and_rejects_non_integers() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn config_command_client_select_and_quit_replies() {
     let server = start(7).await;
     let mut c = Client::connect(server.addr).await;
@@ -359,7 +359,7 @@ async fn config_command_client_select_and_quit_replies() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn publish_reaches_two_subscribers() {
     let server = start(16).await;
     let mut alice = Client::connect(server.addr).await;
@@ -455,7 +455,7 @@ async fn publish_reaches_two_subscribers() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn malformed_frame_closes_only_that_connection() {
     let server = start(16).await;
     let mut good = Client::connect(server.addr).await;
@@ -499,7 +499,7 @@ async fn malformed_frame_closes_only_that_connection() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn disconnect_mid_command_harms_nobody() {
     // Two connections at most: the third client is served only if the dropped
     // connections gave their permits back.
@@ -526,7 +526,7 @@ async fn disconnect_mid_command_harms_nobody() {
     server.shut_down().await;
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn connection_limit_makes_the_next_client_wait() {
     let server = start(2).await;
     let mut first = Client::connect(server.addr).await;
@@ -580,7 +580,7 @@ async fn graceful_shutdown_closes_connections_and_returns() {
     drop(stuck);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn zero_connections_is_an_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = ServerConfig {

@@ -13,11 +13,22 @@
 //! so that, while the clock is paused, the last busy party going idle wakes it to
 //! re-check.
 //!
+//! # Holds: work outside the runtime
+//! Some work the runtime waits on is not a task: a child process, a thread outside the
+//! runtime, a peer on the other end of a socket. Jumping over it would fire a timeout
+//! early. Such work takes a [`HoldGuard`] ([`Clock::hold`]; corio's child processes hold
+//! the clock while they run). While any hold is live, a paused clock does not jump: it
+//! *flows* at real speed towards the next deadline, so a timeout can never fire before
+//! the real time it names has passed, and nothing hangs (a hold that is never released
+//! only makes virtual time real). The last hold released wakes the timer driver, which
+//! goes back to jumping.
+//!
 //! # Invariants
 //! 1. `now()` never goes backwards, paused or not.
 //! 2. `advance` and `pause` change what `now()` returns only while paused / at the call.
 //! 3. While the clock is not paused, `Activity` never unparks anything (no cost on the
 //!    hot path beyond two relaxed-ish atomic operations per park cycle).
+//! 4. While any hold is live, auto-advance moves a paused clock no faster than real time.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -240,12 +251,15 @@ impl fmt::Debug for Clock {
     }
 }
 
-/// Counts the parties that can still make progress without time moving: running
-/// executor workers and in-flight blocking jobs.
+/// Counts the parties that can still make progress without time moving (running
+/// executor workers and in-flight blocking jobs), and the holds of work outside the
+/// runtime (child processes, [`Clock::hold`]).
 ///
-/// Virtual time auto-advances only when the count is zero.
+/// Virtual time jumps only when the busy count is zero and no hold is live; with a hold
+/// live it flows at real speed.
 pub struct Activity {
     busy: AtomicUsize,
+    holds: AtomicUsize,
     idle_unparker: Mutex<Option<Unparker>>,
 }
 
@@ -253,8 +267,15 @@ impl Activity {
     fn new() -> Self {
         Activity {
             busy: AtomicUsize::new(0),
+            holds: AtomicUsize::new(0),
             idle_unparker: Mutex::new(None),
         }
+    }
+
+    /// Whether work outside the runtime holds the clock (see [`Clock::hold`]).
+    #[inline]
+    pub fn is_held(&self) -> bool {
+        self.holds.load(Ordering::Acquire) > 0
     }
 
     /// Whether nothing is busy.
@@ -278,6 +299,7 @@ impl fmt::Debug for Activity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Activity")
             .field("busy", &self.busy())
+            .field("holds", &self.holds.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -289,6 +311,57 @@ impl Clock {
         self.inner.activity.busy.fetch_add(1, Ordering::AcqRel);
         BusyGuard {
             clock: self.clone(),
+        }
+    }
+}
+
+impl Clock {
+    /// Holds a paused clock for work outside the runtime until the guard is dropped:
+    /// while any hold is live, auto-advance does not jump over it but lets virtual time
+    /// flow at real speed (see the module docs). Take one around a wait whose other side
+    /// is not a corio task: a `std::thread` that answers through a channel, a peer
+    /// process on a socket. corio's child processes take one themselves; blocking-pool
+    /// jobs count as busy, which is stronger. On a clock that is not paused a hold costs
+    /// two atomic operations and changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_core::clock::Clock;
+    ///
+    /// let clock = Clock::new_paused();
+    /// let hold = clock.hold();
+    /// assert!(clock.activity().is_held());
+    /// drop(hold);
+    /// assert!(!clock.activity().is_held());
+    /// ```
+    pub fn hold(&self) -> HoldGuard {
+        self.inner.activity.holds.fetch_add(1, Ordering::AcqRel);
+        HoldGuard {
+            clock: self.clone(),
+        }
+    }
+}
+
+/// Holds a paused clock while work outside the runtime is in flight; see [`Clock::hold`].
+#[must_use = "the clock is held only while the guard lives"]
+#[derive(Debug)]
+pub struct HoldGuard {
+    clock: Clock,
+}
+
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        if self
+            .clock
+            .inner
+            .activity
+            .holds
+            .fetch_sub(1, Ordering::AcqRel)
+            == 1
+        {
+            // Back to jumping: wake a driver that flows at real speed.
+            self.clock.wake_idle_waiter();
         }
     }
 }

@@ -284,7 +284,7 @@ async fn tls_alert_mid_stream() {
 
 /// A peer that accepts and reads the request but never answers: the total timeout ends
 /// the request at exactly the deadline (virtual time), and the connection is dropped.
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn peer_that_never_answers() {
     let (addr, accepted) = raw_server(|mut tcp| async move {
         let _ = read_head(&mut tcp).await;

@@ -165,7 +165,7 @@ async fn http2_multiplexes_on_one_connection() {
     assert_eq!(server.connections(), first_wave);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn idle_connections_expire() {
     let server = serve(Mode::PlainH1).await;
     let session = server
@@ -382,7 +382,7 @@ async fn status_errors_and_invalid_input() {
     assert!(err.to_string().contains("refused"), "{err}");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn total_timeout_on_virtual_time() {
     let server = serve(Mode::Tls).await;
     let session = server
@@ -406,7 +406,7 @@ async fn total_timeout_on_virtual_time() {
     assert_eq!(start.elapsed(), Duration::from_secs(1));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn connect_timeout_on_a_silent_tls_server() {
     // Accepts TCP, never speaks TLS.
     let (addr, _) = raw_server(|tcp| async move {

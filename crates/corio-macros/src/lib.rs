@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | `flavor` | `"current_thread"`, `"multi_thread"` | `"multi_thread"` | `"current_thread"` |
 //! | `worker_threads` | an integer > 0 (multi-thread only) | one per core | one per core |
-//! | `start_paused` | `true`, `false` | `false` | `true` (virtual time) |
+//! | `start_paused` | `true`, `false` | `false` | `false` (real time; `true` for virtual time) |
 //!
 //! # Examples
 //!
@@ -25,15 +25,17 @@
 //! }
 //! ```
 //!
-//! Tests run on a current-thread runtime with virtual time, so an hour of `sleep` takes no
-//! time at all:
+//! Tests run on a current-thread runtime on real time, like `#[tokio::test]`, so a
+//! timeout in a test can never fire before the real time it names — also while a child
+//! process, a thread or a peer outside the runtime is working. With `start_paused = true`
+//! they run on virtual time instead, and an hour of `sleep` takes no time at all:
 //!
 //! ```
 //! # mod corio { pub use ::corio::*; pub use ::corio_macros::{main, test}; }
 //! use std::time::Duration;
 //! use corio::time::Instant;
 //!
-//! #[corio::test]
+//! #[corio::test(start_paused = true)]
 //! async fn retries_after_an_hour() {
 //!     let start = Instant::now();
 //!     corio::sleep(Duration::from_secs(3600)).await;
@@ -101,15 +103,24 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes an `async fn` a test that runs on a new corio runtime.
 ///
-/// By default the runtime is current-thread with virtual time (`start_paused = true`):
-/// sleeps and timeouts finish as soon as every task is idle, and `Instant` shows the exact
-/// virtual durations, so tests of timing code are fast and deterministic. It adds
-/// `#[test]` itself; other attributes (`#[should_panic]`, `#[ignore]`) work as usual, and
-/// the function may return `Result<(), E>`.
+/// By default the runtime is current-thread on real time, as with `#[tokio::test]`. It
+/// adds `#[test]` itself; other attributes (`#[should_panic]`, `#[ignore]`) work as
+/// usual, and the function may return `Result<(), E>`.
 ///
 /// Options: `flavor = "current_thread"` (default) or `"multi_thread"`,
-/// `worker_threads = N` (needs `flavor = "multi_thread"`), `start_paused = false`
-/// (real time).
+/// `worker_threads = N` (needs `flavor = "multi_thread"`), `start_paused = true`
+/// (virtual time).
+///
+/// # Virtual time: when the paused clock may jump
+/// With `start_paused = true`, sleeps and timeouts finish as soon as every task is idle,
+/// and `Instant` shows the exact virtual durations, so tests of timing code are fast and
+/// deterministic. The clock jumps to the next timer only when no task can run, no
+/// blocking-pool job (`spawn_blocking`, `to_thread`, file I/O) is in flight, and no
+/// *hold* is live. corio's child processes hold the clock while they run; anything else
+/// outside the runtime that the test waits on (a `std::thread` answering through a
+/// channel, a peer process on a socket) should take `corio::time::hold()`. While held,
+/// virtual time flows at real speed, so a timeout still never fires before its real
+/// duration. On the default real time, none of this matters.
 ///
 /// # Examples
 ///
@@ -117,7 +128,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # mod corio { pub use ::corio::*; pub use ::corio_macros::test; }
 /// use std::time::Duration;
 ///
-/// #[corio::test]
+/// #[corio::test(start_paused = true)]
 /// async fn timeout_fires() {
 ///     let slow = corio::sleep(Duration::from_secs(60));
 ///     assert!(corio::timeout(Duration::from_secs(1), slow).await.is_err());

@@ -15,7 +15,7 @@ use syn::{Expr, ExprLit, Lit, Meta, Token};
 pub(crate) enum Kind {
     /// `#[corio::main]`: multi-thread, real time.
     Main,
-    /// `#[corio::test]`: current-thread, paused time.
+    /// `#[corio::test]`: current-thread, real time (virtual time is opt-in).
     Test,
 }
 
@@ -56,7 +56,7 @@ impl Options {
             Kind::Test => Options {
                 flavor: Flavor::CurrentThread,
                 worker_threads: None,
-                start_paused: true,
+                start_paused: false,
             },
         }
     }

@@ -1,5 +1,6 @@
-//! `#[corio::test]`: the body runs on a current-thread runtime with virtual time by
-//! default, and the options change the flavor, the worker count and the clock.
+//! `#[corio::test]`: the body runs on a current-thread runtime on real time by default
+//! (so a timeout cannot fire before its real duration while work outside the runtime is
+//! in flight), and the options change the flavor, the worker count and the clock.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -18,7 +19,27 @@ async fn body_runs_once() {
 }
 
 #[corio_macros::test]
-async fn clock_is_paused_by_default() {
+async fn clock_is_real_by_default() {
+    assert!(!corio::Handle::current().clock().is_paused());
+}
+
+/// A thread outside the runtime answers after 30 ms of real time: on the default clock
+/// the 10 s timeout around it cannot fire first (on an unheld paused clock it would,
+/// since the idle runtime jumps straight to the deadline).
+#[corio_macros::test]
+async fn default_clock_waits_for_a_thread_outside_the_runtime() {
+    let (tx, rx) = corio::sync::oneshot::channel();
+    let worker = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        tx.send(7).unwrap();
+    });
+    let got = corio::timeout(Duration::from_secs(10), rx).await;
+    assert_eq!(got.expect("timed out early").unwrap(), 7);
+    worker.join().unwrap();
+}
+
+#[corio_macros::test(start_paused = true)]
+async fn start_paused_true_uses_virtual_time() {
     // Checked first, so a regression fails here instead of sleeping for an hour.
     assert!(corio::Handle::current().clock().is_paused());
     let start = Instant::now();
@@ -36,7 +57,7 @@ async fn current_thread_by_default() {
 }
 
 #[corio_macros::test(start_paused = false)]
-async fn start_paused_false_uses_real_time() {
+async fn start_paused_false_is_the_default_real_time() {
     assert!(!corio::Handle::current().clock().is_paused());
     let start = Instant::now();
     corio::sleep(Duration::from_millis(2)).await;
@@ -56,7 +77,7 @@ async fn multi_thread_runs_tasks_on_workers() {
     assert_eq!(name.as_deref(), Some("corio-worker"));
 }
 
-#[corio_macros::test(flavor = "multi_thread")]
+#[corio_macros::test(flavor = "multi_thread", start_paused = true)]
 async fn multi_thread_keeps_the_paused_clock() {
     assert!(corio::Handle::current().clock().is_paused());
     let start = Instant::now();

@@ -14,7 +14,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     d
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn links_and_their_errors() {
     let d = temp_dir("links");
     fs::write(d.join("f"), "x").await.unwrap();
@@ -45,7 +45,7 @@ async fn links_and_their_errors() {
     fs::remove_dir_all(&d).await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn set_permissions_changes_the_mode() {
     let d = temp_dir("perm");
     let p = d.join("f");
@@ -64,7 +64,7 @@ async fn set_permissions_changes_the_mode() {
     fs::remove_dir_all(&d).await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn positional_io_leaves_the_cursor_alone() {
     let d = temp_dir("at");
     let mut f = OpenOptions::new()

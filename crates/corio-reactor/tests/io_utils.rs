@@ -17,7 +17,7 @@ fn data(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn copy_bidirectional_moves_a_mib_each_way_and_propagates_eof() {
     // client <-> (a | proxy | b) <-> server, every pipe smaller than the data.
     let (client, mut a) = duplex(4096);
@@ -57,7 +57,7 @@ async fn copy_bidirectional_moves_a_mib_each_way_and_propagates_eof() {
     assert!(at_client == down);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn copy_bidirectional_reports_a_broken_side() {
     let (client, mut a) = duplex(64);
     let (mut b, server) = duplex(64);
@@ -68,7 +68,7 @@ async fn copy_bidirectional_reports_a_broken_side() {
     assert_eq!(err.kind(), ErrorKind::BrokenPipe);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn duplex_backpressure_eof_and_broken_pipe() {
     let (mut a, mut b) = duplex(8);
     assert_eq!(a.write(b"0123456789").await.unwrap(), 8, "only what fits");
@@ -89,7 +89,7 @@ async fn duplex_backpressure_eof_and_broken_pipe() {
     assert_eq!(err.kind(), ErrorKind::BrokenPipe);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn lines_split_across_reads_and_line_endings() {
     let (mut w, r) = duplex(3); // every line arrives in pieces
     let writer = async move {
@@ -101,7 +101,7 @@ async fn lines_split_across_reads_and_line_endings() {
     assert_eq!(lines.unwrap(), ["alpha", "beta", "", "gamma"]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn an_over_long_or_non_utf8_line_ends_the_stream_with_an_error() {
     let input: &[u8] = b"ok\nthis line is too long\nnever read\n";
     let mut lines = FramedRead::new(input, LinesCodec::new_with_max_length(8));
@@ -123,7 +123,7 @@ async fn an_over_long_or_non_utf8_line_ends_the_stream_with_an_error() {
     assert!(lines.next().await.is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn lines_sink_writes_newline_terminated_lines() {
     let (w, mut r) = duplex(1024);
     let mut sink = FramedWrite::new(w, LinesCodec::new());
@@ -135,7 +135,7 @@ async fn lines_sink_writes_newline_terminated_lines() {
     assert_eq!(got, "one\ntwo\n");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn length_delimited_roundtrip_of_many_frames() {
     let (a, b) = duplex(1000);
     let mut a = Framed::new(a, LengthDelimitedCodec::new());
@@ -152,7 +152,7 @@ async fn length_delimited_roundtrip_of_many_frames() {
     assert_eq!(got, frames);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn an_oversized_frame_errors_and_closes_only_its_own_stream() {
     let (mut bad_w, bad_r) = duplex(1024);
     let (good_w, good_r) = duplex(1024);
@@ -178,7 +178,7 @@ async fn an_oversized_frame_errors_and_closes_only_its_own_stream() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_truncated_frame_at_end_of_stream_is_unexpected_eof() {
     let mut input = 10u32.to_be_bytes().to_vec();
     input.extend_from_slice(b"short");

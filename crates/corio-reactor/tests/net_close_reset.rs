@@ -29,7 +29,7 @@ async fn reset_by_peer() -> TcpStream {
     server
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn close_after_peer_reset_is_ok() {
     let mut server = reset_by_peer().await;
     // The OS reports ENOTCONN to a plain shutdown...
@@ -40,7 +40,7 @@ async fn close_after_peer_reset_is_ok() {
     (&server).close().await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn close_of_halves_after_peer_reset_is_ok() {
     let mut server = reset_by_peer().await;
     let (_rd, mut wr) = TcpStream::split(&mut server);
@@ -49,7 +49,7 @@ async fn close_of_halves_after_peer_reset_is_ok() {
     wr.close().await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn close_of_a_healthy_stream_half_closes_it() {
     // A half-closed healthy stream closes again without error; the data still arrives.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

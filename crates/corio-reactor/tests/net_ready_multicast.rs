@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use corio_reactor::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use corio_reactor::Interest;
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_read_and_try_write_with_ready() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap())
@@ -46,7 +46,7 @@ async fn try_read_and_try_write_with_ready() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn try_write_fills_the_buffer_then_would_block() {
     let (a, b) = UnixStream::pair().unwrap();
     let chunk = vec![7u8; 64 * 1024];
@@ -74,7 +74,7 @@ async fn try_write_fills_the_buffer_then_would_block() {
     assert!(a.try_write(b"x").unwrap() == 1);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn udp_try_recv_and_ready() {
     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -89,7 +89,7 @@ async fn udp_try_recv_and_ready() {
     assert_eq!((&buf[..n], from), (&b"dgram"[..], a.local_addr().unwrap()));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn multicast_join_and_leave_on_loopback() {
     let group = Ipv4Addr::new(239, 255, 42, 99);
     let rx = UdpSocket::bind("0.0.0.0:0").await.unwrap();

@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use corio_reactor::process::Command;
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn communicate_moves_more_than_a_mib_each_way_without_deadlock() {
     // `tee` copies stdin to stdout and to stderr: 2 MiB in, 2 MiB out on each pipe, far
     // more than the 64 KiB a pipe holds, so only concurrent writing and reading finish.
@@ -26,7 +26,7 @@ async fn communicate_moves_more_than_a_mib_each_way_without_deadlock() {
     assert!(out.stderr == input);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn communicate_with_a_child_that_ignores_its_input_is_fine() {
     let mut child = Command::shell("echo early")
         .stdin(Stdio::piped())
@@ -38,7 +38,7 @@ async fn communicate_with_a_child_that_ignores_its_input_is_fine() {
     assert_eq!(out.stdout, b"early\n");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn communicate_on_taken_pipes_is_a_clear_error() {
     let mut child = Command::new("cat")
         .stdin(Stdio::piped())
@@ -60,7 +60,7 @@ async fn communicate_on_taken_pipes_is_a_clear_error() {
     assert!(out.status.success() && out.stdout.is_empty());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn terminate_and_send_signal() {
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
     child.terminate().unwrap();
@@ -84,7 +84,7 @@ async fn terminate_and_send_signal() {
     child.kill().await.unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn shell_helper_runs_a_command_line() {
     let out = Command::shell("printf '%s' \"$GREETING\" && exit 7")
         .env("GREETING", "hi there")
@@ -95,7 +95,7 @@ async fn shell_helper_runs_a_command_line() {
     assert_eq!(out.status.code(), Some(7));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_std_command_keeps_everything_std_can_set() {
     let mut std = std::process::Command::new("/bin/sh");
     // Builtins only: with the environment cleared there is no PATH.
@@ -123,7 +123,7 @@ async fn a_std_command_keeps_everything_std_can_set() {
     assert_eq!(lines, ["this", "0077", &pid.to_string()]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn uid_and_gid_of_our_own_user_are_accepted() {
     // SAFETY: getuid/getgid have no preconditions.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -140,7 +140,7 @@ async fn uid_and_gid_of_our_own_user_are_accepted() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_missing_program_is_not_found() {
     let err = Command::new("/nonexistent/corio-no-such-program")
         .spawn()

@@ -47,7 +47,7 @@ async fn eventually(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_thousand_dropped_children_leave_no_zombie() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for i in 0..1000 {
@@ -67,7 +67,7 @@ async fn a_thousand_dropped_children_leave_no_zombie() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn kill_on_drop_kills_and_reaps() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..10 {
@@ -85,7 +85,7 @@ async fn kill_on_drop_kills_and_reaps() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn output_under_a_timeout_kills_and_reaps_its_child() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let res = corio::timeout(

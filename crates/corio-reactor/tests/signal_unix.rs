@@ -25,7 +25,7 @@ fn is_default(signum: i32) -> bool {
     old.sa_sigaction == libc::SIG_DFL
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn several_listeners_each_see_a_delivery() {
     let mut a = signal(SignalKind::user_defined1()).unwrap();
     let mut b = signal(SignalKind::user_defined1()).unwrap();
@@ -39,7 +39,7 @@ async fn several_listeners_each_see_a_delivery() {
     assert!(b.recv().now_or_never().is_none());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_delivery_before_the_first_poll_is_not_lost() {
     let mut s = signal(SignalKind::user_defined2()).unwrap();
     raise(libc::SIGUSR2);
@@ -47,7 +47,7 @@ async fn a_delivery_before_the_first_poll_is_not_lost() {
     assert_eq!(s.recv().await, Some(()));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn deliveries_while_nobody_polls_coalesce_into_one() {
     let mut s = signal(SignalKind::window_change()).unwrap();
     raise(libc::SIGWINCH);
@@ -59,7 +59,7 @@ async fn deliveries_while_nobody_polls_coalesce_into_one() {
     assert_eq!(s.recv().await, Some(()));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn cancelled_recv_loses_no_delivery() {
     let mut s = signal(SignalKind::alarm()).unwrap();
     // A recv polled once and dropped while pending consumes nothing.
@@ -68,7 +68,7 @@ async fn cancelled_recv_loses_no_delivery() {
     assert_eq!(s.recv().await, Some(()));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn refused_signals_are_io_errors() {
     for signum in [libc::SIGKILL, libc::SIGSTOP, 0, -1, 65, 1000, libc::SIGSEGV] {
         let err = signal(SignalKind::from_raw(signum)).unwrap_err();
@@ -86,7 +86,7 @@ async fn refused_signals_are_io_errors() {
     assert_eq!(s.recv().await, Some(()));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn the_default_comes_back_when_the_last_listener_is_dropped() {
     let quit = libc::SIGQUIT;
     assert!(is_default(quit));
@@ -102,7 +102,7 @@ async fn the_default_comes_back_when_the_last_listener_is_dropped() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn ctrl_c_does_not_swallow_sigint_once_dropped() {
     let c = corio_reactor::signal::ctrl_c();
     assert!(!is_default(libc::SIGINT));
@@ -110,7 +110,7 @@ async fn ctrl_c_does_not_swallow_sigint_once_dropped() {
     assert!(is_default(libc::SIGINT));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn add_signal_handler_runs_the_callback_until_removed() {
     let hup = libc::SIGHUP;
     let calls = Arc::new(AtomicUsize::new(0));

@@ -20,7 +20,15 @@
 //!    *before* the inner driver, so a wake-up issued by a party before it went idle (a
 //!    blocking job waking its joiner, a reactor event) is seen and time does not jump
 //!    over it.
-//! 3. Otherwise park the inner driver with no timer timeout: real time is irrelevant. The
+//! 3. If the clock is held (work outside the runtime in flight, see
+//!    [`Clock::hold`](corio_core::Clock::hold)), step 2 does not jump: it parks the inner
+//!    driver for the real time left until the next deadline (or the caller's timeout),
+//!    then advances the clock by the real time that passed, capped at that deadline, and
+//!    fires what became due. Virtual time flows at real speed while held, so a timeout
+//!    never fires before its real duration has passed, and a hold that is never released
+//!    does not hang the runtime. The last hold released wakes the driver (through the
+//!    idle unparker) so it goes back to jumping at once.
+//! 4. Otherwise park the inner driver with no timer timeout: real time is irrelevant. The
 //!    last busy party going idle unparks it (the driver registers an idle unparker with
 //!    the clock that wakes the inner driver while it waits here), and so does any new
 //!    registration. Going idle while the driver is *not* waiting here wakes nothing, so a
@@ -211,6 +219,9 @@ impl<D: Driver> TimerDriver<D> {
                     if self.inner.park(Some(Duration::ZERO)) {
                         return true;
                     }
+                    if self.handle.clock.activity().is_held() {
+                        return self.flow_towards(next, timeout);
+                    }
                     if self
                         .handle
                         .clock
@@ -243,6 +254,37 @@ impl<D: Driver> TimerDriver<D> {
         }
         let observed = self.park_inner(NO_DEADLINE, timeout);
         self.waiting_idle.store(false, Ordering::SeqCst);
+        self.turn() > 0 || observed
+    }
+}
+
+impl<D: Driver> TimerDriver<D> {
+    /// Rule 3 of the paused protocol: the clock is held, so instead of jumping to `next`
+    /// let virtual time flow at real speed towards it.
+    fn flow_towards(&mut self, next: u64, timeout: Option<Duration>) -> bool {
+        let target = self.handle.instant_of(next);
+        let left = target.saturating_duration_since(self.handle.clock.now());
+        let wait = timeout.map_or(left, |t| t.min(left));
+        let started = std::time::Instant::now();
+        // The hold's release kicks the idle unparker; let it reach us while we wait.
+        self.waiting_idle.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let observed = if self.handle.clock.activity().is_held() {
+            self.park_inner(next, Some(wait))
+        } else {
+            true // released meanwhile: return so the caller parks again and jumps
+        };
+        self.waiting_idle.store(false, Ordering::SeqCst);
+        let flowed = started.elapsed().min(left);
+        let now = self.handle.clock.now();
+        if self
+            .handle
+            .clock
+            .advance_to((now + flowed).min(target))
+            .is_err()
+        {
+            return true; // resumed meanwhile: the caller parks again in real time
+        }
         self.turn() > 0 || observed
     }
 }

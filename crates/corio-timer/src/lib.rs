@@ -107,7 +107,7 @@ pub use interval::{
 };
 pub use sleep::{sleep, sleep_until, try_sleep, Sleep};
 pub use timeout::{timeout, timeout_at, try_timeout, Timeout};
-pub use virtual_time::{advance, pause, resume};
+pub use virtual_time::{advance, hold, pause, resume};
 
 #[cfg(doc)]
 use corio_core::{Driver, ParkThread};

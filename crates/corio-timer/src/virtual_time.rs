@@ -5,6 +5,12 @@
 //! blocking-pool job in flight, no I/O readiness pending), the clock jumps straight to the
 //! next timer's deadline (trio's autojump clock, tokio's `start_paused`). A test of a
 //! `sleep(2s)` then takes microseconds and always observes exactly 2 s.
+//!
+//! Work the runtime cannot see — a `std::thread` that answers through a channel, a peer
+//! process on a socket — takes a [`hold`]: while one is live the paused clock does not
+//! jump but flows at real speed, so a timeout cannot fire before its real duration.
+//! corio's child processes hold the clock while they run; blocking-pool jobs count as
+//! busy.
 
 use std::time::Duration;
 
@@ -13,6 +19,39 @@ use corio_core::NoRuntime;
 
 use crate::handle::TimerHandle;
 use crate::sleep::Sleep;
+
+/// Holds the current runtime's paused clock while work outside the runtime is in flight:
+/// until the guard is dropped, auto-advance lets virtual time flow at real speed instead
+/// of jumping to the next timer. On a clock that is not paused it changes nothing.
+///
+/// Take one around a wait whose other side is not a corio task (a thread, another
+/// process on a socket); corio's child processes take one themselves.
+///
+/// # Examples
+///
+/// ```
+/// # corio_timer::__doc_block_on_real(async {
+/// use corio_timer::{hold, pause, timeout};
+/// use std::time::Duration;
+///
+/// pause();
+/// let (tx, rx) = futures::channel::oneshot::channel();
+/// let worker = std::thread::spawn(move || {
+///     std::thread::sleep(Duration::from_millis(20)); // real work, outside the runtime
+///     tx.send(42).unwrap();
+/// });
+/// let _hold = hold(); // without it, the idle runtime would jump 5 s and time out
+/// assert_eq!(timeout(Duration::from_secs(5), rx).await.unwrap().unwrap(), 42);
+/// worker.join().unwrap();
+/// # });
+/// ```
+///
+/// # Panics
+/// Outside a runtime.
+#[track_caller]
+pub fn hold() -> corio_core::clock::HoldGuard {
+    current_clock("corio::time::hold").hold()
+}
 
 /// Pauses the current runtime's clock: `Instant::now()` stops, and timers fire only as
 /// time is advanced (by hand or automatically when the runtime is idle).

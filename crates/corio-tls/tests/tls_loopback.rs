@@ -271,7 +271,7 @@ async fn optional_client_certificate() {
 
 /// A peer that accepts the TCP connection and never says a word: the handshake gives up
 /// after the timeout on corio's (virtual) clock, in both directions.
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn handshake_timeout_on_a_silent_peer() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -32,7 +32,13 @@ pub(super) fn pidfd_open(pid: u32) -> io::Result<Option<OwnedFd>> {
 /// Dropping it before it was reaped never leaves a zombie: the child keeps running (or
 /// is killed, with [`kill_on_drop`](super::Command::kill_on_drop)) and is reaped in the
 /// background when it exits.
+///
+/// While it runs (until it is reaped or dropped), the child holds a paused clock
+/// ([`Clock::hold`](corio_core::Clock::hold)): virtual time does not jump over its work
+/// but flows at real speed, so a `timeout` around `wait` or `output` cannot fire early.
 pub struct Child {
+    /// Holds a paused runtime clock until the child is reaped (or the handle dropped).
+    hold: Option<corio_core::clock::HoldGuard>,
     child: std::process::Child,
     pub(super) pidfd: Option<Async<OwnedFd>>,
     status: Option<ExitStatus>,
@@ -51,6 +57,7 @@ pub struct Child {
 impl Child {
     pub(super) fn new(child: std::process::Child, kill_on_drop: bool, piped: [bool; 3]) -> Child {
         Child {
+            hold: corio_core::context::clock().map(|clock| clock.hold()),
             child,
             pidfd: None,
             status: None,
@@ -145,6 +152,9 @@ impl Child {
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         if self.status.is_none() {
             self.status = self.child.try_wait()?;
+            if self.status.is_some() {
+                self.hold = None;
+            }
         }
         Ok(self.status)
     }
@@ -179,6 +189,7 @@ impl Child {
             }
         };
         self.status = Some(status);
+        self.hold = None;
         Ok(status)
     }
 

@@ -33,7 +33,7 @@ impl Drop for OnCancel {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_01() {
     // Two children; their results are there after the group.
     let t0 = Instant::now();
@@ -54,7 +54,7 @@ async fn test_taskgroup_01() {
     assert_eq!(t0.elapsed(), secs(0.2));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_02() {
     // The body spawns, sleeps, then spawns again.
     let ((), results) = task_group(|g| async move {
@@ -74,7 +74,7 @@ async fn test_taskgroup_02() {
     assert_eq!(results, [42, 11]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_03() {
     // Cancelling one child explicitly: everything else goes on; it is no failure.
     let (t1_done, results) = task_group(|g| async move {
@@ -97,7 +97,7 @@ async fn test_taskgroup_03() {
     assert_eq!(results, [11], "the cancelled child has no result");
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_04() {
     // A failing child cancels its sibling; the group reports the failure.
     let num = Arc::new(AtomicUsize::new(0));
@@ -127,7 +127,7 @@ async fn test_taskgroup_04() {
     assert!(t2_cancel.load(Ordering::SeqCst));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_cancel_children_on_child_error() {
     // Three children fail at 0.1 s; the long sibling and the body (sleeping 10 s) are
     // cancelled: the group ends at 0.1 s, not 10 s.
@@ -170,7 +170,7 @@ async fn test_cancel_children_on_child_error() {
     assert_eq!(t0.elapsed(), secs(0.1));
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_cancellation() {
     // Cancelling the task that runs the group cancels every child.
     let num = Arc::new(AtomicUsize::new(0));
@@ -206,7 +206,7 @@ async fn test_cancellation() {
     assert_eq!(num.load(Ordering::SeqCst), 5);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_cancellation_in_body() {
     // The body raises: the children are cancelled and the body's error is reported.
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -241,7 +241,7 @@ async fn test_cancellation_in_body() {
     assert_eq!(cancelled, [0.3, 0.5]);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_no_create_task_after_failure() {
     // A child being cancelled (its `except CancelledError:` is its `Drop`) cannot
     // spawn into the failing group: the spawn is refused and the child given back.
@@ -283,7 +283,7 @@ async fn test_taskgroup_no_create_task_after_failure() {
     );
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_coro_closed_when_tg_closed() {
     // Spawning into a finished group is an error ("is finished") and the child is not
     // dropped silently: it comes back.
@@ -301,7 +301,7 @@ async fn test_coro_closed_when_tg_closed() {
     assert!(err.into_inner().is_some());
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_task_context() {
     // A child runs in a copy of the spawner's context (asyncio copies the context at
     // `create_task`): it sees the value set before the spawn, and its own sets stay its
@@ -323,7 +323,7 @@ async fn test_taskgroup_task_context() {
     CVAR.reset(token).unwrap();
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_local_children_share_rc_state() {
     // Not in CPython (its tasks are all local): `!Send` children sharing `Rc<RefCell<…>>`.
     let log = Rc::new(RefCell::new(Vec::new()));

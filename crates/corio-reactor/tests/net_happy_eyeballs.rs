@@ -29,7 +29,7 @@ fn refused(v6: bool) -> SocketAddr {
     s.local_addr().unwrap()
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn an_unanswering_v6_address_connects_through_v4_after_the_delay() {
     let (_l, _filler, v6) = full_backlog_v6();
     let v4_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -53,7 +53,7 @@ async fn an_unanswering_v6_address_connects_through_v4_after_the_delay() {
     }
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn a_refused_address_falls_through_at_once() {
     let v4_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let v4 = v4_listener.local_addr().unwrap();
@@ -67,7 +67,7 @@ async fn a_refused_address_falls_through_at_once() {
     assert_eq!(stream.peer_addr().unwrap(), v4);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn when_every_address_fails_the_last_error_is_returned() {
     let err = TcpStream::connect(&[refused(true), refused(false)][..])
         .await
@@ -77,7 +77,7 @@ async fn when_every_address_fails_the_last_error_is_returned() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
-#[corio::test]
+#[corio::test(start_paused = true)]
 async fn lookup_host_resolves_and_reports_the_resolvers_error() {
     let addrs: Vec<SocketAddr> = lookup_host("localhost:4242").await.unwrap().collect();
     assert!(!addrs.is_empty());

@@ -28,7 +28,11 @@ impl Drop for Nginx {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_nginx(ca: &corio_tls::testing::TestCa, h2_port: u16, h1_port: u16) -> Nginx {
@@ -53,7 +57,13 @@ http {{
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let nginx = ["/usr/sbin/nginx", "nginx"]
         .into_iter()
-        .find(|p| Command::new(p).arg("-v").stderr(Stdio::null()).status().is_ok())
+        .find(|p| {
+            Command::new(p)
+                .arg("-v")
+                .stderr(Stdio::null())
+                .status()
+                .is_ok()
+        })
         .expect("nginx is not installed (apt-get install nginx)");
     let child = Command::new(nginx)
         .arg("-p")
@@ -67,7 +77,10 @@ http {{
     for port in [h1_port, h2_port] {
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "nginx did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -102,7 +115,14 @@ async fn run_reqwest(client: &reqwest::Client, url: &str, n: usize, c: usize) ->
             let (client, next, url) = (client.clone(), next.clone(), url.to_owned());
             tokio::spawn(async move {
                 while next.fetch_add(1, Ordering::Relaxed) < n {
-                    let body = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+                    let body = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
                     assert_eq!(body.len(), BODY);
                 }
             })
@@ -140,12 +160,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    println!("| protocol | in flight | requests | corio-http req/s | reqwest (tokio) req/s | ratio |");
+    println!(
+        "| protocol | in flight | requests | corio-http req/s | reqwest (tokio) req/s | ratio |"
+    );
     println!("|---|---|---|---|---|---|");
     for (proto, port) in [("HTTP/1.1", h1_port), ("HTTP/2", h2_port)] {
         let url = format!("https://localhost:{port}/f.txt");
         let h2 = proto == "HTTP/2";
-        let alpn: &[&[u8]] = if h2 { &[b"h2", b"http/1.1"] } else { &[b"http/1.1"] };
+        let alpn: &[&[u8]] = if h2 {
+            &[b"h2", b"http/1.1"]
+        } else {
+            &[b"http/1.1"]
+        };
         let mut corio_builder = corio_http::ClientSession::builder()
             .add_root_pem(ca.cert_pem().as_bytes())
             .limit(0);
@@ -153,8 +179,8 @@ fn main() {
             corio_builder = corio_builder.http1_only();
         }
         let session = corio_builder.build().unwrap();
-        let mut reqwest_builder = reqwest::Client::builder()
-            .use_preconfigured_tls(rustls_config(ca.cert_pem(), alpn));
+        let mut reqwest_builder =
+            reqwest::Client::builder().use_preconfigured_tls(rustls_config(ca.cert_pem(), alpn));
         if !h2 {
             reqwest_builder = reqwest_builder.http1_only();
         }
@@ -169,7 +195,8 @@ fn main() {
             let mut reqwest_best = Duration::MAX;
             for _ in 0..3 {
                 corio_best = corio_best.min(corio_rt.block_on(run_corio(&session, &url, n, c)));
-                reqwest_best = reqwest_best.min(tokio_rt.block_on(run_reqwest(&client, &url, n, c)));
+                reqwest_best =
+                    reqwest_best.min(tokio_rt.block_on(run_reqwest(&client, &url, n, c)));
             }
             let corio_rps = n as f64 / corio_best.as_secs_f64();
             let reqwest_rps = n as f64 / reqwest_best.as_secs_f64();

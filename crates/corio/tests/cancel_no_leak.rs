@@ -113,7 +113,13 @@ fn an_abandoned_as_completed_cancels_what_is_left() {
         let (cleaned, dropped) = counters();
         let (c, d) = (cleaned.clone(), dropped.clone());
         on(&rt, async move {
-            let quick = corio::spawn(async { 1u32 });
+            // The quick task finishes after the others were first polled: a handle that
+            // `as_completed` never polled (an earlier one was already done) was never
+            // awaited, so dropping it detaches its task (docs/asyncio-to-corio.md).
+            let quick = corio::spawn(async {
+                sleep(SEC).await;
+                1u32
+            });
             let mut handles = vec![quick];
             handles.extend((0..4).map(|_| forever(&c, &d)));
             let mut s = corio::as_completed(handles);

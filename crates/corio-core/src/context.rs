@@ -98,11 +98,10 @@ impl<D: ?Sized> Slot<D> {
             return None;
         }
         let raw = Arc::into_raw(self.service.clone()) as *const T;
-        // SAFETY: `concrete == TypeId::of::<T>()` means the constructors below built
-        // `service` by unsizing an `Arc<T>`, so `raw` is that `Arc<T>`'s data pointer;
-        // `Arc::from_raw` accepts a pointer from `Arc<D>::into_raw` whose data has `T`'s
-        // size and alignment, which an unsizing coercion of `Arc<T>` guarantees. The
-        // clone above gave us the strong count we now own.
+        // `concrete == TypeId::of::<T>()` means the constructors below built `service` by
+        // unsizing an `Arc<T>`, so `raw` is that `Arc<T>`'s data pointer, with `T`'s size
+        // and alignment; the clone above gave us the strong count we now own.
+        // SAFETY: by the above, `raw` came from `Arc::<T>::into_raw` of a live count.
         Some(unsafe { Arc::from_raw(raw) })
     }
 }

@@ -209,10 +209,10 @@ impl<T: AsyncRead> hyper::rt::Read for CorioIo<T> {
             if n > len {
                 return Poll::Ready(Err(too_many_bytes()));
             }
-            // SAFETY: `ReadUninit`'s contract: `Ready(Ok(n))` means the inner read
-            // initialised the first `n` bytes of `dst`, which starts at hyper's filled
-            // cursor, and `n <= dst.len()` (= `remaining()`) was checked just above
-            // (invariant 1).
+            // `ReadUninit`'s contract: `Ready(Ok(n))` means the inner read initialised
+            // the first `n` bytes of `dst`, which starts at hyper's filled cursor.
+            // SAFETY: those `n` bytes are initialised, and `n <= dst.len()` (=
+            // `remaining()`) was checked just above (invariant 1).
             unsafe { buf.advance(n) };
             return Poll::Ready(Ok(()));
         }

@@ -317,10 +317,10 @@ where
     type Output = B::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<B::Output> {
-        // SAFETY: `stage` is structurally pinned: its `body` and `cleanup` futures are
-        // never moved, only dropped in place by assigning a new stage through the pin
-        // (`Pin::set`); `reg` and the `F` closure are never pinned. `Finally` has no
-        // `Drop` impl of its own.
+        // Pinning: `stage` is structurally pinned (its `body` and `cleanup` futures are
+        // never moved, only dropped in place through `Pin::set`); `reg` and the `F`
+        // closure are never pinned, and `Finally` has no `Drop` impl of its own.
+        // SAFETY: by the pinning rule above, nothing pinned moves out of `this`.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut stage = unsafe { Pin::new_unchecked(&mut this.stage) };

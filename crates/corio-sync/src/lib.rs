@@ -11,6 +11,7 @@
 //! | `Lock` | [`Mutex`] (guards data; `lock`, `try_lock`, `lock_owned`) |
 //! | `Semaphore` / `BoundedSemaphore` | [`Semaphore`] / [`BoundedSemaphore`] |
 //! | `Event`, `Condition`, `Barrier` | [`Event`], [`Condition`], [`Barrier`] |
+//! | `Condition(lock)` (conditions sharing a lock) | [`Condvar`] with any [`Mutex`] guard |
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | — | [`RwLock`], [`Notify`], [`mpsc`], [`oneshot`], [`broadcast`], [`watch`] |
 //!
@@ -87,6 +88,7 @@ mod bounded_semaphore;
 pub mod broadcast;
 mod cancellation_token;
 mod condition;
+mod condvar;
 mod error;
 mod event;
 mod loom;
@@ -106,6 +108,7 @@ pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use bounded_semaphore::{BoundedPermit, BoundedSemaphore};
 pub use cancellation_token::*;
 pub use condition::Condition;
+pub use condvar::Condvar;
 pub use error::{
     AcquireError, BoundedReleaseError, BrokenBarrierError, TryAcquireError, TryLockError,
 };

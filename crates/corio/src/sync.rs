@@ -6,6 +6,7 @@
 //! | `asyncio.Lock` | [`Mutex`] |
 //! | `asyncio.Semaphore` / `BoundedSemaphore` | [`Semaphore`] / [`BoundedSemaphore`] |
 //! | `asyncio.Event` / `Condition` / `Barrier` | [`Event`] / [`Condition`] / [`Barrier`] |
+//! | `asyncio.Condition(lock)` (conditions sharing a lock) | [`Condvar`] with a [`Mutex`] guard |
 //! | `asyncio.Queue` / `LifoQueue` / `PriorityQueue` | [`Queue`] / [`LifoQueue`] / [`PriorityQueue`] |
 //! | the seed's token-bucket `RateLimiter` | [`RateLimiter`] |
 //!

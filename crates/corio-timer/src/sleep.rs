@@ -82,7 +82,10 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     handle: Arc<TimerHandle>,
     deadline: Instant,
-    /// `deadline` in ns since the driver's origin; `NEVER` when it never fires.
+    /// `deadline` in ns since the driver's origin; `NEVER` when it never fires;
+    /// [`UNCONVERTED`] until the first poll (or reset) needs it, so a sleep that is
+    /// dropped unpolled, or a `timeout` whose future is ready at once, never pays for the
+    /// conversion.
     deadline_ns: u64,
     /// Set at creation and reset: the next poll compares the deadline with the clock, so a
     /// deadline in the past completes at once without touching the wheel.
@@ -90,13 +93,16 @@ pub struct Sleep {
     entry: Option<Arc<Entry>>,
 }
 
+/// `Sleep::deadline_ns` before the deadline was converted (never a real deadline: those
+/// are at most `NEVER`).
+const UNCONVERTED: u64 = u64::MAX;
+
 impl Sleep {
     pub(crate) fn new(handle: Arc<TimerHandle>, deadline: Instant) -> Sleep {
-        let deadline_ns = handle.to_ns(deadline.into_std());
         Sleep {
             handle,
             deadline,
-            deadline_ns,
+            deadline_ns: UNCONVERTED,
             fresh: true,
             entry: None,
         }
@@ -116,6 +122,15 @@ impl Sleep {
         }
     }
 
+    /// The deadline in ns since the origin (converted once, on first use).
+    #[inline]
+    fn deadline_ns(&mut self) -> u64 {
+        if self.deadline_ns == UNCONVERTED {
+            self.deadline_ns = self.handle.to_ns(self.deadline.into_std());
+        }
+        self.deadline_ns
+    }
+
     /// A sleep that goes through the driver even if its deadline already passed, so it
     /// completes only after the driver fired everything due up to `deadline`.
     pub(crate) fn through_driver(handle: Arc<TimerHandle>, deadline: Instant) -> Sleep {
@@ -131,9 +146,13 @@ impl Sleep {
 
     /// Whether the deadline has been reached.
     pub fn is_elapsed(&self) -> bool {
+        let deadline_ns = match self.deadline_ns {
+            UNCONVERTED => self.handle.to_ns(self.deadline.into_std()),
+            ns => ns,
+        };
         match &self.entry {
             Some(e) if e.is_fired() => true,
-            _ => self.deadline_ns != NEVER && self.handle.now_ns() >= self.deadline_ns,
+            _ => deadline_ns != NEVER && self.handle.now_ns() >= deadline_ns,
         }
     }
 
@@ -191,7 +210,8 @@ impl Sleep {
     fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> bool {
         if self.fresh {
             self.fresh = false;
-            if self.deadline_ns != NEVER && self.handle.now_ns() >= self.deadline_ns {
+            let deadline_ns = self.deadline_ns();
+            if deadline_ns != NEVER && self.handle.now_ns() >= deadline_ns {
                 return true;
             }
         }
@@ -204,10 +224,11 @@ impl Sleep {
                 entry.is_fired()
             }
             None => {
-                if self.deadline_ns == NEVER {
+                let deadline_ns = self.deadline_ns();
+                if deadline_ns == NEVER {
                     self.entry = Some(Entry::new(CANCELLED, cx.waker()));
                 } else {
-                    let entry = Entry::new(self.deadline_ns, cx.waker());
+                    let entry = Entry::new(deadline_ns, cx.waker());
                     self.handle.handoff.register(entry.clone());
                     self.entry = Some(entry);
                 }

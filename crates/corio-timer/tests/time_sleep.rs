@@ -51,6 +51,26 @@ fn deadline_in_the_past_fires_on_first_poll() {
 }
 
 #[test]
+fn is_elapsed_and_deadline_of_a_sleep_never_polled() {
+    // The deadline's conversion to the wheel's nanoseconds is deferred to the first poll;
+    // an unpolled sleep still answers `is_elapsed` and `deadline` exactly.
+    let rt = Rt::paused();
+    let _g = rt.enter();
+    let t0 = Instant::now();
+    let s = sleep(ms(1500));
+    let past = sleep_until(t0 - Duration::from_secs(1));
+    assert_eq!(s.deadline(), t0 + ms(1500));
+    assert!(!s.is_elapsed());
+    assert!(past.is_elapsed());
+    rt.clock.advance(ms(1499)).unwrap();
+    assert!(!s.is_elapsed());
+    rt.clock.advance(ms(1)).unwrap();
+    assert!(s.is_elapsed());
+    assert!(!sleep(Duration::MAX).is_elapsed());
+    assert!(rt.driver.is_empty());
+}
+
+#[test]
 fn duration_max_never_fires_and_never_overflows() {
     let mut rt = Rt::paused();
     rt.block_on(async {

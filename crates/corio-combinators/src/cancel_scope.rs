@@ -37,7 +37,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -246,12 +246,7 @@ impl CancelScope {
     /// If arming a finite deadline finds no corio runtime with a timer.
     pub fn fail<F: IntoFuture>(&self, body: F) -> Deadline<F::IntoFuture> {
         Deadline {
-            core: Core::new(
-                self.shared.clone(),
-                true,
-                body.into_future(),
-                "CancelScope::fail",
-            ),
+            core: Core::with_handle(self.shared.clone(), body.into_future(), "CancelScope::fail"),
         }
     }
 
@@ -262,9 +257,8 @@ impl CancelScope {
     /// If arming a finite deadline finds no corio runtime with a timer.
     pub fn move_on<F: IntoFuture>(&self, body: F) -> MoveOn<F::IntoFuture> {
         MoveOn {
-            core: Core::new(
+            core: Core::with_handle(
                 self.shared.clone(),
-                true,
                 body.into_future(),
                 "CancelScope::move_on",
             ),
@@ -312,24 +306,14 @@ impl fmt::Debug for CancelScope {
 /// runtime with a timer runs.
 pub fn move_on_after<F: IntoFuture>(timeout: Duration, body: F) -> MoveOn<F::IntoFuture> {
     MoveOn {
-        core: Core::new(
-            Shared::new(after(timeout)),
-            false,
-            body.into_future(),
-            "corio::move_on_after",
-        ),
+        core: Core::alone(after(timeout), body.into_future(), "corio::move_on_after"),
     }
 }
 
 /// [`move_on_after`] with an absolute deadline (trio's `move_on_at`).
 pub fn move_on_at<F: IntoFuture>(deadline: Instant, body: F) -> MoveOn<F::IntoFuture> {
     MoveOn {
-        core: Core::new(
-            Shared::new(When::At(deadline)),
-            false,
-            body.into_future(),
-            "corio::move_on_at",
-        ),
+        core: Core::alone(When::At(deadline), body.into_future(), "corio::move_on_at"),
     }
 }
 
@@ -345,12 +329,7 @@ pub fn move_on_at<F: IntoFuture>(deadline: Instant, body: F) -> MoveOn<F::IntoFu
 /// runtime with a timer runs.
 pub fn fail_after<F: IntoFuture>(timeout: Duration, body: F) -> Deadline<F::IntoFuture> {
     Deadline {
-        core: Core::new(
-            Shared::new(after(timeout)),
-            false,
-            body.into_future(),
-            "corio::fail_after",
-        ),
+        core: Core::alone(after(timeout), body.into_future(), "corio::fail_after"),
     }
 }
 
@@ -360,12 +339,7 @@ pub fn fail_after<F: IntoFuture>(timeout: Duration, body: F) -> Deadline<F::Into
 /// `Err(Elapsed)` when the deadline passes first.
 pub fn fail_at<F: IntoFuture>(deadline: Instant, body: F) -> Deadline<F::IntoFuture> {
     Deadline {
-        core: Core::new(
-            Shared::new(When::At(deadline)),
-            false,
-            body.into_future(),
-            "corio::fail_at",
-        ),
+        core: Core::alone(When::At(deadline), body.into_future(), "corio::fail_at"),
     }
 }
 
@@ -375,28 +349,30 @@ pub(crate) fn deadline_after<F: Future>(
     function: &'static str,
 ) -> Deadline<F> {
     Deadline {
-        core: Core::new(Shared::new(after(d)), false, body, function),
+        core: Core::alone(after(d), body, function),
     }
 }
 
 pub(crate) fn deadline_at<F: Future>(t: Instant, body: F, function: &'static str) -> Deadline<F> {
     Deadline {
-        core: Core::new(Shared::new(When::At(t)), false, body, function),
+        core: Core::alone(When::At(t), body, function),
     }
 }
 
 thread_local! {
     /// Rule 3: the scopes whose bodies are being polled on this thread, innermost last.
-    /// Each pointer is an `Arc<Shared>` held by a scope that is inside its own poll.
-    static STACK: RefCell<Vec<*const Shared>> = const { RefCell::new(Vec::new()) };
+    /// Each pointer is the `shared` cell of a scope's `State`, inside a pinned `Core` that
+    /// is in its own poll on this thread right now (the frame is popped before that poll
+    /// returns, by unwinding too).
+    static STACK: RefCell<Vec<*const OnceLock<Arc<Shared>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Pops the scope's frame when its body poll ends, even by a panic.
 struct Frame;
 
 impl Frame {
-    fn push(shared: &Arc<Shared>) -> Frame {
-        STACK.with(|s| s.borrow_mut().push(Arc::as_ptr(shared)));
+    fn push(shared: &OnceLock<Arc<Shared>>) -> Frame {
+        STACK.with(|s| s.borrow_mut().push(shared));
         Frame
     }
 }
@@ -407,19 +383,21 @@ impl Drop for Frame {
     }
 }
 
-/// The enclosing scopes of a shielded scope (rule 3), counted while it runs.
+/// The enclosing scopes of a shielded scope (rule 3), counted while it runs. A scope
+/// without a handle gets its shared state here, the first time a shielded scope inside
+/// it needs one.
 fn shield_ancestors() -> Vec<Arc<Shared>> {
     STACK.with(|s| {
         s.borrow()
             .iter()
             .map(|&p| {
-                // SAFETY: every pointer on the stack is an `Arc<Shared>` kept alive by a
-                // scope whose poll is on this thread's call stack right now; we take a new
-                // strong reference of our own.
-                let a = unsafe {
-                    Arc::increment_strong_count(p);
-                    Arc::from_raw(p)
-                };
+                // SAFETY: every pointer on the stack is the `shared` cell of a scope whose
+                // poll is on this thread's call stack right now (its frame is popped
+                // before that poll returns), inside its pinned `Core`, so it is live and
+                // does not move; that poll does not touch the cell while its body runs,
+                // and the cell is only used through shared references (`OnceLock`).
+                let cell = unsafe { &*p };
+                let a = cell.get_or_init(|| Shared::new(When::Never)).clone();
                 a.shields_below.fetch_add(1, Ordering::AcqRel);
                 a
             })
@@ -435,9 +413,17 @@ struct Core<F> {
 
 /// Everything of a [`Core`] but the (pinned) body.
 struct State {
-    shared: Arc<Shared>,
-    /// A `CancelScope` handle exists: keep a waker for `reschedule`/`cancel`.
+    /// The shared state. A scope made from a [`CancelScope`] handle has it from the start
+    /// and reads its deadline there; a scope without a handle (`move_on_after`,
+    /// `fail_after`, ...) keeps its deadline in `when` and gets a shared state only when a
+    /// shielded scope inside it must be counted (rule 3), so the common case allocates
+    /// nothing. Only shared references reach it while the body is polled (`Frame`).
+    shared: OnceLock<Arc<Shared>>,
+    /// A `CancelScope` handle exists: the deadline lives in `shared`, keep a waker for
+    /// `reschedule`/`cancel`.
     handle: bool,
+    /// The deadline of a scope without a handle.
+    when: When,
     sleep: Option<BoxFuture<()>>,
     armed_generation: u64,
     /// The deadline passed or `cancel` was called (sticky).
@@ -448,12 +434,29 @@ struct State {
 }
 
 impl<F: Future> Core<F> {
-    fn new(shared: Arc<Shared>, handle: bool, body: F, function: &'static str) -> Self {
+    /// A scope run through a [`CancelScope`] handle.
+    fn with_handle(shared: Arc<Shared>, body: F, function: &'static str) -> Self {
+        Self::new(OnceLock::from(shared), true, When::Never, body, function)
+    }
+
+    /// A scope with no handle (`move_on_after`, `fail_after`, ...).
+    fn alone(when: When, body: F, function: &'static str) -> Self {
+        Self::new(OnceLock::new(), false, when, body, function)
+    }
+
+    fn new(
+        shared: OnceLock<Arc<Shared>>,
+        handle: bool,
+        when: When,
+        body: F,
+        function: &'static str,
+    ) -> Self {
         Core {
             body: Some(body),
             st: State {
                 shared,
                 handle,
+                when,
                 sleep: None,
                 armed_generation: u64::MAX,
                 fired: false,
@@ -467,7 +470,9 @@ impl<F: Future> Core<F> {
     /// `Ready(Some(v))`: the body finished; `Ready(None)`: the scope cancelled it.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
         // SAFETY: `body` is structurally pinned (never moved out; only dropped in place
-        // through `Pin::set`); `st` is unpinned data. `Core` has no `Drop` impl.
+        // through `Pin::set`); `st` is unpinned data (but see `Frame`: it does not move
+        // while its frame is on the stack, being inside this pinned `Core`). `Core` has no
+        // `Drop` impl.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut body = unsafe { Pin::new_unchecked(&mut this.body) };
@@ -475,7 +480,7 @@ impl<F: Future> Core<F> {
         assert!(body.is_some(), "a cancel scope polled after it completed");
         if st.first {
             st.first = false;
-            if st.shared.shielded.load(Ordering::Relaxed) {
+            if st.handle && st.handle_shared().shielded.load(Ordering::Relaxed) {
                 st.ancestors = shield_ancestors();
             }
         } else {
@@ -505,37 +510,43 @@ impl<F: Future> Core<F> {
 }
 
 impl State {
+    /// The shared state of a scope with a handle (always set for those).
+    fn handle_shared(&self) -> &Arc<Shared> {
+        self.shared
+            .get()
+            .expect("a scope with a handle has its shared state")
+    }
+
     /// Re-reads the deadline if it moved (or on the first poll) and (re-)arms the timer;
     /// then polls it. Sets `fired` when it passed or the scope was cancelled.
     fn check(&mut self, cx: &mut Context<'_>) {
         if self.fired {
             return;
         }
-        if self.handle || self.armed_generation == u64::MAX {
-            let mut inner = self.shared.inner.lock();
+        if self.handle {
+            let shared = self
+                .shared
+                .get()
+                .expect("a scope with a handle has its shared state");
+            let mut inner = shared.inner.lock();
             if inner.cancel_called {
                 self.fired = true;
                 return;
             }
             if inner.generation != self.armed_generation {
                 self.armed_generation = inner.generation;
-                if let When::After(d) = inner.deadline {
-                    inner.deadline = context::now().checked_add(d).map_or(When::Never, When::At);
-                }
-                self.sleep = match inner.deadline {
-                    When::At(t) => Some(
-                        context::try_sleep_until(self.function, t)
-                            .unwrap_or_else(|e| panic!("{e}")),
-                    ),
-                    _ => None,
-                };
+                inner.deadline = fix(inner.deadline);
+                self.sleep = arm(inner.deadline, self.function);
             }
-            if self.handle {
-                match &inner.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => inner.waker = Some(cx.waker().clone()),
-                }
+            match &inner.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => inner.waker = Some(cx.waker().clone()),
             }
+        } else if self.armed_generation == u64::MAX {
+            // No handle: nothing can move the deadline, arm once.
+            self.armed_generation = 0;
+            self.when = fix(self.when);
+            self.sleep = arm(self.when, self.function);
         }
         if let Some(sleep) = &mut self.sleep {
             if sleep.as_mut().poll(cx).is_ready() {
@@ -547,7 +558,12 @@ impl State {
 
     /// Drops the body if the scope fired and no shielded scope runs inside (rule 3).
     fn try_cancel<F>(&mut self, mut body: Pin<&mut Option<F>>) -> bool {
-        if !self.fired || self.shared.shields_below.load(Ordering::Acquire) > 0 {
+        if !self.fired
+            || self
+                .shared
+                .get()
+                .is_some_and(|s| s.shields_below.load(Ordering::Acquire) > 0)
+        {
             return false;
         }
         body.set(None);
@@ -558,11 +574,20 @@ impl State {
     fn finish(&mut self, expired: bool) {
         self.sleep = None;
         if self.handle || expired {
-            let mut inner = self.shared.inner.lock();
-            inner.waker = None;
-            if expired && !inner.cancel_called {
-                inner.expired = true;
+            if let Some(shared) = self.shared.get() {
+                let mut inner = shared.inner.lock();
+                inner.waker = None;
+                if expired && !inner.cancel_called {
+                    inner.expired = true;
+                }
             }
+        }
+        self.release_ancestors();
+    }
+
+    fn release_ancestors(&mut self) {
+        if self.ancestors.is_empty() {
+            return;
         }
         for a in self.ancestors.drain(..) {
             a.shields_below.fetch_sub(1, Ordering::AcqRel);
@@ -570,11 +595,30 @@ impl State {
     }
 }
 
+/// A relative deadline becomes absolute when the body first runs (now + `d`).
+fn fix(when: When) -> When {
+    match when {
+        When::After(d) => context::now().checked_add(d).map_or(When::Never, When::At),
+        w => w,
+    }
+}
+
+/// The timer for `when`, if it is finite.
+///
+/// # Panics
+/// For a finite deadline when no corio runtime with a timer is running.
+fn arm(when: When, function: &'static str) -> Option<BoxFuture<()>> {
+    match when {
+        When::At(t) => {
+            Some(context::try_sleep_until(function, t).unwrap_or_else(|e| panic!("{e}")))
+        }
+        _ => None,
+    }
+}
+
 impl Drop for State {
     fn drop(&mut self) {
-        for a in self.ancestors.drain(..) {
-            a.shields_below.fetch_sub(1, Ordering::AcqRel);
-        }
+        self.release_ancestors();
     }
 }
 

@@ -101,3 +101,59 @@ fn outside_a_runtime_panics_naming_spawn() {
         .unwrap()
         .contains("`corio::spawn`"));
 }
+
+/// A shielded `CancelScope` inside `move_on_after`/`fail_after` (scopes without a handle,
+/// whose shared state is created only when a shielded scope inside needs to be counted):
+/// both outer deadlines pass while the shielded body runs; they wait for it, then cancel
+/// at the next await.
+#[test]
+fn shielded_scope_inside_scopes_without_a_handle_delays_their_cancel() {
+    use corio_combinators::{fail_after, move_on_after, CancelScope};
+    let rt = TestRuntime::new();
+    let log = Log::new();
+    let l = log.clone();
+    let out = rt.block_on(async move {
+        move_on_after(Duration::from_secs(1), async move {
+            fail_after(Duration::from_secs(2), async move {
+                let saved = CancelScope::new()
+                    .shielded()
+                    .move_on(async {
+                        sleep(Duration::from_secs(3)).await;
+                        l.push("cleanup done");
+                        7
+                    })
+                    .await;
+                assert_eq!(saved, Some(7));
+                sleep(Duration::from_secs(1)).await;
+                l.push("unreachable");
+            })
+            .await
+        })
+        .await
+    });
+    // Neither cancelled during the shield (3 s, past both deadlines). When it ended, the
+    // body went on to its next await inside the inner scope, which cancelled it there
+    // (as the `CancelScope::shielded` example shows); the outer scope got its `Err`.
+    assert!(matches!(out, Some(Err(_))), "{out:?}");
+    assert_eq!(log.take(), ["cleanup done"]);
+    assert_eq!(rt.elapsed(), Duration::from_secs(3));
+}
+
+/// The same scopes without a shield inside never allocate shared state, and still cancel
+/// at their own deadline.
+#[test]
+fn scopes_without_a_handle_cancel_at_their_deadline() {
+    use corio_combinators::{fail_after, move_on_after};
+    let rt = TestRuntime::new();
+    let out = rt.block_on(async {
+        let inner = fail_after(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+        let outer = move_on_after(Duration::from_secs(2), inner).await;
+        (
+            outer,
+            move_on_after(Duration::from_secs(1), async { 3 }).await,
+        )
+    });
+    assert!(matches!(out.0, Some(Err(_))));
+    assert_eq!(out.1, Some(3));
+    assert_eq!(rt.elapsed(), Duration::from_secs(1));
+}

@@ -1,26 +1,140 @@
 //! Happy Eyeballs on loopback, on virtual time: an address that never answers (a
 //! listener whose backlog is full) does not stop the connection going through the other
 //! family within the delay. Also `lookup_host` and its errors.
+//!
+//! The dual-stack tests go through a real host name, `corio-dual.test`, which `.ci/run`
+//! adds to `/etc/hosts` with both `127.0.0.1` and `::1`. Without that entry they print a
+//! note and skip, or fail under `CI=1`.
 #![cfg(not(miri))]
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpStream as StdStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream as StdStream};
 use std::time::Duration;
 
-use corio_reactor::net::{lookup_host, HappyEyeballs, TcpListener, TcpStream};
+use corio_reactor::net::{lookup_host, HappyEyeballs, TcpListener, TcpStream, DEFAULT_DELAY};
 use socket2::{Domain, Socket, Type};
 
-/// A `[::1]` listener that accepts nothing: its backlog (0, so one connection) is full,
+/// The test name `.ci/run` puts in `/etc/hosts`.
+const DUAL: &str = "corio-dual.test";
+
+/// A listener on `addr` that accepts nothing: its backlog (0, so one connection) is full,
 /// so the kernel drops further SYNs and a connect to it never completes. The returned
 /// values must stay alive.
+fn full_backlog(addr: SocketAddr) -> std::io::Result<(Socket, StdStream, SocketAddr)> {
+    let l = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    l.bind(&addr.into())?;
+    l.listen(0)?;
+    let addr = l.local_addr()?.as_socket().unwrap();
+    let filler = StdStream::connect(addr)?;
+    Ok((l, filler, addr))
+}
+
 fn full_backlog_v6() -> (Socket, StdStream, SocketAddr) {
-    let l = Socket::new(Domain::IPV6, Type::STREAM, None).unwrap();
-    l.bind(&"[::1]:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    l.listen(0).unwrap();
-    let addr = l.local_addr().unwrap().as_socket().unwrap();
-    let filler = StdStream::connect(addr).unwrap();
-    (l, filler, addr)
+    full_backlog("[::1]:0".parse().unwrap()).unwrap()
+}
+
+const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Resolves [`DUAL`] with `lookup_host`; `None` (after a note) when it does not resolve
+/// to both loopback addresses, a panic under `CI=1`.
+async fn dual_stack_name() -> Option<Vec<SocketAddr>> {
+    let found: Vec<SocketAddr> = match lookup_host((DUAL, 9)).await {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => {
+            missing(&format!("does not resolve ({e})"));
+            return None;
+        }
+    };
+    let ips: Vec<IpAddr> = found.iter().map(|a| a.ip()).collect();
+    if !(ips.contains(&V6) && ips.contains(&V4)) {
+        missing(&format!("resolves to {ips:?}, not both ::1 and 127.0.0.1"));
+        return None;
+    }
+    assert!(found.iter().all(|a| a.port() == 9), "{found:?}");
+    Some(found)
+}
+
+fn missing(what: &str) {
+    let msg = format!(
+        "`{DUAL}` {what}: add `127.0.0.1 {DUAL}` and `::1 {DUAL}` to /etc/hosts (.ci/run does)"
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+}
+
+/// One port on both loopback addresses: a listener that never answers on `dead`'s
+/// family and a corio listener on the other's. Retries when the other family's port is
+/// taken.
+async fn dead_and_live(dead: IpAddr) -> ((Socket, StdStream, SocketAddr), TcpListener) {
+    let live = if dead == V6 { V4 } else { V6 };
+    for _ in 0..100 {
+        let d = full_backlog(SocketAddr::new(dead, 0)).unwrap();
+        match TcpListener::bind(SocketAddr::new(live, d.2.port())).await {
+            Ok(l) => return (d, l),
+            Err(e) if e.kind() == ErrorKind::AddrInUse => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("no port free on both ::1 and 127.0.0.1");
+}
+
+#[corio::test(start_paused = true)]
+async fn a_dual_stack_name_whose_v6_never_answers_connects_through_v4_after_the_delay() {
+    let Some(resolved) = dual_stack_name().await else {
+        return;
+    };
+    // The system's order (RFC 6724) puts ::1 first: the dead address is tried first.
+    assert_eq!(resolved[0].ip(), V6, "{resolved:?}");
+    let (_dead, live) = dead_and_live(V6).await;
+    let port = live.local_addr().unwrap().port();
+    for delay in [Duration::from_millis(250), Duration::from_millis(40)] {
+        let start = corio_core::context::now();
+        let stream = if delay == DEFAULT_DELAY {
+            // The default: TcpStream::connect with the name itself.
+            TcpStream::connect((DUAL, port)).await.unwrap()
+        } else {
+            HappyEyeballs::new()
+                .delay(delay)
+                .connect(format!("{DUAL}:{port}"))
+                .await
+                .unwrap()
+        };
+        // Exactly one delay of virtual time: the v4 attempt started when it ran out.
+        assert_eq!(corio_core::context::now() - start, delay);
+        assert_eq!(stream.peer_addr().unwrap(), SocketAddr::new(V4, port));
+        let (_server, _) = live.accept().await.unwrap();
+    }
+}
+
+#[corio::test(start_paused = true)]
+async fn a_dual_stack_name_whose_v4_never_answers_connects_through_v6() {
+    let Some(_) = dual_stack_name().await else {
+        return;
+    };
+    let (_dead, live) = dead_and_live(V4).await;
+    let port = live.local_addr().unwrap().port();
+    let v6 = SocketAddr::new(V6, port);
+
+    // The system's order: ::1 first, which answers at once.
+    let start = corio_core::context::now();
+    let stream = TcpStream::connect((DUAL, port)).await.unwrap();
+    assert_eq!(corio_core::context::now(), start);
+    assert_eq!(stream.peer_addr().unwrap(), v6);
+    let (_server, _) = live.accept().await.unwrap();
+
+    // The name's addresses with 127.0.0.1 first: the dead v4 attempt runs for one
+    // delay, then ::1 wins.
+    let mut addrs: Vec<SocketAddr> = lookup_host((DUAL, port)).await.unwrap().collect();
+    addrs.sort_by_key(|a| a.is_ipv6());
+    assert_eq!(addrs[0].ip(), V4, "{addrs:?}");
+    let start = corio_core::context::now();
+    let stream = TcpStream::connect(&addrs[..]).await.unwrap();
+    assert_eq!(corio_core::context::now() - start, DEFAULT_DELAY);
+    assert_eq!(stream.peer_addr().unwrap(), v6);
+    let (_server, _) = live.accept().await.unwrap();
 }
 
 /// An address where nothing listens: connecting is refused at once.

@@ -1,19 +1,21 @@
-//! A small single-threaded test runtime with virtual time, for this crate's tests.
+//! A single-threaded test runtime on a paused clock: a spawner and a timer for the crates
+//! below the facade.
 //!
 //! - Spawner: tasks wait in a `VecDeque`; each task's waker is the `Arc<Task>` itself
 //!   (requeues it once). An aborted task is dropped when it next comes up, without being
 //!   polled — or, in "late abort" mode, only after one more poll (models a worker of a
 //!   multi-threaded runtime that was already polling the task when the abort came).
-//! - Timer: a `TimerSource` over a paused `corio_core::Clock`; sleeps are kept in a
-//!   `BTreeMap` by deadline. When neither the main future nor any task can run, the clock
-//!   jumps to the earliest deadline and those sleeps are woken (auto-advance). With
-//!   nothing runnable and no timer, `block_on` panics instead of hanging.
+//! - Timer: a `TimerSource` over a paused [`Clock`]; a sleep registers on its first poll
+//!   and stays registered until it completes or is dropped. When neither the main future
+//!   nor any task can run, the clock jumps to the earliest deadline and those sleeps are
+//!   woken (auto-advance). With nothing runnable and no timer, `block_on` panics instead
+//!   of hanging. Tests that step time by hand use [`TestRuntime::clock`] and
+//!   [`TestRuntime::fire_due`].
 //! - Dropping the runtime drops every task that is left (spawns then fail with
 //!   `SpawnError::Shutdown`).
 
-#![allow(dead_code, unreachable_pub)]
-
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::{pin, Pin};
@@ -26,17 +28,31 @@ use corio_core::context::{self, RuntimeContext, TimerSource};
 use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
 use corio_core::{Clock, JoinError, SpawnError, TaskId};
 
+/// A single-threaded runtime on a paused clock (see the module docs).
 pub struct TestRuntime {
     inner: Arc<Inner>,
     cx: RuntimeContext,
     start: Instant,
 }
 
+impl fmt::Debug for TestRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestRuntime")
+            .field("elapsed", &self.elapsed())
+            .field("live_tasks", &self.live_tasks())
+            .field("pending_timers", &self.pending_timers())
+            .finish()
+    }
+}
+
+/// A registered sleep: its waker once polled, taken when it is fired.
+type Timers = BTreeMap<(Instant, u64), Option<Waker>>;
+
 struct Inner {
     clock: Clock,
     queue: Mutex<VecDeque<Arc<Task>>>,
     live: Mutex<HashMap<TaskId, Arc<Task>>>,
-    timers: Mutex<BTreeMap<(Instant, u64), Waker>>,
+    timers: Mutex<Timers>,
     next_timer: AtomicU64,
     late_abort: AtomicBool,
     shutdown: AtomicBool,
@@ -145,7 +161,7 @@ impl Spawner for SpawnHandle {
         location: &'static Location<'static>,
     ) -> Result<Box<dyn RawJoin>, SpawnError> {
         // Runs the job inline when its task first runs (no threads in this runtime).
-        let job = std::sync::Mutex::new(Some(job));
+        let job = Mutex::new(Some(job));
         self.spawn(
             Box::pin(std::future::poll_fn(move |_| {
                 let job = job.lock().unwrap().take().expect("polled once");
@@ -196,7 +212,10 @@ impl Future for Sleep {
                 k
             }
         };
-        rt.timers.lock().unwrap().insert(key, cx.waker().clone());
+        rt.timers
+            .lock()
+            .unwrap()
+            .insert(key, Some(cx.waker().clone()));
         Poll::Pending
     }
 }
@@ -220,7 +239,14 @@ impl Wake for MainWaker {
     }
 }
 
+impl Default for TestRuntime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestRuntime {
+    /// A runtime on a new paused clock, with no task and no timer.
     pub fn new() -> Self {
         let clock = Clock::new_paused();
         let inner = Arc::new(Inner {
@@ -246,6 +272,12 @@ impl TestRuntime {
         self
     }
 
+    /// The runtime's paused clock (to step time by hand; then call
+    /// [`fire_due`](Self::fire_due)).
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
     /// Virtual time since the runtime was created.
     pub fn elapsed(&self) -> Duration {
         self.inner.clock.now() - self.start
@@ -259,6 +291,62 @@ impl TestRuntime {
     /// How many spawned tasks have not finished.
     pub fn live_tasks(&self) -> usize {
         self.inner.live.lock().unwrap().len()
+    }
+
+    /// Sleeps polled at least once and not yet completed or dropped.
+    pub fn pending_timers(&self) -> usize {
+        self.inner.timers.lock().unwrap().len()
+    }
+
+    /// The earliest deadline among [`pending_timers`](Self::pending_timers).
+    pub fn earliest_timer(&self) -> Option<Instant> {
+        self.inner
+            .timers
+            .lock()
+            .unwrap()
+            .keys()
+            .next()
+            .map(|(d, _)| *d)
+    }
+
+    /// Wakes every pending sleep whose deadline is not after the clock's now; returns how
+    /// many it woke.
+    pub fn fire_due(&self) -> usize {
+        let now = self.inner.clock.now();
+        let due: Vec<Waker> = self
+            .inner
+            .timers
+            .lock()
+            .unwrap()
+            .range_mut(..=(now, u64::MAX))
+            .filter_map(|(_, w)| w.take())
+            .collect();
+        let n = due.len();
+        due.into_iter().for_each(Waker::wake);
+        n
+    }
+
+    /// Advances the clock to the earliest pending sleep that is not yet due and fires it
+    /// (with any others due by then). Returns false, leaving the clock alone, when no
+    /// such sleep is pending.
+    pub fn advance_to_next_timer(&self) -> bool {
+        let now = self.inner.clock.now();
+        let next = self
+            .inner
+            .timers
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|(d, _)| *d)
+            .find(|d| *d > now);
+        match next {
+            Some(deadline) => {
+                self.inner.clock.advance_to(deadline).unwrap();
+                self.fire_due();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Installs the context without running anything (for creating futures up front).
@@ -299,8 +387,22 @@ impl TestRuntime {
             if ran || main.0.load(Ordering::Acquire) {
                 continue;
             }
-            self.fire_next_timers();
+            if self.fire_due() == 0 && !self.advance_to_next_timer() {
+                panic!(
+                    "test runtime deadlock: the main future is pending, no task can run \
+                     and no timer is set"
+                );
+            }
         }
+    }
+
+    /// Runs `futures` concurrently to completion on this thread (they need not be `Send`
+    /// or `'static`), polling only the ones that were woken, in index order.
+    ///
+    /// # Panics
+    /// As [`block_on`](Self::block_on).
+    pub fn block_on_all<'a>(&self, futures: Vec<Pin<Box<dyn Future<Output = ()> + 'a>>>) {
+        self.block_on(JoinAll::new(futures))
     }
 
     fn pop(&self) -> Option<Arc<Task>> {
@@ -337,24 +439,6 @@ impl TestRuntime {
             task.finish(outcome);
         }
     }
-
-    fn fire_next_timers(&self) {
-        let due: Vec<Waker> = {
-            let mut timers = self.inner.timers.lock().unwrap();
-            let Some((&(deadline, _), _)) = timers.iter().next() else {
-                panic!(
-                    "test runtime deadlock: the main future is pending, no task can run \
-                     and no timer is set"
-                );
-            };
-            self.inner.clock.advance_to(deadline).unwrap();
-            let later = timers.split_off(&(deadline, u64::MAX));
-            std::mem::replace(&mut *timers, later)
-                .into_values()
-                .collect()
-        };
-        due.into_iter().for_each(Waker::wake);
-    }
 }
 
 impl Drop for TestRuntime {
@@ -383,88 +467,79 @@ impl Drop for TestRuntime {
     }
 }
 
-/// Sleeps for `d` on the current runtime's (virtual) clock, counted from the first poll.
+/// A child of [`JoinAll`]: woken flag plus the parent's waker.
+struct Child {
+    woken: AtomicBool,
+    parent: Mutex<Option<Waker>>,
+}
+
+impl Wake for Child {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if let Some(w) = self.parent.lock().unwrap().as_ref() {
+            w.wake_by_ref();
+        }
+    }
+}
+
+type LocalBoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Polls each woken child in index order; ready when all are.
+struct JoinAll<'a> {
+    children: Vec<(Option<LocalBoxFuture<'a>>, Arc<Child>)>,
+}
+
+impl<'a> JoinAll<'a> {
+    fn new(futures: Vec<LocalBoxFuture<'a>>) -> Self {
+        let children = futures
+            .into_iter()
+            .map(|f| {
+                let child = Child {
+                    woken: AtomicBool::new(true),
+                    parent: Mutex::new(None),
+                };
+                (Some(f), Arc::new(child))
+            })
+            .collect();
+        JoinAll { children }
+    }
+}
+
+impl Future for JoinAll<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        for (fut, child) in self.children.iter_mut() {
+            *child.parent.lock().unwrap() = Some(cx.waker().clone());
+            if fut.is_some() && child.woken.swap(false, Ordering::SeqCst) {
+                let waker = Waker::from(child.clone());
+                if fut
+                    .as_mut()
+                    .unwrap()
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_ready()
+                {
+                    *fut = None;
+                }
+            }
+        }
+        if self.children.iter().all(|(f, _)| f.is_none()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Sleeps for `d` on the current runtime's (virtual) clock, counted from its first poll.
+///
+/// # Panics
+/// Outside a runtime that has a timer.
 pub async fn sleep(d: Duration) {
     context::try_sleep_until("test sleep", context::now() + d)
         .expect("inside the test runtime")
         .await
-}
-
-/// Yields once to the scheduler.
-pub async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await
-}
-
-/// Counts polls and drops of the futures it wraps.
-#[derive(Clone, Default)]
-pub struct Counters {
-    pub polls: Arc<AtomicUsize>,
-    pub drops: Arc<AtomicUsize>,
-}
-
-impl Counters {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn polls(&self) -> usize {
-        self.polls.load(Ordering::SeqCst)
-    }
-    pub fn drops(&self) -> usize {
-        self.drops.load(Ordering::SeqCst)
-    }
-    /// Wraps `fut`: each poll and the drop are counted.
-    pub fn wrap<F: Future>(&self, fut: F) -> Counted<F> {
-        Counted {
-            fut: Box::pin(fut),
-            c: self.clone(),
-        }
-    }
-}
-
-pub struct Counted<F> {
-    fut: Pin<Box<F>>,
-    c: Counters,
-}
-
-impl<F: Future> Future for Counted<F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.c.polls.fetch_add(1, Ordering::SeqCst);
-        self.fut.as_mut().poll(cx)
-    }
-}
-
-impl<F> Drop for Counted<F> {
-    fn drop(&mut self) {
-        self.c.drops.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// An event log shared between futures.
-#[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn push(&self, s: impl Into<String>) {
-        self.0.lock().unwrap().push(s.into());
-    }
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-    pub fn snapshot(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
 }

@@ -1,13 +1,11 @@
 //! `as_completed`: outputs in completion order; the timeout variant.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{as_completed, as_completed_with_timeout};
 use corio_core::Elapsed;
+use corio_test_util::{sleep, TestRuntime};
 use futures::StreamExt;
-use support::{sleep, TestRuntime};
 
 async fn after(secs: u64) -> u64 {
     sleep(Duration::from_secs(secs)).await;

@@ -1,11 +1,9 @@
 //! `gather!` / `try_gather!`: fixed sets of futures of different types.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{gather, try_gather};
-use support::{sleep, Counters, Log, TestRuntime};
+use corio_test_util::{sleep, Counters, Log, TestRuntime};
 
 #[test]
 fn tuple_in_argument_order_while_completion_order_differs() {

@@ -1,12 +1,10 @@
 //! `gather_settled`: every outcome, panics included (asyncio's `return_exceptions=True`).
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::gather_settled;
 use corio_core::JoinError;
-use support::{sleep, TestRuntime};
+use corio_test_util::{sleep, TestRuntime};
 
 #[test]
 fn a_panicked_task_shows_as_its_join_error() {

@@ -1,11 +1,9 @@
 //! `try_gather`: the first `Err` returns at once and cancels the rest.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::try_gather;
-use support::{sleep, Counters, TestRuntime};
+use corio_test_util::{sleep, Counters, TestRuntime};
 
 #[test]
 fn first_err_returns_at_once_and_drops_the_others() {

@@ -1,12 +1,10 @@
 //! `gather` over a collection: concurrency, input order, wake-only polling.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::gather;
+use corio_test_util::{poll_once, sleep, Counters, Log, TestRuntime};
 use futures::channel::oneshot;
-use support::{sleep, Counters, Log, TestRuntime};
 
 #[test]
 fn results_in_input_order_while_completion_order_differs() {
@@ -37,13 +35,11 @@ fn only_woken_futures_are_polled_again() {
         .map(|(rx, c)| c.wrap(async move { rx.await.unwrap() }))
         .collect();
     let mut g = gather(futs);
-    let waker = futures::task::noop_waker();
-    let mut cx = std::task::Context::from_waker(&waker);
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     assert!(counters.iter().all(|c| c.polls() == 1));
     let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
     senders[42].take().unwrap().send(42).unwrap();
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     assert_eq!(counters[42].polls(), 2);
     let others: usize = counters.iter().map(Counters::polls).sum::<usize>() - 2;
     assert_eq!(others, 99, "no other future was polled again");
@@ -88,10 +84,7 @@ fn gathers_spawned_tasks() {
 fn drop_before_completion_drops_every_future() {
     let c = Counters::new();
     let mut g = gather((0..10).map(|_| c.wrap(futures::future::pending::<()>())));
-    let waker = futures::task::noop_waker();
-    assert!(std::pin::Pin::new(&mut g)
-        .poll(&mut std::task::Context::from_waker(&waker))
-        .is_pending());
+    assert!(poll_once(&mut g).is_pending());
     assert_eq!(c.polls(), 10);
     drop(g);
     assert_eq!(c.drops(), 10);
@@ -110,16 +103,14 @@ fn ready_prefix_runs_inline_and_the_pending_head_is_polled_only_when_woken() {
         Box::pin(counters[4].wrap(async { 4 })),
     ];
     let mut g = gather(futs);
-    let waker = futures::task::noop_waker();
-    let mut cx = std::task::Context::from_waker(&waker);
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     let polls = || counters.iter().map(Counters::polls).collect::<Vec<_>>();
     assert_eq!(polls(), [1, 1, 1, 1, 1]);
     // A spurious poll of the gather polls nobody.
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     assert_eq!(polls(), [1, 1, 1, 1, 1]);
     tx_head.send(2).unwrap();
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     assert_eq!(polls(), [1, 1, 2, 1, 1], "only the woken head");
     tx_tail.send(3).unwrap();
     let out = futures::executor::block_on(g);
@@ -138,9 +129,7 @@ fn dropping_with_a_pending_head_drops_every_future_once() {
         futs.push(Box::pin(c.wrap(async move { rx.await.unwrap_or(0) })));
     }
     let mut g = gather(futs);
-    let waker = futures::task::noop_waker();
-    let mut cx = std::task::Context::from_waker(&waker);
-    assert!(std::pin::Pin::new(&mut g).poll(&mut cx).is_pending());
+    assert!(poll_once(&mut g).is_pending());
     drop(g);
     assert!(counters.iter().all(|c| c.drops() == 1 && c.polls() == 1));
 }
@@ -166,14 +155,12 @@ fn polling_again_after_a_future_panicked_panics_instead_of_hanging() {
         Box::pin(async { 3 }),
     ];
     let mut g = gather(futs);
-    let waker = futures::task::noop_waker();
-    let mut cx = std::task::Context::from_waker(&waker);
     let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = std::pin::Pin::new(&mut g).poll(&mut cx);
+        let _ = poll_once(&mut g);
     }));
     assert!(first.is_err(), "the future's panic goes through");
     let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = std::pin::Pin::new(&mut g).poll(&mut cx);
+        let _ = poll_once(&mut g);
     }));
     let msg = again.unwrap_err();
     let msg = msg.downcast_ref::<&str>().copied().unwrap_or_default();

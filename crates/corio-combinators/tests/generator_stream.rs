@@ -1,14 +1,12 @@
 //! `stream(|y| ...)`: async generators with back-pressure and early drop.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use corio_combinators::prelude::*;
 use corio_combinators::stream;
-use support::{sleep, Counters, TestRuntime};
+use corio_test_util::{sleep, Counters, TestRuntime};
 
 #[test]
 fn yields_in_order_and_ends() {

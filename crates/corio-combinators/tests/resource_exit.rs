@@ -1,12 +1,10 @@
 //! `with_resource` / `try_with_resource`: the async release runs on all four exits.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{timeout_scope, try_with_resource, with_resource, Exit};
+use corio_test_util::{sleep, Log, TestRuntime};
 use futures::FutureExt;
-use support::{sleep, Log, TestRuntime};
 
 struct Conn {
     log: Log,

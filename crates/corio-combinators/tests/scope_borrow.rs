@@ -1,12 +1,10 @@
 //! `scope`: children borrow from the caller's stack; failures cancel and are reported.
 
-mod support;
-
 use std::sync::Mutex;
 use std::time::Duration;
 
 use corio_combinators::{scope, ChildFailure};
-use support::{sleep, Counters, Log, TestRuntime};
+use corio_test_util::{sleep, Counters, Log, TestRuntime};
 
 #[test]
 fn children_borrow_from_the_stack_and_run_concurrently() {
@@ -110,7 +108,7 @@ fn a_body_panic_propagates_after_dropping_the_children() {
             s.spawn(c2.wrap(futures::future::pending::<Result<(), ()>>()));
             futures::future::ready(()).await;
             // Yield once so the child is adopted and polled, then panic.
-            support::yield_now().await;
+            corio_test_util::yield_now().await;
             panic!("body failed");
             #[allow(unreachable_code)]
             Ok(())

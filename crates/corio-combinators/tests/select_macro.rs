@@ -1,12 +1,10 @@
 //! `select!`: first to finish wins, others dropped; `biased;`; fair random start.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::select;
+use corio_test_util::{sleep, Counters, TestRuntime};
 use futures::future::{pending, ready};
-use support::{sleep, Counters, TestRuntime};
 
 #[test]
 fn first_to_finish_wins_and_the_others_are_dropped() {

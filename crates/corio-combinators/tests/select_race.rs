@@ -1,12 +1,10 @@
 //! `race(a, b)`: the first output wins; the loser is dropped.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::race;
+use corio_test_util::{sleep, Counters, TestRuntime};
 use futures::future::{pending, ready};
-use support::{sleep, Counters, TestRuntime};
 
 #[test]
 fn the_faster_wins_and_the_loser_is_dropped() {

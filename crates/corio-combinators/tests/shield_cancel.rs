@@ -3,13 +3,11 @@
 // Handles are carried out of one `block_on` to be awaited in the next.
 #![allow(clippy::async_yields_async)]
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{shield, timeout_scope};
 use corio_core::Elapsed;
-use support::{sleep, Log, TestRuntime};
+use corio_test_util::{sleep, Log, TestRuntime};
 
 #[test]
 fn shield_survives_outer_cancellation() {

@@ -1,12 +1,10 @@
 //! `TaskGroup`: join waits for all; first failure cancels siblings; all failures reported;
 //! no orphans.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{ChildFailure, GroupSpawnErrorKind, TaskGroup};
-use support::{sleep, Counters, Log, TestRuntime};
+use corio_test_util::{sleep, Counters, Log, TestRuntime};
 
 #[test]
 fn join_waits_for_every_child_and_returns_outputs_in_spawn_order() {

@@ -1,12 +1,10 @@
 //! `timeout_scope` / `timeout_scope_at`: a deadline for a block of code.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{timeout_scope, timeout_scope_at};
 use corio_core::Elapsed;
-use support::{sleep, Counters, Log, TestRuntime};
+use corio_test_util::{sleep, Counters, Log, TestRuntime};
 
 #[test]
 fn deadline_drops_the_inner_future() {

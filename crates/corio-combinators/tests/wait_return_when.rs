@@ -1,12 +1,10 @@
 //! `wait`: asyncio's `wait(aws, timeout, return_when)`; nothing is cancelled.
 
-mod support;
-
 use std::time::Duration;
 
 use corio_combinators::{wait, ReturnWhen};
 use corio_core::TaskHandle;
-use support::{sleep, TestRuntime};
+use corio_test_util::{sleep, TestRuntime};
 
 fn spawn_after(secs: u64, value: u32) -> TaskHandle<u32> {
     corio_core::task::spawn(async move {

@@ -17,7 +17,8 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use corio_sync::broadcast::{self, Receiver, RecvError, TryRecvError};
-use prop_support::{config, Probe};
+use corio_test_util::{spawn, Spawn};
+use prop_support::config;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -87,7 +88,7 @@ struct Rx<F: std::future::Future> {
     rx: Shared,
     /// The model's read position.
     next: u64,
-    waiting: Option<Probe<F>>,
+    waiting: Option<Spawn<F>>,
 }
 
 fn got(r: Result<u64, RecvError>) -> Expect {
@@ -130,7 +131,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
                 let n = rxs.len();
                 let r = &mut rxs[i % n];
                 let rx = r.rx.clone();
-                let probe = r.waiting.get_or_insert_with(|| Probe::new(recv(rx)));
+                let probe = r.waiting.get_or_insert_with(|| spawn(recv(rx)));
                 let mut next = r.next;
                 let want = m.expect(&mut next);
                 match probe.poll() {
@@ -166,9 +167,12 @@ fn run(capacity: usize, ops: Vec<Op>) {
             if let Some(probe) = &mut r.waiting {
                 let has_news = r.next < m.tail;
                 if has_news {
-                    assert!(probe.woken(), "a value was sent and a recv was not woken");
+                    assert!(
+                        probe.is_woken(),
+                        "a value was sent and a recv was not woken"
+                    );
                 } else {
-                    assert!(probe.check_not_lost("recv").is_pending());
+                    assert!(probe.poll_not_lost("recv").is_pending());
                 }
             }
         }
@@ -177,7 +181,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
     drop(tx);
     for mut r in rxs {
         if let Some(probe) = &r.waiting {
-            assert!(probe.woken(), "the sender went and a recv was not woken");
+            assert!(probe.is_woken(), "the sender went and a recv was not woken");
         }
         r.waiting = None;
         loop {

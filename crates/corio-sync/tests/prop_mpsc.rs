@@ -19,7 +19,8 @@ use std::rc::Rc;
 use std::task::Poll;
 
 use corio_sync::mpsc::{self, Receiver};
-use prop_support::{config, Probe};
+use corio_test_util::spawn;
+use prop_support::config;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -106,7 +107,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
                 next += 1;
             }
             Op::Send => {
-                let mut probe = Probe::new(tx.send(next));
+                let mut probe = spawn(tx.send(next));
                 match probe.poll() {
                     Poll::Ready(r) => {
                         r.unwrap();
@@ -149,7 +150,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
                 }
             }
             Op::Recv => {
-                let probe = waiting_recv.get_or_insert_with(|| Probe::new(recv(rx.clone())));
+                let probe = waiting_recv.get_or_insert_with(|| spawn(recv(rx.clone())));
                 match probe.poll() {
                     Poll::Ready(got) => {
                         m.received(got.expect("a sender is alive"));
@@ -172,19 +173,19 @@ fn run(capacity: usize, ops: Vec<Op>) {
         for (value, probe) in &mut sends {
             let id = *value as usize;
             if m.granted.contains(&id) {
-                assert!(probe.woken(), "granted send {value} was not woken");
+                assert!(probe.is_woken(), "granted send {value} was not woken");
             } else {
-                assert!(probe.check_not_lost("send").is_pending());
+                assert!(probe.poll_not_lost("send").is_pending());
             }
         }
         if let Some(probe) = &mut waiting_recv {
             if !m.buffered.is_empty() {
                 assert!(
-                    probe.woken(),
+                    probe.is_woken(),
                     "a message arrived and the recv was not woken"
                 );
             } else {
-                assert!(probe.check_not_lost("recv").is_pending());
+                assert!(probe.poll_not_lost("recv").is_pending());
             }
         }
     }
@@ -203,7 +204,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
     drop(rx);
     for (value, mut probe) in sends {
         assert!(
-            probe.woken(),
+            probe.is_woken(),
             "the receiver closed and send {value} was not woken"
         );
         let admitted = m.granted.contains(&(value as usize));

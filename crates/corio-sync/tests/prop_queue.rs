@@ -17,7 +17,8 @@ use std::collections::VecDeque;
 use std::task::Poll;
 
 use corio_sync::Queue;
-use prop_support::{config, Probe};
+use corio_test_util::{spawn, Spawn};
+use prop_support::config;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -101,8 +102,8 @@ impl Model {
 }
 
 enum Waiting<P: std::future::Future, G: std::future::Future> {
-    Put(u32, Probe<P>),
-    Get(Probe<G>),
+    Put(u32, Spawn<P>),
+    Get(Spawn<G>),
 }
 
 fn run(maxsize: usize, ops: Vec<Op>) {
@@ -134,7 +135,7 @@ fn run(maxsize: usize, ops: Vec<Op>) {
             Op::Put => {
                 let item = next_item;
                 next_item += 1;
-                let mut probe = Probe::new(q.put(item));
+                let mut probe = spawn(q.put(item));
                 match probe.poll() {
                     Poll::Ready(r) => {
                         assert!(m.can_put() && m.putters.is_empty(), "put jumped the queue");
@@ -150,7 +151,7 @@ fn run(maxsize: usize, ops: Vec<Op>) {
                 }
             }
             Op::Get => {
-                let mut probe = Probe::new(q.get());
+                let mut probe = spawn(q.get());
                 match probe.poll() {
                     Poll::Ready(r) => {
                         assert!(m.can_get() && m.getters.is_empty(), "get jumped the queue");
@@ -218,12 +219,12 @@ fn run(maxsize: usize, ops: Vec<Op>) {
         for (id, w) in &mut waiting {
             let (woken, pending) = match w {
                 Waiting::Put(_, p) => (
-                    p.woken(),
-                    !p.woken() && p.check_not_lost("put").is_pending(),
+                    p.is_woken(),
+                    !p.is_woken() && p.poll_not_lost("put").is_pending(),
                 ),
                 Waiting::Get(p) => (
-                    p.woken(),
-                    !p.woken() && p.check_not_lost("get").is_pending(),
+                    p.is_woken(),
+                    !p.is_woken() && p.poll_not_lost("get").is_pending(),
                 ),
             };
             assert!(woken || pending);

@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use corio::time::{advance, Instant};
 use corio_sync::RateLimiter;
-use prop_support::{config, Probe};
+use corio_test_util::spawn;
+use prop_support::config;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -104,7 +105,7 @@ fn run(rate: u32, burst: u32, ops: Vec<Op>) {
                     assert_eq!(got, want, "try_acquire_n({n}) at {now:?}");
                 }
                 Op::Acquire(n) => {
-                    let mut probe = Probe::new(limiter.acquire_n(n));
+                    let mut probe = spawn(limiter.acquire_n(n));
                     let want = m.queue.is_empty() && m.take(n, now);
                     match probe.poll() {
                         Poll::Ready(r) => {
@@ -137,7 +138,7 @@ fn run(rate: u32, burst: u32, ops: Vec<Op>) {
                 let mut progressed = false;
                 let mut i = 0;
                 while i < waiting.len() {
-                    if waiting[i].1.woken() {
+                    if waiting[i].1.is_woken() {
                         progressed = true;
                         if let Poll::Ready(r) = waiting[i].1.poll() {
                             r.unwrap();
@@ -153,7 +154,7 @@ fn run(rate: u32, burst: u32, ops: Vec<Op>) {
             }
             assert_eq!(served_now, m.settle(now), "served at {now:?}");
             for (id, probe) in &mut waiting {
-                assert!(probe.check_not_lost(&format!("acquire {id}")).is_pending());
+                assert!(probe.poll_not_lost(&format!("acquire {id}")).is_pending());
             }
         }
     });

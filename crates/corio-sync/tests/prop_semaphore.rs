@@ -15,7 +15,8 @@ use std::collections::VecDeque;
 use std::task::Poll;
 
 use corio_sync::Semaphore;
-use prop_support::{config, Probe};
+use corio_test_util::spawn;
+use prop_support::config;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -101,7 +102,7 @@ fn run(initial: usize, ops: Vec<Op>) {
             }
             Op::Acquire(n) => {
                 let n_us = n as usize;
-                let mut probe = Probe::new(sem.acquire_many(n));
+                let mut probe = spawn(sem.acquire_many(n));
                 let ready_now = model.queue.is_empty() && model.avail >= n_us;
                 match probe.poll() {
                     Poll::Ready(p) => {
@@ -164,12 +165,12 @@ fn run(initial: usize, ops: Vec<Op>) {
         // Every granted waiter was woken; nobody completes without a wake-up.
         for (id, _, probe) in &waiting {
             if model.is_granted(*id) {
-                assert!(probe.woken(), "granted waiter {id} was not woken");
+                assert!(probe.is_woken(), "granted waiter {id} was not woken");
             }
         }
         for (id, _, probe) in &mut waiting {
-            if !probe.woken() {
-                assert!(probe.check_not_lost(&format!("waiter {id}")).is_pending());
+            if !probe.is_woken() {
+                assert!(probe.poll_not_lost(&format!("waiter {id}")).is_pending());
             }
         }
     }

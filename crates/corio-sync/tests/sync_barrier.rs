@@ -1,12 +1,10 @@
 //! Barrier: parties, leader, reuse, abort/reset, cancellation.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::Barrier;
+use corio_test_util::poll_once;
 use futures::future::join_all;
-use support::poll_once;
 
 #[test]
 fn releases_all_parties_with_exactly_one_leader() {

@@ -1,13 +1,11 @@
 //! Barrier under random cancellation: a waiter dropped before its round trips does not
 //! count; every round trips with exactly `parties` arrivals and one leader.
 
-mod support;
-
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use corio_sync::{Barrier, BarrierWait};
-use support::{count_waker, poll_with, CountWaker, Rng};
+use corio_test_util::{count_waker, poll_with, CountWaker, Rng};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fate {

@@ -1,10 +1,8 @@
 //! BoundedSemaphore: releasing past the initial count is an error.
 
-mod support;
-
 use corio_sync::BoundedSemaphore;
+use corio_test_util::poll_once;
 use futures::executor::block_on;
-use support::poll_once;
 
 #[test]
 fn release_past_initial_count_is_an_error() {

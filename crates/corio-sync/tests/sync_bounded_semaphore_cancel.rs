@@ -1,14 +1,12 @@
 //! BoundedSemaphore under random cancellation: permits come back to the bound, FIFO
 //! holds, and a release past the bound is refused.
 
-mod support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
 use corio_sync::{AcquireError, BoundedPermit, BoundedSemaphore};
-use support::{poll_once, Rng};
+use corio_test_util::{poll_once, Rng};
 
 type Acquiring<'a> = Pin<Box<dyn Future<Output = Result<BoundedPermit<'a>, AcquireError>> + 'a>>;
 

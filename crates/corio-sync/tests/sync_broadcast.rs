@@ -1,12 +1,10 @@
 //! broadcast: every receiver sees every value, lagging, closing, cancellation.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::broadcast::{self, RecvError, TryRecvError};
+use corio_test_util::{count_waker, poll_once, poll_with};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with};
 
 #[test]
 fn every_receiver_sees_every_value() {

@@ -3,14 +3,12 @@
 //! exact count and then the rest; nothing is delivered twice, and every buffered value
 //! is freed once all receivers have read it.
 
-mod support;
-
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::broadcast::{self, Receiver, RecvError, TryRecvError};
-use support::{count_waker, poll_with, Rng};
+use corio_test_util::{count_waker, poll_with, Rng};
 
 /// A message that counts its live copies.
 #[derive(Debug)]

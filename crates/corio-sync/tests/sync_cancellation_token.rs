@@ -1,15 +1,13 @@
 //! `CancellationToken`: the tree, waiting, cancel-safety of the waiters, drop guards.
 
-mod support;
-
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::CancellationToken;
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn cancel_reaches_every_descendant_and_never_an_ancestor() {

@@ -1,12 +1,10 @@
 //! Condition: wait with the guard, notify(n), notify_all, wait_for, cancellation.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::Condition;
+use corio_test_util::{poll_once, Rng};
 use futures::executor::block_on;
-use support::{poll_once, Rng};
 
 #[test]
 fn notify_wakes_n_waiters_in_fifo_order() {

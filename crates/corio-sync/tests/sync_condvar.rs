@@ -1,13 +1,11 @@
 //! Condvar: conditions over a shared lock (asyncio's `Condition(lock)`), owned guards,
 //! cancellation while waiting and while re-acquiring.
 
-mod support;
-
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::{Condition, Condvar, Mutex};
-use support::{poll_once, Rng};
+use corio_test_util::{poll_once, Rng};
 
 #[test]
 fn two_conditions_over_one_lock_wake_only_their_own_waiters() {

@@ -1,9 +1,7 @@
 //! Event: set/clear/is_set/wait, asyncio's "woken even if cleared again".
 
-mod support;
-
 use corio_sync::Event;
-use support::{count_waker, poll_once, poll_with};
+use corio_test_util::{count_waker, poll_once, poll_with};
 
 #[test]
 fn wait_completes_at_once_when_set() {

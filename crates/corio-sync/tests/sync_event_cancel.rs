@@ -1,13 +1,11 @@
 //! Event under random cancellation: every waiter alive at `set` completes (even after a
 //! later `clear`), none completes early, each is woken exactly once.
 
-mod support;
-
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use corio_sync::{Event, Wait};
-use support::{count_waker, poll_with, CountWaker, Rng};
+use corio_test_util::{count_waker, poll_with, CountWaker, Rng};
 
 struct Waiter<'a> {
     fut: Wait<'a>,

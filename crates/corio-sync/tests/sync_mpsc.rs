@@ -1,13 +1,11 @@
 //! mpsc: bounded/unbounded, closing, errors, Stream, cancellation.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::mpsc::{self, SendError, TryRecvError, TrySendError};
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 use futures::executor::block_on;
 use futures::StreamExt;
-use support::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn bounded_send_waits_when_full() {

@@ -3,15 +3,13 @@
 //! `Receiver::close` semantics: `recv` returns `None` only once nothing is buffered and
 //! no permit reserved before the close is outstanding).
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::mpsc::{self, TryRecvError, TrySendError};
+use corio_test_util::{count_waker, poll_with, DropCounter, DropToken};
 use futures::executor::block_on;
-use support::{count_waker, poll_with};
 
 #[test]
 fn reserve_close_send_delivers_then_ends() {
@@ -150,29 +148,16 @@ fn every_sender_dropped_with_buffered_messages_and_closed() {
     assert_eq!(block_on(rx.recv()), None);
 }
 
-/// Counts drops, to prove a message is dropped (not leaked, not lost twice).
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn permit_send_after_receiver_drop_drops_the_message_once() {
-    let drops = Arc::new(AtomicUsize::new(0));
-    let (tx, rx) = mpsc::channel::<Counted>(1);
+    let drops = DropCounter::new();
+    let (tx, rx) = mpsc::channel::<DropToken>(1);
     let permit = tx.try_reserve().unwrap();
     drop(rx);
-    permit.send(Counted(drops.clone()));
-    assert_eq!(
-        drops.load(Ordering::SeqCst),
-        0,
-        "held until the channel goes"
-    );
+    permit.send(drops.token());
+    assert_eq!(drops.drops(), 0, "held until the channel goes");
     drop(tx);
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.drops(), 1);
 }
 
 #[test]

@@ -2,27 +2,16 @@
 //! and every message dropped exactly once whoever ends up owning it. Miri-able (counts
 //! scale down under `cfg(miri)`, where the library's blocks hold 4 slots).
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::mpsc::{self, TryRecvError};
+use corio_test_util::{count_waker, poll_with, DropCounter};
 use futures::executor::block_on;
-use support::{count_waker, poll_with};
 
 /// Enough messages to cross many blocks (32 slots normally, 4 under Miri).
 const N: usize = if cfg!(miri) { 30 } else { 300 };
-
-/// Counts its drops in a shared counter.
-struct Counted(Arc<AtomicUsize>, usize);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 #[test]
 fn fifo_across_many_blocks_with_len() {
@@ -64,45 +53,45 @@ fn interleaved_send_and_receive_cross_blocks() {
 
 #[test]
 fn receiver_drop_drops_each_buffered_message_once() {
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let (tx, mut rx) = mpsc::unbounded_channel();
     for i in 0..N {
-        tx.send(Counted(drops.clone(), i)).unwrap();
+        tx.send((drops.token(), i)).unwrap();
     }
     let first = rx.try_recv().unwrap();
     assert_eq!(first.1, 0);
     drop(first);
-    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    assert_eq!(drops.drops(), 1);
     drop(rx);
-    assert_eq!(drops.load(Ordering::Relaxed), N);
-    let err = tx.send(Counted(drops.clone(), N)).unwrap_err();
+    assert_eq!(drops.drops(), N);
+    let err = tx.send((drops.token(), N)).unwrap_err();
     drop(err); // handed back, dropped by the caller
-    assert_eq!(drops.load(Ordering::Relaxed), N + 1);
+    assert_eq!(drops.drops(), N + 1);
     drop(tx);
-    assert_eq!(drops.load(Ordering::Relaxed), N + 1);
+    assert_eq!(drops.drops(), N + 1);
 }
 
 #[test]
 fn channel_drop_with_messages_still_buffered_drops_each_once() {
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let (tx, mut rx) = mpsc::unbounded_channel();
     for i in 0..N {
-        tx.send(Counted(drops.clone(), i)).unwrap();
+        tx.send((drops.token(), i)).unwrap();
     }
     for i in 0..N / 2 {
         assert_eq!(rx.try_recv().map(|c| c.1).ok(), Some(i));
     }
-    assert_eq!(drops.load(Ordering::Relaxed), N / 2);
+    assert_eq!(drops.drops(), N / 2);
     drop(tx); // the receiver still owns the rest
-    assert_eq!(drops.load(Ordering::Relaxed), N / 2);
+    assert_eq!(drops.drops(), N / 2);
     drop(rx);
-    assert_eq!(drops.load(Ordering::Relaxed), N);
+    assert_eq!(drops.drops(), N);
 }
 
 #[test]
 fn producer_threads_cross_blocks_in_per_producer_order() {
     const PRODUCERS: usize = 3;
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let threads: Vec<_> = (0..PRODUCERS)
         .map(|p| {
@@ -110,7 +99,7 @@ fn producer_threads_cross_blocks_in_per_producer_order() {
             let drops = drops.clone();
             std::thread::spawn(move || {
                 for i in 0..N {
-                    tx.send((p, Counted(drops.clone(), i))).unwrap();
+                    tx.send((p, (drops.token(), i))).unwrap();
                 }
             })
         })
@@ -130,13 +119,13 @@ fn producer_threads_cross_blocks_in_per_producer_order() {
     }
     assert_eq!(seen, [N; PRODUCERS]);
     assert_eq!(total, N * PRODUCERS);
-    assert_eq!(drops.load(Ordering::Relaxed), N * PRODUCERS);
+    assert_eq!(drops.drops(), N * PRODUCERS);
 }
 
 #[test]
 fn receiver_dropped_while_producer_threads_send_loses_nothing() {
     const PRODUCERS: usize = 2;
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let sent = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -148,7 +137,7 @@ fn receiver_dropped_while_producer_threads_send_loses_nothing() {
             let failed = failed.clone();
             std::thread::spawn(move || {
                 for i in 0..N {
-                    if tx.send(Counted(drops.clone(), i)).is_err() {
+                    if tx.send((drops.token(), i)).is_err() {
                         // The value handed back drops here.
                         failed.fetch_add(1, Ordering::Relaxed);
                         break;
@@ -175,7 +164,7 @@ fn receiver_dropped_while_producer_threads_send_loses_nothing() {
     assert!(sent >= N / 2 && failed <= PRODUCERS);
     // Every message sent was dropped exactly once (received, drained, or dropped with
     // the channel), and so was each value a failed send handed back.
-    assert_eq!(drops.load(Ordering::Relaxed), sent + failed);
+    assert_eq!(drops.drops(), sent + failed);
 }
 
 #[test]

@@ -1,13 +1,11 @@
 //! Mutex behaviour: exclusion, FIFO hand-off, cancellation, owned guards.
 
-mod support;
-
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::Mutex;
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn lock_gives_exclusive_access() {

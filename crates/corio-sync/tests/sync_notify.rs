@@ -1,9 +1,7 @@
 //! Notify: notify_one permit, notify_waiters, cancellation passes notifications on.
 
-mod support;
-
 use corio_sync::Notify;
-use support::{count_waker, poll_once, poll_with, Rng};
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn notify_one_without_waiter_stores_one_permit() {

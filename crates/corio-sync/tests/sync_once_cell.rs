@@ -1,14 +1,12 @@
 //! OnceCell and SetOnce: one initialiser at a time, cancellation and failure leave the
 //! cell empty for the next caller, waiters of a SetOnce see the value.
 
-mod support;
-
 use std::cell::Cell;
 use std::task::Poll;
 
 use corio_sync::{OnceCell, SetError, SetOnce};
+use corio_test_util::{count_waker, poll_with};
 use futures::executor::block_on;
-use support::{count_waker, poll_with};
 
 #[test]
 fn one_initialiser_at_a_time_and_the_second_caller_gets_the_first_value() {

@@ -1,14 +1,10 @@
 //! oneshot: send/receive, drops on either side, values handed back.
 
-mod support;
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::oneshot::{self, TryRecvError};
+use corio_test_util::{count_waker, poll_with, DropCounter};
 use futures::executor::block_on;
-use support::{count_waker, poll_with};
 
 #[test]
 fn value_arrives_and_wakes_the_receiver_once() {
@@ -60,17 +56,11 @@ fn closed_completes_when_the_receiver_drops() {
 
 #[test]
 fn unreceived_value_is_dropped_exactly_once() {
-    struct D(Arc<AtomicUsize>);
-    impl Drop for D {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let (tx, rx) = oneshot::channel();
-    tx.send(D(drops.clone())).ok().unwrap();
+    tx.send(drops.token()).ok().unwrap();
     drop(rx);
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.drops(), 1);
 }
 
 #[test]

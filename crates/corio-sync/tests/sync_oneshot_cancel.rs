@@ -1,14 +1,12 @@
 //! oneshot under random drops: the value is delivered exactly once or handed back to
 //! the sender, a dropped sender closes the receiver, and nothing leaks or drops twice.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use corio_sync::oneshot::{self, Receiver, Sender, TryRecvError};
-use support::{count_waker, poll_with, Rng};
+use corio_test_util::{count_waker, poll_with, Rng};
 
 /// A value that counts its drops.
 #[derive(Debug)]

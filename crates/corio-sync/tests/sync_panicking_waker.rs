@@ -11,8 +11,6 @@
 //! - every waiter completes when polled again, with exactly what it was granted;
 //! - permits, items and values are conserved exactly, and the primitive stays usable.
 
-mod support;
-
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,12 +1,10 @@
 //! Queue family: asyncio semantics, task_done/join, shutdown, cancellation.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::{LifoQueue, PriorityQueue, Queue, TryGetError, TryPutError};
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn nowait_errors_hand_the_item_back() {

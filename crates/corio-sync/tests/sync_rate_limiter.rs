@@ -1,27 +1,23 @@
 //! RateLimiter under virtual time: exact spacing, FIFO, head-only timer, errors.
 
-mod support;
-
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use corio_core::context;
-use corio_core::Clock;
 use corio_sync::{RateLimitError, RateLimiter};
-use support::{poll_once, run_virtual, VirtualTimer};
+use corio_test_util::{poll_once, TestRuntime};
 
 type Task<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Runs `calls` concurrent `acquire`s and returns each call's time since start, in
 /// completion order with its id.
 fn seed_example(rate: u32, burst: u32, calls: usize) -> Vec<(usize, Duration)> {
-    let clock = Clock::new_paused();
-    let timer = VirtualTimer::new(clock.clone());
-    let _cx = corio_core::RuntimeContext::new(clock.clone()).enter();
+    let rt = TestRuntime::new();
+    let _cx = rt.enter();
     let limiter = RateLimiter::with_burst(rate, Duration::from_secs(1), burst).unwrap();
-    let start = clock.now();
+    let start = rt.clock().now();
     let log = RefCell::new(Vec::new());
     let tasks: Vec<Task<'_>> = (0..calls)
         .map(|id| {
@@ -32,8 +28,8 @@ fn seed_example(rate: u32, burst: u32, calls: usize) -> Vec<(usize, Duration)> {
             }) as Task<'_>
         })
         .collect();
-    run_virtual(&clock, &timer, tasks);
-    assert_eq!(timer.pending(), 0);
+    rt.block_on_all(tasks);
+    assert_eq!(rt.pending_timers(), 0);
     log.into_inner()
 }
 
@@ -56,22 +52,19 @@ fn seed_example_with_burst_two_starts_with_two_then_spaces_evenly() {
 
 #[test]
 fn only_the_head_waiter_holds_a_timer() {
-    let clock = Clock::new_paused();
-    let timer = VirtualTimer::new(clock.clone());
-    let cx = corio_core::RuntimeContext::new(clock.clone())
-        .with_timer(std::sync::Arc::new(support::TimerHandle(timer.clone())));
-    let _g = cx.enter();
+    let rt = TestRuntime::new();
+    let _g = rt.enter();
     let limiter = RateLimiter::with_burst(1, Duration::from_secs(1), 1).unwrap();
     assert!(limiter.try_acquire());
     let mut waiters: Vec<_> = (0..20).map(|_| Box::pin(limiter.acquire())).collect();
     for w in &mut waiters {
         assert!(poll_once(w).is_pending());
     }
-    assert_eq!(timer.pending(), 1, "no thundering herd: one timer");
+    assert_eq!(rt.pending_timers(), 1, "no thundering herd: one timer");
     drop(waiters.remove(0)); // the head leaves: the next one takes over the timer
-    assert_eq!(timer.pending(), 0);
+    assert_eq!(rt.pending_timers(), 0);
     assert!(poll_once(&mut waiters[0]).is_pending());
-    assert_eq!(timer.pending(), 1);
+    assert_eq!(rt.pending_timers(), 1);
     assert!(!limiter.try_acquire(), "a newcomer does not jump the queue");
 }
 
@@ -130,7 +123,7 @@ fn outside_a_runtime_acquire_n_errs_and_acquire_panics_naming_the_function() {
 
 #[test]
 fn idle_time_refills_up_to_the_burst_only() {
-    let clock = Clock::new_paused();
+    let clock = corio_core::Clock::new_paused();
     let _g = corio_core::RuntimeContext::new(clock.clone()).enter();
     let l = RateLimiter::with_burst(10, Duration::from_secs(1), 3).unwrap();
     clock.advance(Duration::from_secs(60)).unwrap();

@@ -2,17 +2,14 @@
 //! window ever sees more than `burst + rate × window / period`), waiters are served
 //! FIFO, a cancelled head hands the timer on, and nobody is starved.
 
-mod support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use corio_core::{Clock, RuntimeContext};
 use corio_sync::{RateLimitError, RateLimiter};
-use support::{count_waker, poll_with, CountWaker, Rng, TimerHandle, VirtualTimer};
+use corio_test_util::{count_waker, poll_with, CountWaker, Rng, TestRuntime};
 
 type Acquiring<'a> = Pin<Box<dyn Future<Output = Result<(), RateLimitError>> + 'a>>;
 
@@ -56,11 +53,9 @@ fn randomized_cancellation_conserves_tokens_and_keeps_fifo() {
     let periods = [100u64, 250, 333, 1000];
     for seed in 1..40u64 {
         let mut rng = Rng::new(seed);
-        let clock = Clock::new_paused();
-        let timer = VirtualTimer::new(clock.clone());
-        let cx =
-            RuntimeContext::new(clock.clone()).with_timer(Arc::new(TimerHandle(timer.clone())));
-        let _guard = cx.enter();
+        let timer = TestRuntime::new();
+        let clock = timer.clock().clone();
+        let _guard = timer.enter();
         let rate = 1 + rng.below(3) as u32;
         let burst = 1 + rng.below(3) as u32;
         let period = Duration::from_millis(periods[rng.below(periods.len())]);
@@ -149,7 +144,7 @@ fn randomized_cancellation_conserves_tokens_and_keeps_fifo() {
                 }
                 5 | 6 => {
                     // Time passes: to the next timer, or by a random amount.
-                    match timer.earliest() {
+                    match timer.earliest_timer() {
                         Some(at) if rng.below(3) != 0 => clock.advance_to(at).unwrap(),
                         _ => clock
                             .advance(Duration::from_millis(rng.below(400) as u64))
@@ -163,10 +158,14 @@ fn randomized_cancellation_conserves_tokens_and_keeps_fifo() {
                 }
             }
             // Only the head sleeps; a queue with nobody woken has a timer to wake it.
-            assert!(timer.pending() <= 1, "{ctx}: more than one timer");
+            assert!(timer.pending_timers() <= 1, "{ctx}: more than one timer");
             let woken = waiting.iter().any(|w| w.wakes.count() > w.seen);
             if !waiting.is_empty() && !woken {
-                assert_eq!(timer.pending(), 1, "{ctx}: queue stalled: lost wake-up");
+                assert_eq!(
+                    timer.pending_timers(),
+                    1,
+                    "{ctx}: queue stalled: lost wake-up"
+                );
             }
         }
 
@@ -182,13 +181,15 @@ fn randomized_cancellation_conserves_tokens_and_keeps_fifo() {
             let served = poll_waiters(&mut waiting, &mut ledger, false, "drain");
             queued_served += served;
             if served == 0 && !waiting.iter().any(|w| w.wakes.count() > w.seen) {
-                let at = timer.earliest().expect("a waiting queue holds a timer");
+                let at = timer
+                    .earliest_timer()
+                    .expect("a waiting queue holds a timer");
                 clock.advance_to(at).unwrap();
                 timer.fire_due();
             }
         }
         assert_eq!(
-            timer.pending(),
+            timer.pending_timers(),
             0,
             "seed {seed}: a timer outlived the queue"
         );
@@ -201,10 +202,9 @@ fn randomized_cancellation_conserves_tokens_and_keeps_fifo() {
 
 #[test]
 fn cancelled_sleeping_head_hands_its_timer_to_the_next_waiter() {
-    let clock = Clock::new_paused();
-    let timer = VirtualTimer::new(clock.clone());
-    let cx = RuntimeContext::new(clock.clone()).with_timer(Arc::new(TimerHandle(timer.clone())));
-    let _guard = cx.enter();
+    let timer = TestRuntime::new();
+    let clock = timer.clock().clone();
+    let _guard = timer.enter();
     let limiter = RateLimiter::with_burst(1, Duration::from_secs(1), 1).unwrap();
     assert!(limiter.try_acquire());
     let (ca, wa) = count_waker();
@@ -217,7 +217,7 @@ fn cancelled_sleeping_head_hands_its_timer_to_the_next_waiter() {
     drop(a); // the head leaves just before its token: b takes over, nothing is spent
     assert_eq!((ca.count(), cb.count()), (0, 1));
     assert!(poll_with(&mut b, &wb).is_pending());
-    assert_eq!(timer.pending(), 1);
+    assert_eq!(timer.pending_timers(), 1);
     clock.advance(Duration::from_millis(1)).unwrap();
     timer.fire_due();
     assert_eq!(cb.count(), 2);

@@ -1,12 +1,10 @@
 //! RwLock behaviour: shared reads, exclusive writes, fairness, cancellation.
 
-mod support;
-
 use std::sync::Arc;
 
 use corio_sync::RwLock;
+use corio_test_util::{poll_once, Rng};
 use futures::executor::block_on;
-use support::{poll_once, Rng};
 
 #[test]
 fn readers_share_and_writers_exclude() {

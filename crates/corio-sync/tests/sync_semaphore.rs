@@ -1,13 +1,11 @@
 //! Semaphore behaviour: FIFO fairness, cancellation, close, owned permits.
 
-mod support;
-
 use std::sync::Arc;
 use std::task::Poll;
 
 use corio_sync::{Semaphore, TryAcquireError};
+use corio_test_util::{count_waker, poll_once, poll_with, Rng};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with, Rng};
 
 #[test]
 fn acquire_and_release_restore_the_count() {
@@ -263,13 +261,13 @@ fn woken_waiter_owns_its_permit_before_it_runs() {
     order.borrow_mut().push(1);
     let mut w2 = Box::pin(sem.acquire());
     let mut w3 = Box::pin(sem.acquire());
-    assert!(support::poll_once(&mut w2).is_pending());
-    assert!(support::poll_once(&mut w3).is_pending());
+    assert!(corio_test_util::poll_once(&mut w2).is_pending());
+    assert!(corio_test_util::poll_once(&mut w3).is_pending());
     p1.forget(); // asyncio's test releases twice from outside: add the two permits
     sem.add_permits(2);
     // Both waiters were granted by the releases, in FIFO order, before either runs.
     assert_eq!(sem.available_permits(), 0);
-    let p2 = match support::poll_once(&mut w2) {
+    let p2 = match corio_test_util::poll_once(&mut w2) {
         Poll::Ready(p) => p.unwrap(),
         Poll::Pending => panic!("w2 was granted"),
     };
@@ -280,7 +278,7 @@ fn woken_waiter_owns_its_permit_before_it_runs() {
         .expect("... and re-acquires the permit it gave back");
     order.borrow_mut().push(4);
     // w3 still holds the permit it was granted: nothing was taken from it.
-    let _p3 = match support::poll_once(&mut w3) {
+    let _p3 = match corio_test_util::poll_once(&mut w3) {
         Poll::Ready(p) => p.unwrap(),
         Poll::Pending => panic!("w3 kept its grant"),
     };

@@ -1,10 +1,8 @@
 //! watch: latest value, changed(), closing.
 
-mod support;
-
 use corio_sync::watch;
+use corio_test_util::{count_waker, poll_once, poll_with};
 use futures::executor::block_on;
-use support::{count_waker, poll_once, poll_with};
 
 #[test]
 fn changed_completes_after_a_send_and_marks_seen() {

@@ -2,12 +2,10 @@
 //! seen, a pending one is woken exactly once per change, and the value read after a
 //! change is always the latest.
 
-mod support;
-
 use std::task::Poll;
 
 use corio_sync::watch::{self, Receiver};
-use support::{count_waker, poll_with, Rng};
+use corio_test_util::{count_waker, poll_with, Rng};
 
 /// A receiver and the number of the last send it has marked seen.
 struct Rx {

@@ -10,15 +10,12 @@
 //! loses nothing (the next one gets the value), and no un-woken `recv` completes. After
 //! the sender goes, each receiver reads what is left, then `Closed`.
 
-mod prop_support;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::task::Poll;
 
 use corio_sync::broadcast::{self, Receiver, RecvError, TryRecvError};
-use corio_test_util::{spawn, Spawn};
-use prop_support::config;
+use corio_test_util::{prop_config, spawn, Spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -199,7 +196,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(prop_config(256))]
 
     #[test]
     fn broadcast_matches_the_model(capacity in 1usize..4, ops in prop::collection::vec(op(), 1..80)) {

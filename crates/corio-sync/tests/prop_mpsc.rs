@@ -11,16 +11,13 @@
 //! un-woken future completes. When the receiver goes, every send still queued for a
 //! permit fails with its own value handed back; one already admitted completes.
 
-mod prop_support;
-
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::task::Poll;
 
 use corio_sync::mpsc::{self, Receiver};
-use corio_test_util::spawn;
-use prop_support::config;
+use corio_test_util::{prop_config, spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -220,7 +217,7 @@ fn run(capacity: usize, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(prop_config(256))]
 
     #[test]
     fn bounded_mpsc_matches_the_model(capacity in 1usize..4, ops in prop::collection::vec(op(), 1..80)) {

@@ -11,14 +11,11 @@
 //! exactly once, a cancelled put's item never appears, a chosen waiter was woken, and no
 //! un-woken waiter completes. At the end, the items left are exactly the model's.
 
-mod prop_support;
-
 use std::collections::VecDeque;
 use std::task::Poll;
 
 use corio_sync::Queue;
-use corio_test_util::{spawn, Spawn};
-use prop_support::config;
+use corio_test_util::{prop_config, spawn, Spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -243,7 +240,7 @@ fn run(maxsize: usize, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(prop_config(256))]
 
     #[test]
     fn queue_matches_the_reservation_model(maxsize in 0usize..4, ops in prop::collection::vec(op(), 1..80)) {

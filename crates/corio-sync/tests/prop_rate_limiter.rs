@@ -10,16 +10,13 @@
 //! a cancelled waiter takes no token and passes its turn on; no un-woken waiter
 //! completes. The clock shows exactly the model's time.
 
-mod prop_support;
-
 use std::collections::VecDeque;
 use std::task::Poll;
 use std::time::Duration;
 
 use corio::time::{advance, Instant};
 use corio_sync::RateLimiter;
-use corio_test_util::spawn;
-use prop_support::config;
+use corio_test_util::{prop_config, spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -161,7 +158,7 @@ fn run(rate: u32, burst: u32, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(prop_config(128))]
 
     #[test]
     fn rate_limiter_matches_the_gcra_model(

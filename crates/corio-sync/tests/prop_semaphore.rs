@@ -9,14 +9,11 @@
 //! woken and complete, no other waiter may complete, and no un-woken waiter may complete
 //! (lost wake-up). At the end, with everything dropped, every permit is back.
 
-mod prop_support;
-
 use std::collections::VecDeque;
 use std::task::Poll;
 
 use corio_sync::Semaphore;
-use corio_test_util::spawn;
-use prop_support::config;
+use corio_test_util::{prop_config, spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -181,7 +178,7 @@ fn run(initial: usize, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(prop_config(256))]
 
     #[test]
     fn semaphore_matches_the_fifo_model(initial in 0usize..4, ops in prop::collection::vec(op(), 1..80)) {

@@ -13,6 +13,9 @@
 //!   and a timer (virtual time for crates below the facade), and [`block_on_driver`], the
 //!   hand-written poll loop over any [`Driver`](corio_core::Driver) (a real timer or
 //!   reactor tested without an executor).
+//! - Property tests (feature `proptest`): [`prop_config`], the settings every
+//!   `prop_*.rs` model uses; the models poll by hand with [`spawn`] and check
+//!   [`Spawn::poll_not_lost`] after every step.
 //! - Odds and ends: [`Rng`] (a seeded generator), [`Log`] (an event log), [`yield_now`],
 //!   [`scaled`] (smaller loops under Miri).
 //!
@@ -44,3 +47,19 @@ pub use driver::{block_on_driver, ThreadSpawner};
 pub use misc::{scaled, yield_now, Log, Rng};
 pub use poll::{count_waker, poll_once, poll_with, spawn, CountWaker, Spawn};
 pub use virtual_rt::{sleep, TestRuntime};
+
+/// The proptest settings of the model-based property tests: `cases` cases (enough to
+/// find ordering bugs, few enough that each test stays well under 10 s in a debug build
+/// on a loaded machine), or `PROPTEST_CASES`; no failure persistence files.
+#[cfg(feature = "proptest")]
+pub fn prop_config(cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

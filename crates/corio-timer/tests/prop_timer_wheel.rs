@@ -8,13 +8,10 @@
 //! no sleep completes early, and no un-woken sleep completes. Cancelled sleeps never
 //! fire, and the clock shows exactly the time the model advanced to.
 
-#[path = "../../corio-sync/tests/prop_support/mod.rs"]
-mod prop_support;
-
 use std::time::Duration;
 
 use corio::time::{advance, sleep, Instant, Sleep};
-use prop_support::{config, Probe};
+use corio_test_util::{prop_config, spawn, Spawn};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -57,11 +54,11 @@ fn run(ops: Vec<Op>) {
     rt.block_on(async {
         let start = Instant::now();
         let mut now = Duration::ZERO; // the model's time since `start`
-        let mut sleeps: Vec<(Duration, Probe<Sleep>)> = Vec::new();
+        let mut sleeps: Vec<(Duration, Spawn<Sleep>)> = Vec::new();
         for op in ops {
             match op {
                 Op::Sleep(d) => {
-                    let mut probe = Probe::new(sleep(d));
+                    let mut probe = spawn(sleep(d));
                     let ready = probe.poll().is_ready();
                     assert_eq!(ready, d.is_zero(), "sleep({d:?}) at once");
                     if !ready {
@@ -92,11 +89,14 @@ fn run(ops: Vec<Op>) {
                     let mut kept = Vec::new();
                     for (deadline, mut probe) in sleeps {
                         if deadline <= now {
-                            assert!(probe.woken(), "due at {deadline:?}, not woken at {now:?}");
+                            assert!(
+                                probe.is_woken(),
+                                "due at {deadline:?}, not woken at {now:?}"
+                            );
                             assert!(probe.poll().is_ready());
                         } else {
                             assert!(
-                                probe.check_not_lost("sleep").is_pending(),
+                                probe.poll_not_lost("sleep").is_pending(),
                                 "due at {deadline:?}, fired at {now:?}"
                             );
                             kept.push((deadline, probe));
@@ -111,7 +111,7 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(prop_config(128))]
 
     #[test]
     fn timer_wheel_matches_the_deadline_model(ops in prop::collection::vec(op(), 1..60)) {

@@ -264,6 +264,7 @@ pub async fn run(
 ) -> io::Result<()> {
     let worker = corio::spawn(worker(state.clone()));
     let served = corio_hyper::serve(listener, router(state.clone()))
+        .with_connect_info() // the rate limiter keys on the client's address
         .drain_timeout(state.config.drain_timeout)
         .with_graceful_shutdown(shutdown)
         .into_future()

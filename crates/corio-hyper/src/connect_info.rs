@@ -3,8 +3,10 @@
 use std::net::SocketAddr;
 
 /// The address of the client whose connection carried a request: [`serve`](crate::serve)
-/// stores one in every request's extensions, like axum's `ConnectInfo<SocketAddr>` (which
-/// exists only under axum's `tokio` feature).
+/// stores one in every request's extensions when asked to with
+/// [`Serve::with_connect_info`](crate::Serve::with_connect_info), like axum's
+/// `ConnectInfo<SocketAddr>` with `into_make_service_with_connect_info` (which exists only
+/// under axum's `tokio` feature).
 ///
 /// Read it with `req.extensions().get::<ConnectInfo<SocketAddr>>()` in any service; with
 /// this crate's `axum` feature it is also an axum extractor (a handler argument
@@ -31,8 +33,9 @@ mod axum_extractor {
     use http::request::Parts;
     use http::StatusCode;
 
-    /// Without [`serve`](crate::serve) (or another server that stores it) there is no
-    /// address to extract: a 500 that says so, as axum's own extractor does.
+    /// Without [`Serve::with_connect_info`](crate::Serve::with_connect_info) (or another
+    /// server that stores it) there is no address to extract: a 500 that says so, as
+    /// axum's own extractor does.
     impl<S, T> FromRequestParts<S> for ConnectInfo<T>
     where
         S: Send + Sync,
@@ -43,7 +46,7 @@ mod axum_extractor {
         async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
             parts.extensions.get::<ConnectInfo<T>>().cloned().ok_or((
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "ConnectInfo missing: the app is not served by corio_hyper::serve",
+                "ConnectInfo missing: serve the app with corio_hyper::serve(..).with_connect_info()",
             ))
         }
     }

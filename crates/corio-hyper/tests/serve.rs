@@ -63,6 +63,26 @@ struct Item {
     qty: u32,
 }
 
+/// `ConnectInfo` is opt-in, as axum's `into_make_service_with_connect_info`: without
+/// `with_connect_info` a handler that asks for it gets a 500 saying what to do.
+#[corio::test(start_paused = false)]
+async fn peer_address_is_absent_unless_asked_for() {
+    let app = Router::new().route("/peer", get(peer));
+    let (addr, stop, server) = start(app, |s| s).await;
+    let out = raw(
+        addr,
+        b"GET /peer HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        out.starts_with("HTTP/1.1 500 Internal Server Error"),
+        "{out}"
+    );
+    assert!(out.contains("ConnectInfo"), "{out}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
 #[corio::test(start_paused = false)]
 async fn http1_and_http2_on_one_port_with_peer_addresses() {
     let app = Router::new().route("/peer", get(peer)).route(
@@ -74,7 +94,7 @@ async fn http1_and_http2_on_one_port_with_peer_addresses() {
             })
         }),
     );
-    let (addr, stop, server) = start(app, |s| s).await;
+    let (addr, stop, server) = start(app, |s| s.with_connect_info()).await;
 
     let mut h1 = connect_h1(addr).await;
     let mut h2 = connect_h2(addr).await;

@@ -53,9 +53,9 @@ type ErrorHook = Arc<dyn Fn(SocketAddr, &BoxError) + Send + Sync>;
 /// returned [`Serve`] is dropped or its graceful-shutdown signal fires.
 ///
 /// `service` is any tower `Service<Request<Body>>` that is `Clone` (an axum `Router`
-/// is): it is cloned for each request. Every request carries a
-/// [`ConnectInfo<SocketAddr>`](crate::ConnectInfo) with the client's address. Accepted
-/// sockets get `TCP_NODELAY`.
+/// is): it is cloned for each request. With [`Serve::with_connect_info`], every request
+/// carries a [`ConnectInfo<SocketAddr>`](crate::ConnectInfo) with the client's address
+/// (axum's `into_make_service_with_connect_info`). Accepted sockets get `TCP_NODELAY`.
 ///
 /// Await the result (it is [`IntoFuture`]) to run the server; the builder methods set
 /// the limits first.
@@ -117,6 +117,7 @@ struct Options {
     max_header_size: usize,
     max_body_size: usize,
     drain_timeout: Duration,
+    connect_info: bool,
     on_error: ErrorHook,
 }
 
@@ -128,6 +129,7 @@ impl Default for Options {
             max_header_size: 64 * 1024,
             max_body_size: 2 * 1024 * 1024,
             drain_timeout: Duration::from_secs(30),
+            connect_info: false,
             on_error: Arc::new(|peer, err| {
                 eprintln!("corio_hyper::serve: connection from {peer}: {err}")
             }),
@@ -218,6 +220,42 @@ impl<S, F> Serve<S, F> {
     /// How long a graceful shutdown waits for open connections (default 30 s).
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.opts.drain_timeout = timeout;
+        self
+    }
+
+    /// Stores a [`ConnectInfo<SocketAddr>`](crate::ConnectInfo) with the client's address
+    /// in every request's extensions (axum's `into_make_service_with_connect_info`; off by
+    /// default, as in axum, because the extension costs an insert per request).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axum::{routing::get, Extension, Router};
+    /// use corio_hyper::ConnectInfo;
+    /// use futures::{AsyncReadExt, AsyncWriteExt};
+    /// use std::{future::IntoFuture, net::SocketAddr};
+    ///
+    /// async fn whoami(Extension(ConnectInfo(peer)): Extension<ConnectInfo<SocketAddr>>) -> String {
+    ///     peer.to_string()
+    /// }
+    ///
+    /// corio::run(async {
+    ///     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let app = Router::new().route("/", get(whoami));
+    ///     let server = corio::spawn(corio_hyper::serve(listener, app).with_connect_info().into_future());
+    ///
+    ///     let mut s = corio::net::TcpStream::connect(addr).await.unwrap();
+    ///     let me = s.local_addr().unwrap();
+    ///     s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+    ///     let mut out = String::new();
+    ///     s.read_to_string(&mut out).await.unwrap();
+    ///     assert!(out.ends_with(&me.to_string()), "{out}");
+    ///     server.abort();
+    /// });
+    /// ```
+    pub fn with_connect_info(mut self) -> Self {
+        self.opts.connect_info = true;
         self
     }
 
@@ -356,7 +394,7 @@ where
         let _ = stream.set_nodelay(true);
         let conn = ConnService {
             svc: service.clone(),
-            peer,
+            peer: opts.connect_info.then_some(peer),
             max_body: opts.max_body_size,
         };
         let builder = builder.clone();

@@ -36,7 +36,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone, Debug)]
 pub(crate) struct ConnService<S> {
     pub(crate) svc: S,
-    pub(crate) peer: SocketAddr,
+    pub(crate) peer: Option<SocketAddr>,
     pub(crate) max_body: usize,
 }
 
@@ -67,7 +67,9 @@ where
                 state: State::Ready { res: Some(res) },
             };
         }
-        req.extensions_mut().insert(ConnectInfo(self.peer));
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(ConnectInfo(peer));
+        }
         let max = self.max_body;
         ResponseFuture {
             state: State::NotReady {

@@ -72,7 +72,7 @@ impl std::error::Error for IntervalError {}
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on(async {
+/// # corio::Runtime::builder().current_thread().start_paused(true).build().unwrap().block_on(async {
 /// use corio_timer::{interval, Instant};
 /// use std::time::Duration;
 ///

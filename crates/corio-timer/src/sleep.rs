@@ -20,7 +20,7 @@ use crate::instant::Instant;
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on(async {
+/// # corio::Runtime::builder().current_thread().start_paused(true).build().unwrap().block_on(async {
 /// use corio_timer::{sleep, Instant};
 /// use std::time::Duration;
 ///
@@ -163,7 +163,7 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
-    /// # corio_timer::__doc_block_on(async {
+    /// # corio::Runtime::builder().current_thread().start_paused(true).build().unwrap().block_on(async {
     /// use corio_timer::{sleep, Instant};
     /// use std::time::Duration;
     ///

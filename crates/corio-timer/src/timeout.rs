@@ -22,7 +22,7 @@ use crate::sleep::Sleep;
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on(async {
+/// # corio::Runtime::builder().current_thread().start_paused(true).build().unwrap().block_on(async {
 /// use corio_timer::{sleep, timeout};
 /// use std::time::Duration;
 ///

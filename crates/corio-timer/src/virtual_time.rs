@@ -30,7 +30,7 @@ use crate::sleep::Sleep;
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on_real(async {
+/// # corio::Runtime::builder().current_thread().build().unwrap().block_on(async {
 /// use corio_timer::{hold, pause, timeout};
 /// use std::time::Duration;
 ///
@@ -59,7 +59,7 @@ pub fn hold() -> corio_core::clock::HoldGuard {
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on_real(async {
+/// # corio::Runtime::builder().current_thread().build().unwrap().block_on(async {
 /// use corio_timer::{pause, resume, sleep, Instant};
 /// use std::time::Duration;
 ///
@@ -101,7 +101,7 @@ pub fn resume() {
 /// # Examples
 ///
 /// ```
-/// # corio_timer::__doc_block_on(async {
+/// # corio::Runtime::builder().current_thread().start_paused(true).build().unwrap().block_on(async {
 /// use corio_timer::{advance, sleep, Instant};
 /// use futures::FutureExt;
 /// use std::time::Duration;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corio_core::{Clock, Driver};
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::{sleep, Instant};
-use support::{ms, poll_once, CountWaker, Rt};
+use support::{ms, Rt};
 
 #[test]
 fn three_downloads_of_two_seconds_take_exactly_two_seconds() {
@@ -31,9 +32,9 @@ fn three_downloads_of_two_seconds_take_exactly_two_seconds() {
 fn holds_still_while_busy_and_proceeds_when_idle() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, wakes) = CountWaker::new();
+    let (wakes, w) = count_waker();
     let mut s = sleep(Duration::from_secs(1));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
 
     // A "blocking job" in flight on another thread.
     let job = rt.clock.busy();
@@ -66,9 +67,9 @@ fn holds_still_while_busy_and_proceeds_when_idle() {
 fn busy_with_a_timeout_returns_without_moving_time() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, wakes) = CountWaker::new();
+    let (wakes, w) = count_waker();
     let mut s = sleep(ms(10));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     let busy = rt.clock.busy();
     assert!(!rt.driver.park(Some(ms(2))));
     assert_eq!(rt.elapsed(), Duration::ZERO);
@@ -98,9 +99,9 @@ fn no_auto_advance_when_switched_off() {
     let mut rt = Rt::paused();
     rt.clock.set_auto_advance(false);
     let _g = rt.enter();
-    let (w, wakes) = CountWaker::new();
+    let (wakes, w) = count_waker();
     let mut s = sleep(ms(10));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     assert!(!rt.driver.park(Some(ms(1))));
     assert_eq!((rt.elapsed(), wakes.count()), (Duration::ZERO, 0));
     rt.clock.advance(ms(10)).unwrap();
@@ -120,9 +121,9 @@ fn a_new_timer_from_an_idle_foreign_thread_is_jumped_to() {
     let t = std::thread::spawn(move || {
         let _g = cx.enter();
         std::thread::sleep(ms(5));
-        let (w, wakes) = CountWaker::new();
+        let (wakes, w) = count_waker();
         let mut s = sleep(Duration::from_secs(30));
-        assert!(poll_once(&mut s, &w).is_pending());
+        assert!(poll_with(&mut s, &w).is_pending());
         while wakes.count() == 0 {
             std::thread::yield_now();
         }

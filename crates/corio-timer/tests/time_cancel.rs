@@ -5,19 +5,20 @@ use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::Driver;
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::sleep;
-use support::{ms, poll_once, CountWaker, Rt};
+use support::{ms, Rt};
 
 #[test]
 fn dropped_sleep_never_fires_and_leaves_the_wheel() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w1, c1) = CountWaker::new();
-    let (w2, c2) = CountWaker::new();
+    let (c1, w1) = count_waker();
+    let (c2, w2) = count_waker();
     let mut a = sleep(ms(10));
     let mut b = sleep(ms(20));
-    assert!(poll_once(&mut a, &w1).is_pending());
-    assert!(poll_once(&mut b, &w2).is_pending());
+    assert!(poll_with(&mut a, &w1).is_pending());
+    assert!(poll_with(&mut b, &w2).is_pending());
     rt.driver.turn();
     assert_eq!(rt.driver.len(), 2);
     drop(a);
@@ -30,7 +31,7 @@ fn dropped_sleep_never_fires_and_leaves_the_wheel() {
         "the cancelled 10 ms deadline was skipped"
     );
     assert_eq!((c1.count(), c2.count()), (0, 1));
-    assert_eq!(poll_once(&mut b, &w2), Poll::Ready(()));
+    assert_eq!(poll_with(&mut b, &w2), Poll::Ready(()));
     assert!(rt.driver.is_empty());
 }
 
@@ -38,10 +39,10 @@ fn dropped_sleep_never_fires_and_leaves_the_wheel() {
 fn cancel_before_the_driver_saw_the_registration() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, c) = CountWaker::new();
+    let (c, w) = count_waker();
     for _ in 0..100 {
         let mut s = sleep(ms(5));
-        assert!(poll_once(&mut s, &w).is_pending());
+        assert!(poll_with(&mut s, &w).is_pending());
     }
     rt.driver.turn();
     assert!(rt.driver.is_empty());
@@ -57,17 +58,17 @@ fn cancelled_earliest_deadline_is_a_harmless_lower_bound() {
     // a stale slot minimum. Auto-advance must still land exactly on 1.5 ms.
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, c) = CountWaker::new();
+    let (c, w) = count_waker();
     let mut a = sleep(Duration::from_micros(1200));
     let mut b = sleep(Duration::from_micros(1500));
-    assert!(poll_once(&mut a, &w).is_pending());
-    assert!(poll_once(&mut b, &w).is_pending());
+    assert!(poll_with(&mut a, &w).is_pending());
+    assert!(poll_with(&mut b, &w).is_pending());
     rt.driver.turn();
     drop(a);
     assert!(rt.driver.park(None));
     assert_eq!(rt.elapsed(), Duration::from_micros(1500));
     assert_eq!(c.count(), 1);
-    assert_eq!(poll_once(&mut b, &w), Poll::Ready(()));
+    assert_eq!(poll_with(&mut b, &w), Poll::Ready(()));
 }
 
 #[test]

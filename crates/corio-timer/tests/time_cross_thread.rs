@@ -8,14 +8,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::Driver;
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::{sleep, Sleep};
-use support::{ms, poll_once, CountWaker, Recording, Rt};
+use support::{ms, Recording, Rt};
 
 #[test]
 fn created_on_one_thread_fired_on_another() {
     let mut rt = Rt::paused();
     let cx = rt.cx.clone();
-    let (waker, wakes) = CountWaker::new();
+    let (wakes, waker) = count_waker();
     let w2 = waker.clone();
     let mut sleeps: Vec<Sleep> = std::thread::scope(|s| {
         (0..4)
@@ -26,7 +27,7 @@ fn created_on_one_thread_fired_on_another() {
                     (0..50)
                         .map(|i| {
                             let mut sl = sleep(ms(1 + (i * 4 + t) as u64));
-                            assert!(poll_once(&mut sl, &w).is_pending());
+                            assert!(poll_with(&mut sl, &w).is_pending());
                             sl
                         })
                         .collect::<Vec<_>>()
@@ -46,7 +47,7 @@ fn created_on_one_thread_fired_on_another() {
     assert_eq!(rt.elapsed(), ms(200));
     assert!(sleeps
         .iter_mut()
-        .all(|s| poll_once(s, &waker) == Poll::Ready(())));
+        .all(|s| poll_with(s, &waker) == Poll::Ready(())));
 }
 
 #[test]
@@ -56,9 +57,9 @@ fn earlier_registration_from_another_thread_unparks_the_driver() {
     let (inner, log) = Recording::new();
     let mut rt = Rt::with(inner, corio_core::Clock::new());
     let _g = rt.enter();
-    let (w, _) = CountWaker::new();
+    let (_, w) = count_waker();
     let mut hour = sleep(Duration::from_secs(3600));
-    assert!(poll_once(&mut hour, &w).is_pending());
+    assert!(poll_with(&mut hour, &w).is_pending());
     let fired = Arc::new(AtomicBool::new(false));
     let cx = rt.cx.clone();
     let f2 = fired.clone();
@@ -66,9 +67,9 @@ fn earlier_registration_from_another_thread_unparks_the_driver() {
     let t = std::thread::spawn(move || {
         let _g = cx.enter();
         std::thread::sleep(ms(5)); // let the driver block first (correct either way)
-        let (w, wakes) = CountWaker::new();
+        let (wakes, w) = count_waker();
         let mut short = sleep(Duration::from_secs(1));
-        assert!(poll_once(&mut short, &w).is_pending());
+        assert!(poll_with(&mut short, &w).is_pending());
         while wakes.count() == 0 {
             std::thread::yield_now();
         }

@@ -6,8 +6,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::Driver;
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::sleep;
-use support::{poll_once, CountWaker, Rt};
+use support::Rt;
 
 fn count() -> usize {
     if cfg!(miri) {
@@ -25,13 +26,13 @@ fn a_million_concurrent_timers_all_fire() {
     println!("concurrent timers: {n}");
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (waker, wakes) = CountWaker::new();
+    let (wakes, waker) = count_waker();
     // 1000 distinct deadlines over 10 s, many timers sharing each.
     let mut sleeps: Vec<_> = (0..n)
         .map(|i| sleep(Duration::from_millis(10 * (i % 1000) as u64 + 1)))
         .collect();
     for s in sleeps.iter_mut() {
-        assert!(poll_once(s, &waker).is_pending());
+        assert!(poll_with(s, &waker).is_pending());
     }
     rt.driver.turn();
     assert_eq!(rt.driver.len(), n);
@@ -46,7 +47,7 @@ fn a_million_concurrent_timers_all_fire() {
     assert!(rt.driver.is_empty());
     assert!(sleeps
         .iter_mut()
-        .all(|s| poll_once(s, &waker) == Poll::Ready(())));
+        .all(|s| poll_with(s, &waker) == Poll::Ready(())));
     drop(sleeps);
     // Large slabs are released when the wheel empties (small ones, <= 4096 entries, are
     // kept for reuse).

@@ -4,8 +4,9 @@ mod support;
 
 use std::time::Duration;
 
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::sleep;
-use support::{poll_once, CountWaker, Rt};
+use support::Rt;
 
 fn count() -> usize {
     if cfg!(miri) {
@@ -21,12 +22,12 @@ fn a_million_dropped_sleeps_return_to_baseline() {
     println!("sleeps: {n}");
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, wakes) = CountWaker::new();
+    let (wakes, w) = count_waker();
     // Registered in batches the driver files, then cancelled: the worst case for memory.
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
         let mut s = sleep(Duration::from_millis(1 + (i % 5000) as u64));
-        assert!(poll_once(&mut s, &w).is_pending());
+        assert!(poll_with(&mut s, &w).is_pending());
         batch.push(s);
         if batch.len() == 10_000 {
             rt.driver.turn();

@@ -5,8 +5,9 @@ mod support;
 use std::time::Duration;
 
 use corio_core::{Clock, Driver};
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::{sleep, Instant};
-use support::{ms, poll_once, CountWaker, Recording, Rt};
+use support::{ms, Recording, Rt};
 
 #[test]
 #[cfg_attr(miri, ignore)] // real clock: Miri's slow virtual clock passes 1.5 ms before the poll
@@ -14,10 +15,10 @@ fn park_timeout_is_the_exact_time_to_the_nearest_deadline() {
     let (inner, log) = Recording::new();
     let mut rt = Rt::with(inner, Clock::new());
     let _g = rt.enter();
-    let (w, wakes) = CountWaker::new();
+    let (wakes, w) = count_waker();
     let mut s = sleep(Duration::from_micros(1500));
     let deadline = s.deadline();
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     while wakes.count() == 0 {
         rt.driver.park(None);
     }
@@ -37,9 +38,9 @@ fn caller_timeout_shorter_than_the_deadline_wins() {
     let (inner, log) = Recording::new();
     let mut rt = Rt::with(inner, Clock::new());
     let _g = rt.enter();
-    let (w, _) = CountWaker::new();
+    let (_, w) = count_waker();
     let mut s = sleep(Duration::from_secs(60));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     assert!(!rt.driver.park(Some(Duration::from_micros(200))));
     assert_eq!(log.0.lock().unwrap()[0].0, Some(Duration::from_micros(200)));
 }

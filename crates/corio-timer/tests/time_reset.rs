@@ -6,8 +6,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::Driver;
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::{sleep, Instant};
-use support::{ms, poll_once, CountWaker, Rt};
+use support::{ms, Rt};
 
 #[test]
 fn reset_earlier_fires_at_the_new_deadline() {
@@ -31,16 +32,16 @@ fn reset_earlier_fires_at_the_new_deadline() {
 fn reset_later_does_not_fire_at_the_old_deadline() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, c) = CountWaker::new();
+    let (c, w) = count_waker();
     let t0 = Instant::now();
     let mut s = sleep(ms(5));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     rt.driver.turn();
     s.reset(t0 + ms(50));
     assert!(rt.driver.park(None));
     assert_eq!(rt.elapsed(), ms(50), "the stale 5 ms deadline is skipped");
     assert_eq!(c.count(), 1);
-    assert_eq!(poll_once(&mut s, &w), Poll::Ready(()));
+    assert_eq!(poll_with(&mut s, &w), Poll::Ready(()));
     assert_eq!(s.deadline(), t0 + ms(50));
 }
 
@@ -62,13 +63,13 @@ fn reset_after_completion_rearms() {
 fn reset_into_the_past_is_ready_on_next_poll() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, _c) = CountWaker::new();
+    let (_c, w) = count_waker();
     let t0 = Instant::now();
     let mut s = sleep(Duration::from_secs(1));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     rt.clock.advance(ms(10)).unwrap();
     s.reset(t0);
-    assert_eq!(poll_once(&mut s, &w), Poll::Ready(()));
+    assert_eq!(poll_with(&mut s, &w), Poll::Ready(()));
     rt.driver.turn();
     assert!(rt.driver.is_empty());
 }
@@ -77,9 +78,9 @@ fn reset_into_the_past_is_ready_on_next_poll() {
 fn reset_to_never_disarms() {
     let mut rt = Rt::paused();
     let _g = rt.enter();
-    let (w, c) = CountWaker::new();
+    let (c, w) = count_waker();
     let mut s = sleep(ms(5));
-    assert!(poll_once(&mut s, &w).is_pending());
+    assert!(poll_with(&mut s, &w).is_pending());
     s.reset(Instant::now() + Duration::from_secs(u64::MAX / 4));
     rt.driver.turn();
     assert!(rt.driver.is_empty());

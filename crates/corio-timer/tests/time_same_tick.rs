@@ -10,8 +10,9 @@ use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
 use corio_core::Driver;
+use corio_test_util::poll_with;
 use corio_timer::{sleep_until, Instant};
-use support::{poll_once, Rt};
+use support::Rt;
 
 fn count() -> u64 {
     if cfg!(miri) {
@@ -48,7 +49,7 @@ fn distinct_deadlines_in_one_tick_fire_in_order_once_each() {
         .map(|(i, &off)| {
             let mut s = Box::pin(sleep_until(rt.start + off));
             let waker = Waker::from(Arc::new(Recorder(i, woken.clone())));
-            assert!(poll_once(&mut s, &waker).is_pending());
+            assert!(poll_with(&mut s, &waker).is_pending());
             s
         })
         .collect();
@@ -70,7 +71,7 @@ fn distinct_deadlines_in_one_tick_fire_in_order_once_each() {
     let noop = Waker::noop();
     assert!(sleeps
         .iter_mut()
-        .all(|s| poll_once(s, noop) == Poll::Ready(())));
+        .all(|s| poll_with(s, noop) == Poll::Ready(())));
     assert_eq!(Instant::now() - rt.start, offsets[order[n as usize - 1]]);
 }
 
@@ -89,7 +90,7 @@ fn cancel_within_a_tick_after_it_started_firing() {
         .map(|i| {
             let mut s = Some(Box::pin(sleep_until(rt.start + at(i))));
             let waker = Waker::from(Arc::new(Recorder(i as usize, woken.clone())));
-            assert!(poll_once(s.as_mut().unwrap(), &waker).is_pending());
+            assert!(poll_with(s.as_mut().unwrap(), &waker).is_pending());
             s
         })
         .collect();

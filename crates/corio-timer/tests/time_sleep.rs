@@ -5,9 +5,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::{coop, Driver};
+use corio_test_util::{count_waker, poll_with};
 use corio_timer::{sleep, sleep_until, try_sleep, Instant, Sleep};
 use futures::FutureExt;
-use support::{ms, poll_once, CountWaker, Rt};
+use support::{ms, Rt};
 
 #[test]
 fn sleep_completes_exactly_at_its_deadline() {
@@ -41,11 +42,11 @@ fn deadline_in_the_past_fires_on_first_poll() {
     let rt = Rt::paused();
     let _g = rt.enter();
     rt.clock.advance(Duration::from_secs(10)).unwrap();
-    let (waker, wakes) = CountWaker::new();
+    let (wakes, waker) = count_waker();
     let mut s = sleep_until(Instant::now() - Duration::from_secs(5));
-    assert_eq!(poll_once(&mut s, &waker), Poll::Ready(()));
+    assert_eq!(poll_with(&mut s, &waker), Poll::Ready(()));
     let mut z = sleep(Duration::ZERO);
-    assert_eq!(poll_once(&mut z, &waker), Poll::Ready(()));
+    assert_eq!(poll_with(&mut z, &waker), Poll::Ready(()));
     assert_eq!(wakes.count(), 0);
     assert!(rt.driver.is_empty());
 }
@@ -86,9 +87,9 @@ fn duration_max_never_fires_and_never_overflows() {
     assert_eq!(rt.elapsed(), Duration::from_secs(1));
     // Alone and idle, a never-firing sleep does not move the clock.
     let _g = rt.enter();
-    let (waker, wakes) = CountWaker::new();
+    let (wakes, waker) = count_waker();
     let mut forever = sleep(Duration::MAX);
-    assert!(poll_once(&mut forever, &waker).is_pending());
+    assert!(poll_with(&mut forever, &waker).is_pending());
     rt.driver.park(Some(Duration::ZERO)); // consume the wake-up left by block_on
     assert!(
         !rt.driver.park(Some(ms(1))),
@@ -120,12 +121,12 @@ fn outside_a_runtime_panics_naming_the_fix() {
 fn completing_spends_coop_budget() {
     let rt = Rt::paused();
     let _g = rt.enter();
-    let (waker, _wakes) = CountWaker::new();
+    let (_wakes, waker) = count_waker();
     coop::budget(|| {
         let mut done = 0;
         loop {
             let mut s = sleep(Duration::ZERO);
-            match poll_once(&mut s, &waker) {
+            match poll_with(&mut s, &waker) {
                 Poll::Ready(()) => done += 1,
                 Poll::Pending => break,
             }
@@ -138,11 +139,11 @@ fn completing_spends_coop_budget() {
 fn pending_poll_refunds_budget() {
     let rt = Rt::paused();
     let _g = rt.enter();
-    let (waker, _wakes) = CountWaker::new();
+    let (_wakes, waker) = count_waker();
     let mut s = sleep(ms(5));
     coop::budget(|| {
         for _ in 0..1000 {
-            assert!(poll_once(&mut s, &waker).is_pending());
+            assert!(poll_with(&mut s, &waker).is_pending());
         }
         assert!(coop::has_budget_remaining());
     });

@@ -1,12 +1,11 @@
 //! timeout / timeout_at: ready, late, never-ready (inner dropped on expiry), Duration::MAX.
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
+use corio_test_util::{poll_with, DropCounter};
 use corio_timer::{sleep, timeout, timeout_at, try_timeout, Elapsed, Instant};
-use support::{ms, DropCount, Rt};
+use support::{ms, Rt};
 
 #[test]
 fn ready_future_returns_ok_without_touching_the_wheel() {
@@ -49,8 +48,8 @@ fn late_future_times_out_at_the_deadline() {
 #[test]
 fn never_ready_future_is_dropped_at_expiry() {
     let mut rt = Rt::paused();
-    let drops = Arc::new(AtomicUsize::new(0));
-    let guard = DropCount(drops.clone());
+    let drops = DropCounter::new();
+    let guard = drops.token();
     let drops2 = drops.clone();
     rt.block_on(async move {
         let start = Instant::now();
@@ -60,11 +59,11 @@ fn never_ready_future_is_dropped_at_expiry() {
         }));
         assert_eq!((&mut t).await, Err(Elapsed::new()));
         // Dropped at expiry, while `t` itself is still alive.
-        assert_eq!(drops2.load(Ordering::SeqCst), 1);
+        assert_eq!(drops2.drops(), 1);
         assert!(t.get_ref().is_none());
         assert_eq!(start.elapsed(), Duration::from_secs(2));
     });
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.drops(), 1);
 }
 
 #[test]
@@ -126,7 +125,7 @@ fn polling_after_completion_panics() {
     let _g = rt.enter();
     let mut t = timeout(ms(1), std::future::ready(()));
     let w = std::task::Waker::noop();
-    assert!(support::poll_once(&mut t, w).is_ready());
-    let _ = support::poll_once(&mut t, w);
+    assert!(poll_with(&mut t, w).is_ready());
+    let _ = poll_with(&mut t, w);
     rt.driver.turn();
 }

@@ -1,15 +1,14 @@
 //! Test support: a standalone timer runtime (TimerDriver over ParkThread, one future,
-//! a hand-written poll loop) and small waker/driver helpers.
+//! corio-test-util's poll loop) and a driver that records its parks.
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use corio_core::context::EnterGuard;
-use corio_core::{coop, Clock, Driver, ParkThread, RuntimeContext, Unparker};
+use corio_core::{Clock, Driver, ParkThread, RuntimeContext, Unparker};
+use corio_test_util::block_on_driver;
 use corio_timer::{Instant, TimerDriver, TimerHandle};
 
 pub struct Rt<D: Driver = ParkThread> {
@@ -56,58 +55,11 @@ impl<D: Driver> Rt<D> {
         Instant::from_std(self.clock.now()) - self.start
     }
 
-    /// Polls `fut` to completion, parking the timer driver whenever it is pending.
-    /// Holds a busy guard while polling, like an executor worker.
+    /// Polls `fut` to completion, parking the timer driver whenever it is pending
+    /// (corio-test-util's poll loop, as an executor worker runs it).
     pub fn block_on<F: Future>(&mut self, fut: F) -> F::Output {
-        let _entered = self.cx.enter();
-        let waker = Waker::from(Arc::new(UnparkWaker(self.driver.unparker())));
-        let mut task_cx = Context::from_waker(&waker);
-        let mut fut = std::pin::pin!(fut);
-        loop {
-            let busy = self.clock.busy();
-            if let Poll::Ready(out) = coop::budget(|| fut.as_mut().poll(&mut task_cx)) {
-                return out;
-            }
-            drop(busy);
-            self.driver.park(None);
-        }
+        block_on_driver(&mut self.driver, &self.cx, fut)
     }
-}
-
-struct UnparkWaker(Unparker);
-
-impl Wake for UnparkWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark()
-    }
-}
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-pub struct CountWaker(pub AtomicUsize);
-
-impl CountWaker {
-    pub fn new() -> (Waker, Arc<CountWaker>) {
-        let c = Arc::new(CountWaker::default());
-        (Waker::from(c.clone()), c)
-    }
-    pub fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Polls `fut` once with `waker`.
-pub fn poll_once<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
-    std::pin::Pin::new(fut).poll(&mut Context::from_waker(waker))
 }
 
 /// An inner driver that records each park's timeout and result, around a ParkThread.
@@ -146,30 +98,6 @@ impl Driver for Recording {
     }
 }
 
-/// Counts drops.
-pub struct DropCount(pub Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Returns `Pending` once after waking itself (lets sibling futures run).
-pub async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use corio_executor::{task::JoinSet, yield_now, Executor};
-use support::{executors, DropCounter};
+use corio_test_util::DropCounter;
+use support::executors;
 
 /// A tiny oneshot for ordering tasks by hand.
 fn gate() -> (impl Fn(), impl std::future::Future<Output = ()>) {
@@ -128,7 +129,7 @@ fn try_join_next_never_waits() {
 #[test]
 fn drop_aborts_and_detach_all_lets_tasks_run() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let ran = Arc::new(AtomicUsize::new(0));
         rt.block_on(async {
             let mut set = JoinSet::new();
@@ -179,7 +180,7 @@ fn drop_aborts_and_detach_all_lets_tasks_run() {
 #[test]
 fn shutdown_empties_the_set_and_polling_afterwards_returns_none() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         rt.block_on(async {
             let mut set = JoinSet::new();
             for _ in 0..5 {

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use corio_executor::{
     spawn, spawn_local, task, try_spawn_local, yield_now, Executor, LocalSet, LocalSpawnError,
 };
-use support::{executors, DropCounter};
+use corio_test_util::DropCounter;
+use support::executors;
 
 #[test]
 fn block_on_future_spawns_local_tasks_on_both_flavors() {
@@ -86,7 +87,7 @@ fn spawn_local_outside_a_local_context_is_a_clear_error() {
 #[test]
 fn block_on_cancels_unfinished_local_tasks_on_return() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let token = drops.token();
         let handle = rt.block_on(async move {
             spawn_local(async move {

@@ -1,32 +1,9 @@
 //! Idle multi-thread workers keep searching for a short while before they park; work
 //! that arrives while they search, or after they parked, or at shutdown, is never lost.
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use corio_executor::Builder;
-
-/// Counts polls and drops of the futures it wraps.
-#[derive(Default)]
-struct Counters {
-    polled: AtomicUsize,
-    dropped: AtomicUsize,
-}
-
-struct Counted(Arc<Counters>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.dropped.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counted_task(c: &Arc<Counters>) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let guard = Counted(c.clone());
-    async move {
-        guard.0.polled.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use corio_test_util::{Counters, DropCounter};
 
 #[test]
 fn remote_spawns_in_bursts_all_run_once() {
@@ -34,7 +11,7 @@ fn remote_spawns_in_bursts_all_run_once() {
         .worker_threads(2)
         .build()
         .unwrap();
-    let c = Arc::new(Counters::default());
+    let c = Counters::new();
     let bursts = if cfg!(miri) { 2 } else { 20 };
     for burst in 0..bursts {
         // Alternate bursts that land while a worker still searches with bursts that
@@ -42,15 +19,15 @@ fn remote_spawns_in_bursts_all_run_once() {
         if burst % 2 == 1 {
             std::thread::sleep(Duration::from_millis(1));
         }
-        let handles: Vec<_> = (0..100).map(|_| rt.spawn(counted_task(&c))).collect();
+        let handles: Vec<_> = (0..100).map(|_| rt.spawn(c.wrap(async {}))).collect();
         rt.block_on(async {
             for h in handles {
                 h.await.unwrap();
             }
         });
     }
-    assert_eq!(c.polled.load(Ordering::SeqCst), bursts * 100);
-    assert_eq!(c.dropped.load(Ordering::SeqCst), bursts * 100);
+    assert_eq!(c.polls(), bursts * 100);
+    assert_eq!(c.drops(), bursts * 100);
 }
 
 #[test]
@@ -75,13 +52,13 @@ fn shutdown_right_after_work_while_workers_search() {
             .worker_threads(2)
             .build()
             .unwrap();
-        let c = Arc::new(Counters::default());
-        rt.block_on(rt.spawn(counted_task(&c))).unwrap();
+        let (c, drops) = (Counters::new(), DropCounter::new());
+        rt.block_on(rt.spawn(c.wrap(async {}))).unwrap();
         // A worker that just ran out of work is searching; shutdown must not wait on it
         // and must drop the futures of tasks spawned meanwhile exactly once.
         let pending: Vec<_> = (0..10)
             .map(|_| {
-                let guard = Counted(c.clone());
+                let guard = drops.token();
                 rt.spawn(async move {
                     let _guard = guard;
                     std::future::pending::<()>().await
@@ -89,8 +66,8 @@ fn shutdown_right_after_work_while_workers_search() {
             })
             .collect();
         drop(rt);
-        assert_eq!(c.polled.load(Ordering::SeqCst), 1);
-        assert_eq!(c.dropped.load(Ordering::SeqCst), 11);
+        assert_eq!((c.polls(), c.drops()), (1, 1));
+        assert_eq!(drops.drops(), 10);
         for h in pending {
             assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
         }

@@ -2,7 +2,8 @@
 mod support;
 
 use corio_executor::{spawn, Handle};
-use support::{executors, scaled};
+use corio_test_util::scaled;
+use support::executors;
 
 #[test]
 fn spawn_and_join() {

@@ -4,12 +4,13 @@ mod support;
 use std::future::pending;
 
 use corio_executor::{spawn, yield_now};
-use support::{executors, DropCounter};
+use corio_test_util::DropCounter;
+use support::executors;
 
 #[test]
 fn shutdown_drops_pending_futures_exactly_once() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let n = 50;
         // Some polled and parked, some never polled (spawned from outside, not run).
         rt.block_on({
@@ -60,7 +61,7 @@ fn futures_dropped_at_shutdown_may_spawn_and_wake() {
                 assert!(h.is_finished());
             }
         }
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let guard = SpawnOnDrop(drops.clone());
         drop(rt.spawn(async move {
             let _g = guard;
@@ -74,7 +75,7 @@ fn futures_dropped_at_shutdown_may_spawn_and_wake() {
 #[test]
 fn output_of_detached_completed_task_is_dropped_once() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let t = drops.token();
         rt.block_on(async move {
             let h = spawn(async move { t });

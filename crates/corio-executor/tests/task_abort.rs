@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use corio_executor::{spawn, yield_now};
-use support::{executors, DropCounter};
+use corio_test_util::DropCounter;
+use support::executors;
 
 #[test]
 fn abort_before_first_poll() {
     for (name, rt) in executors() {
         let polls = Arc::new(AtomicUsize::new(0));
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let (p, token) = (polls.clone(), drops.token());
         let err = rt.block_on(async move {
             // On the multi-thread runtime an idle worker would run the task before the
@@ -78,7 +79,7 @@ async fn occupy_workers(n: usize) -> Vec<Blocker> {
 #[test]
 fn abort_while_pending() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let token = drops.token();
         let err = rt.block_on(async move {
             let h = spawn(async move {
@@ -118,7 +119,7 @@ fn abort_after_completion_keeps_output() {
 #[test]
 fn abort_handle_outlives_join_handle() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let token = drops.token();
         rt.block_on(async move {
             let h = spawn(async move {

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use corio_executor::task::{self, Cancelled};
 use corio_executor::{spawn, yield_now, JoinHandle};
+use corio_test_util::DropCounter;
 use futures::channel::oneshot;
 use futures::stream::{FuturesUnordered, StreamExt};
-use support::{executors, DropCounter};
+use support::executors;
 
 /// A log of events, in order.
 #[derive(Clone, Default)]
@@ -40,7 +41,7 @@ where
 #[test]
 fn cancel_without_handlers_drops_the_future_with_the_message() {
     for (name, rt) in executors() {
-        let drops = DropCounter::default();
+        let drops = DropCounter::new();
         let token = drops.token();
         let err = rt.block_on(async move {
             let h = started(|tx| async move {

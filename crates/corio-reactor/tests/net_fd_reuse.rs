@@ -5,21 +5,13 @@
 mod support;
 
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::Context;
 use std::time::Duration;
 
 use corio_core::Driver;
 use corio_reactor::net::UnixStream;
+use corio_test_util::count_waker;
 use futures::io::{AsyncRead, AsyncWriteExt};
-
-struct Count(AtomicUsize);
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn reused_fd_number_gets_no_stale_wakeup() {
@@ -42,8 +34,7 @@ fn reused_fd_number_gets_no_stale_wakeup() {
         &mut { d }
     };
 
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    let waker = Waker::from(count.clone());
+    let (count, waker) = count_waker();
     let mut buf = [0u8; 8];
     let polled =
         std::pin::Pin::new(&mut *reused).poll_read(&mut Context::from_waker(&waker), &mut buf);
@@ -51,6 +42,6 @@ fn reused_fd_number_gets_no_stale_wakeup() {
     for _ in 0..3 {
         rt.reactor.park(Some(Duration::from_millis(1)));
     }
-    assert_eq!(count.0.load(Ordering::SeqCst), 0, "stale wake-up delivered");
+    assert_eq!(count.count(), 0, "stale wake-up delivered");
     let _ = a_fd;
 }

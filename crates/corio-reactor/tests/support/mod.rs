@@ -1,53 +1,15 @@
-//! Test support: the standalone poll loop from the crate docs, plus a blocking "pool"
-//! that runs each job on its own std thread.
+//! Test support: the reactor under corio-test-util's standalone poll loop, with its
+//! `ThreadSpawner` (each blocking job on its own std thread).
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use corio_core::clock::Clock;
-use corio_core::task::{spawn_thread, AnyOutput, BoxFuture, RawJoin, Spawner};
-use corio_core::{Driver, RuntimeContext, SpawnError, Unparker};
+use corio_core::RuntimeContext;
 use corio_reactor::Reactor;
-use std::panic::Location;
-
-/// Runs blocking jobs on fresh std threads.
-pub struct ThreadSpawner;
-
-impl Spawner for ThreadSpawner {
-    fn spawn(
-        &self,
-        _future: BoxFuture<AnyOutput>,
-        _location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
-        Err(SpawnError::Shutdown)
-    }
-    fn spawn_blocking(
-        &self,
-        job: Box<dyn FnOnce() -> AnyOutput + Send>,
-        _location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
-        spawn_thread(job)
-    }
-}
-
-struct Flag {
-    woken: AtomicBool,
-    unparker: Unparker,
-}
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref()
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::SeqCst);
-        self.unparker.unpark();
-    }
-}
+use corio_test_util::{block_on_driver, poll_once, ThreadSpawner};
 
 /// The reactor and context a test runs in.
 pub struct Rt {
@@ -64,30 +26,16 @@ impl Rt {
         Rt { reactor, cx }
     }
 
-    /// Polls `future` to completion, parking the reactor whenever it is not woken.
+    /// Polls `future` to completion, parking the reactor whenever it is not woken
+    /// (corio-test-util's poll loop).
     pub fn block_on<F: Future>(&mut self, future: F) -> F::Output {
-        let _g = self.cx.enter();
-        let flag = Arc::new(Flag {
-            woken: AtomicBool::new(true),
-            unparker: self.reactor.unparker(),
-        });
-        let waker = Waker::from(flag.clone());
-        let mut future = pin!(future);
-        loop {
-            if flag.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(v) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
-                    return v;
-                }
-                continue;
-            }
-            self.reactor.park(None);
-        }
+        block_on_driver(&mut self.reactor, &self.cx, future)
     }
 
     /// Polls `future` once (inside the context) with a no-op waker.
     pub fn poll_once<F: Future + Unpin>(&mut self, future: &mut F) -> Poll<F::Output> {
         let _g = self.cx.enter();
-        pin!(future).poll(&mut Context::from_waker(Waker::noop()))
+        poll_once(future)
     }
 }
 

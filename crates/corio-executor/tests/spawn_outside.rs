@@ -23,16 +23,23 @@ fn spawn_outside_runtime_panics_naming_the_fix() {
 
 #[test]
 fn spawn_after_shutdown_is_cancelled_at_once() {
-    let rt = corio_executor::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let handle = rt.handle().clone();
-    drop(rt);
-    assert!(handle.is_shutdown());
-    let h = handle.spawn(async { 1 });
-    assert!(h.is_finished());
-    let err = corio_executor::block_on(h).unwrap_err();
-    assert!(err.is_cancelled());
-    let b = handle.spawn_blocking(|| 1);
-    assert!(corio_executor::block_on(b).unwrap_err().is_cancelled());
+    for rt in [
+        corio_executor::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+        corio_executor::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    ] {
+        let handle = rt.handle().clone();
+        drop(rt);
+        assert!(handle.is_shutdown());
+        let h = handle.spawn(async { 1 });
+        assert!(h.is_finished());
+        let err = corio_executor::block_on(h).unwrap_err();
+        assert!(err.is_cancelled());
+        let b = handle.spawn_blocking(|| 1);
+        assert!(corio_executor::block_on(b).unwrap_err().is_cancelled());
+    }
 }

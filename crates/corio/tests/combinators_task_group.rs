@@ -14,13 +14,7 @@ use std::time::Duration;
 
 use corio::sync::Event;
 use corio::{ChildFailure, Runtime, TaskGroup};
-
-struct CountDrop(Arc<AtomicUsize>);
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use corio_test_util::DropCounter;
 
 /// Yields until `cond` holds (bounded, so a bug fails instead of hanging).
 async fn until(what: &str, cond: impl Fn() -> bool) {
@@ -36,7 +30,7 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
 #[test]
 fn first_failure_cancels_busy_siblings_on_every_worker() {
     for (flavor, rt) in runtimes() {
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
         let started = Arc::new(AtomicUsize::new(0));
         let threads = Arc::new(Mutex::new(HashSet::<ThreadId>::new()));
         let go = Arc::new(Event::new());
@@ -47,7 +41,7 @@ fn first_failure_cancels_busy_siblings_on_every_worker() {
                 let (d, s, t) = (d.clone(), s.clone(), t.clone());
                 // Busy siblings: always runnable, so on 2 workers both run some.
                 group.spawn(async move {
-                    let _guard = CountDrop(d);
+                    let _guard = d.token();
                     s.fetch_add(1, Ordering::SeqCst);
                     loop {
                         t.lock().unwrap().insert(std::thread::current().id());
@@ -72,7 +66,7 @@ fn first_failure_cancels_busy_siblings_on_every_worker() {
         assert_eq!(err.first().index(), Some(8), "{flavor}");
         assert_eq!(err.errors().copied().collect::<Vec<_>>(), ["boom"]);
         // Exactly: join returned only after every cancelled sibling was dropped.
-        assert_eq!(drops.load(Ordering::SeqCst), 8, "{flavor}");
+        assert_eq!(drops.drops(), 8, "{flavor}");
         let _ = threads.lock().unwrap().len(); // informational: 1 or 2 workers
     }
 }
@@ -164,14 +158,14 @@ fn successful_children_give_outputs_in_spawn_order_at_the_last_finish() {
 #[test]
 fn dropping_an_unjoined_group_aborts_every_child() {
     for (flavor, rt) in runtimes() {
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
         let finished = Arc::new(AtomicBool::new(false));
         let (d, f) = (drops.clone(), finished.clone());
         on(&rt, async move {
             let group = TaskGroup::<(), ()>::new();
             for _ in 0..6 {
                 // Made outside the child, so it counts even if the child never ran.
-                let (guard, f) = (CountDrop(d.clone()), f.clone());
+                let (guard, f) = (d.token(), f.clone());
                 group.spawn(async move {
                     let _guard = guard;
                     corio::time::sleep(Duration::from_secs(1)).await;
@@ -181,11 +175,11 @@ fn dropping_an_unjoined_group_aborts_every_child() {
             }
             corio::yield_now().await; // let some of them start
             drop(group);
-            until("every child dropped", || d.load(Ordering::SeqCst) == 6).await;
+            until("every child dropped", || d.drops() == 6).await;
             // Time passes: nothing wakes up to finish.
             corio::time::sleep(Duration::from_secs(5)).await;
         });
-        assert_eq!(drops.load(Ordering::SeqCst), 6, "{flavor}");
+        assert_eq!(drops.drops(), 6, "{flavor}");
         assert!(
             !finished.load(Ordering::SeqCst),
             "{flavor}: a child outlived its group"
@@ -196,12 +190,12 @@ fn dropping_an_unjoined_group_aborts_every_child() {
 #[test]
 fn dropping_an_unfinished_join_aborts_every_child() {
     for (flavor, rt) in runtimes() {
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
         let d = drops.clone();
         let timed_out = on(&rt, async move {
             let group = TaskGroup::<(), ()>::new();
             for _ in 0..4 {
-                let guard = CountDrop(d.clone());
+                let guard = d.token();
                 group.spawn(async move {
                     let _guard = guard;
                     pending::<()>().await;
@@ -209,11 +203,11 @@ fn dropping_an_unfinished_join_aborts_every_child() {
                 });
             }
             let r = corio::timeout_scope(Duration::from_secs(2), group.join()).await;
-            until("every child dropped", || d.load(Ordering::SeqCst) == 4).await;
+            until("every child dropped", || d.drops() == 4).await;
             r.is_err()
         });
         assert!(timed_out, "{flavor}");
-        assert_eq!(drops.load(Ordering::SeqCst), 4, "{flavor}");
+        assert_eq!(drops.drops(), 4, "{flavor}");
     }
 }
 

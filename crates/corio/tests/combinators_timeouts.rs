@@ -11,26 +11,20 @@ use std::time::Duration;
 
 use corio::time::{sleep, Instant};
 use corio::{as_completed_with_timeout, timeout_scope, timeout_scope_at, wait, ReturnWhen};
+use corio_test_util::DropCounter;
 use futures::StreamExt;
 
 const MS: Duration = Duration::from_millis(1);
-
-struct CountDrop(Arc<AtomicUsize>);
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn timeout_scope_cancels_the_block_at_the_deadline() {
     for (flavor, rt) in runtimes() {
         let steps = Arc::new(AtomicUsize::new(0));
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = DropCounter::new();
         let (s, d) = (steps.clone(), drops.clone());
         let (timed_out, at) = on(&rt, async move {
             let start = Instant::now();
-            let guard = CountDrop(d);
+            let guard = d.token();
             let r = timeout_scope(2_500 * MS, async move {
                 let _guard = guard;
                 for _ in 0..10 {
@@ -44,11 +38,7 @@ fn timeout_scope_cancels_the_block_at_the_deadline() {
         assert!(timed_out, "{flavor}");
         assert_eq!(at, 2_500 * MS, "{flavor}");
         assert_eq!(steps.load(Ordering::SeqCst), 2, "{flavor}");
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            1,
-            "{flavor}: the block was dropped"
-        );
+        assert_eq!(drops.drops(), 1, "{flavor}: the block was dropped");
     }
 }
 

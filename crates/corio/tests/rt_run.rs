@@ -1,14 +1,7 @@
 //! `corio::run`: runs the main future, cancels what is left, shuts down.
 use std::future::pending;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
-struct CountDrop(Arc<AtomicUsize>);
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use corio_test_util::DropCounter;
 
 #[test]
 fn run_returns_the_main_output() {
@@ -20,11 +13,11 @@ fn run_returns_the_main_output() {
 
 #[test]
 fn run_cancels_leftover_tasks_exactly_once() {
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = DropCounter::new();
     let d = drops.clone();
     corio::run(async move {
         for _ in 0..10 {
-            let guard = CountDrop(d.clone());
+            let guard = d.token();
             drop(corio::spawn(async move {
                 let _g = guard;
                 pending::<()>().await
@@ -32,7 +25,7 @@ fn run_cancels_leftover_tasks_exactly_once() {
         }
         corio::yield_now().await;
     });
-    assert_eq!(drops.load(Ordering::SeqCst), 10);
+    assert_eq!(drops.drops(), 10);
 }
 
 #[test]

@@ -52,6 +52,41 @@ pub trait DriverStack: Send + 'static {
     fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)>;
 }
 
+/// Which I/O driver a stack with I/O runs on (see [`SelectIo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IoDriver {
+    /// Readiness with edge-triggered epoll, then the non-blocking syscall.
+    Epoll,
+    /// Completion I/O through one io_uring instance (Linux >= 5.11); falls back to
+    /// epoll with a one-line notice when the kernel refuses it.
+    IoUring,
+}
+
+/// A driver stack whose I/O driver can be chosen: what the executor builder's
+/// `io_uring()` and `epoll()` call (the `corio` facade's stack implements it).
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::driver::{IoDriver, SelectIo};
+///
+/// #[derive(Default)]
+/// struct MyStack(Option<IoDriver>);
+/// impl SelectIo for MyStack {
+///     fn select_io(&mut self, io: IoDriver) {
+///         self.0 = Some(io);
+///     }
+/// }
+/// let mut s = MyStack::default();
+/// s.select_io(IoDriver::IoUring);
+/// assert_eq!(s.0, Some(IoDriver::IoUring));
+/// ```
+pub trait SelectIo {
+    /// Uses `io` for the stack's I/O.
+    fn select_io(&mut self, io: IoDriver);
+}
+
 /// A plain thread parker as a stack: no timer, no I/O; the context holds only the clock.
 impl DriverStack for ParkThread {
     fn build(self, clock: Clock) -> io::Result<(Box<dyn Driver>, RuntimeContext)> {

@@ -52,7 +52,7 @@ pub mod waker;
 
 pub use clock::Clock;
 pub use context::RuntimeContext;
-pub use driver::{Driver, DriverStack, ParkThread, Unpark, Unparker};
+pub use driver::{Driver, DriverStack, IoDriver, ParkThread, SelectIo, Unpark, Unparker};
 pub use error::{panic_message, Closed, Elapsed, JoinError, NoRuntime, SpawnError};
 pub use task::{TaskHandle, TaskId};
 pub use waker::{AtomicWaker, WaitKey, WaitList};

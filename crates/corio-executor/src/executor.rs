@@ -111,6 +111,29 @@ impl<S: DriverStack> Builder<S> {
         }
     }
 
+    /// Runs the runtime's I/O on io_uring (batched submissions, completion reads and
+    /// writes) instead of epoll; when the kernel refuses io_uring, the runtime falls
+    /// back to epoll with a one-line notice on stderr. `CORIO_IO=uring` does the same
+    /// without code changes (this call wins over the variable). Only stacks with I/O
+    /// ([`SelectIo`](corio_core::SelectIo)) have it; `corio::runtime::Drivers` shows an
+    /// example.
+    pub fn io_uring(mut self) -> Self
+    where
+        S: corio_core::SelectIo,
+    {
+        self.stack.select_io(corio_core::IoDriver::IoUring);
+        self
+    }
+
+    /// Runs the runtime's I/O on epoll, whatever `CORIO_IO` says.
+    pub fn epoll(mut self) -> Self
+    where
+        S: corio_core::SelectIo,
+    {
+        self.stack.select_io(corio_core::IoDriver::Epoll);
+        self
+    }
+
     /// Runs every task on the thread that calls `block_on` (asyncio's model).
     pub fn current_thread(mut self) -> Self {
         self.flavor = Flavor::CurrentThread;

@@ -96,10 +96,12 @@ pub mod signal;
 mod sys;
 #[cfg(feature = "tokio-io")]
 mod tokio_io;
+mod uring;
 
 pub use reactor::async_fd::Async;
 pub use reactor::interest::{Interest, Ready};
 pub use reactor::{Reactor, ReactorHandle};
+pub use uring::UringReactor;
 
 /// Internals exposed to the loom models in `tests/loom_*.rs` only.
 #[cfg(loom)]

@@ -168,11 +168,11 @@ impl<S: Splittable> AsyncWrite for WriteHalf<'_, S> {
     ) -> Poll<io::Result<usize>> {
         self.0.stream_io().poll_write_vectored(cx, bufs)
     }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.stream_io().poll_flush(cx)
     }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.stream_io().poll_close()
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.stream_io().poll_close(cx)
     }
 }
 
@@ -191,10 +191,10 @@ impl<S: Splittable> AsyncWrite for OwnedWriteHalf<S> {
     ) -> Poll<io::Result<usize>> {
         self.stream.stream_io().poll_write_vectored(cx, bufs)
     }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream.stream_io().poll_flush(cx)
     }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.stream.stream_io().poll_close()
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream.stream_io().poll_close(cx)
     }
 }

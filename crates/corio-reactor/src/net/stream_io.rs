@@ -18,6 +18,11 @@
 //! 4. `poll_close` shuts down the write direction. `ENOTCONN` from `shutdown(2)` (the
 //!    peer reset the connection, or it was never connected) counts as success: there is
 //!    nothing left to close, and it is not an error worth reporting (as in tokio).
+//! 5. On the io_uring driver, reads and writes are completion operations
+//!    (`crate::uring::stream`, with its own rules): writes are write-behind, so
+//!    `poll_flush` waits for the send in flight and `poll_close` flushes before the
+//!    shutdown; a `shutdown(Write)` while a send is in flight is deferred to its
+//!    completion.
 
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
@@ -26,11 +31,14 @@ use std::task::{Context, Poll};
 
 use crate::reactor::async_fd::Async;
 use crate::sys;
+use crate::uring::stream::UringStream;
 
 /// A connected stream socket on the reactor (see the module rules).
 #[allow(unreachable_pub)] // named only through the sealed `Splittable` trait
 #[derive(Debug)]
 pub struct StreamIo<T: AsRawFd> {
+    /// Completion I/O when the registration is on the io_uring driver (rule 5).
+    uring: Option<UringStream>,
     io: Async<T>,
     short_transfer_drains: bool,
 }
@@ -38,17 +46,24 @@ pub struct StreamIo<T: AsRawFd> {
 impl<T: AsRawFd> StreamIo<T> {
     /// A TCP stream: short transfers drain readiness (rule 3).
     pub(crate) fn tcp(io: Async<T>) -> Self {
-        StreamIo {
-            io,
-            short_transfer_drains: true,
-        }
+        Self::new(io, true)
     }
 
     /// A Unix stream: readiness clears only on `WouldBlock` (rule 3).
     pub(crate) fn unix(io: Async<T>) -> Self {
+        Self::new(io, false)
+    }
+
+    fn new(io: Async<T>, short_transfer_drains: bool) -> Self {
+        let uring = io
+            .registration()
+            .handle()
+            .uring()
+            .map(|shared| UringStream::new(shared.clone(), io.as_raw_fd()));
         StreamIo {
+            uring,
             io,
-            short_transfer_drains: false,
+            short_transfer_drains,
         }
     }
 
@@ -77,6 +92,9 @@ impl<T: AsRawFd> StreamIo<T> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(u) = &self.uring {
+            return u.poll_read(cx, buf);
+        }
         let want = self.want(buf.len());
         self.io.poll_read_stream(cx, want, |s| sys::recv(s, buf, 0))
     }
@@ -88,6 +106,9 @@ impl<T: AsRawFd> StreamIo<T> {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(u) = &self.uring {
+            return u.poll_read_uninit(cx, buf);
+        }
         let want = self.want(buf.len());
         self.io
             .poll_read_stream(cx, want, |s| sys::recv_uninit(s, buf, 0))
@@ -95,6 +116,9 @@ impl<T: AsRawFd> StreamIo<T> {
 
     /// Writes from `buf` (rule 2).
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if let Some(u) = &self.uring {
+            return u.poll_write(cx, buf);
+        }
         let want = self.want(buf.len());
         self.io
             .poll_write_stream(cx, want, |s| sys::send(s, buf, 0))
@@ -106,6 +130,9 @@ impl<T: AsRawFd> StreamIo<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(u) = &self.uring {
+            return u.poll_write_vectored(cx, bufs);
+        }
         // Only the slices `sendmsg` is given count (at most UIO_MAXIOV).
         let len = bufs
             .iter()
@@ -119,23 +146,50 @@ impl<T: AsRawFd> StreamIo<T> {
 
     /// One non-blocking `recv` if the reactor reported readability (tokio's `try_read`).
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(res) = self.uring.as_ref().and_then(|u| u.try_read_buffered(buf)) {
+            return res;
+        }
         self.io
             .try_io(crate::Interest::READABLE, |s| sys::recv(s, buf, 0))
     }
 
     /// One non-blocking `send` if the reactor reported writability (rule 2).
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        if self.uring.as_ref().is_some_and(|u| u.send_in_flight()) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         self.io
             .try_io(crate::Interest::WRITABLE, |s| sys::send(s, buf, 0))
     }
 
     /// `shutdown(2)` with the OS error unchanged (the public `shutdown` methods).
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        if let Some(u) = &self.uring {
+            if how != Shutdown::Read && u.defer_shutdown_write()? {
+                // The FIN follows the send in flight (rule 5).
+                if how == Shutdown::Both {
+                    sys::shutdown(self.io.get_ref(), Shutdown::Read)?;
+                }
+                return Ok(());
+            }
+        }
         sys::shutdown(self.io.get_ref(), how)
     }
 
+    /// Waits until every byte reported written has been sent (io_uring's write-behind,
+    /// rule 5); at once on epoll, where a write is a completed `send`.
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &self.uring {
+            Some(u) => u.poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
     /// Closes the write direction; `ENOTCONN` is success (rule 4).
-    pub(crate) fn poll_close(&self) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_close(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(u) = &self.uring {
+            std::task::ready!(u.poll_flush(cx))?;
+        }
         Poll::Ready(match self.shutdown(Shutdown::Write) {
             Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
             other => other,

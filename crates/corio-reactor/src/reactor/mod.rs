@@ -77,7 +77,7 @@ const EVENTS_CAPACITY: usize = 1024;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Reactor {
-    handle: ReactorHandle,
+    handle: EpollRef,
     /// The event buffer (always `EVENTS_CAPACITY` long); the first `ready` are valid.
     events: Vec<libc::epoll_event>,
     ready: usize,
@@ -90,6 +90,18 @@ pub struct Reactor {
 /// `corio_core::context::reactor::<ReactorHandle>()` when they are created.
 #[derive(Clone)]
 pub struct ReactorHandle {
+    backend: Backend,
+}
+
+/// The driver a [`ReactorHandle`] registers with.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Epoll(Arc<Inner>),
+    Uring(Arc<crate::uring::Shared>),
+}
+
+/// The epoll reactor's own reference to its state.
+struct EpollRef {
     inner: Arc<Inner>,
 }
 
@@ -131,7 +143,7 @@ impl Reactor {
             UNPARK_TOKEN,
         )?;
         Ok(Reactor {
-            handle: ReactorHandle {
+            handle: EpollRef {
                 inner: Arc::new(Inner {
                     epoll,
                     eventfd,
@@ -149,7 +161,9 @@ impl Reactor {
 
     /// The handle I/O objects register with.
     pub fn handle(&self) -> ReactorHandle {
-        self.handle.clone()
+        ReactorHandle {
+            backend: Backend::Epoll(self.handle.inner.clone()),
+        }
     }
 
     // Translates epoll event bits into readiness bits.
@@ -274,24 +288,86 @@ impl ReactorHandle {
         }
     }
 
-    /// Wakes the reactor's `park` (the same as its [`Unparker`]).
-    pub fn unpark(&self) {
-        self.inner.unpark();
+    pub(crate) fn from_uring(shared: Arc<crate::uring::Shared>) -> ReactorHandle {
+        ReactorHandle {
+            backend: Backend::Uring(shared),
+        }
     }
 
-    /// How many descriptors are registered right now.
+    /// The io_uring driver's state, when this handle is on one.
+    pub(crate) fn uring(&self) -> Option<&Arc<crate::uring::Shared>> {
+        match &self.backend {
+            Backend::Uring(u) => Some(u),
+            Backend::Epoll(_) => None,
+        }
+    }
+
+    /// Which driver this handle's I/O runs on: `"epoll"` or `"io_uring"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = corio_reactor::Reactor::new()?;
+    /// assert_eq!(reactor.handle().driver_name(), "epoll");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn driver_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Epoll(_) => "epoll",
+            Backend::Uring(_) => "io_uring",
+        }
+    }
+
+    /// Wakes the reactor's `park` (the same as its [`Unparker`]).
+    pub fn unpark(&self) {
+        match &self.backend {
+            Backend::Epoll(inner) => inner.unpark(),
+            Backend::Uring(u) => u.unpark(),
+        }
+    }
+
+    /// How many descriptors (and, on io_uring, operations in flight) are registered
+    /// right now.
     pub fn registered(&self) -> usize {
-        self.inner.registered.load(Ordering::SeqCst)
+        match &self.backend {
+            Backend::Epoll(inner) => inner.registered.load(Ordering::SeqCst),
+            Backend::Uring(u) => u.registered(),
+        }
     }
 
     /// Registers `fd` (edge-triggered, both directions); returns its token and state.
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<(u64, Arc<ScheduledIo>)> {
+        match &self.backend {
+            Backend::Epoll(inner) => inner.register(fd),
+            Backend::Uring(u) => u.register(fd),
+        }
+    }
+
+    /// Makes sure readiness events for `token` will be delivered (io_uring arms its
+    /// poll lazily, on the first wait; epoll delivers them from registration on).
+    pub(crate) fn arm(&self, token: u64) {
+        if let Backend::Uring(u) = &self.backend {
+            u.arm(token);
+        }
+    }
+
+    /// Removes `fd` and frees its slot (bumping the generation).
+    pub(crate) fn deregister(&self, fd: RawFd, token: u64) {
+        match &self.backend {
+            Backend::Epoll(inner) => inner.deregister(fd, token),
+            Backend::Uring(u) => u.deregister(token),
+        }
+    }
+}
+
+impl Inner {
+    fn register(&self, fd: RawFd) -> io::Result<(u64, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::new());
         let token = {
-            let mut slab = self.inner.slab.lock();
+            let mut slab = self.slab.lock();
             // Checked under the lock: `Reactor::drop` sets the flag, then takes the lock
             // to mark every registration, so none can slip in unmarked.
-            if self.inner.shutdown.load(Ordering::SeqCst) {
+            if self.shutdown.load(Ordering::SeqCst) {
                 return Err(shutdown_error());
             }
             let index = match slab.free.pop() {
@@ -310,13 +386,13 @@ impl ReactorHandle {
             slot.io = Some(io.clone());
             let token = (u64::from(slot.generation) << 32) | u64::from(index);
             slab.len += 1;
-            self.inner.registered.store(slab.len, Ordering::SeqCst);
+            self.registered.store(slab.len, Ordering::SeqCst);
             token
         };
         let events =
             libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;
         if let Err(e) = sys::epoll_ctl(
-            self.inner.epoll.as_raw_fd(),
+            self.epoll.as_raw_fd(),
             libc::EPOLL_CTL_ADD,
             fd,
             events as u32,
@@ -329,23 +405,23 @@ impl ReactorHandle {
     }
 
     /// Removes `fd` from epoll and frees its slot (bumping the generation).
-    pub(crate) fn deregister(&self, fd: RawFd, token: u64) {
+    fn deregister(&self, fd: RawFd, token: u64) {
         // Errors are ignored: the fd may already be gone from epoll, and the slot's
         // generation bump below is what guarantees no stale wake-up.
-        let _ = sys::epoll_ctl(self.inner.epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, 0, 0);
+        let _ = sys::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, 0, 0);
         self.release(token);
     }
 
     fn release(&self, token: u64) {
         let index = token as u32;
-        let mut slab = self.inner.slab.lock();
+        let mut slab = self.slab.lock();
         let slot = &mut slab.slots[index as usize];
         slot.io = None;
         // Generations stay below u32::MAX so a token never equals UNPARK_TOKEN.
         slot.generation = (slot.generation + 1) % (u32::MAX - 1);
         slab.free.push(index);
         slab.len -= 1;
-        self.inner.registered.store(slab.len, Ordering::SeqCst);
+        self.registered.store(slab.len, Ordering::SeqCst);
     }
 }
 
@@ -357,7 +433,10 @@ impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reactor")
             .field("epoll", &self.handle.inner.epoll.as_raw_fd())
-            .field("registered", &self.handle.registered())
+            .field(
+                "registered",
+                &self.handle.inner.registered.load(Ordering::SeqCst),
+            )
             .finish()
     }
 }
@@ -365,7 +444,7 @@ impl fmt::Debug for Reactor {
 impl fmt::Debug for ReactorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReactorHandle")
-            .field("epoll", &self.inner.epoll.as_raw_fd())
+            .field("driver", &self.driver_name())
             .finish_non_exhaustive()
     }
 }

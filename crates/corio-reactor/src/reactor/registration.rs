@@ -17,6 +17,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -34,6 +35,9 @@ pub(crate) struct Registration {
     io: Arc<ScheduledIo>,
     token: u64,
     fd: RawFd,
+    /// The driver was asked to deliver readiness events (io_uring arms its poll on the
+    /// first wait; see `arm`).
+    armed: AtomicBool,
 }
 
 impl Registration {
@@ -47,18 +51,41 @@ impl Registration {
     /// Registers `fd` with `handle`'s reactor.
     pub(crate) fn with_handle(fd: RawFd, handle: ReactorHandle) -> io::Result<Registration> {
         let (token, io) = handle.register(fd)?;
+        let armed = AtomicBool::new(handle.uring().is_none());
         Ok(Registration {
             handle,
             io,
             token,
             fd,
+            armed,
         })
+    }
+
+    /// Called when a wait returned `Pending` (the waker is stored): makes sure the
+    /// driver will deliver the next readiness event. A no-op on epoll, which delivers
+    /// events from registration on; io_uring arms its multishot poll here, once (the
+    /// poll reports the current readiness when armed, so nothing between the failed
+    /// check and the arming is missed).
+    fn arm(&self) {
+        if !self.armed.load(Ordering::Relaxed) {
+            self.armed.store(true, Ordering::Relaxed);
+            self.handle.arm(self.token);
+        }
+    }
+
+    /// `ScheduledIo::poll_ready`, arming the driver when it returns `Pending`.
+    fn wait(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+        let p = self.io.poll_ready(dir, cx);
+        if p.is_pending() {
+            self.arm();
+        }
+        p
     }
 
     /// Waits (single-waiter slot) for readiness in `dir`, honouring the coop budget.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let coop = ready!(coop::poll_proceed(cx));
-        let ev = ready!(self.io.poll_ready(dir, cx));
+        let ev = ready!(self.wait(dir, cx));
         coop.made_progress();
         Poll::Ready(check_shutdown(ev))
     }
@@ -70,7 +97,7 @@ impl Registration {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.attempt(cx, |cx| self.io.poll_ready(dir, cx), op, |_| false)
+        self.attempt(cx, |cx| self.wait(dir, cx), op, |_| false)
     }
 
     /// [`poll_io`](Self::poll_io) for a byte-stream transfer (`recv`/`send` on a TCP or
@@ -91,7 +118,7 @@ impl Registration {
         // Linux caps one transfer at MAX_RW_COUNT: a bigger request may come back short
         // with the queue not drained.
         let drained = |&n: &usize| n > 0 && n < want && want <= MAX_RW_COUNT;
-        self.attempt(cx, |cx| self.io.poll_ready(dir, cx), op, drained)
+        self.attempt(cx, |cx| self.wait(dir, cx), op, drained)
     }
 
     /// Steps 1–3 of the module's loop. `wait` reports the readiness observed (from the
@@ -134,7 +161,11 @@ impl Registration {
         };
         poll_fn(|cx| {
             let coop = ready!(coop::poll_proceed(cx));
-            let ev = ready!(self.io.poll_ready_listed(dir, &mut waiter.id, cx));
+            let p = self.io.poll_ready_listed(dir, &mut waiter.id, cx);
+            if p.is_pending() {
+                self.arm();
+            }
+            let ev = ready!(p);
             coop.made_progress();
             Poll::Ready(check_shutdown(ev))
         })
@@ -153,7 +184,13 @@ impl Registration {
             id: None,
         };
         poll_fn(|cx| {
-            let wait = |cx: &mut Context<'_>| self.io.poll_ready_listed(dir, &mut waiter.id, cx);
+            let wait = |cx: &mut Context<'_>| {
+                let p = self.io.poll_ready_listed(dir, &mut waiter.id, cx);
+                if p.is_pending() {
+                    self.arm();
+                }
+                p
+            };
             self.attempt(cx, wait, &mut op, |_| false)
         })
         .await

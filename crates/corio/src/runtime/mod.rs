@@ -26,7 +26,7 @@
 mod driver;
 
 pub use corio_executor::{Handle, RuntimeMetrics, SlowPoll};
-pub use driver::Drivers;
+pub use driver::{io_driver, Drivers};
 
 /// A corio runtime: the event loop of asyncio — the executor parked on [`Drivers`].
 ///

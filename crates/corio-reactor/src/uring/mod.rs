@@ -1,0 +1,928 @@
+//! The io_uring driver: a [`Driver`] that submits and completes I/O through one io_uring
+//! instance, the alternative to the epoll [`Reactor`](crate::Reactor) behind the same
+//! seam (`Runtime::builder().io_uring()` or `CORIO_IO=uring`).
+//!
+//! # How it plugs in
+//! [`UringReactor::handle`] is an ordinary [`ReactorHandle`]: sockets, pipes, signals and
+//! child processes find it in the runtime context exactly as they find the epoll
+//! reactor, so their public types do not change. Two kinds of work go through the ring:
+//! - **Readiness** (every [`Async`](crate::Async) registration: UDP, Unix datagrams,
+//!   listeners, pipes, signal and pid fds): a registration is armed lazily, the first
+//!   time a task waits on it, with one multishot `IORING_OP_POLL_ADD`; each completion
+//!   sets the readiness bits of its `ScheduledIo` exactly as an epoll event does, so the
+//!   readiness rules of `scheduled_io` hold unchanged.
+//! - **Completion I/O** (TCP and Unix stream reads and writes, `stream.rs`): the
+//!   operation itself (`IORING_OP_RECV`, `IORING_OP_SEND`) is submitted with a buffer the
+//!   driver owns until the completion arrives.
+//!
+//! # Batching
+//! Submissions are pushed to the shared submission queue under the driver's lock and
+//! handed to the kernel by the next `park`: one `io_uring_enter` submits everything
+//! queued since the last one and waits for completions. A `park(Some(0))` with nothing
+//! queued makes no syscall at all (completions are read from the shared ring). A push
+//! made while the driver thread sleeps in `io_uring_enter` is submitted by the pusher
+//! itself (the `parked` flag, checked after a `SeqCst` fence on both sides), so it can
+//! never wait for an unrelated wake-up. Deregistering a descriptor (just before it is
+//! closed) submits whatever is queued: entries name descriptors by number, resolved at
+//! submission, so none may outlive its descriptor's number in the queue. A full submission queue is flushed with a plain
+//! submit (reaping completions first if the kernel answers `EBUSY`).
+//!
+//! # Buffer ownership under cancellation (the rules)
+//! 1. Memory the kernel may write to or read from is owned by the driver's operation slot
+//!    from the moment its submission entry is pushed until its (last) completion has
+//!    been reaped. The submitter moves the buffer (a `Vec<u8>` or another owned value,
+//!    see [`Keep`]) into the slot; it gets it back only with the completion.
+//! 2. The handle an owner holds ([`Op`]) is just a key. Dropping it before the completion
+//!    turns the slot into an orphan: the buffer stays in the slot, and for operations
+//!    marked cancellable an `IORING_OP_ASYNC_CANCEL` for the key is submitted. Writes are
+//!    not cancelled (their data was already reported written) and complete on their own.
+//! 3. A completion for an orphan is absorbed: the driver runs the slot's follow-up action
+//!    if any (`After::ShutdownWrite`, the deferred `shutdown(SHUT_WR)` of a stream whose
+//!    write was still in flight when it was dropped) and only then frees the buffer.
+//! 4. Slots are keyed by `generation << 32 | index` and a slot is reused only after its
+//!    last completion, with its generation bumped; cancel and poll-remove requests carry
+//!    a key no slot has (`IGNORE`). So a completion can never reach the wrong owner.
+//! 5. A completion with `-ECANCELED` that nobody asked for (the kernel cancels a thread's
+//!    requests when that thread exits, and any thread may submit) is resubmitted
+//!    unchanged; the owner never sees it.
+//! 6. Dropping the driver cancels everything in flight and reaps until the kernel has
+//!    completed it (bounded); waiting owners are woken with an error. A buffer whose
+//!    completion never arrived by then is leaked, never freed: the worst case is a leak,
+//!    never a kernel write into freed memory.
+//!
+//! # Refusal and fallback
+//! [`UringReactor::new`] fails when `io_uring_setup` fails (no kernel support,
+//! `kernel.io_uring_disabled`, a seccomp filter) or when the ring lacks an opcode corio
+//! needs (probed with `IORING_REGISTER_PROBE`). The facade then falls back to epoll with
+//! a one-line notice. `CORIO_URING_REFUSE=setup` or `=probe` simulates either refusal
+//! (for tests of the fallback).
+
+pub(crate) mod stream;
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use corio_core::{Driver, Unpark, Unparker};
+use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
+use parking_lot::Mutex;
+
+use crate::reactor::scheduled_io::{
+    ScheduledIo, ERROR, READABLE, READ_CLOSED, SHUTDOWN, WRITABLE, WRITE_CLOSED,
+};
+use crate::reactor::{shutdown_error, ReactorHandle};
+use crate::sys;
+
+/// The user data of requests whose completions are ignored (cancel, poll-remove).
+const IGNORE: u64 = u64::MAX;
+/// The user data of the read on the unpark eventfd.
+const UNPARK: u64 = u64::MAX - 1;
+
+/// Submission queue entries (the completion queue gets twice as many).
+const ENTRIES: u32 = 1024;
+
+/// The opcodes the driver needs (checked with the kernel's probe at start-up).
+const REQUIRED_OPS: &[(u8, &str)] = &[
+    (opcode::PollAdd::CODE, "POLL_ADD"),
+    (opcode::PollRemove::CODE, "POLL_REMOVE"),
+    (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
+    (opcode::Read::CODE, "READ"),
+    (opcode::Recv::CODE, "RECV"),
+    (opcode::Send::CODE, "SEND"),
+];
+
+/// The io_uring driver (see the module docs): the innermost [`Driver`] of a corio
+/// runtime built with `io_uring()`.
+///
+/// # Examples
+///
+/// ```
+/// use corio_core::Driver;
+/// use corio_reactor::UringReactor;
+/// use std::time::Duration;
+///
+/// let Ok(mut driver) = UringReactor::new() else {
+///     return; // no io_uring here: corio would fall back to epoll
+/// };
+/// assert_eq!(driver.handle().driver_name(), "io_uring");
+/// assert!(!driver.park(Some(Duration::from_millis(1))));
+/// driver.unparker().unpark();
+/// assert!(driver.park(None));
+/// ```
+pub struct UringReactor {
+    shared: Arc<Shared>,
+    wake: Vec<Waker>,
+}
+
+/// The state shared by the driver, its handles and every I/O object on it.
+pub(crate) struct Shared {
+    ring: IoUring,
+    state: Mutex<State>,
+    /// The driver thread is (about to be) blocked in `io_uring_enter`.
+    parked: AtomicBool,
+    /// An unpark is pending (the eventfd was written and not yet read back).
+    notified: AtomicBool,
+    shutdown: AtomicBool,
+    registered: AtomicUsize,
+    eventfd: OwnedFd,
+}
+
+struct State {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// The eventfd read's 8-byte buffer (owned here, rule 1).
+    unpark_buf: Box<u64>,
+    unpark_armed: bool,
+}
+
+struct Slot {
+    generation: u32,
+    entry: Entry,
+}
+
+enum Entry {
+    Vacant,
+    /// A readiness registration (multishot poll while `armed`).
+    Reg {
+        io: Arc<ScheduledIo>,
+        fd: RawFd,
+        armed: bool,
+        /// Deregistered; the slot is freed by the poll's last completion.
+        gone: bool,
+    },
+    /// A one-shot operation.
+    Op {
+        state: OpState,
+        sqe: squeue::Entry,
+        keep: Keep,
+        after: After,
+    },
+}
+
+enum OpState {
+    Waiting(Option<Waker>),
+    Done {
+        res: i32,
+        flags: u32,
+    },
+    /// The owner is gone (rule 2); `cancelled` says whether we asked the kernel to stop.
+    Orphan {
+        cancelled: bool,
+    },
+}
+
+/// What an operation's slot keeps alive until its completion (rule 1).
+#[derive(Default)]
+pub(crate) struct Keep {
+    /// The data buffer the kernel reads or writes.
+    pub(crate) buf: Vec<u8>,
+}
+
+/// What the driver does when an orphan's completion arrives (rule 3).
+pub(crate) enum After {
+    Nothing,
+    /// `shutdown(SHUT_WR)` on this duplicate of the stream's descriptor.
+    ShutdownWrite(OwnedFd),
+}
+
+/// An owner's key to an operation in flight (rule 2: dropping it orphans the slot).
+pub(crate) struct Op {
+    shared: Arc<Shared>,
+    key: u64,
+    cancel_on_drop: bool,
+}
+
+impl UringReactor {
+    /// Sets up an io_uring instance (1024 entries), probes the opcodes corio needs and
+    /// arms the unpark eventfd.
+    ///
+    /// # Errors
+    /// The OS error of `io_uring_setup` (`ENOSYS`, `EPERM` when disabled by sysctl or
+    /// seccomp, `ENOMEM`), or `Unsupported` naming the first missing opcode.
+    pub fn new() -> io::Result<UringReactor> {
+        let refuse = std::env::var("CORIO_URING_REFUSE").unwrap_or_default();
+        if refuse == "setup" {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "io_uring_setup refused (simulated by CORIO_URING_REFUSE=setup)",
+            ));
+        }
+        let ring = IoUring::builder()
+            .setup_cqsize(ENTRIES * 4)
+            .build(ENTRIES)?;
+        let mut probe = Probe::new();
+        ring.submitter().register_probe(&mut probe)?;
+        for &(code, name) in REQUIRED_OPS {
+            if !probe.is_supported(code) || (refuse == "probe" && name == "RECV") {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("io_uring lacks the IORING_OP_{name} operation"),
+                ));
+            }
+        }
+        if !ring.params().is_feature_ext_arg() || !ring.params().is_feature_nodrop() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "io_uring lacks IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP (Linux >= 5.11 needed)",
+            ));
+        }
+        let shared = Arc::new(Shared {
+            ring,
+            state: Mutex::new(State {
+                slots: Vec::new(),
+                free: Vec::new(),
+                unpark_buf: Box::new(0),
+                unpark_armed: false,
+            }),
+            parked: AtomicBool::new(false),
+            notified: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            registered: AtomicUsize::new(0),
+            eventfd: sys::eventfd()?,
+        });
+        {
+            let mut st = shared.state.lock();
+            shared.arm_unpark(&mut st)?;
+        }
+        Ok(UringReactor {
+            shared,
+            wake: Vec::new(),
+        })
+    }
+
+    /// The handle I/O objects register with (install it with `with_reactor`).
+    pub fn handle(&self) -> ReactorHandle {
+        ReactorHandle::from_uring(self.shared.clone())
+    }
+
+    /// Reaps every completion in the ring and wakes their owners; returns how many.
+    fn reap(&mut self) -> usize {
+        let n = {
+            let mut st = self.shared.state.lock();
+            self.shared.reap_locked(&mut st, &mut self.wake)
+        };
+        for w in self.wake.drain(..) {
+            w.wake();
+        }
+        n
+    }
+}
+
+impl Driver for UringReactor {
+    fn park(&mut self, timeout: Option<Duration>) -> bool {
+        let sh = &*self.shared;
+        let res = if timeout == Some(Duration::ZERO) {
+            // A poll: submit what is queued (if anything) and read the ring.
+            let queued = {
+                let _st = sh.state.lock();
+                // SAFETY: the state lock is held, so no other thread touches the SQ.
+                !unsafe { sh.ring.submission_shared() }.is_empty()
+            };
+            if queued {
+                sh.ring.submitter().submit()
+            } else {
+                Ok(0)
+            }
+        } else {
+            sh.parked.store(true, Ordering::SeqCst);
+            // Pairs with the fence in `Shared::after_push`: either that pusher sees
+            // `parked` and submits itself, or this enter sees its entry.
+            fence(Ordering::SeqCst);
+            let res = match timeout {
+                None => sh.ring.submitter().submit_and_wait(1),
+                Some(d) => {
+                    let ts = types::Timespec::from(d);
+                    let args = types::SubmitArgs::new().timespec(&ts);
+                    sh.ring.submitter().submit_with_args(1, &args)
+                }
+            };
+            sh.parked.store(false, Ordering::SeqCst);
+            res
+        };
+        match &res {
+            Ok(_) => {}
+            Err(e) => match e.raw_os_error() {
+                // Timed out, interrupted by a signal, or a completion backlog to reap.
+                Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::EAGAIN) => {}
+                _ => panic!("io_uring_enter failed: {e}"),
+            },
+        }
+        let interrupted = matches!(&res, Err(e) if e.raw_os_error() == Some(libc::EINTR));
+        self.reap() > 0 || interrupted
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker::new(self.shared.clone())
+    }
+}
+
+impl Unpark for Shared {
+    fn unpark(&self) {
+        if !self.notified.swap(true, Ordering::SeqCst) {
+            sys::eventfd_signal(self.eventfd.as_raw_fd());
+        }
+    }
+}
+
+impl Drop for UringReactor {
+    fn drop(&mut self) {
+        let sh = &*self.shared;
+        sh.shutdown.store(true, Ordering::SeqCst);
+        let mut wake = Vec::new();
+        {
+            let mut st = sh.state.lock();
+            let mut cancels = Vec::new();
+            for (i, slot) in st.slots.iter_mut().enumerate() {
+                let key = (u64::from(slot.generation) << 32) | i as u64;
+                match &mut slot.entry {
+                    Entry::Reg { io, armed, .. } => {
+                        io.set_readiness(SHUTDOWN, &mut wake);
+                        if *armed {
+                            cancels.push(opcode::PollRemove::new(key).build().user_data(IGNORE));
+                        }
+                    }
+                    Entry::Op { state, .. } => {
+                        if let OpState::Waiting(_) | OpState::Orphan { cancelled: false } = state {
+                            cancels.push(opcode::AsyncCancel::new(key).build().user_data(IGNORE));
+                        }
+                    }
+                    Entry::Vacant => {}
+                }
+            }
+            if st.unpark_armed {
+                cancels.push(opcode::AsyncCancel::new(UNPARK).build().user_data(IGNORE));
+            }
+            for sqe in &cancels {
+                let _ = sh.push_locked(&mut st, sqe, &mut wake);
+            }
+        }
+        for w in wake.drain(..) {
+            w.wake();
+        }
+        // Reap until nothing is in flight (bounded: rule 6).
+        for _ in 0..100 {
+            if !self.shared.in_flight() {
+                break;
+            }
+            let ts = types::Timespec::new().nsec(10_000_000);
+            let args = types::SubmitArgs::new().timespec(&ts);
+            let _ = self.shared.ring.submitter().submit_with_args(1, &args);
+            self.reap();
+        }
+        // Whoever still waits gets the shutdown error.
+        let mut st = self.shared.state.lock();
+        for slot in st.slots.iter_mut() {
+            if let Entry::Op {
+                state: state @ OpState::Waiting(_),
+                ..
+            } = &mut slot.entry
+            {
+                if let OpState::Waiting(Some(w)) = std::mem::replace(
+                    state,
+                    OpState::Done {
+                        res: -libc::ECANCELED,
+                        flags: 0,
+                    },
+                ) {
+                    wake.push(w);
+                }
+                // The kernel may still hold it: keep the slot marked as in flight.
+                *state = OpState::Done {
+                    res: SHUTDOWN_RES,
+                    flags: 0,
+                };
+            }
+        }
+        drop(st);
+        for w in wake {
+            w.wake();
+        }
+    }
+}
+
+/// The result a waiting operation gets when the driver shuts down under it.
+const SHUTDOWN_RES: i32 = i32::MIN;
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Rule 6: a buffer whose completion may still come is leaked, never freed.
+        let st = self.state.get_mut();
+        for slot in st.slots.drain(..) {
+            if let Entry::Op { state, keep, .. } = slot.entry {
+                if !matches!(state, OpState::Done { res, .. } if res != SHUTDOWN_RES) {
+                    std::mem::forget(keep);
+                }
+            }
+        }
+        if st.unpark_armed {
+            std::mem::forget(std::mem::take(&mut st.unpark_buf));
+        }
+    }
+}
+
+impl Shared {
+    /// Whether any operation or armed poll is still in the kernel.
+    fn in_flight(&self) -> bool {
+        let st = self.state.lock();
+        st.unpark_armed
+            || st.slots.iter().any(|s| match &s.entry {
+                Entry::Reg { armed, .. } => *armed,
+                Entry::Op { state, .. } => !matches!(state, OpState::Done { .. }),
+                Entry::Vacant => false,
+            })
+    }
+
+    fn arm_unpark(&self, st: &mut State) -> io::Result<()> {
+        let ptr: *mut u64 = &mut *st.unpark_buf;
+        let sqe = opcode::Read::new(types::Fd(self.eventfd.as_raw_fd()), ptr.cast(), 8)
+            .build()
+            .user_data(UNPARK);
+        let mut wake = Vec::new();
+        self.push_locked(st, &sqe, &mut wake)?;
+        st.unpark_armed = true;
+        // Wakers collected by a reap inside the push (a full queue) are woken late but
+        // not lost: the reaped slots hold their results.
+        for w in wake {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Pushes `sqe`, flushing the queue to the kernel when it is full.
+    fn push_locked(
+        &self,
+        st: &mut State,
+        sqe: &squeue::Entry,
+        wake: &mut Vec<Waker>,
+    ) -> io::Result<()> {
+        loop {
+            {
+                // SAFETY: the state lock is held (`st`), so this is the only live
+                // handle to the submission queue.
+                let mut sq = unsafe { self.ring.submission_shared() };
+                // SAFETY: every buffer `sqe` points into is owned by its slot until
+                // the completion (rule 1), or by `State` for the unpark read.
+                if unsafe { sq.push(sqe) }.is_ok() {
+                    sq.sync();
+                    return Ok(());
+                }
+            }
+            match self.ring.submitter().submit() {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    self.reap_locked(st, wake);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// After a push outside the driver: submit at once if the driver sleeps.
+    fn after_push(&self) {
+        fence(Ordering::SeqCst);
+        if self.parked.load(Ordering::SeqCst) {
+            let _ = self.ring.submitter().submit();
+        }
+    }
+
+    /// Reads every completion; the caller wakes `wake` after unlocking.
+    fn reap_locked(&self, st: &mut State, wake: &mut Vec<Waker>) -> usize {
+        let mut n = 0;
+        let mut resubmit: Vec<squeue::Entry> = Vec::new();
+        {
+            // SAFETY: the state lock is held, so this is the only live handle to the
+            // completion queue.
+            let cq = unsafe { self.ring.completion_shared() };
+            for cqe in cq {
+                n += 1;
+                self.complete(st, &cqe, wake, &mut resubmit);
+            }
+        }
+        for sqe in &resubmit {
+            let _ = self.push_locked(st, sqe, wake);
+        }
+        n
+    }
+
+    fn complete(
+        &self,
+        st: &mut State,
+        cqe: &cqueue::Entry,
+        wake: &mut Vec<Waker>,
+        resubmit: &mut Vec<squeue::Entry>,
+    ) {
+        let (key, res, flags) = (cqe.user_data(), cqe.result(), cqe.flags());
+        if key == IGNORE {
+            return;
+        }
+        if key == UNPARK {
+            st.unpark_armed = false;
+            self.notified.store(false, Ordering::SeqCst);
+            if !self.shutdown.load(Ordering::SeqCst) {
+                let ptr: *mut u64 = &mut *st.unpark_buf;
+                resubmit.push(
+                    opcode::Read::new(types::Fd(self.eventfd.as_raw_fd()), ptr.cast(), 8)
+                        .build()
+                        .user_data(UNPARK),
+                );
+                st.unpark_armed = true;
+            }
+            return;
+        }
+        let (generation, index) = ((key >> 32) as u32, key as u32 as usize);
+        let Some(slot) = st.slots.get_mut(index) else {
+            return;
+        };
+        if slot.generation != generation {
+            return;
+        }
+        let mut free = false;
+        match &mut slot.entry {
+            Entry::Vacant => {}
+            Entry::Reg {
+                io,
+                fd,
+                armed,
+                gone,
+            } => {
+                if res >= 0 {
+                    io.set_readiness(poll_readiness(res as u32), wake);
+                }
+                if !cqueue::more(flags) {
+                    *armed = false;
+                    if *gone {
+                        free = true;
+                    } else if !self.shutdown.load(Ordering::SeqCst) {
+                        // The multishot poll ended (an error, or the kernel's own
+                        // cancel): keep the registration armed for life.
+                        resubmit.push(poll_sqe(*fd, key));
+                        *armed = true;
+                    }
+                }
+            }
+            Entry::Op {
+                state,
+                sqe,
+                keep: _,
+                after,
+            } => match state {
+                OpState::Waiting(w) => {
+                    if res == -libc::ECANCELED && !self.shutdown.load(Ordering::SeqCst) {
+                        // Rule 5: not ours; do it again.
+                        resubmit.push(sqe.clone());
+                    } else {
+                        if let Some(w) = w.take() {
+                            wake.push(w);
+                        }
+                        *state = OpState::Done { res, flags };
+                        run_after(after);
+                    }
+                }
+                OpState::Orphan { .. } => {
+                    // Rule 3: absorb, run the follow-up, then free the buffer.
+                    run_after(after);
+                    free = true;
+                }
+                OpState::Done { .. } => {}
+            },
+        }
+        if free {
+            st.release(index);
+            self.registered.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Registers `fd` for readiness (armed on the first wait); returns the key.
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<(u64, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::new());
+        let mut st = self.state.lock();
+        if self.shutdown.load(Ordering::SeqCst) {
+            return Err(shutdown_error());
+        }
+        let key = st.alloc(Entry::Reg {
+            io: io.clone(),
+            fd,
+            armed: false,
+            gone: false,
+        })?;
+        self.registered.fetch_add(1, Ordering::Relaxed);
+        Ok((key, io))
+    }
+
+    /// Arms the multishot poll of registration `key` (idempotent).
+    pub(crate) fn arm(&self, key: u64) {
+        let mut wake = Vec::new();
+        {
+            let mut st = self.state.lock();
+            let Some(Slot {
+                generation,
+                entry: Entry::Reg {
+                    fd, armed, gone, ..
+                },
+            }) = st.slots.get_mut(key as u32 as usize)
+            else {
+                return;
+            };
+            if *generation != (key >> 32) as u32 || *armed || *gone {
+                return;
+            }
+            if self.shutdown.load(Ordering::SeqCst) {
+                return;
+            }
+            *armed = true;
+            let sqe = poll_sqe(*fd, key);
+            if self.push_locked(&mut st, &sqe, &mut wake).is_err() {
+                if let Some(Slot {
+                    entry: Entry::Reg { io, armed, .. },
+                    ..
+                }) = st.slots.get_mut(key as u32 as usize)
+                {
+                    *armed = false;
+                    // Wake the waiter with an error readiness rather than leave it.
+                    io.set_readiness(ERROR, &mut wake);
+                }
+            }
+        }
+        self.after_push();
+        for w in wake {
+            w.wake();
+        }
+    }
+
+    /// Deregisters `key`: removes its poll (the slot is freed by the last completion).
+    ///
+    /// Called just before the descriptor is closed, so it also hands every queued entry
+    /// to the kernel: an entry names its descriptor by number, resolved at submission,
+    /// and a number closed (or reused) before that would send a queued write into
+    /// nothing, or into another socket.
+    pub(crate) fn deregister(&self, key: u64) {
+        let mut wake = Vec::new();
+        {
+            let mut st = self.state.lock();
+            let index = key as u32 as usize;
+            match st.slots.get_mut(index) {
+                Some(Slot {
+                    generation,
+                    entry: Entry::Reg { armed, gone, .. },
+                }) if *generation == (key >> 32) as u32 => {
+                    if *armed {
+                        *gone = true;
+                        let sqe = opcode::PollRemove::new(key).build().user_data(IGNORE);
+                        let _ = self.push_locked(&mut st, &sqe, &mut wake);
+                    } else {
+                        st.release(index);
+                        self.registered.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+                _ => {}
+            }
+            // SAFETY: the state lock is held, so no other thread touches the SQ.
+            if !unsafe { self.ring.submission_shared() }.is_empty() {
+                let _ = self.ring.submitter().submit();
+            }
+        }
+        for w in wake {
+            w.wake();
+        }
+    }
+
+    /// Submits `sqe` (its user data is set here) with `keep` owned by the slot until
+    /// the completion (rule 1).
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        sqe: squeue::Entry,
+        keep: Keep,
+        waker: &Waker,
+        cancel_on_drop: bool,
+    ) -> io::Result<Op> {
+        let mut wake = Vec::new();
+        let key = {
+            let mut st = self.state.lock();
+            if self.shutdown.load(Ordering::SeqCst) {
+                return Err(shutdown_error());
+            }
+            let key = st.alloc(Entry::Op {
+                state: OpState::Waiting(Some(waker.clone())),
+                sqe: sqe.clone(),
+                keep,
+                after: After::Nothing,
+            })?;
+            self.registered.fetch_add(1, Ordering::Relaxed);
+            let sqe = sqe.user_data(key);
+            if let Entry::Op { sqe: stored, .. } = &mut st.slots[key as u32 as usize].entry {
+                *stored = sqe.clone();
+            }
+            if let Err(e) = self.push_locked(&mut st, &sqe, &mut wake) {
+                st.release(key as u32 as usize);
+                self.registered.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            key
+        };
+        self.after_push();
+        for w in wake {
+            w.wake();
+        }
+        Ok(Op {
+            shared: self.clone(),
+            key,
+            cancel_on_drop,
+        })
+    }
+
+    /// Sets the follow-up action run when `op` completes; gives `action` back if it
+    /// has completed already (the caller runs it at once).
+    pub(crate) fn set_after(&self, op: &Op, action: After) -> Result<(), After> {
+        let mut st = self.state.lock();
+        match st.slots.get_mut(op.key as u32 as usize) {
+            Some(Slot {
+                entry:
+                    Entry::Op {
+                        after,
+                        state: OpState::Waiting(_),
+                        ..
+                    },
+                ..
+            }) => {
+                *after = action;
+                Ok(())
+            }
+            _ => Err(action),
+        }
+    }
+}
+
+impl Op {
+    /// The completion: `(result, cqe flags, the buffers back)`, or pending with the
+    /// waker stored. Once ready the slot is freed and `self` must not be polled again.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<(i32, u32, Keep)> {
+        let mut st = self.shared.state.lock();
+        let index = self.key as u32 as usize;
+        let slot = &mut st.slots[index];
+        debug_assert_eq!(slot.generation, (self.key >> 32) as u32);
+        let Entry::Op { state, keep, .. } = &mut slot.entry else {
+            unreachable!("an Op's slot holds an operation until the Op is done");
+        };
+        match state {
+            OpState::Waiting(w) => {
+                match w {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *w = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            OpState::Done { res, flags } => {
+                if *res == SHUTDOWN_RES {
+                    // The kernel may still hold the buffer (rule 6): leave the slot.
+                    return Poll::Ready((-libc::ESHUTDOWN, 0, Keep::default()));
+                }
+                let out = (*res, *flags, std::mem::take(keep));
+                st.release(index);
+                self.shared.registered.fetch_sub(1, Ordering::Relaxed);
+                self.key = IGNORE;
+                Poll::Ready(out)
+            }
+            OpState::Orphan { .. } => unreachable!("only the dropped owner orphans a slot"),
+        }
+    }
+}
+
+impl Drop for Op {
+    fn drop(&mut self) {
+        if self.key == IGNORE {
+            return;
+        }
+        let mut wake = Vec::new();
+        let pushed = {
+            let mut st = self.shared.state.lock();
+            let index = self.key as u32 as usize;
+            let Entry::Op { state, .. } = &mut st.slots[index].entry else {
+                return;
+            };
+            match state {
+                OpState::Done { res, .. } if *res != SHUTDOWN_RES => {
+                    st.release(index);
+                    self.shared.registered.fetch_sub(1, Ordering::Relaxed);
+                    false
+                }
+                OpState::Done { .. } => false,
+                _ => {
+                    // Rule 2: orphan it; cancel reads (a write completes on its own).
+                    *state = OpState::Orphan {
+                        cancelled: self.cancel_on_drop,
+                    };
+                    if self.cancel_on_drop {
+                        let sqe = opcode::AsyncCancel::new(self.key).build().user_data(IGNORE);
+                        let _ = self.shared.push_locked(&mut st, &sqe, &mut wake);
+                        true
+                    } else {
+                        false
+                    }
+                }
+            }
+        };
+        if pushed {
+            self.shared.after_push();
+        }
+        for w in wake {
+            w.wake();
+        }
+    }
+}
+
+impl State {
+    fn alloc(&mut self, entry: Entry) -> io::Result<u64> {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                let i = u32::try_from(self.slots.len())
+                    .ok()
+                    .filter(|&i| i < u32::MAX - 1)
+                    .ok_or_else(|| io::Error::other("too many io_uring operations"))?;
+                self.slots.push(Slot {
+                    generation: 0,
+                    entry: Entry::Vacant,
+                });
+                i
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.entry = entry;
+        Ok((u64::from(slot.generation) << 32) | u64::from(index))
+    }
+
+    fn release(&mut self, index: usize) {
+        let slot = &mut self.slots[index];
+        slot.entry = Entry::Vacant;
+        // Generations stay below u32::MAX - 1 so no key equals IGNORE or UNPARK.
+        slot.generation = (slot.generation + 1) % (u32::MAX - 2);
+        self.free.push(index as u32);
+    }
+}
+
+/// Runs (and clears) an operation's follow-up action.
+fn run_after(after: &mut After) {
+    if let After::ShutdownWrite(fd) = std::mem::replace(after, After::Nothing) {
+        // SAFETY: `fd` is a descriptor we own (a dup of the stream's); `shutdown` only
+        // acts on it.
+        unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_WR) };
+    }
+}
+
+fn poll_sqe(fd: RawFd, key: u64) -> squeue::Entry {
+    let mask = (libc::POLLIN | libc::POLLOUT | libc::POLLPRI | libc::POLLRDHUP) as u32;
+    opcode::PollAdd::new(types::Fd(fd), mask)
+        .multi(true)
+        .build()
+        .user_data(key)
+}
+
+fn poll_readiness(mask: u32) -> usize {
+    let ev = mask as i16;
+    let mut r = 0;
+    if ev & (libc::POLLIN | libc::POLLPRI) != 0 {
+        r |= READABLE;
+    }
+    if ev & libc::POLLOUT != 0 {
+        r |= WRITABLE;
+    }
+    if ev & libc::POLLRDHUP != 0 {
+        r |= READ_CLOSED;
+    }
+    if ev & libc::POLLHUP != 0 {
+        r |= READ_CLOSED | WRITE_CLOSED;
+    }
+    if ev & libc::POLLERR != 0 {
+        r |= ERROR;
+    }
+    r
+}
+
+impl Shared {
+    /// How many registrations and operations the driver holds.
+    pub(crate) fn registered(&self) -> usize {
+        self.registered.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for UringReactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UringReactor")
+            .field("ring", &self.shared.ring.as_raw_fd())
+            .field("registered", &self.shared.registered())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UringShared")
+            .field("ring", &self.ring.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}

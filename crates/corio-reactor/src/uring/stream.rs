@@ -1,0 +1,294 @@
+//! Completion I/O for stream sockets (TCP, Unix streams) on the io_uring driver.
+//!
+//! `StreamIo` forwards its reads and writes here when its registration is on an io_uring
+//! driver. The state lives in the stream, not in the read or write future, which is what
+//! makes cancellation lose nothing:
+//!
+//! 1. **Reads** (`IORING_OP_RECV`) go into the stream's own buffer, owned by the
+//!    driver's slot while in flight (module rule 1). A read future dropped while its
+//!    `RECV` is in the kernel leaves the operation running for the stream: the next
+//!    read picks up its bytes. Bytes not yet handed out stay in the buffer and are
+//!    returned first. Only dropping the stream cancels the `RECV` (`ASYNC_CANCEL`), and
+//!    its buffer stays in the slot until the completion arrives (rules 2 and 3).
+//! 2. **Writes** are write-behind: `poll_write` copies up to 64 KiB into the stream's
+//!    send buffer, submits `IORING_OP_SEND` (`MSG_NOSIGNAL | MSG_WAITALL`: never a
+//!    `SIGPIPE`, never a silent short send) and reports the bytes written at once, as a
+//!    kernel socket buffer would. At most one send is in flight: the next write (or
+//!    `flush`, `close`) waits for it, resubmits a remainder if the kernel still sent
+//!    less, and reports its error, if any.
+//! 3. A dropped stream never cancels its send: the bytes were reported written. The slot
+//!    keeps the buffer and the kernel keeps the socket open until the send completes.
+//!    `shutdown(Write)` while a send is in flight (including the drop of an owned write
+//!    half) is deferred to the send's completion, so the FIN follows the data.
+//! 4. The readiness API (`readable`, `try_read`, `peek`) still works: `try_read` first
+//!    returns buffered bytes, reports `WouldBlock` while a `RECV` is in flight (the data
+//!    belongs to it), and otherwise makes the plain non-blocking `recv`.
+
+use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use corio_core::coop;
+use io_uring::{opcode, types};
+use parking_lot::Mutex;
+
+use super::{After, Keep, Op, Shared};
+use crate::reactor::shutdown_error;
+
+/// The smallest receive buffer (a tiny read still fetches a useful amount).
+const MIN_READ: usize = 4 * 1024;
+/// The largest single receive and send.
+const MAX_IO: usize = 64 * 1024;
+
+/// The completion state of one stream socket (see the module rules).
+pub(crate) struct UringStream {
+    shared: Arc<Shared>,
+    fd: RawFd,
+    read: Mutex<ReadSide>,
+    write: Mutex<WriteSide>,
+}
+
+#[derive(Default)]
+struct ReadSide {
+    op: Option<Op>,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Default)]
+struct WriteSide {
+    op: Option<Op>,
+    buf: Vec<u8>,
+    sent: usize,
+    len: usize,
+}
+
+fn op_error(res: i32) -> io::Error {
+    if res == -libc::ESHUTDOWN {
+        shutdown_error()
+    } else {
+        io::Error::from_raw_os_error(-res)
+    }
+}
+
+impl UringStream {
+    pub(crate) fn new(shared: Arc<Shared>, fd: RawFd) -> UringStream {
+        UringStream {
+            shared,
+            fd,
+            read: Mutex::new(ReadSide::default()),
+            write: Mutex::new(WriteSide::default()),
+        }
+    }
+
+    /// Reads into `out` (`len` bytes at `out`); rule 1.
+    fn poll_read_raw(
+        &self,
+        cx: &mut Context<'_>,
+        out: *mut u8,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let mut rs = self.read.lock();
+        loop {
+            if rs.start < rs.end {
+                let n = len.min(rs.end - rs.start);
+                // SAFETY: `out` is valid for `len >= n` bytes (the caller's buffer), and
+                // `rs.buf[start..start + n]` was filled by the completed receive; the
+                // two cannot overlap (ours is a private allocation).
+                unsafe { std::ptr::copy_nonoverlapping(rs.buf.as_ptr().add(rs.start), out, n) };
+                rs.start += n;
+                coop.made_progress();
+                return Poll::Ready(Ok(n));
+            }
+            if let Some(op) = rs.op.as_mut() {
+                let (res, _, keep) = ready!(op.poll(cx));
+                rs.op = None;
+                rs.buf = keep.buf;
+                if res <= 0 {
+                    coop.made_progress();
+                    return Poll::Ready(if res == 0 { Ok(0) } else { Err(op_error(res)) });
+                }
+                rs.start = 0;
+                rs.end = res as usize;
+                continue;
+            }
+            if len == 0 {
+                return Poll::Ready(Ok(0));
+            }
+            let size = len.clamp(MIN_READ, MAX_IO);
+            if rs.buf.len() < size {
+                // Zeroed once per stream and reused: the copy-out above only reads
+                // bytes the kernel wrote, but this keeps memory checkers quiet too.
+                rs.buf = vec![0; size];
+            }
+            let mut buf = std::mem::take(&mut rs.buf);
+            let sqe = opcode::Recv::new(types::Fd(self.fd), buf.as_mut_ptr(), size as u32).build();
+            let keep = Keep { buf };
+            match self.shared.submit(sqe, keep, cx.waker(), true) {
+                Ok(op) => rs.op = Some(op),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            return Poll::Pending;
+        }
+    }
+
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_raw(cx, buf.as_mut_ptr(), buf.len())
+    }
+
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_raw(cx, buf.as_mut_ptr().cast(), buf.len())
+    }
+
+    /// Waits for the send in flight (resubmitting a remainder); its error, if any.
+    fn poll_send_done(&self, ws: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some(op) = ws.op.as_mut() {
+            let (res, _, keep) = ready!(op.poll(cx));
+            ws.op = None;
+            ws.buf = keep.buf;
+            if res < 0 {
+                ws.sent = 0;
+                ws.len = 0;
+                return Poll::Ready(Err(op_error(res)));
+            }
+            ws.sent += res as usize;
+            if ws.sent < ws.len && res > 0 {
+                self.submit_send(ws, cx)?;
+            } else {
+                ws.sent = 0;
+                ws.len = 0;
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn submit_send(&self, ws: &mut WriteSide, cx: &mut Context<'_>) -> io::Result<()> {
+        let mut buf = std::mem::take(&mut ws.buf);
+        // SAFETY: `sent < len <= buf.len()`, so the pointer stays inside the buffer.
+        let ptr = unsafe { buf.as_mut_ptr().add(ws.sent) };
+        let sqe = opcode::Send::new(types::Fd(self.fd), ptr, (ws.len - ws.sent) as u32)
+            .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
+            .build();
+        let keep = Keep { buf };
+        match self.shared.submit(sqe, keep, cx.waker(), false) {
+            Ok(op) => {
+                ws.op = Some(op);
+                Ok(())
+            }
+            Err(e) => {
+                ws.sent = 0;
+                ws.len = 0;
+                Err(e)
+            }
+        }
+    }
+
+    /// Write-behind (rule 2): copies `bufs` (up to 64 KiB) and submits one send.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let mut ws = self.write.lock();
+        ready!(self.poll_send_done(&mut ws, cx))?;
+        let total = bufs
+            .iter()
+            .map(|b| b.len())
+            .fold(0usize, usize::saturating_add);
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let n = total.min(MAX_IO);
+        if ws.buf.len() < n {
+            ws.buf = vec![0; n.max(MIN_READ)];
+        }
+        let mut at = 0;
+        for b in bufs {
+            let take = b.len().min(n - at);
+            ws.buf[at..at + take].copy_from_slice(&b[..take]);
+            at += take;
+            if at == n {
+                break;
+            }
+        }
+        ws.sent = 0;
+        ws.len = n;
+        self.submit_send(&mut ws, cx)?;
+        coop.made_progress();
+        Poll::Ready(Ok(n))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+    }
+
+    /// Waits until every byte reported written has been sent.
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut ws = self.write.lock();
+        self.poll_send_done(&mut ws, cx)
+    }
+
+    /// Buffered bytes first; `WouldBlock` while a receive is in flight; else `None`
+    /// (the caller makes the plain non-blocking `recv`). Rule 4.
+    pub(crate) fn try_read_buffered(&self, out: &mut [u8]) -> Option<io::Result<usize>> {
+        let mut rs = self.read.lock();
+        if rs.start < rs.end {
+            let n = out.len().min(rs.end - rs.start);
+            out[..n].copy_from_slice(&rs.buf[rs.start..rs.start + n]);
+            rs.start += n;
+            return Some(Ok(n));
+        }
+        if rs.op.is_some() {
+            return Some(Err(io::ErrorKind::WouldBlock.into()));
+        }
+        None
+    }
+
+    /// Whether a send is in flight (a direct `send` would overtake it).
+    pub(crate) fn send_in_flight(&self) -> bool {
+        self.write.lock().op.is_some()
+    }
+
+    /// Defers `shutdown(SHUT_WR)` to the completion of the send in flight, if any
+    /// (rule 3); `false` if there is none (the caller shuts down at once).
+    pub(crate) fn defer_shutdown_write(&self) -> io::Result<bool> {
+        let ws = self.write.lock();
+        let Some(op) = ws.op.as_ref() else {
+            return Ok(false);
+        };
+        // SAFETY: `fcntl(F_DUPFD_CLOEXEC)` on our own open descriptor; the result, if
+        // valid, is a new descriptor nobody else owns.
+        let dup = unsafe { libc::fcntl(self.fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `dup` was just created and is owned by nothing else.
+        let dup = unsafe { OwnedFd::from_raw_fd(dup) };
+        Ok(self.shared.set_after(op, After::ShutdownWrite(dup)).is_ok())
+    }
+}
+
+impl AsRawFd for UringStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl std::fmt::Debug for UringStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UringStream").field("fd", &self.fd).finish()
+    }
+}

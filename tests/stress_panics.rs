@@ -28,6 +28,7 @@ use std::time::Duration;
 use corio::sync::{mpsc, Mutex, Notify, Semaphore};
 use corio::Handle;
 
+use corio_test_util::{count_waker, poll_with};
 use stress_support::{on, runtimes, settle, size, Watchdog};
 
 /// Every panic this file raises on purpose carries this marker; the panic hook stays
@@ -251,23 +252,6 @@ impl Wake for PanicWaker {
     }
 }
 
-/// A waker that counts its wakes.
-struct CountWaker(AtomicUsize);
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn count_waker() -> (Arc<CountWaker>, Waker) {
-    let c = Arc::new(CountWaker(AtomicUsize::new(0)));
-    (c.clone(), Waker::from(c))
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
-
 /// Up to 31 other waiters: they fit in the primitives' first wake batch (32 wakers).
 const ONE_BATCH: usize = 31;
 /// More waiters than one wake batch.
@@ -289,13 +273,13 @@ fn notify_waiters_case(waiters: usize) {
     {
         let notify = Notify::new();
         let mut bad = Box::pin(notify.notified());
-        assert!(poll_once(bad.as_mut(), &panic_waker).is_pending());
+        assert!(poll_with(&mut bad, &panic_waker).is_pending());
         let mut good: Vec<_> = (0..waiters).map(|_| Box::pin(notify.notified())).collect();
         let counters: Vec<_> = good
             .iter_mut()
             .map(|f| {
                 let (c, w) = count_waker();
-                assert!(poll_once(f.as_mut(), &w).is_pending());
+                assert!(poll_with(f, &w).is_pending());
                 c
             })
             .collect();
@@ -304,21 +288,21 @@ fn notify_waiters_case(waiters: usize) {
             r.is_err(),
             "the waker's panic reaches notify_waiters' caller"
         );
-        let woken = counters.iter().filter(|c| c.0.load(SeqCst) == 1).count();
+        let woken = counters.iter().filter(|c| c.count() == 1).count();
         assert_eq!(woken, waiters, "{waiters} waiters: some were never woken");
         let (_, w) = count_waker();
         for f in &mut good {
-            assert!(poll_once(f.as_mut(), &w).is_ready());
+            assert!(poll_with(f, &w).is_ready());
         }
         assert!(
-            poll_once(bad.as_mut(), &w).is_ready(),
+            poll_with(&mut bad, &w).is_ready(),
             "the panicking waiter was notified"
         );
         // Still usable.
         let mut again = Box::pin(notify.notified());
-        assert!(poll_once(again.as_mut(), &w).is_pending());
+        assert!(poll_with(&mut again, &w).is_pending());
         notify.notify_one();
-        assert!(poll_once(again.as_mut(), &w).is_ready());
+        assert!(poll_with(&mut again, &w).is_ready());
     }
 }
 
@@ -328,19 +312,19 @@ fn panicking_waker_on_notify_one_keeps_the_notification() {
     let panic_waker = Waker::from(Arc::new(PanicWaker));
     let notify = Notify::new();
     let mut bad = Box::pin(notify.notified());
-    assert!(poll_once(bad.as_mut(), &panic_waker).is_pending());
+    assert!(poll_with(&mut bad, &panic_waker).is_pending());
     let (c, w) = count_waker();
     let mut next = Box::pin(notify.notified());
-    assert!(poll_once(next.as_mut(), &w).is_pending());
+    assert!(poll_with(&mut next, &w).is_pending());
     assert!(catch_unwind(AssertUnwindSafe(|| notify.notify_one())).is_err());
     // The notification went to the first waiter; it is not lost, and the second
     // waiter is still queued for the next one.
-    assert!(poll_once(bad.as_mut(), &w).is_ready());
-    assert_eq!(c.0.load(SeqCst), 0);
-    assert!(poll_once(next.as_mut(), &w).is_pending());
+    assert!(poll_with(&mut bad, &w).is_ready());
+    assert_eq!(c.count(), 0);
+    assert!(poll_with(&mut next, &w).is_pending());
     notify.notify_one();
-    assert_eq!(c.0.load(SeqCst), 1);
-    assert!(poll_once(next.as_mut(), &w).is_ready());
+    assert_eq!(c.count(), 1);
+    assert!(poll_with(&mut next, &w).is_ready());
 }
 
 #[test]
@@ -359,24 +343,24 @@ fn semaphore_case(waiters: usize) {
     {
         let sem = Semaphore::new(0);
         let mut bad = Box::pin(sem.acquire());
-        assert!(poll_once(bad.as_mut(), &panic_waker).is_pending());
+        assert!(poll_with(&mut bad, &panic_waker).is_pending());
         let mut good: Vec<_> = (0..waiters).map(|_| Box::pin(sem.acquire())).collect();
         let counters: Vec<_> = good
             .iter_mut()
             .map(|f| {
                 let (c, w) = count_waker();
-                assert!(poll_once(f.as_mut(), &w).is_pending());
+                assert!(poll_with(f, &w).is_pending());
                 c
             })
             .collect();
         let r = catch_unwind(AssertUnwindSafe(|| sem.add_permits(waiters + 1)));
         assert!(r.is_err(), "the waker's panic reaches add_permits' caller");
-        let woken = counters.iter().filter(|c| c.0.load(SeqCst) == 1).count();
+        let woken = counters.iter().filter(|c| c.count() == 1).count();
         assert_eq!(woken, waiters, "{waiters} waiters: some were never woken");
         let (_, w) = count_waker();
         let mut permits = Vec::new();
         for f in good.iter_mut().chain(std::iter::once(&mut bad)) {
-            match poll_once(f.as_mut(), &w) {
+            match poll_with(f, &w) {
                 Poll::Ready(p) => permits.push(p.unwrap()),
                 Poll::Pending => panic!("{waiters} waiters: a woken waiter has no permit"),
             }
@@ -396,19 +380,19 @@ fn panicking_waker_on_mutex_unlock_passes_the_lock_on() {
     let mutex = Mutex::new(0u32);
     let guard = mutex.try_lock().unwrap();
     let mut bad = Box::pin(mutex.lock());
-    assert!(poll_once(bad.as_mut(), &panic_waker).is_pending());
+    assert!(poll_with(&mut bad, &panic_waker).is_pending());
     let (c, w) = count_waker();
     let mut next = Box::pin(mutex.lock());
-    assert!(poll_once(next.as_mut(), &w).is_pending());
+    assert!(poll_with(&mut next, &w).is_pending());
     // Unlocking wakes the panicking waiter: the panic comes out of the guard's drop.
     assert!(catch_unwind(AssertUnwindSafe(move || drop(guard))).is_err());
-    let Poll::Ready(mut g) = poll_once(bad.as_mut(), &w) else {
+    let Poll::Ready(mut g) = poll_with(&mut bad, &w) else {
         panic!("the lock was not handed to the first waiter");
     };
     *g += 1;
     drop(g);
-    assert_eq!(c.0.load(SeqCst), 1, "the next waiter was not woken");
-    let Poll::Ready(g) = poll_once(next.as_mut(), &w) else {
+    assert_eq!(c.count(), 1, "the next waiter was not woken");
+    let Poll::Ready(g) = poll_with(&mut next, &w) else {
         panic!("the lock was not handed to the second waiter");
     };
     assert_eq!(*g, 1);
@@ -422,12 +406,12 @@ fn panicking_waker_on_mpsc_recv_keeps_the_message() {
     let panic_waker = Waker::from(Arc::new(PanicWaker));
     let (tx, mut rx) = mpsc::channel::<u32>(4);
     let mut recv = Box::pin(rx.recv());
-    assert!(poll_once(recv.as_mut(), &panic_waker).is_pending());
+    assert!(poll_with(&mut recv, &panic_waker).is_pending());
     let r = catch_unwind(AssertUnwindSafe(|| tx.try_send(1)));
     assert!(r.is_err(), "the waker's panic reaches the sender");
     let (_, w) = count_waker();
     assert_eq!(
-        poll_once(recv.as_mut(), &w),
+        poll_with(&mut recv, &w),
         Poll::Ready(Some(1)),
         "message lost"
     );
@@ -457,7 +441,7 @@ fn runtime_case(n: usize) {
             // The panicking waiter registers first.
             let mut bad_fut = Box::pin(notify.notified());
             let panic_waker = Waker::from(Arc::new(PanicWaker));
-            assert!(poll_once(bad_fut.as_mut(), &panic_waker).is_pending());
+            assert!(poll_with(&mut bad_fut, &panic_waker).is_pending());
             let woke = Arc::new(AtomicUsize::new(0));
             let started = Arc::new(Semaphore::new(0));
             let waiters: Vec<_> = (0..n)

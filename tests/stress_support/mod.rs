@@ -1,4 +1,4 @@
-//! Shared by the `stress_*` test binaries: the size knob, a seeded generator, the two
+//! Shared by the `stress_*` test binaries: the size knob, the seeded generator, the two
 //! runtime flavors, a hang-guard watchdog and a helper that runs a body as a task.
 //!
 //! # Sizes
@@ -29,36 +29,9 @@ pub fn size(default: usize, big: usize) -> usize {
     }
 }
 
-/// A small deterministic generator (xorshift64*), seeded per test and per task.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed` (any value, 0 included).
-    pub fn new(seed: u64) -> Self {
-        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        r.next();
-        r
-    }
-
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 33) % n as u64) as usize
-    }
-
-    /// True with probability `1 / n`.
-    pub fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-}
+/// The seeded generator of every stress test (one copy, in corio-test-util).
+#[allow(unused_imports)] // not every stress binary draws random numbers
+pub use corio_test_util::Rng;
 
 /// The current-thread runtime on a paused clock, and a 2-worker multi-thread runtime on
 /// the real clock.

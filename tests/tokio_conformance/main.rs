@@ -4,10 +4,8 @@
 //! ("Coming from tokio").
 //!
 //! The cases run on a paused clock (`#[corio::test(start_paused = true)]`), as
-//! `#[tokio::test(start_paused = true)]` does; tokio-test's `task::spawn` / `assert_pending!` are the small [`support`]
-//! harness.
-
-mod support;
+//! `#[tokio::test(start_paused = true)]` does; tokio-test's `task::spawn` /
+//! `assert_pending!` / `assert_ready!` are corio-test-util's (`corio_test_util::spawn`).
 
 mod sync_broadcast;
 mod sync_mpsc;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use corio::sync::broadcast::{self, RecvError, TryRecvError};
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 macro_rules! assert_recv {
     ($e:expr) => {

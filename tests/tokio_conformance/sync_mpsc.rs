@@ -5,7 +5,7 @@ use std::sync::Arc;
 use corio::sync::mpsc::{self, TryRecvError, TrySendError};
 use futures::StreamExt;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[corio::test(start_paused = true)]
 async fn send_recv_with_buffer() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use corio::sync::Mutex;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[test]
 fn straight_execution() {

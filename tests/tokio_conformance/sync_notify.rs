@@ -3,7 +3,7 @@
 use corio::sync::Notify;
 use std::sync::Arc;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[test]
 fn notify_is_send_and_sync() {

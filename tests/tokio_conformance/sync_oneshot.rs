@@ -4,7 +4,7 @@ use corio::sync::oneshot::{self, TryRecvError};
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[test]
 fn halves_are_send() {

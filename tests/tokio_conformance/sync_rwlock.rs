@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use corio::sync::RwLock;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[test]
 fn into_inner() {

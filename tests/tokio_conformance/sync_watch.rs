@@ -2,7 +2,7 @@
 
 use corio::sync::watch;
 
-use crate::support::{assert_pending, assert_ready, spawn};
+use corio_test_util::{assert_pending, assert_ready, spawn};
 
 #[test]
 fn single_rx_recv() {

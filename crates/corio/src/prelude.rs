@@ -50,7 +50,7 @@
 //! });
 //! ```
 
-pub use corio_combinators::prelude::*;
+pub use corio_combinators::prelude::{FutureExt, Stream, StreamExt, TryFutureExt, TryStreamExt};
 
 /// The byte-stream extension traits: `read`, `read_exact`, `read_to_end`, `write_all`,
 /// `close` on every corio socket, pipe and file, and `read_line`, `lines`, `read_until`

@@ -36,4 +36,16 @@
 //! });
 //! ```
 
-pub use corio_sync::*;
+// An explicit list (no glob): what the facade exposes is decided here.
+pub use corio_sync::{broadcast, mpsc, oneshot, watch};
+pub use corio_sync::{
+    Acquire, AcquireError, Barrier, BarrierWait, BarrierWaitResult, BoundedPermit,
+    BoundedReleaseError, BoundedSemaphore, BrokenBarrierError, CancellationToken, Condition,
+    Condvar, DropGuard, Event, Fifo, Get, Join, Lifo, LifoQueue, Mutex, MutexGuard, Notified,
+    Notify, OnceCell, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+    OwnedSemaphorePermit, Priority, PriorityQueue, Put, PutError, Queue, QueueBase, QueueShutDown,
+    RateLimitError, RateLimiter, RunUntilCancelled, RunUntilCancelledOwned, RwLock,
+    RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit, SetError, SetOnce, SetOnceError,
+    Storage, TaskDoneError, TryAcquireError, TryGetError, TryLockError, TryPutError, Wait,
+    WaitForCancellationFuture, WaitForCancellationFutureOwned,
+};

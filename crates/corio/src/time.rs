@@ -40,4 +40,11 @@
 //! ```
 
 pub use corio_core::Elapsed;
-pub use corio_timer::*;
+// An explicit list (no glob): what the facade exposes is decided here. The timer's
+// driver (`corio_timer::TimerDriver`) is assembled by the runtime and stays out;
+// `TimerHandle` is the seam crates on the facade (corio-hyper's timer) reach the timer by.
+pub use corio_timer::{
+    advance, hold, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
+    try_interval, try_sleep, try_timeout, Instant, Interval, IntervalError, MissedTickBehavior,
+    Sleep, Timeout, TimerHandle,
+};

@@ -87,8 +87,11 @@ pub(crate) fn park_loop<F: Future>(
     });
     let waker = Waker::from(wake.clone());
     let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
+    // Declared before the future, so dropped after it: a timer the future holds is
+    // cancelled while this thread still counts as busy, and a paused clock cannot jump
+    // to it in between.
     let mut busy = clock.map(Clock::busy);
+    let mut future = pin!(future);
     loop {
         let poll = match debug {
             None => coop::budget(|| future.as_mut().poll(&mut cx)),

@@ -30,6 +30,11 @@ pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     CURRENT_HANDLE.with(|h| f(h.borrow().as_ref()))
 }
 
+/// Whether this thread blocks driving a runtime (a worker, or inside `block_on`).
+pub(crate) fn is_driving() -> bool {
+    BLOCKS_ON_RUNTIME.with(Cell::get)
+}
+
 /// Restores the previous thread-local state on drop.
 pub(crate) struct ContextGuard {
     prev_handle: Option<Handle>,

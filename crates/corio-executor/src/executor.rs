@@ -62,7 +62,12 @@ pub struct Builder<S: DriverStack = ParkThread> {
     slow_poll_threshold: Duration,
     slow_poll_hook: Option<SlowPollHook>,
     rng_seed: Option<u64>,
+    shutdown_grace: Duration,
 }
+
+/// How long shutdown lets cancelled tasks run their cleanup unless
+/// [`Builder::shutdown_grace`] says otherwise.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The most worker threads a multi-thread executor accepts.
 pub const MAX_WORKER_THREADS: usize = 1 << 15;
@@ -108,6 +113,7 @@ impl<S: DriverStack> Builder<S> {
             slow_poll_threshold: DEFAULT_SLOW_POLL_THRESHOLD,
             slow_poll_hook: None,
             rng_seed: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 
@@ -336,6 +342,64 @@ impl<S: DriverStack> Builder<S> {
         self
     }
 
+    /// How long shutdown lets the tasks still running run their async cleanup (default
+    /// [`DEFAULT_SHUTDOWN_GRACE`], 5 s), asyncio's `run` cancelling and awaiting the
+    /// tasks left when its main coroutine returns.
+    ///
+    /// When the runtime is dropped (the end of `corio::run` and of `#[corio::main]`
+    /// too) or shut down with [`Executor::shutdown_timeout`]:
+    /// 1. every task still alive gets the soft cancel [`JoinHandle::cancel`] sends, once:
+    ///    a task with no cancel handler is dropped at its next scheduling point; one in a
+    ///    [`task::finally`](crate::task::finally) (or `catch_cancel`, `shielded`) body
+    ///    runs it, awaits included, on the running runtime;
+    /// 2. tasks spawned meanwhile run, and get the cancel once the previous ones are
+    ///    gone; this repeats until no task is left;
+    /// 3. when `grace` has passed (on the runtime's clock: a paused clock jumps to it
+    ///    once every task is idle), every future still alive is dropped, as
+    ///    [`JoinHandle::abort`] does: a cleanup that never ends is dropped there, and the
+    ///    call returns.
+    ///
+    /// `Duration::ZERO` drops every future at once (no cleanup runs); `Duration::MAX`
+    /// waits for the cleanups however long they take. `shutdown_timeout(t)` bounds the
+    /// grace by `t` too. A runtime shut down from one of its own workers, or from inside
+    /// a `block_on`, drops the futures at once: that thread cannot wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use corio_executor::{spawn, task, yield_now, Builder};
+    ///
+    /// let rt = Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .shutdown_grace(Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// rt.block_on(async {
+    ///     let started = tx.clone();
+    ///     let _conn = spawn(task::finally(
+    ///         async move {
+    ///             started.send("serving").unwrap();
+    ///             std::future::pending::<()>().await // serve forever
+    ///         },
+    ///         move || async move {
+    ///             yield_now().await; // async cleanup: it may await
+    ///             tx.send("flushed").unwrap();
+    ///         },
+    ///     ));
+    ///     while rx.try_recv().is_err() {
+    ///         yield_now().await; // until the task is serving
+    ///     }
+    /// }); // the task is left running ...
+    /// drop(rt); // ... so shutdown cancels it and lets its cleanup finish
+    /// assert_eq!(rx.recv().unwrap(), "flushed");
+    /// ```
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
     /// Builds the runtime: the clock (paused if asked), the driver stack on it, then
     /// the schedulers, starting the worker threads.
     ///
@@ -376,6 +440,7 @@ impl<S: DriverStack> Builder<S> {
                 .clone()
                 .unwrap_or_else(|| "corio-worker".to_string()),
             rng_seed: self.rng_seed,
+            shutdown_grace: self.shutdown_grace,
         };
         let pool = BlockingPool::new(
             self.max_blocking_threads,
@@ -436,6 +501,7 @@ impl<S: DriverStack> fmt::Debug for Builder<S> {
             .field("debug", &self.debug)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("rng_seed", &self.rng_seed)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish_non_exhaustive()
     }
 }
@@ -444,9 +510,10 @@ impl<S: DriverStack> fmt::Debug for Builder<S> {
 /// stack `S` it parks on (the event loop of asyncio). The `corio` facade's `Runtime` is
 /// this type with the timer-over-reactor stack.
 ///
-/// Dropping it shuts it down: every unfinished task's future is dropped exactly once,
-/// the worker threads and blocking-pool threads are joined (a running blocking job is
-/// waited for), and the driver is dropped.
+/// Dropping it shuts it down: every unfinished task gets the soft cancel and a grace to
+/// run its cleanup ([`Builder::shutdown_grace`]), then every future still alive is
+/// dropped exactly once, the worker threads and blocking-pool threads are joined (a
+/// running blocking job is waited for), and the driver is dropped.
 ///
 /// # Examples
 ///
@@ -524,13 +591,23 @@ impl<S: DriverStack> Executor<S> {
         self.handle.spawn_blocking(f)
     }
 
-    /// Shuts down, waiting at most `timeout` for running blocking jobs (their threads
-    /// are left to finish on their own after that).
+    /// Shuts down within about `timeout`: the tasks' grace
+    /// ([`Builder::shutdown_grace`]) is cut to `timeout`, and running blocking jobs are
+    /// waited for what is left of it (their threads are left to finish on their own
+    /// after that).
     pub fn shutdown_timeout(self, timeout: Duration) {
         self.shutdown_inner(Some(timeout));
     }
 
     fn shutdown_inner(&self, timeout: Option<Duration>) {
+        let common = self.handle.common();
+        if common.is_shutdown() {
+            return;
+        }
+        let start = std::time::Instant::now();
+        let grace = common.config.shutdown_grace;
+        let _busy = crate::shutdown::grace(&self.handle, timeout.map_or(grace, |t| grace.min(t)));
+        let timeout = timeout.map(|t| t.saturating_sub(start.elapsed()));
         match &self.handle.inner {
             Scheduler::CurrentThread(s) => s.shutdown(&self.handle, timeout),
             Scheduler::MultiThread(s) => s.shutdown(&self.handle, timeout),

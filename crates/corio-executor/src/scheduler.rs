@@ -32,6 +32,8 @@ pub(crate) struct Config {
     /// Seed of the scheduling choices (current-thread: which local task runs next;
     /// multi-thread: steal victims). `None`: the default, unseeded behaviour.
     pub(crate) rng_seed: Option<u64>,
+    /// How long shutdown lets cancelled tasks run their cleanup ([`crate::shutdown`]).
+    pub(crate) shutdown_grace: std::time::Duration,
 }
 
 /// State both schedulers have.

@@ -2,8 +2,9 @@
 mod support;
 
 use std::future::pending;
+use std::time::Duration;
 
-use corio_executor::{spawn, yield_now};
+use corio_executor::{spawn, yield_now, Builder};
 use corio_test_util::DropCounter;
 use support::executors;
 
@@ -49,7 +50,17 @@ fn shutdown_drops_pending_futures_exactly_once() {
 
 #[test]
 fn futures_dropped_at_shutdown_may_spawn_and_wake() {
-    for (name, rt) in executors() {
+    // No grace: the futures are dropped by the shutdown itself (with a grace, see
+    // `shutdown_grace.rs`).
+    let executors = [
+        Builder::new_current_thread(),
+        Builder::new_multi_thread().worker_threads(2),
+    ]
+    .map(|b| b.shutdown_grace(Duration::ZERO).build().unwrap());
+    for (name, rt) in ["current_thread", "multi_thread"]
+        .into_iter()
+        .zip(executors)
+    {
         struct SpawnOnDrop(DropCounter);
         impl Drop for SpawnOnDrop {
             fn drop(&mut self) {

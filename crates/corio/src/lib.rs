@@ -88,7 +88,9 @@ pub use corio_combinators::{
 };
 
 /// Runs `future` on a new default (multi-thread) runtime and returns its output, then
-/// cancels every task still running and shuts the runtime down (asyncio's `run`).
+/// cancels every task still running, giving their async cleanups a bounded grace
+/// ([`Builder::shutdown_grace`](runtime::Builder::shutdown_grace)), and shuts the runtime
+/// down (asyncio's `run`).
 ///
 /// # Examples
 ///

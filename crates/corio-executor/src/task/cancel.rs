@@ -35,7 +35,7 @@
 
 use std::cell::Cell;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -57,6 +57,8 @@ pub(crate) struct CancelInfo {
     pub(crate) shields: AtomicU32,
     /// Parked handlers' wakers (rule 4): a slab, keys handed to the handlers.
     pub(crate) wakers: Mutex<Vec<Option<Waker>>>,
+    /// Shutdown's grace sent this task its cancel (owned-list rule 6): once per task.
+    pub(crate) shutdown: AtomicBool,
 }
 
 impl CancelInfo {
@@ -67,6 +69,7 @@ impl CancelInfo {
             handlers: AtomicU32::new(0),
             shields: AtomicU32::new(0),
             wakers: Mutex::new(Vec::new()),
+            shutdown: AtomicBool::new(false),
         }
     }
 

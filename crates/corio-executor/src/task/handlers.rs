@@ -12,7 +12,8 @@
 //! 1. A handler registers with the task polling it on its first poll (a counted
 //!    reference and one in the task's handler count) and leaves when it completes or is
 //!    dropped. While any handler is registered, the runner never drops the task's future
-//!    for a cooperative cancel (it still does for `abort()` and runtime shutdown).
+//!    for a cooperative cancel (it still does for `abort()`, and runtime shutdown does
+//!    once its grace is over: shutdown sends the cooperative cancel first).
 //! 2. A handler polls its body first and looks for a request only when the body is
 //!    pending, so the innermost handler (polled deepest, returning first) takes a request
 //!    before the ones around it.

@@ -16,8 +16,14 @@
 //!    counter); `bind` panics rather than truncate.
 //! 5. A listed task is alive (the entry holds a reference), so `for_each` may read its
 //!    header under the shard lock.
+//! 6. Shutdown's grace ([`crate::shutdown`]): a task is *marked* (its cancel record's
+//!    `shutdown` flag set, `outstanding` incremented) under its shard's lock, and `remove`
+//!    reads the mark under the same lock, so `outstanding` counts exactly the marked
+//!    tasks still listed. `remove` looks at marks only while `draining` is set; the
+//!    list stops draining before shutdown's own drain, which removes without `remove`.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Waker;
 
 use crate::sync::{CachePadded, Mutex};
 
@@ -26,6 +32,12 @@ use super::raw::{Header, RawTask};
 pub(crate) struct OwnedTasks {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     mask: usize,
+    /// Rule 6: shutdown's grace is running.
+    draining: AtomicBool,
+    /// Rule 6: marked tasks still listed.
+    outstanding: AtomicUsize,
+    /// Woken when `outstanding` drops to zero.
+    drain_waker: Mutex<Option<Waker>>,
 }
 
 #[derive(Default)]
@@ -45,6 +57,9 @@ impl OwnedTasks {
                 .map(|_| CachePadded(Mutex::new(Shard::default())))
                 .collect(),
             mask: n - 1,
+            draining: AtomicBool::new(false),
+            outstanding: AtomicUsize::new(0),
+            drain_waker: Mutex::new(None),
         }
     }
 
@@ -87,10 +102,63 @@ impl OwnedTasks {
                 shard.slots[slot] = None;
                 shard.free.push(slot);
                 shard.len -= 1;
+                if self.draining.load(Ordering::Relaxed) {
+                    // Rule 6: the mark is read under the lock it was set under.
+                    let marked = header
+                        .meta
+                        .cancel()
+                        .is_some_and(|c| c.shutdown.load(Ordering::Relaxed));
+                    drop(shard);
+                    if marked && self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        let waker = self.drain_waker.lock().take();
+                        if let Some(w) = waker {
+                            w.wake();
+                        }
+                    }
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// Starts or stops shutdown's grace (rule 6).
+    pub(crate) fn set_draining(&self, on: bool) {
+        // Set before the first shard lock of the first round, so every `remove` that
+        // takes a shard lock after that round's sees it (the lock orders the two).
+        self.draining.store(on, Ordering::Relaxed);
+    }
+
+    /// Registers `waker` for when the marked tasks are all gone; returns how many are
+    /// still listed (rule 6).
+    pub(crate) fn outstanding(&self, waker: &Waker) -> usize {
+        {
+            let mut slot = self.drain_waker.lock();
+            match slot.as_mut() {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+        self.outstanding.load(Ordering::Acquire)
+    }
+
+    /// Marks every listed task that is not marked yet (rule 6) and returns them, each
+    /// with a reference of its own for the caller to release.
+    pub(crate) fn mark_unmarked(&self) -> Vec<RawTask> {
+        let mut marked = Vec::new();
+        for shard in self.shards.iter() {
+            let s = shard.lock();
+            for task in s.slots.iter().flatten() {
+                let header = task.header();
+                let info = header.meta.cancel_or_init();
+                if !info.shutdown.swap(true, Ordering::Relaxed) {
+                    self.outstanding.fetch_add(1, Ordering::AcqRel);
+                    header.state.ref_inc();
+                    marked.push(*task);
+                }
+            }
+        }
+        marked
     }
 
     /// Closes every shard and cancels every listed task (each exactly once).

@@ -31,8 +31,10 @@ pub use driver::{io_driver, Drivers};
 /// A corio runtime: the event loop of asyncio — the executor parked on [`Drivers`].
 ///
 /// `Runtime::new()` is the default multi-thread runtime, `Runtime::builder()` its
-/// [`Builder`]. Dropping it shuts it down: every unfinished task is cancelled (its
-/// future dropped exactly once), worker and blocking-pool threads are joined.
+/// [`Builder`]. Dropping it shuts it down: every unfinished task gets the soft cancel
+/// and a grace to run its async cleanup ([`Builder::shutdown_grace`]), then every
+/// future still alive is dropped exactly once, worker and blocking-pool threads are
+/// joined.
 ///
 /// # Examples
 ///

@@ -13,6 +13,17 @@
 //!   handed out no more tokens than its rate allows;
 //! - no task is left: `Handle::num_alive_tasks()` is back to its baseline.
 //!
+//! The soft-cancel storm (`soft_cancel_storm_*`) runs the same operations but cancels
+//! with `JoinHandle::cancel` (asyncio's `Task.cancel()`), seen by the task at the await
+//! it is in: most tasks wrap their work in `task::finally` with a cleanup that itself
+//! awaits (a queue put, an mpsc send, a semaphore permit held across a sleep, a mutex,
+//! a barrier, an event, a oneshot reply from a helper task, each under a timeout), others
+//! catch the cancel and carry on with one more operation, or shield an operation; some
+//! are cancelled twice, a few aborted on top. On top of the checks above: every cleanup
+//! that began in a task that was not aborted ran to its end (exactly once), items sent by
+//! cleanups are conserved like the others, and a cancelled task ends cancelled or, when it
+//! caught the cancel, with its output.
+//!
 //! Runs on the current-thread runtime with a paused clock and on the 2-worker
 //! multi-thread runtime on the real clock.
 //!
@@ -22,7 +33,9 @@
 mod stress_support;
 
 use std::cmp::Ordering as CmpOrdering;
-use std::sync::atomic::{AtomicIsize, AtomicU64, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicU64, AtomicU8, AtomicUsize, Ordering::SeqCst,
+};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
@@ -30,6 +43,7 @@ use corio::sync::{
     broadcast, mpsc, oneshot, watch, Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Mutex,
     Notify, PriorityQueue, Queue, QueueBase, RateLimiter, RwLock, Semaphore, Storage,
 };
+use corio::task;
 use corio::time::{sleep, timeout, Instant};
 use corio::{Handle, JoinHandle, ReturnWhen, Runtime, TaskGroup};
 use futures::future::{BoxFuture, FutureExt};
@@ -137,7 +151,23 @@ struct World {
     finished: AtomicUsize,
     /// A short timeout's upper bound, in microseconds.
     max_wait_us: usize,
+    /// Soft storm: per task, its cleanup's progress (`CLEANUP_*`).
+    cleanup: Vec<AtomicU8>,
+    /// Soft storm: per task, whether the driver aborted it (its cleanup may be cut).
+    aborted: Vec<AtomicBool>,
+    /// Soft storm: per task, whether it caught a cancel and carried on.
+    caught: Vec<AtomicBool>,
+    /// Soft storm: per task, how many times the driver cancelled it.
+    cancels: Vec<AtomicU8>,
+    /// Soft storm: cleanups begun and ended.
+    cleanups_begun: AtomicUsize,
+    cleanups_ended: AtomicUsize,
 }
+
+/// `cleanup[id]` values.
+const CLEANUP_NONE: u8 = 0;
+const CLEANUP_BEGUN: u8 = 1;
+const CLEANUP_ENDED: u8 = 2;
 
 impl World {
     fn new(tasks: usize, max_wait_us: usize) -> Self {
@@ -145,8 +175,9 @@ impl World {
         let (unb_tx, unb_rx) = mpsc::unbounded_channel();
         let (bcast_tx, _) = broadcast::channel(BCAST_CAP);
         let (watch_tx, _) = watch::channel(0);
-        // At most two items per task (combinators run up to three basic operations).
-        let ids = tasks * 6 + 16;
+        // At most two items per basic operation: up to three per combinator, one more
+        // after a caught cancel, and one per cleanup.
+        let ids = tasks * 9 + 16;
         World {
             mutex: Mutex::new(0),
             mutex_inside: AtomicUsize::new(0),
@@ -182,6 +213,12 @@ impl World {
             started: AtomicUsize::new(0),
             finished: AtomicUsize::new(0),
             max_wait_us,
+            cleanup: (0..tasks).map(|_| AtomicU8::new(CLEANUP_NONE)).collect(),
+            aborted: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
+            caught: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
+            cancels: (0..tasks).map(|_| AtomicU8::new(0)).collect(),
+            cleanups_begun: AtomicUsize::new(0),
+            cleanups_ended: AtomicUsize::new(0),
         }
     }
 
@@ -579,6 +616,125 @@ async fn task_body(w: Arc<World>, id: usize, seed: u64) {
     }
 }
 
+/// One task of the soft storm: the operation under a cancel handler.
+async fn soft_task(w: Arc<World>, id: usize, seed: u64) {
+    w.started.fetch_add(1, SeqCst);
+    let mut rng = Rng::new(seed ^ (id as u64).wrapping_mul(0x2000_0003) ^ 0x50F7);
+    match rng.below(8) {
+        // try: op / finally: a cleanup that awaits.
+        0..=4 => {
+            let (w2, cleanup_rng) = (w.clone(), Rng::new(rng.next()));
+            task::finally(task_body(w.clone(), id, seed), move || {
+                cleanup(w2, id, cleanup_rng)
+            })
+            .await;
+        }
+        // except CancelledError: carry on with one more operation.
+        5 | 6 => {
+            if task::catch_cancel(task_body(w.clone(), id, seed))
+                .await
+                .is_err()
+            {
+                w.caught[id].store(true, SeqCst);
+                assert!(task::cancelling() >= 1, "a caught cancel is counted");
+                task::uncancel();
+                basic_op(w.clone(), rng.below(BASIC), Rng::new(rng.next())).await;
+            }
+        }
+        // A shielded operation: the cancel lands at the first await after it.
+        _ => {
+            task::shielded(basic_op(w.clone(), rng.below(BASIC), Rng::new(rng.next()))).await;
+            corio::yield_now().await;
+        }
+    }
+    w.finished.fetch_add(1, SeqCst);
+}
+
+/// A cleanup that awaits on the primitives, every wait under a timeout (a cleanup is
+/// shielded from further cancels; a timeout still ends its waits).
+async fn cleanup(w: Arc<World>, id: usize, mut rng: Rng) {
+    assert_eq!(w.cleanup[id].swap(CLEANUP_BEGUN, SeqCst), CLEANUP_NONE);
+    w.cleanups_begun.fetch_add(1, SeqCst);
+    let rng = &mut rng;
+    match rng.below(7) {
+        0 => {
+            let item = w.item();
+            let id = item.id;
+            if let Ok(r) = timeout(w.wait(rng), w.fifo.put(item)).await {
+                r.unwrap_or_else(|_| panic!("queue shut down"));
+                w.mark_sent(id, SENT);
+            }
+        }
+        1 => {
+            let item = w.item();
+            let id = item.id;
+            if let Ok(r) = timeout(w.wait(rng), w.mpsc_tx.send(item)).await {
+                r.unwrap_or_else(|_| panic!("mpsc closed"));
+                w.mark_sent(id, SENT);
+            }
+        }
+        2 => {
+            if let Ok(p) = timeout(w.wait(rng), w.sem.acquire()).await {
+                let _p = p.unwrap();
+                let _in = Held::new(&w.sem_held, 1);
+                assert!(w.sem_held.load(SeqCst) <= SEM_PERMITS, "too many permits");
+                sleep(w.wait(rng)).await;
+            }
+        }
+        3 => {
+            if let Ok(mut g) = timeout(w.wait(rng), w.mutex.lock()).await {
+                let _in = Held::new(&w.mutex_inside, 1);
+                assert_eq!(w.mutex_inside.load(SeqCst), 1, "two mutex holders");
+                yields(rng).await;
+                *g += 1;
+            }
+        }
+        4 => {
+            if let Ok(r) = timeout(w.wait(rng), w.barrier.wait()).await {
+                r.expect("the barrier is never aborted");
+            }
+        }
+        5 => {
+            if rng.one_in(2) {
+                w.event.set();
+                sleep(w.wait(rng)).await;
+                w.event.clear();
+            } else {
+                let _ = timeout(w.wait(rng), w.event.wait()).await;
+            }
+        }
+        _ => {
+            // A reply from a helper task (a oneshot), as a cleanup telling a peer.
+            let (tx, rx) = oneshot::channel::<Item>();
+            let item = w.item();
+            let w2 = w.clone();
+            let mut sub_rng = Rng::new(rng.next());
+            corio::spawn(async move {
+                yields(&mut sub_rng).await;
+                let id = item.id;
+                if tx.send(item).is_ok() {
+                    w2.mark_sent(id, SENT_ONESHOT);
+                }
+            })
+            .detach();
+            if let Ok(Ok(item)) = timeout(w.wait(rng), rx).await {
+                w.mark_seen(item);
+            }
+        }
+    }
+    assert_eq!(w.cleanup[id].swap(CLEANUP_ENDED, SeqCst), CLEANUP_BEGUN);
+    w.cleanups_ended.fetch_add(1, SeqCst);
+}
+
+/// How the storm's driver cancels.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cancel {
+    /// `abort()`: the future is dropped at its await.
+    Abort,
+    /// `cancel()`: the task sees it at its await and may clean up.
+    Soft,
+}
+
 /// Drains a queue at the end: every item left counts as delivered.
 fn drain_queue<S: Storage<Item>>(w: &World, q: &QueueBase<Item, S>) {
     while let Ok(item) = q.get_nowait() {
@@ -589,7 +745,14 @@ fn drain_queue<S: Storage<Item>>(w: &World, q: &QueueBase<Item, S>) {
     assert_eq!(q.unfinished_tasks(), 0, "task_done accounting is off");
 }
 
-fn storm(rt: &Runtime, flavor: &'static str, tasks: usize, seed: u64, max_wait_us: usize) {
+fn storm(
+    rt: &Runtime,
+    flavor: &'static str,
+    how: Cancel,
+    tasks: usize,
+    seed: u64,
+    max_wait_us: usize,
+) {
     let _guard = Watchdog::arm(flavor, Duration::from_secs(300));
     on(rt, async move {
         let handle = Handle::current();
@@ -604,22 +767,54 @@ fn storm(rt: &Runtime, flavor: &'static str, tasks: usize, seed: u64, max_wait_u
             let wave: Vec<JoinHandle<()>> = (spawned..spawned + n)
                 .map(|id| {
                     let w = w.clone();
-                    corio::spawn(task(w, id, seed))
+                    match how {
+                        Cancel::Abort => corio::spawn(task(w, id, seed)),
+                        Cancel::Soft => corio::spawn(soft_task(w, id, seed)),
+                    }
                 })
                 .collect();
+            let first = spawned;
             spawned += n;
-            // Abort about half the wave at random awaits (a few before their first
-            // poll, most while they wait).
+            // Cancel about half the wave at random awaits (a few before their first
+            // poll, most while they wait). Soft: some twice (one delivery), a few
+            // aborted on top, maybe in the middle of their cleanup.
             for _ in 0..n / 2 {
                 if rng.one_in(3) {
                     corio::yield_now().await;
                 }
-                wave[rng.below(n)].abort();
+                let i = rng.below(n);
+                match how {
+                    Cancel::Abort => wave[i].abort(),
+                    Cancel::Soft => {
+                        w.cancels[first + i].fetch_add(1, SeqCst);
+                        wave[i].cancel();
+                        if rng.one_in(8) {
+                            corio::yield_now().await;
+                            w.cancels[first + i].fetch_add(1, SeqCst);
+                            wave[i].cancel_with("again");
+                        }
+                        if rng.one_in(16) {
+                            corio::yield_now().await;
+                            w.aborted[first + i].store(true, SeqCst);
+                            wave[i].abort();
+                        }
+                    }
+                }
             }
-            for t in wave {
+            for (i, t) in wave.into_iter().enumerate() {
                 match t.await {
                     Ok(()) => ok += 1,
-                    Err(e) if e.is_cancelled() => cancelled += 1,
+                    Err(e) if e.is_cancelled() => {
+                        // Caught, and no other cancel or abort came: it must end well.
+                        let id = first + i;
+                        assert!(
+                            !w.caught[id].load(SeqCst)
+                                || w.aborted[id].load(SeqCst)
+                                || w.cancels[id].load(SeqCst) > 1,
+                            "{flavor}: task {id} caught its only cancel but ended cancelled"
+                        );
+                        cancelled += 1
+                    }
                     Err(e) => std::panic::resume_unwind(e.into_panic()),
                 }
             }
@@ -639,6 +834,30 @@ fn storm(rt: &Runtime, flavor: &'static str, tasks: usize, seed: u64, max_wait_u
         })
         .await;
         assert_eq!(handle.num_alive_tasks(), baseline, "{flavor}: tasks left");
+
+        // Soft: every cleanup that began ran to its end, unless its task was aborted.
+        let (mut begun, mut cut) = (0usize, 0usize);
+        for id in 0..tasks {
+            match w.cleanup[id].load(SeqCst) {
+                CLEANUP_BEGUN => {
+                    assert!(
+                        w.aborted[id].load(SeqCst),
+                        "{flavor}: task {id}'s cleanup stopped half-way"
+                    );
+                    cut += 1;
+                }
+                CLEANUP_ENDED => begun += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(
+            w.cleanups_begun.load(SeqCst),
+            w.cleanups_ended.load(SeqCst) + cut,
+            "{flavor}: cleanup count off"
+        );
+        if how == Cancel::Soft {
+            assert!(begun > 0, "{flavor}: no cleanup ran");
+        }
 
         // Permits and locks.
         assert_eq!(
@@ -713,9 +932,11 @@ fn storm(rt: &Runtime, flavor: &'static str, tasks: usize, seed: u64, max_wait_u
             taken <= allowed,
             "{flavor}: limiter gave {taken} > {allowed}"
         );
+        let caught = w.caught.iter().filter(|c| c.load(SeqCst)).count();
         eprintln!(
-            "{flavor}: {tasks} tasks, {ok} ok, {cancelled} aborted ({mid_flight} mid-flight), \
-             {ids} items, {delivered} delivered, {taken} tokens"
+            "{flavor} {how:?}: {tasks} tasks, {ok} ok, {cancelled} cancelled ({mid_flight} \
+             mid-flight), {begun} cleanups ran ({cut} cut by abort), {caught} caught, {ids} \
+             items, {delivered} delivered, {taken} tokens"
         );
     });
 }
@@ -724,12 +945,26 @@ fn storm(rt: &Runtime, flavor: &'static str, tasks: usize, seed: u64, max_wait_u
 fn cancel_storm_current_thread_paused() {
     let tasks = size(30_000, 100_000);
     let [(flavor, rt), _] = runtimes();
-    storm(&rt, flavor, tasks, 0xC0_FFEE, 2_000);
+    storm(&rt, flavor, Cancel::Abort, tasks, 0xC0_FFEE, 2_000);
 }
 
 #[test]
 fn cancel_storm_multi_thread() {
     let tasks = size(30_000, 100_000);
     let [_, (flavor, rt)] = runtimes();
-    storm(&rt, flavor, tasks, 0xBEEF, 300);
+    storm(&rt, flavor, Cancel::Abort, tasks, 0xBEEF, 300);
+}
+
+#[test]
+fn soft_cancel_storm_current_thread_paused() {
+    let tasks = size(30_000, 100_000);
+    let [(flavor, rt), _] = runtimes();
+    storm(&rt, flavor, Cancel::Soft, tasks, 0x50F7_C0DE, 2_000);
+}
+
+#[test]
+fn soft_cancel_storm_multi_thread() {
+    let tasks = size(30_000, 100_000);
+    let [_, (flavor, rt)] = runtimes();
+    storm(&rt, flavor, Cancel::Soft, tasks, 0x50F7_BEEF, 300);
 }

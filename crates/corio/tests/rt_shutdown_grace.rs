@@ -210,6 +210,7 @@ fn a_block_on_future_dropped_with_its_timer_does_not_move_a_paused_clock() {
     let before = rt.handle().clock().now();
     for _ in 0..100 {
         // The root future itself holds a registered timer when it returns.
+        #[allow(clippy::async_yields_async)] // the sleep is made in the runtime, polled below
         let mut timer = rt.block_on(async { Box::pin(sleep(3600 * SEC)) });
         let r = rt.block_on(std::future::poll_fn(move |cx| {
             assert!(timer.as_mut().poll(cx).is_pending());

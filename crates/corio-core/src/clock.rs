@@ -127,6 +127,13 @@ impl Clock {
         if !self.inner.virtualized.load(Ordering::Acquire) {
             return Instant::now();
         }
+        self.virtual_now()
+    }
+
+    /// `now()` of a clock that was ever paused (kept out of line so the real-time path
+    /// inlines into its callers).
+    #[inline(never)]
+    fn virtual_now(&self) -> Instant {
         let state = self.inner.state.lock();
         match state.unfrozen {
             None => state.base,

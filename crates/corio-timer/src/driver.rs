@@ -1,4 +1,4 @@
-//! [`TimerDriver`]: the driver layer that owns the wheel, parks the inner driver until the
+//! [`TimerDriver`]: the driver layer that turns the wheel, parks the inner driver until the
 //! nearest deadline, fires what is due, and auto-advances virtual time.
 //!
 //! # Park protocol (real time)
@@ -51,7 +51,6 @@ use corio_core::{Clock, Driver, Unpark, Unparker};
 
 use crate::entry::{Handoff, CANCELLED, FIRED, NO_DEADLINE};
 use crate::handle::TimerHandle;
-use crate::wheel::Wheel;
 
 /// A [`Driver`] layer that runs timers on top of an inner driver (a reactor, or a plain
 /// [`ParkThread`](corio_core::ParkThread)).
@@ -79,7 +78,6 @@ use crate::wheel::Wheel;
 pub struct TimerDriver<D> {
     inner: D,
     handle: Arc<TimerHandle>,
-    wheel: Wheel,
     /// Set while the driver blocks in a paused park, waiting for the runtime to go idle.
     waiting_idle: Arc<AtomicBool>,
 }
@@ -123,7 +121,6 @@ impl<D: Driver> TimerDriver<D> {
         TimerDriver {
             inner,
             handle,
-            wheel: Wheel::new(),
             waiting_idle,
         }
     }
@@ -146,19 +143,19 @@ impl<D: Driver> TimerDriver<D> {
     /// How many timers are armed in the wheel (registrations and cancellations still in
     /// the hand-off queue are counted after the next park).
     pub fn len(&self) -> usize {
-        self.wheel.len()
+        self.handle.handoff.wheel().len()
     }
 
     /// Whether no timer is armed in the wheel.
     pub fn is_empty(&self) -> bool {
-        self.wheel.len() == 0
+        self.len() == 0
     }
 
     /// The wheel's entry-slab capacity, for memory tests: it returns to zero whenever the
     /// wheel empties after holding more than a few thousand timers.
     #[doc(hidden)]
     pub fn slab_capacity(&self) -> usize {
-        self.wheel.capacity()
+        self.handle.handoff.wheel().capacity()
     }
 
     /// Takes in new registrations and fires everything due now, without parking.
@@ -169,19 +166,27 @@ impl<D: Driver> TimerDriver<D> {
     }
 
     fn turn_at(&mut self, now: u64) -> usize {
+        let handoff = &self.handle.handoff;
+        let mut wheel = handoff.wheel();
         let mut fired = 0;
-        while let Some((entry, word)) = self.handle.handoff.pop() {
+        while let Some((entry, word)) = handoff.pop() {
             let key = entry.key.load(crate::loom::Ordering::Relaxed);
             if key != crate::entry::NO_KEY {
-                self.wheel.remove(key);
+                wheel.remove(key);
             }
             match word {
                 FIRED | CANCELLED => {}
-                d if d <= self.wheel.processed() => fired += usize::from(entry.fire(d)),
-                d => self.wheel.insert(entry, d),
+                d if d <= wheel.processed() => fired += usize::from(entry.fire(d)),
+                d => wheel.insert(entry, d),
             }
         }
-        fired + self.wheel.process(now, |entry, d| entry.fire(d))
+        fired += wheel.process(now, |entry, d| entry.fire(d));
+        handoff.note_turn(&wheel);
+        fired
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        self.handle.handoff.wheel().next_deadline()
     }
 
     fn park_inner(&mut self, until: u64, timeout: Option<Duration>) -> bool {
@@ -208,7 +213,7 @@ impl<D: Driver> TimerDriver<D> {
                     if self.turn() > 0 {
                         return true;
                     }
-                    let Some(next) = self.wheel.next_deadline() else {
+                    let Some(next) = self.next_deadline() else {
                         break;
                     };
                     // Idle first, then the inner driver (rule 2 of the paused protocol):
@@ -243,10 +248,7 @@ impl<D: Driver> TimerDriver<D> {
             // `IdleKick`); re-check after announcing it so that going idle is not missed.
             self.waiting_idle.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
-            if auto
-                && self.handle.clock.activity().is_idle()
-                && self.wheel.next_deadline().is_some()
-            {
+            if auto && self.handle.clock.activity().is_idle() && self.next_deadline().is_some() {
                 self.waiting_idle.store(false, Ordering::SeqCst);
                 continue;
             }
@@ -301,7 +303,7 @@ impl<D: Driver> Driver for TimerDriver<D> {
         if self.handle.clock.is_paused() {
             return self.park_paused(timeout);
         }
-        let (until, wait) = match self.wheel.next_deadline() {
+        let (until, wait) = match self.next_deadline() {
             Some(next) => {
                 let wait = Duration::from_nanos(next.saturating_sub(self.handle.now_ns()));
                 (next, Some(timeout.map_or(wait, |t| t.min(wait))))
@@ -321,7 +323,8 @@ impl<D> Drop for TimerDriver<D> {
     fn drop(&mut self) {
         self.handle.clock.activity().set_idle_unparker(None);
         // Release the wheel's references; the futures still holding entries never fire.
-        drop(self.wheel.drain());
+        let all = self.handle.handoff.wheel().drain();
+        drop(all);
         while self.handle.handoff.pop().is_some() {}
     }
 }
@@ -330,7 +333,7 @@ impl<D: fmt::Debug> fmt::Debug for TimerDriver<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TimerDriver")
             .field("inner", &self.inner)
-            .field("wheel", &self.wheel)
+            .field("wheel", &*self.handle.handoff.wheel())
             .finish()
     }
 }

@@ -21,8 +21,28 @@
 //!    the queue at most once. A brand-new entry is armed by [`Handoff::register`]
 //!    instead: it is created with its deadline and `queued` set by plain stores, which
 //!    the push publishes (nobody else can reach it before).
-//! 4. `key` is the entry's index in the driver's wheel (`NO_KEY` when not filed). Only
-//!    the driver reads or writes it.
+//! 4. `key` is the entry's index in the wheel (`NO_KEY` when not filed). It is read and
+//!    written only by the holder of the wheel lock.
+//!
+//! # Direct filing
+//! The wheel sits behind a mutex in the [`Handoff`]. The driver holds it while it takes in
+//! the queue, fires and computes its next deadline, and releases it before blocking. A
+//! timer future that finds the lock free ([`Handoff::try_wheel`]) acts as the driver
+//! for its own entry instead of going through the queue: it files, re-files or unfiles
+//! the entry itself, and a registration whose deadline was already processed completes
+//! at once. That saves the queue's push and pop and, above all, lets a timer that is
+//! cancelled before it fires be freed at once by its owner (not later by the driver,
+//! after every other allocation of the meantime). A future that finds the lock taken
+//! falls back to the queue, so no thread ever waits for the wheel except the driver.
+//! 5. Under the lock the holder may move the word as rules 1 and 2 allow the owner and
+//!    the driver (a direct re-file that is already due fires with `fire`).
+//! 6. A direct filing increments `filed` (under the lock), then issues a `SeqCst` fence
+//!    and reads `parked_until` as a queue push does. At each turn the driver records
+//!    the `filed` it saw (under the lock); before blocking it publishes `parked_until`,
+//!    fences and re-reads `filed`: if it moved, the driver does not block (it turns
+//!    again). By the two fences, a filing after the driver's last turn either makes the
+//!    driver skip the block or sees the published deadline and unparks it if earlier,
+//!    exactly like a queued registration.
 //!
 //! # Waking the parked driver
 //! Before blocking, the driver publishes in `parked_until` the deadline it will wake at by
@@ -40,7 +60,8 @@ use std::task::Waker;
 
 use corio_core::{AtomicWaker, Unparker};
 
-use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering, Queue};
+use crate::loom::{fence, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, Queue};
+use crate::wheel::Wheel;
 
 /// The deadline word of a fired timer.
 pub(crate) const FIRED: u64 = u64::MAX;
@@ -116,6 +137,12 @@ pub(crate) struct Handoff {
     queue: Queue<Arc<Entry>>,
     parked_until: AtomicU64,
     unparker: Unparker,
+    /// The timing wheel (direct filing, rules 4-6).
+    wheel: Mutex<Wheel>,
+    /// How many direct filings there were; written only under the wheel lock (rule 6).
+    filed: AtomicU64,
+    /// `filed` as the driver saw it at its last turn; driver-only.
+    seen_filed: AtomicU64,
 }
 
 impl Handoff {
@@ -124,7 +151,95 @@ impl Handoff {
             queue: Queue::new(),
             parked_until: AtomicU64::new(AWAKE),
             unparker,
+            wheel: Mutex::new(Wheel::new()),
+            filed: AtomicU64::new(0),
+            seen_filed: AtomicU64::new(0),
         }
+    }
+
+    /// The wheel, if no one holds it (a timer future's direct path, rule 4).
+    #[inline]
+    pub(crate) fn try_wheel(&self) -> Option<MutexGuard<'_, Wheel>> {
+        // Taken, or poisoned (a panic under the lock, in a waker while firing, may have
+        // left the wheel inconsistent: the driver takes it over): use the queue.
+        self.wheel.try_lock().ok()
+    }
+
+    /// The wheel, waiting for it (driver side).
+    pub(crate) fn wheel(&self) -> MutexGuard<'_, Wheel> {
+        self.wheel.lock().unwrap_or_else(|poisoned| {
+            #[cfg(not(loom))]
+            self.wheel.clear_poison();
+            poisoned.into_inner()
+        })
+    }
+
+    /// Files a new `entry` (`Entry::new(deadline, ..)`, never shared) directly in the
+    /// locked `wheel`, or returns `false` if `deadline` was already processed (the timer
+    /// is due: nothing is filed). Tells a parked driver afterwards (rule 6).
+    pub(crate) fn file_new(
+        &self,
+        mut wheel: MutexGuard<'_, Wheel>,
+        entry: &Arc<Entry>,
+        deadline: u64,
+    ) -> bool {
+        if deadline <= wheel.processed() {
+            return false;
+        }
+        wheel.insert(entry.clone(), deadline);
+        self.filed_directly(wheel, deadline);
+        true
+    }
+
+    /// Re-arms `entry` at `deadline` directly in the locked `wheel` (a reset; rule 5).
+    pub(crate) fn refile(
+        &self,
+        mut wheel: MutexGuard<'_, Wheel>,
+        entry: &Arc<Entry>,
+        deadline: u64,
+    ) {
+        entry.deadline.swap(deadline, Ordering::AcqRel);
+        let key = entry.key.load(Ordering::Relaxed);
+        if key != NO_KEY {
+            wheel.remove(key);
+        }
+        if deadline <= wheel.processed() {
+            // Due already: fired by us as the lock holder (rule 5). No wake-up: the
+            // owner resetting it is the one that polls it next.
+            entry.deadline.store(FIRED, Ordering::Release);
+            return;
+        }
+        wheel.insert(entry.clone(), deadline);
+        self.filed_directly(wheel, deadline);
+    }
+
+    /// Disarms `entry` directly in the locked `wheel` (a drop or a reset to never).
+    pub(crate) fn unfile(&self, mut wheel: MutexGuard<'_, Wheel>, entry: &Arc<Entry>) {
+        entry.deadline.swap(CANCELLED, Ordering::AcqRel);
+        let key = entry.key.load(Ordering::Relaxed);
+        if key != NO_KEY {
+            // Drop the wheel's reference after the lock is released.
+            let filed = wheel.remove(key);
+            drop(wheel);
+            drop(filed);
+        }
+    }
+
+    /// Rule 6, producer side: count the filing under the lock, release it, then wake a
+    /// driver parked past `deadline`.
+    fn filed_directly(&self, wheel: MutexGuard<'_, Wheel>, deadline: u64) {
+        let n = self.filed.load(Ordering::Relaxed);
+        self.filed.store(n.wrapping_add(1), Ordering::Relaxed);
+        drop(wheel);
+        fence(Ordering::SeqCst);
+        self.unpark_if_earlier(deadline);
+    }
+
+    /// Rule 6, driver side: records the filings taken in by this turn (call with the
+    /// wheel locked).
+    pub(crate) fn note_turn(&self, _wheel: &Wheel) {
+        self.seen_filed
+            .store(self.filed.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// Arms `entry` at `deadline` (replacing whatever it held) and tells the driver.
@@ -202,6 +317,7 @@ impl Handoff {
         self.parked_until.store(until.max(1), Ordering::SeqCst);
         fence(Ordering::SeqCst);
         self.queue.is_empty()
+            && self.filed.load(Ordering::SeqCst) == self.seen_filed.load(Ordering::Relaxed)
     }
 
     /// Driver side: it is awake again; producers need not unpark it.

@@ -66,10 +66,12 @@ impl TimerHandle {
         Self::current_for("corio::time::TimerHandle::current")
     }
 
+    #[inline]
     pub(crate) fn current_for(function: &'static str) -> Result<Arc<TimerHandle>, NoRuntime> {
         context::timer_as::<TimerHandle>().ok_or(NoRuntime::new(function))
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn expect_current(function: &'static str) -> Arc<TimerHandle> {
         match Self::current_for(function) {

@@ -71,12 +71,15 @@
 //!   the inner driver's timed park (`ParkThread`: the OS condition variable, microseconds;
 //!   a reactor: its own timeout resolution). Timers due in one pass fire in deadline order,
 //!   equal deadlines in registration order.
-//! - **Threads**: the wheel is owned by the driver (no lock). Timer futures on any thread
-//!   register, reset and cancel through a lock-free queue (`crossbeam_queue::SegQueue`) and
-//!   one atomic deadline word per timer; a registration earlier than the deadline the
-//!   driver is parked for unparks it. A timer is allocated (one `Arc`) only when first
-//!   polled with its deadline still ahead; cancelled timers are unfiled on the driver's
-//!   next turn, and the wheel's memory returns to its baseline when it empties.
+//! - **Threads**: the wheel sits behind a mutex that the driver holds while it turns and
+//!   releases before it blocks. A timer future that finds the lock free registers,
+//!   resets and cancels in the wheel directly; one that finds it taken never waits: it
+//!   goes through a lock-free queue (`crossbeam_queue::SegQueue`) and one atomic
+//!   deadline word per timer, which the driver drains on its next turn. Either way, a
+//!   registration earlier than the deadline the driver is parked for unparks it. A timer
+//!   is allocated (one `Arc`) only when first polled with its deadline still ahead; a
+//!   timer cancelled through the queue is unfiled on the driver's next turn, and the
+//!   wheel's memory returns to its baseline when it empties.
 //! - **Virtual time**: see [`pause`] and the [`TimerDriver`] park protocol.
 //! - **Limits**: `Duration::MAX` (any deadline that overflows `Instant`), and deadlines more
 //!   than ~584 years after the driver started, never fire.

@@ -39,6 +39,39 @@ impl Model {
     pub fn cancel(&self, entry: &ModelEntry) {
         self.0.cancel(&entry.0);
     }
+    /// Producer: a new entry armed at `deadline`, filed directly in the wheel when its
+    /// lock is free, else registered through the queue (the first-poll path of `Sleep`).
+    /// Returns the entry and whether it went directly.
+    pub fn file(&self, deadline: u64) -> (ModelEntry, bool) {
+        let entry = Entry::new(deadline, Waker::noop());
+        let direct = match self.0.try_wheel() {
+            Some(wheel) => {
+                assert!(self.0.file_new(wheel, &entry, deadline), "not yet due");
+                true
+            }
+            None => {
+                self.0.register(entry.clone());
+                false
+            }
+        };
+        (ModelEntry(entry), direct)
+    }
+    /// Driver: takes in the queue (filing what it pops) and records the turn, under the
+    /// wheel lock; returns the nearest filed deadline.
+    pub fn turn(&self) -> Option<u64> {
+        let mut wheel = self.0.wheel();
+        while let Some((entry, word)) = self.0.pop() {
+            let key = entry.key.load(crate::loom::Ordering::Relaxed);
+            if key != crate::entry::NO_KEY {
+                wheel.remove(key);
+            }
+            if word < CANCELLED {
+                wheel.insert(entry, word);
+            }
+        }
+        self.0.note_turn(&wheel);
+        wheel.next_deadline()
+    }
     /// Driver: the next queued entry and its word.
     pub fn pop(&self) -> Option<(ModelEntry, u64)> {
         self.0.pop().map(|(e, w)| (ModelEntry(e), w))

@@ -10,7 +10,7 @@ use std::time::Duration;
 use corio_core::{coop, NoRuntime};
 
 use crate::entry::{Entry, CANCELLED, NEVER};
-use crate::handle::TimerHandle;
+use crate::handle::{duration_ns, TimerHandle};
 use crate::instant::Instant;
 
 /// Waits until `duration` has elapsed on the runtime's clock (asyncio's `sleep`).
@@ -81,8 +81,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
     handle: Arc<TimerHandle>,
-    deadline: Instant,
-    /// `deadline` in ns since the driver's origin; `NEVER` when it never fires;
+    /// The deadline is `base + after`: `sleep(d)` stores the instant it was created and
+    /// `d`, and adds them only when the sum is needed (so a `timeout` whose future is ready
+    /// at once never pays for the checked `Instant` addition). `after` is zero for
+    /// `sleep_until` and after a reset; a sum that overflows means "never".
+    base: Instant,
+    after: Duration,
+    /// The deadline in ns since the driver's origin; `NEVER` when it never fires;
     /// [`UNCONVERTED`] until the first poll (or reset) needs it, so a sleep that is
     /// dropped unpolled, or a `timeout` whose future is ready at once, never pays for the
     /// conversion.
@@ -98,35 +103,46 @@ pub struct Sleep {
 const UNCONVERTED: u64 = u64::MAX;
 
 impl Sleep {
+    #[inline]
     pub(crate) fn new(handle: Arc<TimerHandle>, deadline: Instant) -> Sleep {
         Sleep {
             handle,
-            deadline,
+            base: deadline,
+            after: Duration::ZERO,
             deadline_ns: UNCONVERTED,
             fresh: true,
             entry: None,
         }
     }
 
+    #[inline]
     pub(crate) fn after(handle: Arc<TimerHandle>, duration: Duration) -> Sleep {
-        let now = handle.clock.now();
-        match now.checked_add(duration) {
-            Some(d) => Sleep::new(handle, Instant::from_std(d)),
-            None => Sleep {
-                deadline: Instant::far_future(now),
-                handle,
-                deadline_ns: NEVER,
-                fresh: true,
-                entry: None,
-            },
+        let now = Instant::from_std(handle.clock.now());
+        Sleep {
+            handle,
+            base: now,
+            after: duration,
+            deadline_ns: UNCONVERTED,
+            fresh: true,
+            entry: None,
         }
+    }
+
+    /// `base + after` in ns since the origin, capped at `NEVER` (an overflowing sum
+    /// never fires, as an overflowing `Instant` would).
+    fn convert(&self) -> u64 {
+        let base = self.handle.to_ns(self.base.into_std());
+        if self.after.is_zero() {
+            return base;
+        }
+        base.saturating_add(duration_ns(self.after)).min(NEVER)
     }
 
     /// The deadline in ns since the origin (converted once, on first use).
     #[inline]
     fn deadline_ns(&mut self) -> u64 {
         if self.deadline_ns == UNCONVERTED {
-            self.deadline_ns = self.handle.to_ns(self.deadline.into_std());
+            self.deadline_ns = self.convert();
         }
         self.deadline_ns
     }
@@ -141,13 +157,18 @@ impl Sleep {
 
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        if self.after.is_zero() {
+            return self.base;
+        }
+        self.base
+            .checked_add(self.after)
+            .unwrap_or_else(|| Instant::far_future(self.base.into_std()))
     }
 
     /// Whether the deadline has been reached.
     pub fn is_elapsed(&self) -> bool {
         let deadline_ns = match self.deadline_ns {
-            UNCONVERTED => self.handle.to_ns(self.deadline.into_std()),
+            UNCONVERTED => self.convert(),
             ns => ns,
         };
         match &self.entry {
@@ -175,14 +196,23 @@ impl Sleep {
     /// # });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.base = deadline;
+        self.after = Duration::ZERO;
         self.deadline_ns = self.handle.to_ns(deadline.into_std());
         self.fresh = true;
         if let Some(entry) = &self.entry {
-            if self.deadline_ns == NEVER {
-                self.handle.handoff.cancel(entry);
-            } else {
-                self.handle.handoff.submit(entry, self.deadline_ns);
+            let handoff = &self.handle.handoff;
+            match (self.deadline_ns, handoff.try_wheel()) {
+                (NEVER, Some(wheel)) => handoff.unfile(wheel, entry),
+                (NEVER, None) => handoff.cancel(entry),
+                (d, Some(wheel)) => {
+                    handoff.refile(wheel, entry, d);
+                    // Filed (or fired) against the wheel's own time: no clock check.
+                    self.fresh = false;
+                }
+                (d, None) => {
+                    handoff.submit(entry, d);
+                }
             }
         }
     }
@@ -208,33 +238,58 @@ impl Sleep {
     }
 
     fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(entry) = &self.entry {
+            if self.fresh {
+                self.fresh = false;
+                if self.deadline_ns != NEVER && self.handle.now_ns() >= self.deadline_ns {
+                    return true;
+                }
+            }
+            if entry.is_fired() {
+                return true;
+            }
+            entry.waker.register(cx.waker());
+            return entry.is_fired();
+        }
+        let deadline_ns = self.deadline_ns();
+        if deadline_ns == NEVER {
+            self.fresh = false;
+            self.entry = Some(Entry::new(CANCELLED, cx.waker()));
+            return false;
+        }
+        let handoff = &self.handle.handoff;
+        if let Some(wheel) = handoff.try_wheel() {
+            // Direct filing (entry.rs, rule 4). A deadline the wheel already processed is
+            // due. Otherwise a fresh `sleep(d)` with `d > 0` needs no clock read: it was
+            // ahead when created, and if the clock passed it since, the driver's next
+            // turn fires it. An explicit deadline (or `sleep(ZERO)`) may be in the past
+            // and completes on this first poll, as documented.
+            if deadline_ns <= wheel.processed() {
+                self.fresh = false;
+                return true;
+            }
+            if std::mem::take(&mut self.fresh)
+                && self.after.is_zero()
+                && self.handle.now_ns() >= deadline_ns
+            {
+                return true;
+            }
+            let entry = Entry::new(deadline_ns, cx.waker());
+            let filed = handoff.file_new(wheel, &entry, deadline_ns);
+            debug_assert!(filed);
+            self.entry = Some(entry);
+            return false;
+        }
         if self.fresh {
             self.fresh = false;
-            let deadline_ns = self.deadline_ns();
-            if deadline_ns != NEVER && self.handle.now_ns() >= deadline_ns {
+            if self.handle.now_ns() >= deadline_ns {
                 return true;
             }
         }
-        match &self.entry {
-            Some(entry) => {
-                if entry.is_fired() {
-                    return true;
-                }
-                entry.waker.register(cx.waker());
-                entry.is_fired()
-            }
-            None => {
-                let deadline_ns = self.deadline_ns();
-                if deadline_ns == NEVER {
-                    self.entry = Some(Entry::new(CANCELLED, cx.waker()));
-                } else {
-                    let entry = Entry::new(deadline_ns, cx.waker());
-                    self.handle.handoff.register(entry.clone());
-                    self.entry = Some(entry);
-                }
-                false
-            }
-        }
+        let entry = Entry::new(deadline_ns, cx.waker());
+        handoff.register(entry.clone());
+        self.entry = Some(entry);
+        false
     }
 }
 
@@ -253,17 +308,31 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         if let Some(entry) = &self.entry {
-            self.handle.handoff.cancel(entry);
+            cancel(&self.handle, entry);
         }
+    }
+}
+
+/// Disarms a registered timer (out of line: a sleep that was never polled has none).
+#[inline(never)]
+fn cancel(handle: &TimerHandle, entry: &Arc<Entry>) {
+    if entry.deadline.load(crate::loom::Ordering::Relaxed) >= CANCELLED {
+        return; // fired or never armed: nothing filed, nothing queued by us
+    }
+    let handoff = &handle.handoff;
+    match handoff.try_wheel() {
+        Some(wheel) => handoff.unfile(wheel, entry),
+        None => handoff.cancel(entry),
     }
 }
 
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .field("registered", &self.entry.is_some())
             .finish()
     }

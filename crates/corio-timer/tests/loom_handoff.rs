@@ -121,3 +121,28 @@ fn cancel_racing_drain_leaves_nothing_filed() {
         assert_ne!(e.word(), FIRED);
     });
 }
+
+/// Rule 6 of entry.rs: a timer filed directly in the wheel (its lock was free) between the
+/// driver's last turn and its park is never slept through: either the driver sees the
+/// filing and does not block, or the producer sees the published deadline and unparks.
+#[test]
+fn direct_filing_racing_park_is_never_missed() {
+    loom::model(|| {
+        let (m, flag) = model();
+        let m2 = m.clone();
+        let producer = thread::spawn(move || m2.file(5));
+        // The driver turns (taking the lock, so the producer may go either way) and
+        // intends to sleep until its nearest deadline, or 10 without one.
+        let next = m.turn();
+        let until = next.unwrap_or(10);
+        let may_block = m.prepare_park(until);
+        let (_entry, _direct) = producer.join().unwrap();
+        assert!(
+            !may_block || until <= 5 || flag.0.load(Ordering::SeqCst) == 1,
+            "the driver would block until {until} past a filing at 5"
+        );
+        m.awake();
+        // Whatever path it took, the next turn finds the timer filed.
+        assert_eq!(m.turn(), Some(5));
+    });
+}

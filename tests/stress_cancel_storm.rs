@@ -159,6 +159,8 @@ struct World {
     caught: Vec<AtomicBool>,
     /// Soft storm: per task, how many times the driver cancelled it.
     cancels: Vec<AtomicU8>,
+    /// Soft storm: per task, whether it is in flight (started, not finished).
+    in_flight: Vec<AtomicBool>,
     /// Soft storm: cleanups begun and ended.
     cleanups_begun: AtomicUsize,
     cleanups_ended: AtomicUsize,
@@ -217,6 +219,7 @@ impl World {
             aborted: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
             caught: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
             cancels: (0..tasks).map(|_| AtomicU8::new(0)).collect(),
+            in_flight: (0..tasks).map(|_| AtomicBool::new(false)).collect(),
             cleanups_begun: AtomicUsize::new(0),
             cleanups_ended: AtomicUsize::new(0),
         }
@@ -619,6 +622,7 @@ async fn task_body(w: Arc<World>, id: usize, seed: u64) {
 /// One task of the soft storm: the operation under a cancel handler.
 async fn soft_task(w: Arc<World>, id: usize, seed: u64) {
     w.started.fetch_add(1, SeqCst);
+    w.in_flight[id].store(true, SeqCst);
     let mut rng = Rng::new(seed ^ (id as u64).wrapping_mul(0x2000_0003) ^ 0x50F7);
     match rng.below(8) {
         // try: op / finally: a cleanup that awaits.
@@ -647,6 +651,7 @@ async fn soft_task(w: Arc<World>, id: usize, seed: u64) {
             corio::yield_now().await;
         }
     }
+    w.in_flight[id].store(false, SeqCst);
     w.finished.fetch_add(1, SeqCst);
 }
 
@@ -775,6 +780,17 @@ fn storm(
                 .collect();
             let first = spawned;
             spawned += n;
+            if how == Cancel::Soft && !rng.one_in(4) {
+                // Let a random share of the wave get into its waits (and cleanups) before
+                // cancelling (bounded: tasks that finish early may never let it reach).
+                let target = first + rng.below(n);
+                for _ in 0..10_000 {
+                    if w.started.load(SeqCst) >= target {
+                        break;
+                    }
+                    corio::yield_now().await;
+                }
+            }
             // Cancel about half the wave at random awaits (a few before their first
             // poll, most while they wait). Soft: some twice (one delivery), a few
             // aborted on top, maybe in the middle of their cleanup.
@@ -782,7 +798,16 @@ fn storm(
                 if rng.one_in(3) {
                     corio::yield_now().await;
                 }
-                let i = rng.below(n);
+                let mut i = rng.below(n);
+                if how == Cancel::Soft && !rng.one_in(4) {
+                    // Mostly a task in flight: the cancel lands at one of its awaits.
+                    for _ in 0..16 {
+                        if w.in_flight[first + i].load(SeqCst) {
+                            break;
+                        }
+                        i = rng.below(n);
+                    }
+                }
                 match how {
                     Cancel::Abort => wave[i].abort(),
                     Cancel::Soft => {

@@ -1,6 +1,6 @@
 //! Making a connection: TCP (to the server or the proxy), the proxy's `CONNECT` tunnel,
 //! TLS with ALPN, and the HTTP/1.1 or HTTP/2 handshake. The connection's task is spawned
-//! here.
+//! here (for HTTP/2, the one task of `h2_task.rs`).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use corio::net::TcpStream;
-use corio_hyper::{CorioExecutor, CorioIo, CorioTimer};
+use corio_hyper::{CorioIo, CorioTimer};
 use corio_tls::{TlsConnector, TlsStream};
 use futures_io::{AsyncRead, AsyncWrite};
 use hyper::client::conn::{http1, http2};
 
+use crate::h2_task::ConnExecutor;
 use crate::pool::Fresh;
 use crate::proxy::ProxyUrl;
 use crate::url::{Scheme, Target};
@@ -136,13 +137,19 @@ pub(crate) async fn connect(plan: Plan<'_>, slot: PermitSlot) -> Result<Fresh, E
         source,
     };
     if h2 {
-        let (sender, conn) = http2::Builder::new(CorioExecutor::new())
+        // The connection is one task: hyper's dispatcher, h2's socket I/O and every
+        // per-request future hyper would spawn (h2_task.rs).
+        let exec = ConnExecutor::new();
+        let (sender, conn) = http2::Builder::new(exec.clone())
             .timer(CorioTimer::new())
             .handshake(io)
             .await
             .map_err(protocol_error)?;
-        drop(corio::spawn(async move {
+        let task = exec.task(async move {
             let _ = conn.await;
+        });
+        drop(corio::spawn(async move {
+            task.await;
             // The permits are released when the connection is gone (pool rule 2).
             drop(slot.lock().unwrap().take());
         }));

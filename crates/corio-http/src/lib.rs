@@ -78,6 +78,7 @@ mod body;
 mod connect;
 mod decode;
 mod error;
+mod h2_task;
 mod pool;
 mod proxy;
 mod request;

@@ -21,7 +21,7 @@ use crate::Error;
 
 /// A transport: plain TCP or TLS over TCP.
 pub(crate) enum Transport {
-    Tcp(TcpStream),
+    Tcp(Box<TcpStream>),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
@@ -108,7 +108,7 @@ pub(crate) async fn connect(plan: Plan<'_>, slot: PermitSlot) -> Result<Fresh, E
         source,
     })?;
     let transport = match target.scheme {
-        Scheme::Http => Transport::Tcp(tcp),
+        Scheme::Http => Transport::Tcp(Box::new(tcp)),
         Scheme::Https => {
             let mut tcp = tcp;
             if let Some(proxy) = plan.proxy {

@@ -371,3 +371,116 @@ async fn a_client_that_resets_mid_response_is_not_logged() {
     server.await.unwrap().unwrap();
     assert_eq!(logged.load(Ordering::SeqCst), 0);
 }
+
+/// A service that is not ready until its gate opens, counting `poll_ready` calls.
+#[derive(Clone)]
+struct Gated {
+    open: Arc<std::sync::atomic::AtomicBool>,
+    waker: Arc<futures::task::AtomicWaker>,
+    polls: Arc<AtomicUsize>,
+    fail: bool,
+}
+
+impl tower_service::Service<http::Request<corio_hyper::Body>> for Gated {
+    type Response = http::Response<String>;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        if self.fail {
+            return Poll::Ready(Err(std::io::Error::other("backend unavailable")));
+        }
+        self.waker.register(cx.waker());
+        if self.open.load(Ordering::SeqCst) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+    fn call(&mut self, _: http::Request<corio_hyper::Body>) -> Self::Future {
+        assert!(
+            self.open.load(Ordering::SeqCst),
+            "called before it was ready"
+        );
+        std::future::ready(Ok(http::Response::new("through the gate".to_string())))
+    }
+}
+
+fn gated(fail: bool) -> Gated {
+    Gated {
+        open: Arc::new(false.into()),
+        waker: Arc::default(),
+        polls: Arc::default(),
+        fail,
+    }
+}
+
+/// Invariant 1 of the per-request service: a service that is not ready when the request
+/// arrives is asked again with the connection task's waker, and called once it wakes it.
+#[corio::test(start_paused = false)]
+async fn a_service_that_becomes_ready_later_is_called_then() {
+    let svc = gated(false);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = corio::spawn(corio_hyper::serve(listener, svc.clone()).into_future());
+    let client = corio::spawn(raw(
+        addr,
+        b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    ));
+    // The no-op-waker check when the request arrives, then the first poll's real one.
+    let waited = corio::timeout(Duration::from_secs(10), async {
+        while svc.polls.load(Ordering::SeqCst) < 2 {
+            corio::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "poll_ready was not asked twice");
+    assert!(
+        !client.is_finished(),
+        "answered before the service was ready"
+    );
+    svc.open.store(true, Ordering::SeqCst);
+    svc.waker.wake();
+    let out = corio::timeout(Duration::from_secs(10), client)
+        .await
+        .expect("the woken service was never called")
+        .unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.ends_with("through the gate"), "{out}");
+    server.abort();
+}
+
+/// A `poll_ready` error fails that request's connection and reaches the error hook; the
+/// service is never called.
+#[corio::test(start_paused = false)]
+async fn a_poll_ready_error_reaches_the_error_hook() {
+    let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let e2 = errors.clone();
+    let server = corio::spawn(
+        corio_hyper::serve(listener, gated(true))
+            .on_connection_error(move |_, e| {
+                // hyper wraps the service's error: keep the whole chain.
+                let mut chain = e.to_string();
+                let mut cause = e.source();
+                while let Some(c) = cause {
+                    chain += &format!(": {c}");
+                    cause = c.source();
+                }
+                e2.lock().unwrap().push(chain)
+            })
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let out = raw(addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(!out.contains("200 OK"), "{out}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let errors = errors.lock().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("backend unavailable"), "{errors:?}");
+}

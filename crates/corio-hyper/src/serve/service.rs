@@ -5,7 +5,11 @@
 //! # Invariants
 //! 1. The tower service is cloned for every request and driven through `poll_ready`
 //!    before `call` (tower's contract); the clone is dropped once `call` returned, so a
-//!    slow response does not hold readiness another request needs.
+//!    slow response does not hold readiness another request needs. `poll_ready` is first
+//!    asked with a no-op waker when hyper hands the request over: a service that is ready
+//!    (axum's `Router` always is) is called at once, so the request is not moved into the
+//!    response future and out again; one that is not is asked again, with the task's
+//!    waker, on the response future's first poll, and called when it is ready.
 //! 2. A request whose `Content-Length` exceeds the limit never reaches the service: it
 //!    is answered 413 at once, and hyper closes the connection instead of reading the
 //!    unread body.
@@ -16,7 +20,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
 use http::{header, Request, Response, StatusCode};
 use http_body_util::{Either, Empty, Limited};
@@ -47,7 +51,7 @@ where
     B: http_body::Body,
 {
     type Response = Response<Either<B, Empty<B::Data>>>;
-    type Error = S::Error;
+    type Error = BoxError;
     type Future = ResponseFuture<S, B>;
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
@@ -71,12 +75,20 @@ where
             req.extensions_mut().insert(ConnectInfo(peer));
         }
         let max = self.max_body;
-        ResponseFuture {
-            state: State::NotReady {
-                svc: Some(self.svc.clone()),
-                req: Some(req.map(|b| Limited::new(b, max))),
+        let req = req.map(|b| Limited::new(b, max));
+        let mut svc = self.svc.clone();
+        // Invariant 1: a ready service is called now; otherwise the first poll asks again.
+        let state = match svc.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => State::Called { fut: svc.call(req) },
+            Poll::Ready(Err(err)) => State::Failed {
+                err: Some(err.into()),
             },
-        }
+            Poll::Pending => State::NotReady {
+                svc: Some(svc),
+                req: Some(req),
+            },
+        };
+        ResponseFuture { state }
     }
 }
 
@@ -85,6 +97,7 @@ pin_project! {
     #[project = StateProj]
     enum State<S, R, F> {
         Ready { res: Option<R> },
+        Failed { err: Option<BoxError> },
         NotReady { svc: Option<S>, req: Option<Request<Body>> },
         Called { #[pin] fut: F },
     }
@@ -105,9 +118,10 @@ pin_project! {
 impl<S, B> Future for ResponseFuture<S, B>
 where
     S: tower_service::Service<Request<Body>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
     B: http_body::Body,
 {
-    type Output = Result<Response<Either<B, Empty<B::Data>>>, S::Error>;
+    type Output = Result<Response<Either<B, Empty<B::Data>>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
@@ -117,18 +131,22 @@ where
                     let res = res.take().expect("ResponseFuture polled after completion");
                     return Poll::Ready(Ok(res));
                 }
+                StateProj::Failed { err } => {
+                    let err = err.take().expect("ResponseFuture polled after completion");
+                    return Poll::Ready(Err(err));
+                }
                 StateProj::NotReady { svc, req } => {
                     let s = svc
                         .as_mut()
                         .expect("ResponseFuture polled after completion");
-                    ready!(s.poll_ready(cx))?;
+                    ready!(s.poll_ready(cx)).map_err(Into::into)?;
                     let mut s = svc.take().expect("checked just above");
                     let req = req.take().expect("taken only with svc");
                     let fut = s.call(req);
                     state.set(State::Called { fut });
                 }
                 StateProj::Called { fut } => {
-                    let res = ready!(fut.poll(cx))?;
+                    let res = ready!(fut.poll(cx)).map_err(Into::into)?;
                     return Poll::Ready(Ok(res.map(Either::Left)));
                 }
             }

@@ -1,5 +1,6 @@
-//! Misbehaving servers (small hand-written raw-TCP ones): each gives a clear error naming
-//! the cause, the connection is discarded from the pool, nothing hangs past the timeout.
+//! Misbehaving servers (small hand-written raw-TCP ones, and `openssl s_server` for a real
+//! peer's TLS alert): each gives a clear error naming the cause, the connection is
+//! discarded from the pool, nothing hangs past the timeout.
 
 mod support;
 
@@ -196,12 +197,14 @@ async fn redirect_loop_and_too_many_redirects() {
     assert_eq!(session.connections_opened(), 1);
 }
 
-/// TLS failing mid-stream, twice. First a genuine fatal alert after the handshake: a
-/// server that requires a client certificate finishes the TLS 1.3 handshake, then sends
-/// `certificate_required` while the client waits for its response. Then an alert record
-/// injected mid-body (rustls has no API to send an arbitrary alert, so the server writes
-/// an unprotected alert record onto the socket): the client rejects it. Both are
-/// [`Error::Tls`] with the cause, and neither connection is pooled.
+/// TLS failing mid-stream against corio-tls's own server, twice. First a genuine fatal
+/// alert after the handshake: a server that requires a client certificate finishes the
+/// TLS 1.3 handshake, then sends `certificate_required` while the client waits for its
+/// response. Then a forged alert record mid-body (the server writes an unprotected alert
+/// record onto the socket, as a broken middlebox could): the client rejects it as a
+/// protocol violation. Both are [`Error::Tls`] with the cause, and neither connection is
+/// pooled. A real peer's fatal alert in the middle of a body is
+/// `tls_alert_mid_body_from_openssl` below.
 #[corio::test(start_paused = false)]
 async fn tls_alert_mid_stream() {
     let ca = TestCa::new("alert CA");
@@ -280,6 +283,140 @@ async fn tls_alert_mid_stream() {
     let before = accepted.load(Ordering::SeqCst);
     let _ = session.get(&url).await.map(|_| ());
     assert_eq!(accepted.load(Ordering::SeqCst), before + 1);
+}
+
+/// Lines of a child's stdout and stderr, one by one as they come, read by threads.
+struct Lines(std::sync::mpsc::Receiver<String>);
+
+impl Lines {
+    fn new(child: &mut std::process::Child) -> Lines {
+        fn forward(out: impl std::io::Read + Send + 'static, tx: std::sync::mpsc::Sender<String>) {
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(out).lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        forward(child.stdout.take().unwrap(), tx.clone());
+        forward(child.stderr.take().unwrap(), tx);
+        Lines(rx)
+    }
+
+    /// Waits (real time, at most 15 s, off the runtime's threads) for a line containing
+    /// `text`; the lines before it are skipped.
+    async fn expect(self, text: &'static str) -> Lines {
+        corio::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match self.0.recv_timeout(left) {
+                    Ok(line) if line.contains(text) => return self,
+                    Ok(_) => {}
+                    Err(e) => panic!("no line with {text:?} from the server: {e}"),
+                }
+            }
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// A real TLS peer aborts mid-body with a fatal alert: `openssl s_server` (TLS 1.2,
+/// driven through its stdin) sends the response head and part of the body, then is
+/// told to renegotiate (`R`). rustls refuses renegotiation with a `no_renegotiation`
+/// warning, and OpenSSL answers that with a fatal `handshake_failure` alert (its
+/// `SSL_R_NO_RENEGOTIATION`), so the alert on the wire is OpenSSL's own, sent in the
+/// middle of the body. The client's error names it, and the connection is not pooled:
+/// the next request to the server opens a new one.
+#[corio::test(start_paused = false, flavor = "multi_thread", worker_threads = 2)]
+async fn tls_alert_mid_body_from_openssl() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use support::{free_port, tool, Child, TempDir};
+
+    let Some(openssl) = tool("openssl") else {
+        return;
+    };
+    let dir = TempDir::new("alert");
+    let ca = TestCa::new("openssl alert CA");
+    let (cert, key) = ca.issue(&["localhost"]).write(&dir.0, "server").unwrap();
+    let port = free_port();
+    let mut child = Child(
+        Command::new(openssl)
+            .arg("s_server")
+            .args(["-tls1_2", "-accept", &format!("127.0.0.1:{port}")])
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .current_dir(&dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start openssl s_server"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let lines = Lines::new(&mut child.0);
+    let lines = lines.expect("ACCEPT").await;
+
+    let session = ClientSession::builder()
+        .add_root_pem(ca.cert_pem().as_bytes())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}/big");
+    let request = corio::spawn({
+        let (session, url) = (session.clone(), url.clone());
+        async move { session.get(&url).await.map(|r| r.bytes_stream()) }
+    });
+    let lines = lines.expect("GET /big").await;
+    stdin
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nfirst part")
+        .unwrap();
+    stdin.flush().unwrap();
+    let mut stream = request.await.unwrap().unwrap();
+    assert_eq!(stream.next().await.unwrap().unwrap(), "first part");
+    // Only now: the body has begun arriving when the server asks to renegotiate.
+    stdin.write_all(b"R\n").unwrap();
+    stdin.flush().unwrap();
+    let err = stream.next().await.unwrap().unwrap_err();
+    match &err {
+        Error::Tls {
+            source: corio_tls::TlsError::AlertReceived(alert),
+            ..
+        } => assert_eq!(
+            *alert,
+            corio_tls::rustls::AlertDescription::HandshakeFailure
+        ),
+        other => panic!("not the peer's alert: {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("fatal alert: HandshakeFailure"), "{msg}");
+    assert!(msg.contains(&url), "{msg}");
+    assert!(stream.next().await.is_none(), "the error ends the body");
+    assert_eq!(session.idle_connections(), 0);
+
+    // The server's side of the story (its stderr): it failed the connection because the
+    // client refused to renegotiate. It then accepts the next connection, which the
+    // next request needs.
+    let lines = lines.expect("no renegotiation").await;
+    let again = corio::spawn({
+        let (session, url) = (session.clone(), format!("https://localhost:{port}/again"));
+        async move { session.get(&url).await?.text().await }
+    });
+    let _lines = lines.expect("GET /again").await;
+    stdin
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        .unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(again.await.unwrap().unwrap(), "ok");
+    assert_eq!(session.connections_opened(), 2);
 }
 
 /// A peer that accepts and reads the request but never answers: the total timeout ends

@@ -237,6 +237,29 @@ fn tls_cause(err: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
     None
 }
 
+/// Displays an error and the causes in its source chain, `: `-separated (a cause whose
+/// message the previous one already contains is skipped), so that a message such as
+/// "error reading a body from connection" carries what actually happened (a stream
+/// reset with its code, the peer closing without `close_notify`).
+struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
+        let mut cur = self.0.source();
+        while let Some(e) = cur {
+            let msg = e.to_string();
+            if !last.contains(&msg) {
+                write!(f, ": {msg}")?;
+            }
+            last = msg;
+            cur = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -254,14 +277,15 @@ impl fmt::Display for Error {
                 )
             }
             Error::MalformedResponse { url, source } => {
-                write!(f, "malformed HTTP response from {url}: {source}")
+                write!(f, "malformed HTTP response from {url}: {}", Causes(source))
             }
             Error::ConnectionClosed { url, source } => write!(
                 f,
-                "the server closed the connection before a complete response ({url}): {source}"
+                "the server closed the connection before a complete response ({url}): {}",
+                Causes(source)
             ),
             Error::TruncatedBody { url, source } => {
-                write!(f, "truncated response body from {url}: {source}")
+                write!(f, "truncated response body from {url}: {}", Causes(source))
             }
             Error::BodyTooLarge { url, limit } => {
                 write!(
@@ -270,7 +294,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Protocol { url, source } => {
-                write!(f, "HTTP protocol error with {url}: {source}")
+                write!(f, "HTTP protocol error with {url}: {}", Causes(source))
             }
             Error::TooManyRedirects { url, limit } => {
                 write!(

@@ -476,3 +476,147 @@ async fn closed_before_response() {
         "{err}"
     );
 }
+
+/// An HTTP/2 server over TLS for the HTTP/2 failures: `/cut` sends part of a body and
+/// stalls (the test then kills the connection), `/reset` sends part of a body and then,
+/// once `reset` has a permit, resets the stream, `/never` never answers, anything else
+/// answers `ok`. Returns the port, the CA, the count of accepted connections and the
+/// connections' tasks.
+async fn h2_server(
+    reset: std::sync::Arc<corio::sync::Semaphore>,
+) -> (
+    u16,
+    TestCa,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::Mutex<Vec<corio::JoinHandle<()>>>>,
+) {
+    use bytes::Bytes;
+    use http_body_util::{combinators::BoxBody, BodyExt, StreamBody};
+    use hyper::body::Frame;
+
+    type Chunk = Result<Frame<Bytes>, std::io::Error>;
+    fn body(
+        s: impl futures::Stream<Item = Chunk> + Send + Sync + 'static,
+    ) -> BoxBody<Bytes, std::io::Error> {
+        BodyExt::boxed(StreamBody::new(s))
+    }
+    async fn route(
+        req: hyper::Request<hyper::body::Incoming>,
+        reset: std::sync::Arc<corio::sync::Semaphore>,
+    ) -> Result<hyper::Response<BoxBody<Bytes, std::io::Error>>, std::convert::Infallible> {
+        let first = || Ok(Frame::data(Bytes::from_static(b"first part")));
+        let b = match req.uri().path() {
+            "/cut" => body(futures::stream::iter([first()]).chain(futures::stream::pending())),
+            "/reset" => body(
+                futures::stream::iter([first()]).chain(futures::stream::once(async move {
+                    drop(reset.acquire().await);
+                    Err(std::io::Error::other("the handler failed"))
+                })),
+            ),
+            "/never" => futures::future::pending().await,
+            _ => body(futures::stream::iter([Ok(Frame::data(
+                Bytes::from_static(b"ok"),
+            ))])),
+        };
+        Ok(hyper::Response::new(b))
+    }
+
+    let ca = TestCa::new("h2 failures CA");
+    let cert = ca.issue(&["localhost"]);
+    let acceptor = TlsAcceptor::builder(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
+        .alpn(&[b"h2"])
+        .build()
+        .unwrap();
+    let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let t = tasks.clone();
+    let (addr, accepted) = raw_server(move |tcp| {
+        let (acceptor, tasks, reset) = (acceptor.clone(), t.clone(), reset.clone());
+        async move {
+            let conn = corio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http2::Builder::new(corio_hyper::CorioExecutor::new())
+                    .serve_connection(
+                        corio_hyper::CorioIo::new(tls),
+                        hyper::service::service_fn(move |req| route(req, reset.clone())),
+                    )
+                    .await;
+            });
+            tasks.lock().unwrap().push(conn);
+        }
+    })
+    .await;
+    (addr.port(), ca, accepted, tasks)
+}
+
+/// HTTP/2 failures: the connection lost mid-body fails the request with the cause and
+/// the dead connection is not reused; a stream reset mid-body or a request that timed
+/// out fail only their own stream, and the healthy connection keeps serving.
+#[corio::test(start_paused = false, flavor = "multi_thread", worker_threads = 2)]
+async fn http2_connection_lost_stream_reset_and_silent_stream() {
+    let reset = std::sync::Arc::new(corio::sync::Semaphore::new(0));
+    let (port, ca, accepted, tasks) = h2_server(reset.clone()).await;
+    let session = ClientSession::builder()
+        .add_root_pem(ca.cert_pem().as_bytes())
+        .build()
+        .unwrap();
+    let url = |path: &str| format!("https://localhost:{port}{path}");
+
+    // The connection dies mid-body (the server's task is killed: no GOAWAY, no reset).
+    let response = session.get(&url("/cut")).await.unwrap();
+    assert_eq!(response.version(), hyper::Version::HTTP_2);
+    let mut stream = response.bytes_stream();
+    assert_eq!(stream.next().await.unwrap().unwrap(), "first part");
+    for task in tasks.lock().unwrap().drain(..) {
+        task.abort();
+    }
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::TruncatedBody { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(&url("/cut")), "{msg}");
+    assert!(msg.contains("peer closed connection"), "{msg}");
+    assert!(stream.next().await.is_none());
+    // The next request gets a new connection.
+    let text = session
+        .get(&url("/ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "ok");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(session.connections_opened(), 2);
+
+    // The server resets the stream mid-body: that request fails, naming the reset.
+    let mut stream = session.get(&url("/reset")).await.unwrap().bytes_stream();
+    assert_eq!(stream.next().await.unwrap().unwrap(), "first part");
+    reset.add_permits(1);
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(stream.next().await.is_none());
+    assert!(matches!(err, Error::TruncatedBody { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("stream error received"), "{msg}");
+    assert!(msg.contains("internal error"), "{msg}");
+
+    // A stream that never answers: the request's timeout ends it (real time, short).
+    let err = session
+        .get(&url("/never"))
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+
+    // Both were stream failures: the connection still serves, no new one was made.
+    let text = session
+        .get(&url("/ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "ok");
+    assert_eq!(session.connections_opened(), 2);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}

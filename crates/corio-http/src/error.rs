@@ -9,10 +9,39 @@ use hyper::StatusCode;
 
 /// Why a request failed.
 ///
-/// Every variant names the URL it concerns. Variants that come from a broken or
-/// misbehaving server (`MalformedResponse`, `ConnectionClosed`, `TruncatedBody`,
-/// `BodyTooLarge`, `Tls`, `Timeout`) also mean the connection was discarded, never
-/// returned to the pool.
+/// Every variant names the URL it concerns, and its message the cause. Variants that
+/// come from a broken or misbehaving server (`MalformedResponse`, `ConnectionClosed`,
+/// `TruncatedBody`, `BodyTooLarge`, `Tls`, `Timeout`) also mean the connection was
+/// discarded, never returned to the pool; over HTTP/2 a failure of one stream (a reset,
+/// a timeout) leaves the shared connection serving the others.
+///
+/// # Examples
+///
+/// ```
+/// use corio_http::{ClientSession, Error};
+/// use std::time::Duration;
+///
+/// corio::run(async {
+///     // A port nobody listens on.
+///     let port = std::net::TcpListener::bind("127.0.0.1:0")
+///         .unwrap()
+///         .local_addr()
+///         .unwrap()
+///         .port();
+///     let session = ClientSession::builder()
+///         .timeout(Duration::from_secs(5))
+///         .build()
+///         .unwrap();
+///     match session.get(&format!("http://127.0.0.1:{port}/")).await {
+///         Err(Error::Connect { url, source }) => {
+///             assert_eq!(source.kind(), std::io::ErrorKind::ConnectionRefused);
+///             assert_eq!(url, format!("http://127.0.0.1:{port}/"));
+///         }
+///         Err(e) if e.is_timeout() => println!("timed out: {e}"),
+///         other => panic!("unexpected: {other:?}"),
+///     }
+/// });
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {

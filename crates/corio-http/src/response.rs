@@ -29,6 +29,65 @@ use crate::Error;
 /// Reading the body is still under the request's total timeout, and a `gzip` or
 /// `deflate` body is decoded on the fly (the size limit counts decoded bytes). The
 /// headers are the server's, `Content-Encoding` and `Content-Length` included.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Item {
+///     name: String,
+///     n: u32,
+/// }
+///
+/// # async fn local_server() -> std::net::SocketAddr {
+/// #     use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// #     let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// #     let addr = listener.local_addr().unwrap();
+/// #     drop(corio::spawn(async move {
+/// #         let body = r#"{"name":"corio","n":7}"#;
+/// #         let answer = format!(
+/// #             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+/// #             body.len()
+/// #         );
+/// #         let (mut tcp, _) = listener.accept().await.unwrap();
+/// #         let mut head = Vec::new();
+/// #         let mut byte = [0u8; 1];
+/// #         for _ in 0..2 {
+/// #             head.clear();
+/// #             while !head.ends_with(b"\r\n\r\n") {
+/// #                 tcp.read_exact(&mut byte).await.unwrap();
+/// #                 head.push(byte[0]);
+/// #             }
+/// #             tcp.write_all(answer.as_bytes()).await.unwrap();
+/// #         }
+/// #     }));
+/// #     addr
+/// # }
+/// corio::run(async {
+///     let addr = local_server().await; // answers {"name":"corio","n":7}
+///     let session = corio_http::ClientSession::new();
+///     let url = format!("http://{addr}/item");
+///
+///     let response = session.get(&url).await?.error_for_status()?;
+///     assert_eq!(response.status(), 200);
+///     let item: Item = response.json().await?;
+///     assert_eq!((item.name.as_str(), item.n), ("corio", 7));
+///
+///     // The same body chunk by chunk (aiohttp's `iter_chunked`); the connection was
+///     // pooled after the first body was read, and serves this request too.
+///     let mut chunks = session.get(&url).await?.bytes_stream();
+///     let mut len = 0;
+///     while let Some(chunk) = chunks.next().await {
+///         len += chunk?.len();
+///     }
+///     assert_eq!(len, 22);
+///     assert_eq!(session.connections_opened(), 1);
+///     Ok::<(), corio_http::Error>(())
+/// })
+/// .unwrap();
+/// ```
 #[must_use = "a response's body should be read (or the response dropped on purpose)"]
 pub struct Response {
     status: StatusCode,

@@ -14,7 +14,7 @@
 //! - [`clock`]: real or virtual (paused, advanced, auto-advanced) time.
 //! - [`task`]: task ids and the spawn seam ([`task::spawn`] returns a [`TaskHandle`]).
 //! - [`coop`]: the cooperative scheduling budget.
-//! - [`waker`]: [`AtomicWaker`] and the FIFO [`WaitList`] with O(1) removal.
+//! - [`waker`]: [`AtomicWaker`].
 //! - errors: [`JoinError`], [`Elapsed`], [`NoRuntime`], [`SpawnError`], [`Closed`].
 //!
 //! # Examples
@@ -55,4 +55,4 @@ pub use context::RuntimeContext;
 pub use driver::{Driver, DriverStack, IoDriver, ParkThread, SelectIo, Unpark, Unparker};
 pub use error::{panic_message, Closed, Elapsed, JoinError, NoRuntime, SpawnError};
 pub use task::{TaskHandle, TaskId};
-pub use waker::{AtomicWaker, WaitKey, WaitList};
+pub use waker::AtomicWaker;

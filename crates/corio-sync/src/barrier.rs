@@ -28,10 +28,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
-
 use crate::error::BrokenBarrierError;
 use crate::loom::Mutex;
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

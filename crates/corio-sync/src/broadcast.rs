@@ -13,10 +13,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
-
 use crate::loom::{Arc, Mutex};
 use crate::mpsc::SendError;
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 struct Slot<T> {

@@ -21,10 +21,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
-
 use crate::loom::Mutex as StateLock;
 use crate::mutex::{MutexGuard, OwnedMutexGuard};
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 /// A condition variable used with any corio [`Mutex`]: asyncio's `Condition(lock)`,

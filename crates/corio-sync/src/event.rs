@@ -14,12 +14,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use corio_core::{WaitKey, WaitList};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 /// A flag that tasks can wait on. [`set`](Self::set) wakes every waiter; until

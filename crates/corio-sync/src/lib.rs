@@ -73,7 +73,7 @@
 //! ```
 //!
 //! # Implementation
-//! Waiters queue in a [`corio_core::WaitList`] (FIFO, O(1) removal on cancellation)
+//! Waiters queue in a `WaitList` (private: FIFO, O(1) removal on cancellation)
 //! under a short lock; the uncontended paths avoid the lock: a semaphore acquire or
 //! release (and so a mutex lock/unlock) is one CAS, a bounded `mpsc` send is a permit
 //! CAS plus a lock-free array-queue push, an unbounded send a lock-free segment-queue
@@ -101,6 +101,7 @@ mod queue;
 mod rate_limiter;
 mod rwlock;
 mod semaphore;
+mod wait_list;
 mod wake_list;
 pub mod watch;
 

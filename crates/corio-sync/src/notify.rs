@@ -18,9 +18,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
-
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
+use crate::wait_list::{WaitKey, WaitList};
 
 const WAITING: usize = 0;
 const ONE: usize = 1;

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 
 use corio_core::context;
 use corio_core::task::BoxFuture;
-use corio_core::{NoRuntime, WaitKey, WaitList};
+use corio_core::NoRuntime;
 
 use crate::loom::Mutex;
+use crate::wait_list::{WaitKey, WaitList};
 
 /// Invalid limiter settings or an impossible request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,12 +18,12 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
 use parking_lot::{RwLock, RwLockReadGuard};
 
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering};
 use crate::mpsc::SendError;
 use crate::notify::Notify;
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 const CLOSED: usize = 1;

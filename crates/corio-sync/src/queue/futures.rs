@@ -5,11 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{coop, WaitKey, WaitList};
+use corio_core::coop;
 
 use super::error::{PutError, QueueShutDown};
 use super::storage::Storage;
 use super::Inner;
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 fn update_waker(list: &mut WaitList<Option<Waker>>, key: WaitKey, waker: &Waker) -> bool {

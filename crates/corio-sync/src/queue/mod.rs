@@ -22,9 +22,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::Waker;
 
-use corio_core::WaitList;
-
 use crate::loom::Mutex;
+use crate::wait_list::WaitList;
 use crate::wake_list::WakeList;
 
 mod error;

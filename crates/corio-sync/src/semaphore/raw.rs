@@ -38,9 +38,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::{WaitKey, WaitList};
-
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 const CLOSED: usize = 0b01;

@@ -25,7 +25,7 @@ const SHRINK_ABOVE: usize = 1024;
 
 /// Identifies one entry of a [`WaitList`]; stays valid until the entry leaves the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct WaitKey {
+pub(crate) struct WaitKey {
     index: usize,
     stamp: u64,
 }
@@ -43,24 +43,7 @@ enum Slot<T> {
 }
 
 /// A FIFO of waiters with O(1) removal of any entry by its [`WaitKey`].
-///
-/// # Examples
-///
-/// ```
-/// use corio_core::WaitList;
-///
-/// let mut list = WaitList::new();
-/// let a = list.push_back("a");
-/// let b = list.push_back("b");
-/// let c = list.push_back("c");
-/// assert_eq!(list.remove(b), Some("b")); // a cancelled waiter leaves in O(1)
-/// assert_eq!(list.remove(b), None); // a stale key is harmless
-/// assert_eq!(list.pop_front(), Some("a"));
-/// assert_eq!(list.pop_front(), Some("c"));
-/// assert!(list.is_empty());
-/// # let _ = (a, c);
-/// ```
-pub struct WaitList<T> {
+pub(crate) struct WaitList<T> {
     slots: Vec<Slot<T>>,
     free: usize,
     head: usize,
@@ -71,7 +54,7 @@ pub struct WaitList<T> {
 
 impl<T> WaitList<T> {
     /// An empty list (allocates nothing until the first push).
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         WaitList {
             slots: Vec::new(),
             free: NIL,
@@ -84,18 +67,18 @@ impl<T> WaitList<T> {
 
     /// Number of entries.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the list has no entries.
     #[inline]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Appends `value` at the back and returns its key.
-    pub fn push_back(&mut self, value: T) -> WaitKey {
+    pub(crate) fn push_back(&mut self, value: T) -> WaitKey {
         let stamp = self.next_stamp;
         self.next_stamp = self.next_stamp.wrapping_add(1);
         let slot = Slot::Occupied {
@@ -127,7 +110,7 @@ impl<T> WaitList<T> {
     }
 
     /// Removes and returns the front entry.
-    pub fn pop_front(&mut self) -> Option<T> {
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
         if self.head == NIL {
             return None;
         }
@@ -135,18 +118,18 @@ impl<T> WaitList<T> {
     }
 
     /// The front entry.
-    pub fn front(&self) -> Option<&T> {
+    pub(crate) fn front(&self) -> Option<&T> {
         self.value(self.head)
     }
 
     /// The front entry, mutably.
-    pub fn front_mut(&mut self) -> Option<&mut T> {
+    pub(crate) fn front_mut(&mut self) -> Option<&mut T> {
         let head = self.head;
         self.value_mut(head)
     }
 
     /// The key of the front entry.
-    pub fn front_key(&self) -> Option<WaitKey> {
+    pub(crate) fn front_key(&self) -> Option<WaitKey> {
         match self.slots.get(self.head) {
             Some(Slot::Occupied { stamp, .. }) => Some(WaitKey {
                 index: self.head,
@@ -156,13 +139,9 @@ impl<T> WaitList<T> {
         }
     }
 
-    /// Whether `key`'s entry is still in the list.
-    pub fn contains(&self, key: WaitKey) -> bool {
-        self.live(key)
-    }
-
     /// The entry for `key`, if it is still in the list.
-    pub fn get(&self, key: WaitKey) -> Option<&T> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: WaitKey) -> Option<&T> {
         if self.live(key) {
             self.value(key.index)
         } else {
@@ -171,7 +150,7 @@ impl<T> WaitList<T> {
     }
 
     /// The entry for `key`, mutably, if it is still in the list.
-    pub fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, key: WaitKey) -> Option<&mut T> {
         if self.live(key) {
             self.value_mut(key.index)
         } else {
@@ -180,7 +159,7 @@ impl<T> WaitList<T> {
     }
 
     /// Removes `key`'s entry in O(1); `None` if it already left the list.
-    pub fn remove(&mut self, key: WaitKey) -> Option<T> {
+    pub(crate) fn remove(&mut self, key: WaitKey) -> Option<T> {
         if self.live(key) {
             Some(self.unlink(key.index))
         } else {
@@ -189,7 +168,7 @@ impl<T> WaitList<T> {
     }
 
     /// Iterates front to back.
-    pub fn iter(&self) -> Iter<'_, T> {
+    pub(crate) fn iter(&self) -> Iter<'_, T> {
         Iter {
             list: self,
             at: self.head,
@@ -198,7 +177,7 @@ impl<T> WaitList<T> {
     }
 
     /// Calls `f` on every entry, front to back.
-    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
+    pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
         let mut at = self.head;
         while at != NIL {
             match &mut self.slots[at] {
@@ -288,7 +267,7 @@ impl<T: fmt::Debug> fmt::Debug for WaitList<T> {
 
 /// Front-to-back iterator over a [`WaitList`].
 #[derive(Debug)]
-pub struct Iter<'a, T> {
+pub(crate) struct Iter<'a, T> {
     list: &'a WaitList<T>,
     at: usize,
     left: usize,

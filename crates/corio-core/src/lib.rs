@@ -14,7 +14,7 @@
 //! - [`clock`]: real or virtual (paused, advanced, auto-advanced) time.
 //! - [`task`]: task ids and the spawn seam ([`task::spawn`] returns a [`TaskHandle`]).
 //! - [`coop`]: the cooperative scheduling budget.
-//! - [`waker`]: [`AtomicWaker`].
+//! - [`waker`]: [`AtomicWaker`], the one-slot waker cell.
 //! - errors: [`JoinError`], [`Elapsed`], [`NoRuntime`], [`SpawnError`], [`Closed`].
 //!
 //! # Examples

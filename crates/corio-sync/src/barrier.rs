@@ -185,7 +185,7 @@ impl Barrier {
             }
         });
         state.marked += marked;
-        loop {
+        let state = wakers.fill_in_batches(&self.state, state, |state, wakers| {
             let mut more = false;
             state.waiters.for_each_mut(|w| {
                 if w.outcome.is_none() {
@@ -197,13 +197,8 @@ impl Barrier {
                     wakers.push(waker);
                 }
             });
-            if !more {
-                break;
-            }
-            drop(state);
-            wakers.wake_batch();
-            state = self.state.lock();
-        }
+            more
+        });
         drop(state);
     }
 }
@@ -214,10 +209,10 @@ impl Barrier {
     /// is left in `wakers`.
     fn wake_blocked<'a>(
         &'a self,
-        mut state: crate::loom::MutexGuard<'a, State>,
+        state: crate::loom::MutexGuard<'a, State>,
         wakers: &mut WakeList,
     ) {
-        loop {
+        let state = wakers.fill_in_batches(&self.state, state, |state, wakers| {
             let mut more = false;
             state.waiters.for_each_mut(|w| {
                 if w.outcome.is_some() || w.joined {
@@ -229,13 +224,8 @@ impl Barrier {
                     wakers.push(waker);
                 }
             });
-            if !more || state.marked > 0 {
-                break;
-            }
-            drop(state);
-            wakers.wake_batch();
-            state = self.state.lock();
-        }
+            more && state.marked == 0
+        });
         drop(state);
     }
 

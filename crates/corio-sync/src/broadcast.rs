@@ -138,21 +138,9 @@ impl<T: Clone> Sender<T> {
         slot.remaining = receivers;
         let old = slot.value.replace(value);
         state.tail += 1;
-        loop {
-            while wakers.can_push() {
-                match state.waiters.pop_front() {
-                    Some(Some(w)) => wakers.push(w),
-                    Some(None) => {}
-                    None => break,
-                }
-            }
-            if state.waiters.is_empty() {
-                break;
-            }
-            drop(state);
-            wakers.wake_batch();
-            state = self.shared.state.lock();
-        }
+        let state = wakers.fill_in_batches(&self.shared.state, state, |state, wakers| {
+            wakers.pop_wakers(&mut state.waiters)
+        });
         drop(state);
         drop(old);
         wakers.wake_all();
@@ -191,16 +179,9 @@ impl<T> Drop for Sender<T> {
         state.senders -= 1;
         if state.senders == 0 {
             let mut wakers = WakeList::new();
-            while let Some(w) = state.waiters.pop_front() {
-                if let Some(w) = w {
-                    wakers.push(w);
-                }
-                if !wakers.can_push() {
-                    drop(state);
-                    wakers.wake_batch();
-                    state = self.shared.state.lock();
-                }
-            }
+            let state = wakers.fill_in_batches(&self.shared.state, state, |state, wakers| {
+                wakers.pop_wakers(&mut state.waiters)
+            });
             drop(state);
             wakers.wake_all();
         }

@@ -164,20 +164,20 @@ impl Condvar {
     /// are notified and woken (each completes when polled again).
     pub fn notify(&self, n: usize) -> usize {
         let mut wakers = WakeList::new();
-        let mut list = self.waiters.lock();
+        let list = self.waiters.lock();
         let mut woken = 0;
-        while woken < n {
-            let Some(w) = list.pop_front() else { break };
-            woken += 1;
-            if let Some(w) = w {
-                wakers.push(w);
+        let list = wakers.fill_in_batches(&self.waiters, list, |list, wakers| {
+            while woken < n && !list.is_empty() {
+                if !wakers.can_push() {
+                    return true;
+                }
+                woken += 1;
+                if let Some(w) = list.pop_front().expect("the list is not empty") {
+                    wakers.push(w);
+                }
             }
-            if !wakers.can_push() {
-                drop(list);
-                wakers.wake_batch(); // never unwinds: the loop always finishes
-                list = self.waiters.lock();
-            }
-        }
+            false
+        });
         drop(list);
         wakers.wake_all();
         woken

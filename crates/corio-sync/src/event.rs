@@ -80,21 +80,22 @@ impl Event {
             return;
         }
         let mut wakers = WakeList::new();
-        let mut list = self.waiters.lock();
+        let list = self.waiters.lock();
         self.flag.store(true, Ordering::Release);
         let epoch = list.epoch;
-        // Rule 3: stop at the first entry queued after a later `clear`.
-        while list.list.front().is_some_and(|e| e.epoch <= epoch) {
-            let entry = list.list.pop_front().expect("the front was just seen");
-            if let Some(w) = entry.waker {
-                wakers.push(w);
+        let list = wakers.fill_in_batches(&self.waiters, list, |list, wakers| {
+            // Rule 3: stop at the first entry queued after a later `clear`.
+            while list.list.front().is_some_and(|e| e.epoch <= epoch) {
+                if !wakers.can_push() {
+                    return true;
+                }
+                let entry = list.list.pop_front().expect("the front was just seen");
+                if let Some(w) = entry.waker {
+                    wakers.push(w);
+                }
             }
-            if !wakers.can_push() {
-                drop(list);
-                wakers.wake_batch(); // never unwinds: the loop always finishes
-                list = self.waiters.lock();
-            }
-        }
+            false
+        });
         drop(list);
         wakers.wake_all();
     }

@@ -120,19 +120,21 @@ impl Notify {
     /// notified and woken; the waiter whose waker panicked completes when polled again.
     pub fn notify_waiters(&self) {
         let mut wakers = crate::wake_list::WakeList::new();
-        let mut state = self.state.lock();
+        let state = self.state.lock();
         self.generation.fetch_add(1, Ordering::AcqRel);
-        while let Some(w) = state.waiters.pop_front() {
-            w.mark.store(ALL, Ordering::Release);
-            if let Some(waker) = w.waker {
-                wakers.push(waker);
+        let state = wakers.fill_in_batches(&self.state, state, |state, wakers| {
+            while !state.waiters.is_empty() {
+                if !wakers.can_push() {
+                    return true;
+                }
+                let w = state.waiters.pop_front().expect("the list is not empty");
+                w.mark.store(ALL, Ordering::Release);
+                if let Some(waker) = w.waker {
+                    wakers.push(waker);
+                }
             }
-            if !wakers.can_push() {
-                drop(state);
-                wakers.wake_batch(); // never unwinds: the loop always finishes
-                state = self.state.lock();
-            }
-        }
+            false
+        });
         drop(state);
         wakers.wake_all();
     }

@@ -26,10 +26,19 @@
 //! 5. While the thread is already unwinding (a waiting future dropped during another
 //!    panic passes its wake-up on), a waker's panic is dropped instead of re-raised:
 //!    a second panic would abort the process.
+//!
+//! # Waking more waiters than fit in a batch
+//! An operation that wakes an unbounded number of waiters (a broadcast, a close, a
+//! release of many permits) runs [`WakeList::fill_in_batches`]: fill the batch under
+//! the lock, and while more remain, release the lock, wake the batch, lock again and
+//! go on. Every primitive uses that one loop.
 
 use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
+
+use crate::loom::{Mutex, MutexGuard};
+use crate::wait_list::WaitList;
 
 const CAP: usize = 32;
 
@@ -66,6 +75,45 @@ impl WakeList {
         debug_assert!(self.can_push());
         self.wakers[self.len] = Some(waker);
         self.len += 1;
+    }
+
+    /// The unlock → wake a batch → relock loop. Calls `fill` on the state behind
+    /// `guard`; `fill` moves wakers into the list while [`can_push`](Self::can_push)
+    /// allows and returns whether waiters remain that it could not take (the batch is
+    /// full). Then the lock is released, the batch woken (never unwinds, rule 2), the
+    /// lock taken again and `fill` called again, until it returns `false`.
+    ///
+    /// Returns the guard, so the caller finishes its update under the lock; the last
+    /// batch is left in the list for [`wake_all`](Self::wake_all) once the guard is
+    /// dropped. `fill` must leave its state consistent each time it returns `true`:
+    /// other threads run while the lock is released.
+    pub(crate) fn fill_in_batches<'a, T>(
+        &mut self,
+        lock: &'a Mutex<T>,
+        mut guard: MutexGuard<'a, T>,
+        mut fill: impl FnMut(&mut T, &mut WakeList) -> bool,
+    ) -> MutexGuard<'a, T> {
+        while fill(&mut guard, self) {
+            drop(guard);
+            self.wake_batch();
+            guard = lock.lock();
+        }
+        guard
+    }
+
+    /// A `fill` step for [`fill_in_batches`](Self::fill_in_batches): pops the entries
+    /// of `list` front first, taking their wakers (an entry without one is just
+    /// removed), until the list is empty or the batch full; returns whether entries
+    /// remain.
+    pub(crate) fn pop_wakers(&mut self, list: &mut WaitList<Option<Waker>>) -> bool {
+        while self.can_push() {
+            match list.pop_front() {
+                Some(Some(waker)) => self.push(waker),
+                Some(None) => {}
+                None => return false,
+            }
+        }
+        !list.is_empty()
     }
 
     /// Wakes the collected wakers and empties the list. Never unwinds: a panicking

@@ -49,18 +49,8 @@ impl<T> Shared<T> {
     /// Pops and wakes every waiting receiver, batch by batch; the last batch is left in
     /// `wakers` for the caller to finish. Never unwinds because of a waker.
     fn wake_waiters(&self, wakers: &mut WakeList) {
-        let mut list = self.waiters.lock();
-        while let Some(w) = list.pop_front() {
-            if let Some(w) = w {
-                wakers.push(w);
-            }
-            if !wakers.can_push() {
-                drop(list);
-                wakers.wake_batch();
-                list = self.waiters.lock();
-            }
-        }
-        drop(list);
+        let list = self.waiters.lock();
+        drop(wakers.fill_in_batches(&self.waiters, list, |list, wakers| wakers.pop_wakers(list)));
     }
 }
 

@@ -170,25 +170,12 @@ fn release_all<T, S>(
     mut pick: impl FnMut(&mut State<T, S>) -> &mut WaitList<Option<Waker>>,
     wakers: &mut WakeList,
 ) {
-    loop {
-        let mut state = inner.state.lock();
-        let list = pick(&mut state);
-        let mut more = false;
-        while let Some(w) = list.pop_front() {
-            if let Some(w) = w {
-                wakers.push(w);
-            }
-            if !wakers.can_push() {
-                more = true;
-                break;
-            }
-        }
-        drop(state);
-        if !more {
-            break;
-        }
-        wakers.wake_batch();
-    }
+    let state = inner.state.lock();
+    drop(
+        wakers.fill_in_batches(&inner.state, state, |state, wakers| {
+            wakers.pop_wakers(pick(state))
+        }),
+    );
 }
 
 /// The queue shared by [`Queue`], [`LifoQueue`] and [`PriorityQueue`], generic over

@@ -176,33 +176,31 @@ impl RawSemaphore {
     /// caller finishes `wakers` with `wake_all` once the lock is gone.
     fn release_locked<'a>(
         &'a self,
-        mut list: MutexGuard<'a, WaitList<Waiter>>,
+        list: MutexGuard<'a, WaitList<Waiter>>,
         mut n: usize,
         wakers: &mut WakeList,
     ) {
         let closed = self.is_closed();
-        while n > 0 && !closed {
-            let Some(head) = list.front_mut() else { break };
-            let take = n.min(head.remaining);
-            head.remaining -= take;
-            n -= take;
-            if head.remaining == 0 {
-                let waiter = list.pop_front().expect("the head was just seen");
-                if let Some(w) = waiter.waker {
-                    wakers.push(w);
+        // The lock is released between batches only while waiters remain, so WAITERS
+        // stays set then (rule 1). A panicking waker does not stop the hand-out.
+        let list = wakers.fill_in_batches(&self.waiters, list, |list, wakers| {
+            while n > 0 && !closed {
+                let Some(head) = list.front_mut() else { break };
+                if head.remaining <= n && !wakers.can_push() {
+                    return true;
                 }
-                if !wakers.can_push() {
-                    // Rule 1: keep WAITERS in sync before letting others in.
-                    if list.is_empty() {
-                        self.state.fetch_and(!WAITERS, Ordering::AcqRel);
+                let take = n.min(head.remaining);
+                head.remaining -= take;
+                n -= take;
+                if head.remaining == 0 {
+                    let waiter = list.pop_front().expect("the head was just seen");
+                    if let Some(w) = waiter.waker {
+                        wakers.push(w);
                     }
-                    drop(list);
-                    // Never unwinds: a panicking waker does not stop the hand-out.
-                    wakers.wake_batch();
-                    list = self.waiters.lock();
                 }
             }
-        }
+            false
+        });
         let clear = if list.is_empty() { WAITERS } else { 0 };
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
@@ -221,11 +219,11 @@ impl RawSemaphore {
     /// Closes the semaphore: pending and future acquires fail; permits still come back.
     pub(crate) fn close(&self) {
         let mut wakers = WakeList::new();
-        let mut list = self.waiters.lock();
+        let list = self.waiters.lock();
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
         // Rule 4: entries stay; their futures see CLOSED and leave. A taken waker is
         // `None` afterwards, so a refilled batch resumes where the last one stopped.
-        loop {
+        let list = wakers.fill_in_batches(&self.waiters, list, |list, wakers| {
             let mut more = false;
             list.for_each_mut(|w| {
                 if !wakers.can_push() {
@@ -234,13 +232,8 @@ impl RawSemaphore {
                     wakers.push(waker);
                 }
             });
-            if !more {
-                break;
-            }
-            drop(list);
-            wakers.wake_batch();
-            list = self.waiters.lock();
-        }
+            more
+        });
         drop(list);
         wakers.wake_all();
     }

@@ -103,6 +103,16 @@ impl Entry {
         Arc::new(entry)
     }
 
+    /// Re-arms a spare entry (unique, see `Wheel::take_spare`) like `Entry::new`.
+    pub(crate) fn reuse(spare: Arc<Entry>, deadline: u64, waker: &Waker) -> Arc<Entry> {
+        debug_assert_eq!(Arc::strong_count(&spare), 1);
+        spare.deadline.store(deadline, Ordering::Relaxed);
+        spare.queued.store(false, Ordering::Relaxed);
+        spare.key.store(NO_KEY, Ordering::Relaxed);
+        spare.waker.register(waker);
+        spare
+    }
+
     /// Whether the driver fired the timer.
     #[inline]
     pub(crate) fn is_fired(&self) -> bool {
@@ -223,6 +233,39 @@ impl Handoff {
             drop(wheel);
             drop(filed);
         }
+    }
+
+    /// Drops the owner's `entry` (a `Sleep` going away): disarms it like
+    /// [`unfile`](Self::unfile) or [`cancel`](Self::cancel), and when nothing else refers
+    /// to it any more (not filed, not queued), keeps it in the wheel's spare list with
+    /// its waker taken, for the next direct registration to re-arm.
+    pub(crate) fn release(&self, mut entry: Arc<Entry>) {
+        let word = entry.deadline.load(Ordering::Relaxed);
+        let Some(mut wheel) = self.try_wheel() else {
+            if word < CANCELLED {
+                self.cancel(&entry);
+            }
+            return;
+        };
+        let mut filed = None;
+        if word < CANCELLED {
+            entry.deadline.swap(CANCELLED, Ordering::AcqRel);
+            let key = entry.key.load(Ordering::Relaxed);
+            if key != NO_KEY {
+                filed = wheel.remove(key);
+            }
+        }
+        drop(filed); // the wheel's reference; ours keeps the entry alive
+        let (waker, left) = if Arc::get_mut(&mut entry).is_some() {
+            // Unique: neither the wheel nor the queue holds it, and no one can get it.
+            (entry.waker.take(), wheel.put_spare(entry))
+        } else {
+            (None, Some(entry))
+        };
+        drop(wheel);
+        // Foreign code (a waker's drop, the entry's) runs with the lock released.
+        drop(waker);
+        drop(left);
     }
 
     /// Rule 6, producer side: count the filing under the lock, release it, then wake a

@@ -258,7 +258,7 @@ impl Sleep {
             return false;
         }
         let handoff = &self.handle.handoff;
-        if let Some(wheel) = handoff.try_wheel() {
+        if let Some(mut wheel) = handoff.try_wheel() {
             // Direct filing (entry.rs, rule 4). A deadline the wheel already processed is
             // due. Otherwise a fresh `sleep(d)` with `d > 0` needs no clock read: it was
             // ahead when created, and if the clock passed it since, the driver's next
@@ -274,7 +274,10 @@ impl Sleep {
             {
                 return true;
             }
-            let entry = Entry::new(deadline_ns, cx.waker());
+            let entry = match wheel.take_spare() {
+                Some(spare) => Entry::reuse(spare, deadline_ns, cx.waker()),
+                None => Entry::new(deadline_ns, cx.waker()),
+            };
             let filed = handoff.file_new(wheel, &entry, deadline_ns);
             debug_assert!(filed);
             self.entry = Some(entry);
@@ -310,23 +313,17 @@ impl Future for Sleep {
 impl Drop for Sleep {
     #[inline]
     fn drop(&mut self) {
-        if let Some(entry) = &self.entry {
-            cancel(&self.handle, entry);
+        if let Some(entry) = self.entry.take() {
+            release(&self.handle, entry);
         }
     }
 }
 
-/// Disarms a registered timer (out of line: a sleep that was never polled has none).
+/// Disarms a registered timer and recycles its entry (out of line: a sleep that was
+/// never polled has none).
 #[inline(never)]
-fn cancel(handle: &TimerHandle, entry: &Arc<Entry>) {
-    if entry.deadline.load(crate::loom::Ordering::Relaxed) >= CANCELLED {
-        return; // fired or never armed: nothing filed, nothing queued by us
-    }
-    let handoff = &handle.handoff;
-    match handoff.try_wheel() {
-        Some(wheel) => handoff.unfile(wheel, entry),
-        None => handoff.cancel(entry),
-    }
+fn release(handle: &TimerHandle, entry: Arc<Entry>) {
+    handle.handoff.release(entry);
 }
 
 impl fmt::Debug for Sleep {

@@ -70,6 +70,8 @@ const RUN: u16 = (LEVELS * SLOTS) as u16;
 const SHRINK_ABOVE: usize = 4096;
 /// Stale run items tolerated beyond the live ones before the heap is compacted (rule 6).
 const COMPACT_SLACK: usize = 64;
+/// How many spare entries the wheel keeps for reuse.
+const SPARE_MAX: usize = 64;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -110,6 +112,10 @@ pub(crate) struct Wheel {
     run_live: usize,
     /// Reused buffer of `(deadline, seq, node)` for one pass's due timers.
     due: Vec<(u64, u64, u32)>,
+    /// Entries no one else references (unique `Arc`s, waker taken), kept for the next
+    /// direct registration: a timer registered and dropped in turn allocates nothing.
+    /// At most `SPARE_MAX`; not part of the wheel's invariants.
+    spare: Vec<Arc<Entry>>,
 }
 
 impl Wheel {
@@ -134,6 +140,25 @@ impl Wheel {
             run: BinaryHeap::new(),
             run_live: 0,
             due: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// A spare entry to re-arm, if any (see `spare`).
+    #[inline]
+    pub(crate) fn take_spare(&mut self) -> Option<Arc<Entry>> {
+        self.spare.pop()
+    }
+
+    /// Keeps `entry` (which must be unique: `Arc::get_mut` succeeds) for reuse, or gives
+    /// it back when the spare list is full.
+    #[inline]
+    pub(crate) fn put_spare(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
+        if self.spare.len() < SPARE_MAX {
+            self.spare.push(entry);
+            None
+        } else {
+            Some(entry)
         }
     }
 
@@ -296,6 +321,7 @@ impl Wheel {
         self.free = NIL;
         self.run = BinaryHeap::new();
         self.run_live = 0;
+        self.spare = Vec::new();
         all
     }
 

@@ -2,6 +2,8 @@
 //! CPython test it translates). Cases corio cannot express, and deliberate differences,
 //! are listed in docs/asyncio-to-corio.md.
 
+mod test_locks;
+mod test_queues;
 mod test_taskgroups;
 mod test_tasks;
 mod test_timeouts;
@@ -29,5 +31,22 @@ where
         if let Err(e) = rt.block_on(rt.spawn(body())) {
             std::panic::resume_unwind(e.into_panic());
         }
+    }
+}
+
+/// The current-thread runtime on virtual time, for the cases that count
+/// `sleep(0)` steps: its run queue is FIFO, as asyncio's ready queue is.
+pub(crate) fn on_current_thread<F, Fut>(body: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let rt = corio::Runtime::builder()
+        .current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    if let Err(e) = rt.block_on(rt.spawn(body())) {
+        std::panic::resume_unwind(e.into_panic());
     }
 }

@@ -1,6 +1,6 @@
 //! Making a connection: TCP (to the server or the proxy), the proxy's `CONNECT` tunnel,
 //! TLS with ALPN, and the HTTP/1.1 or HTTP/2 handshake. The connection's task is spawned
-//! here (for HTTP/2, the one task of `h2_task.rs`).
+//! here (for HTTP/2, the one task of `h2_task/mod.rs`).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -138,7 +138,7 @@ pub(crate) async fn connect(plan: Plan<'_>, slot: PermitSlot) -> Result<Fresh, E
     };
     if h2 {
         // The connection is one task: hyper's dispatcher, h2's socket I/O and every
-        // per-request future hyper would spawn (h2_task.rs).
+        // per-request future hyper would spawn (h2_task/mod.rs).
         let exec = ConnExecutor::new();
         let (sender, conn) = http2::Builder::new(exec.clone())
             .timer(CorioTimer::new())

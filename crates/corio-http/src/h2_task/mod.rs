@@ -20,12 +20,12 @@
 //! 1. [`ConnTask`] completes only when the dispatch future and every future handed to it
 //!    completed: a response future outlives the dispatch future (as a spawned task
 //!    would), so no request loses its answer because the dispatcher ended first.
-//! 2. A wake-up of anything inside the task while the task is being polled
-//!    (`polling` set) only sets `repoll`; the poll loops again before returning instead
-//!    of scheduling the task once more. Outside a poll it wakes the task. `repoll` is
-//!    set before `polling` is read, and `polling` cleared before `repoll` is read (both
-//!    `SeqCst`), so a wake-up is never lost: either the poll sees `repoll`, or the waker
-//!    sees `polling` clear and wakes the task.
+//! 2. A wake-up of anything inside the task while the task is being polled only marks
+//!    it in the [`WakeGate`] (`gate.rs`); the poll runs another pass before returning
+//!    instead of scheduling the task once more. Outside a poll it wakes the task. The
+//!    gate's ordering rules make sure a wake-up is never lost (model-checked by
+//!    `tests/loom_h2_gate.rs`); each pass polls the dispatch future, picks up the
+//!    futures handed over and polls the woken ones, so whatever woke it is handled.
 //! 3. One poll loops at most [`MAX_PASSES`] times, then wakes itself and returns, so a
 //!    future that keeps waking itself cannot hold the worker.
 //! 4. A future handed over while the task is not being polled (hyper's handshake hands
@@ -35,12 +35,19 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::task::AtomicWaker;
+
+mod gate;
+use gate::WakeGate;
+
+/// The atomics `gate.rs` uses (the loom model swaps in loom's).
+mod sync {
+    pub(super) use std::sync::atomic::{AtomicBool, Ordering};
+}
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -57,18 +64,15 @@ pub(crate) struct ConnExecutor {
 struct Shared {
     /// Futures handed over and not yet moved into the task's set.
     incoming: Mutex<Vec<BoxFuture>>,
-    /// Set while the task is being polled (rule 2).
-    polling: AtomicBool,
-    /// Something was woken during the poll: loop again (rule 2).
-    repoll: AtomicBool,
+    /// Rule 2.
+    gate: WakeGate,
     /// The task's waker, for wake-ups outside a poll.
     task: AtomicWaker,
 }
 
 impl Shared {
     fn notify(&self) {
-        self.repoll.store(true, Ordering::SeqCst);
-        if !self.polling.load(Ordering::SeqCst) {
+        if self.gate.notify() {
             self.task.wake();
         }
     }
@@ -89,8 +93,7 @@ impl ConnExecutor {
         ConnExecutor {
             shared: Arc::new(Shared {
                 incoming: Mutex::new(Vec::new()),
-                polling: AtomicBool::new(false),
-                repoll: AtomicBool::new(false),
+                gate: WakeGate::new(),
                 task: AtomicWaker::new(),
             }),
         }
@@ -144,11 +147,10 @@ impl Future for ConnTask {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         this.shared.task.register(cx.waker());
-        this.shared.polling.store(true, Ordering::SeqCst);
         let inner_waker = this.waker.clone();
         let mut inner = Context::from_waker(&inner_waker);
         for _ in 0..MAX_PASSES {
-            this.shared.repoll.store(false, Ordering::SeqCst);
+            this.shared.gate.begin_pass();
             if let Some(dispatch) = &mut this.dispatch {
                 if dispatch.as_mut().poll(&mut inner).is_ready() {
                     this.dispatch = None;
@@ -162,18 +164,16 @@ impl Future for ConnTask {
                 && this.futures.is_empty()
                 && this.shared.incoming.lock().unwrap().is_empty()
             {
-                this.shared.polling.store(false, Ordering::SeqCst);
+                this.shared.gate.leave();
                 return Poll::Ready(());
             }
             // Rule 2.
-            this.shared.polling.store(false, Ordering::SeqCst);
-            if !this.shared.repoll.load(Ordering::SeqCst) {
+            if !this.shared.gate.end_pass() {
                 return Poll::Pending;
             }
-            this.shared.polling.store(true, Ordering::SeqCst);
         }
         // Rule 3.
-        this.shared.polling.store(false, Ordering::SeqCst);
+        this.shared.gate.leave();
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -202,7 +202,7 @@ impl fmt::Debug for ConnTask {
 mod tests {
     use super::*;
     use hyper::rt::Executor;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     /// Futures handed over before the task exists and from inside it all run in it, and

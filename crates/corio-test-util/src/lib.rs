@@ -16,6 +16,8 @@
 //! - Property tests (feature `proptest`): [`prop_config`], the settings every
 //!   `prop_*.rs` model uses; the models poll by hand with [`spawn`] and check
 //!   [`Spawn::poll_not_lost`] after every step.
+//! - Child processes: [`run_child`] / [`as_child`] re-run one test of the binary as a
+//!   child and return what it printed with `std::println!` (the examples' output).
 //! - Odds and ends: [`Rng`] (a seeded generator), [`Log`] (an event log), [`yield_now`],
 //!   [`scaled`] (smaller loops under Miri).
 //!
@@ -36,12 +38,14 @@
 //! assert_eq!(rt.elapsed(), Duration::from_secs(5));
 //! ```
 
+mod child;
 mod counters;
 mod driver;
 mod misc;
 mod poll;
 mod virtual_rt;
 
+pub use child::{as_child, run_child};
 pub use counters::{Counted, Counters, DropCounter, DropToken};
 pub use driver::{block_on_driver, ThreadSpawner};
 pub use misc::{scaled, yield_now, Log, Rng};

@@ -3,7 +3,7 @@
 //! Three downloads run one after the other; each blocks the thread for 2 s, so the whole
 //! program takes 6 s. (`blocking_sleep` is `std::thread::sleep`; on the tour's virtual
 //! clock it moves virtual time instead.)
-use corio_examples::{blocking_sleep, println};
+use corio_examples::blocking_sleep;
 use std::time::Duration;
 
 fn download_file(filename: &str) -> String {

@@ -2,7 +2,6 @@
 //!
 //! `corio::sleep` suspends only this download; `corio::gather` runs all three at once,
 //! so the program takes 2 s instead of 6 s.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn download_file(filename: &str) -> String {

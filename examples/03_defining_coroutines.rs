@@ -2,7 +2,6 @@
 //!
 //! An `async fn` is Rust's `async def`. Calling it does not run it: it returns a future
 //! (Python: a coroutine object), which does nothing until it is awaited or run.
-use corio_examples::println;
 
 // Regular function
 fn regular_function() -> &'static str {

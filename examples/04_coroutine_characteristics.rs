@@ -1,5 +1,4 @@
 //! Seed: "Coroutines" — coroutine characteristics: pause at `.await`, resume later.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn simple_coroutine() -> &'static str {

@@ -2,7 +2,6 @@
 //!
 //! In Rust anything implementing `Future` can be awaited: an `async fn`'s future, and the
 //! `JoinHandle` that `corio::spawn` (asyncio's `create_task`) returns.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn my_coroutine() -> &'static str {

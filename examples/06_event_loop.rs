@@ -1,5 +1,4 @@
 //! Seed: "The Event Loop" — the loop runs two tasks concurrently.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn task1() -> &'static str {

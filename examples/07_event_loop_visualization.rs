@@ -1,5 +1,4 @@
 //! Seed: "The Event Loop" — visualization: wall-clock stamps show the workers overlap.
-use corio_examples::println;
 use std::time::Duration;
 
 /// `HH:MM:SS` of the runtime clock, counted from a fixed 14:30:00 start so the output is

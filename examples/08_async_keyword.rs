@@ -2,7 +2,6 @@
 //!
 //! Python has no async lambda (`async lambda x: x` is a SyntaxError). Rust has async
 //! closures (`async |x| x`, Rust 1.85) and async blocks, shown last.
-use corio_examples::println;
 
 // Async function
 async fn fetch_data() -> &'static str {

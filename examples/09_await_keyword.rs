@@ -1,5 +1,4 @@
 //! Seed: "async and await Keywords" — `await`: sequential (2 s) versus concurrent (1 s).
-use corio_examples::println;
 use std::time::Duration;
 
 async fn step1() -> &'static str {

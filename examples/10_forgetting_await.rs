@@ -5,7 +5,6 @@
 //! `#[must_use]`, so `let _ = fetch_data();` or a bare `fetch_data();` gives
 //! `warning: unused implementer of Future that must be used`, and using the future
 //! where a `&str` is expected is a type error (`expected &str, found future`).
-use corio_examples::println;
 use std::time::Duration;
 
 async fn fetch_data() -> &'static str {

@@ -1,5 +1,4 @@
 //! Seed: "Running Async Code" — `asyncio.run()` is `corio::run()`.
-use corio_examples::println;
 use std::time::Duration;
 
 /// The example's async main.

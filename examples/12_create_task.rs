@@ -1,5 +1,4 @@
 //! Seed: "Running Async Code" — `asyncio.create_task()` is `corio::spawn()`.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn say_after(delay: u64, message: &str) {

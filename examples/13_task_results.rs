@@ -1,5 +1,4 @@
 //! Seed: "Running Async Code" — getting task results from the `JoinHandle`.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn calculate(x: i32, y: i32) -> i32 {

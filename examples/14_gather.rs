@@ -1,5 +1,4 @@
 //! Seed: "Concurrent Execution" — `asyncio.gather()`: results in input order, ~3 s not 6 s.
-use corio_examples::println;
 use std::time::Duration;
 
 async fn fetch_data(id: u32, delay: u64) -> String {

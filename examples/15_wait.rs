@@ -3,7 +3,6 @@
 //! `corio::wait` returns `(done, pending)`; `done` holds each finished task's result (in
 //! completion order — asyncio's `done` is an unordered set). Nothing is cancelled.
 use corio::ReturnWhen;
-use corio_examples::println;
 use std::time::Duration;
 
 async fn task(name: &str, duration: u64) -> String {

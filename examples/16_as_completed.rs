@@ -1,6 +1,5 @@
 //! Seed: "Concurrent Execution" — `asyncio.as_completed()`: results in completion order.
 use corio::prelude::*;
-use corio_examples::println;
 use std::time::Duration;
 
 async fn fetch_data(id: u32, delay: u64) -> String {

@@ -4,7 +4,6 @@
 //! after the body on success, on error, on panic, and — in the background — when the
 //! whole operation is cancelled.
 use corio::Exit;
-use corio_examples::println;
 use std::time::Duration;
 
 struct AsyncResource;

@@ -1,7 +1,6 @@
 //! Seed: "Async Context Managers" — `@asynccontextmanager`.
 //!
 //! The code before `yield` is the acquire future, the `finally:` block is the release.
-use corio_examples::println;
 use std::time::Duration;
 
 /// The example's async main.

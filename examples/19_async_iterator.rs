@@ -3,7 +3,6 @@
 //! Python's `__aiter__`/`__anext__` is the `futures::Stream` trait: `poll_next` returns
 //! `Ready(Some(item))`, `Ready(None)` (StopAsyncIteration) or `Pending`.
 use corio::prelude::*;
-use corio_examples::println;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -3,7 +3,6 @@
 //! `corio::stream(|mut y| async move { ... y.yield_(v).await ... })` builds a `Stream`
 //! from an async block; it runs only when the consumer asks for the next value.
 use corio::prelude::*;
-use corio_examples::println;
 use std::time::Duration;
 
 fn async_range(start: u32, end: u32) -> impl Stream<Item = u32> {

@@ -4,7 +4,6 @@
 //! `async_range(5).then(async_square).collect::<Vec<_>>().await`; the generator
 //! expression is the same stream consumed one item at a time.
 use corio::prelude::*;
-use corio_examples::println;
 use std::time::Duration;
 
 async fn async_square(x: u64) -> u64 {

@@ -1,6 +1,5 @@
 //! Seed: "Error Handling" — try/except with async: errors are values (`Result`), handled
 //! with `match` / `?` after the `.await`.
-use corio_examples::println;
 use std::fmt;
 use std::time::Duration;
 

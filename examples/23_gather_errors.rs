@@ -4,7 +4,6 @@
 //! asyncio, the other futures are dropped — cancelled — at once.) `corio::gather_settled`
 //! is `return_exceptions=True`: every outcome comes back as a `Result`.
 use corio::prelude::*;
-use corio_examples::println;
 use std::time::Duration;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -2,7 +2,6 @@
 //!
 //! When the time is up the inner future is dropped (cancelled) and `Err(Elapsed)` comes
 //! back (asyncio's `TimeoutError`).
-use corio_examples::println;
 use std::time::Duration;
 
 async fn slow_operation() -> &'static str {

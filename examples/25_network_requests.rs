@@ -9,7 +9,6 @@
 //! cargo run --example 25_network_requests
 //! cargo run --example 25_network_requests -- https://example.com https://example.org
 //! ```
-use corio_examples::println;
 use corio_http::ClientSession;
 use std::io;
 use std::time::Duration;

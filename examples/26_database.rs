@@ -6,7 +6,6 @@
 //! `corio::to_thread`, so the loop keeps serving other tasks while the database works.
 //! `26_database_postgres.rs` is the same example on PostgreSQL, whose driver
 //! (tokio-postgres on corio's sockets) is asynchronous all the way down.
-use corio_examples::println;
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex};
 

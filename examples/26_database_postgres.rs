@@ -15,7 +15,6 @@
 //! the `postgres` user when started as root) in a temporary directory, and removes it at
 //! the end. The table is a `TEMP` table: nothing is left on a server you point it at.
 use corio_examples::pg::{Pool, TestServer};
-use corio_examples::println;
 use std::error::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;

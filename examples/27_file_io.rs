@@ -2,7 +2,6 @@
 //!
 //! `corio::fs` runs file operations on the blocking pool, so the loop keeps serving
 //! other tasks while the disk works; `File` implements `AsyncRead`/`AsyncWrite`.
-use corio_examples::println;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use std::io;
 use std::path::Path;

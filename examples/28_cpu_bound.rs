@@ -5,7 +5,6 @@
 //! the seed's advice — run it on a thread: `corio::to_thread` (asyncio's `to_thread`),
 //! and the loop stays responsive while the work runs. Run on its own, the example turns
 //! on debug mode, whose slow-poll detector names the blocking poll on stderr.
-use corio_examples::println;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

@@ -11,7 +11,6 @@
 //! cargo run --example web_scraping -- https://example.com https://example.org
 //! ```
 use corio::sync::Semaphore;
-use corio_examples::println;
 use corio_http::ClientSession;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};

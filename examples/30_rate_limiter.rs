@@ -4,7 +4,6 @@
 //! (FIFO-fair, only the head waiter sleeps, exact on the runtime's clock). 2 calls per
 //! second with a burst of 1: the ten calls start exactly 0.5 s apart.
 use corio::sync::RateLimiter;
-use corio_examples::println;
 use std::sync::Arc;
 use std::time::Duration;
 

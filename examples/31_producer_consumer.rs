@@ -4,7 +4,6 @@
 //! processed, `join` waits until every item put has been marked done. The random pauses
 //! come from a fixed-seed generator so every run prints the same interleaving.
 use corio::sync::Queue;
-use corio_examples::println;
 use std::time::Duration;
 
 /// `random.uniform(lo, hi)` from a seeded xorshift (deterministic output).

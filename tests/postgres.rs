@@ -209,14 +209,22 @@ fn the_server_stopping_mid_query_fails_that_query_and_the_pool_recovers() {
 #[path = "../examples/26_database_postgres.rs"]
 mod ex26_postgres;
 
+/// The example prints with `std::println!`: it runs in a child process (this test, re-run
+/// with `CORIO_PG_EXAMPLE_CHILD` set) whose stdout is read back.
 #[test]
 fn the_26_database_postgres_example_prints_what_the_sqlite_one_does() {
-    let lines = corio_examples::capture(|| {
+    const CHILD_ENV: &str = "CORIO_PG_EXAMPLE_CHILD";
+    corio_test_util::as_child(CHILD_ENV, |_| {
         corio::run(async {
             let Some(pg) = server().await else { return };
             ex26_postgres::main_async(pg.addr()).await.unwrap();
         })
     });
+    let lines = corio_test_util::run_child(
+        "the_26_database_postgres_example_prints_what_the_sqlite_one_does",
+        CHILD_ENV,
+        "1",
+    );
     if lines.is_empty() {
         return; // skipped: no PostgreSQL outside CI
     }

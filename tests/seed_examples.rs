@@ -1,10 +1,16 @@
 //! Every example of the seed guide, run on corio's virtual clock: its printed lines and
 //! its virtual elapsed time are checked against the guide's `# Output:` comments (and,
 //! where the guide gives none, against what its code prints).
+//!
+//! The examples print with `std::println!`, so each one runs in a child process (this
+//! binary's `child_section` test) whose stdout is read back.
 
-use corio_examples::capture;
 use corio_examples::seed::{run_section, Mode, Section, SECTIONS};
+use corio_test_util::{as_child, run_child};
 use std::time::Duration;
+
+/// Set in the child: `<section number> virtual|real`.
+const CHILD_ENV: &str = "CORIO_SEED_SECTION";
 
 fn section(number: u32) -> &'static Section {
     SECTIONS
@@ -13,11 +19,34 @@ fn section(number: u32) -> &'static Section {
         .unwrap_or_else(|| panic!("no section {number}"))
 }
 
+/// The child side of [`run`] and [`run_real`]: runs one section, then prints
+/// `took <nanoseconds>` after its lines.
+#[test]
+fn child_section() {
+    as_child(CHILD_ENV, |spec| {
+        let (number, mode) = spec.split_once(' ').expect("`<number> <mode>`");
+        let mode = match mode {
+            "virtual" => Mode::Virtual,
+            _ => Mode::Real,
+        };
+        let took = run_section(section(number.parse().expect("a number")), mode);
+        println!("took {}", took.as_nanos());
+    });
+}
+
+/// Runs section `number` in a child with `mode`; returns its lines and the time it took.
+fn run_in_child(number: u32, mode: &str) -> (Vec<String>, Duration) {
+    let mut lines = run_child("child_section", CHILD_ENV, &format!("{number} {mode}"));
+    let took = lines
+        .pop()
+        .and_then(|l| l.strip_prefix("took ")?.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("section {number}: no `took` line in {lines:?}"));
+    (lines, Duration::from_nanos(took))
+}
+
 /// Runs section `number` on virtual time; returns its lines and virtual duration.
 fn run(number: u32) -> (Vec<String>, Duration) {
-    let mut took = Duration::ZERO;
-    let lines = capture(|| took = run_section(section(number), Mode::Virtual));
-    (lines, took)
+    run_in_child(number, "virtual")
 }
 
 #[track_caller]
@@ -283,9 +312,7 @@ fn s24_timeout() {
 /// on a paused clock the runtime could take a moment when the kernel is still moving
 /// bytes between the sockets for idleness and jump ahead). Returns the lines.
 fn run_real(number: u32) -> Vec<String> {
-    capture(|| {
-        run_section(section(number), Mode::Real);
-    })
+    run_in_child(number, "real").0
 }
 
 /// The seconds in a line like "... 1.23s ..." / "... 1.23 seconds ...".

@@ -1,26 +1,26 @@
-//! Support for corio's runnable examples: an output sink that tests can capture, and the
-//! helpers the tour uses to run each example on real or virtual time.
+//! Support for corio's runnable examples: the registry the tour and the tests run them
+//! from ([`seed`]), the servers some of them talk to, and the clock helpers below.
 //!
-//! Every example in `examples/` prints through this crate's [`println!`](crate::println)
-//! (imported with `use corio_examples::println;`): it writes to stdout exactly like
-//! `std::println!`, and, while a capture is active, also records the line, so
-//! `tests/seed_examples.rs` can assert each example's output against the seed guide.
+//! The examples print with `std::println!`; `tests/seed_examples.rs` checks each one's
+//! output against the seed guide by running it in a child process
+//! (`corio_test_util::run_child`) and reading its stdout.
 //!
 //! # Examples
 //!
 //! ```
-//! use corio_examples::{capture, println};
-//!
-//! let lines = capture(|| {
-//!     println!("Hello");
-//!     println!("Total time: {:.2} seconds", 2.0);
+//! // Python's `time.sleep` in the seed's first example: on a paused clock it moves
+//! // virtual time instead of blocking.
+//! let rt = corio::Runtime::builder().current_thread().start_paused(true).build().unwrap();
+//! rt.block_on(async {
+//!     let start = corio_examples::now();
+//!     corio_examples::blocking_sleep(std::time::Duration::from_secs(2));
+//!     assert_eq!(corio_examples::secs_since(start), 2.0);
 //! });
-//! assert_eq!(lines, ["Hello", "Total time: 2.00 seconds"]);
 //! ```
 
 #![allow(missing_docs)]
 
-// The example files say `use corio_examples::println;`; inside this library (which
+// The example files say `use corio_examples::blocking_sleep;`; inside this library (which
 // includes them through `seed`) that name must resolve to the library itself.
 extern crate self as corio_examples;
 
@@ -30,56 +30,6 @@ pub mod pg;
 pub mod seed;
 pub mod server_main;
 pub mod ws;
-
-use std::sync::Mutex;
-
-static CAPTURE: Mutex<Option<Vec<String>>> = Mutex::new(None);
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Writes one line to stdout and, during [`capture`], records it.
-pub fn emit(line: String) {
-    let mut cap = CAPTURE.lock().unwrap_or_else(|e| e.into_inner());
-    match cap.as_mut() {
-        Some(lines) => {
-            // Multi-line strings ("\nFetched ...") count as several lines, as on a terminal.
-            lines.extend(line.split('\n').map(str::to_owned));
-        }
-        None => {
-            drop(cap);
-            std::println!("{line}");
-        }
-    }
-}
-
-/// Runs `f` and returns every line it printed through this crate's `println!`.
-///
-/// Captures are serialised process-wide, so tests running in parallel do not mix lines.
-pub fn capture(f: impl FnOnce()) -> Vec<String> {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    *CAPTURE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
-    struct Stop;
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            CAPTURE.lock().unwrap_or_else(|e| e.into_inner()).take();
-        }
-    }
-    let stop = Stop;
-    f();
-    let lines = CAPTURE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_default();
-    drop(stop);
-    lines
-}
-
-/// `std::println!`, routed through [`emit`] so tests can capture it.
-#[macro_export]
-macro_rules! println {
-    () => { $crate::emit(::std::string::String::new()) };
-    ($($arg:tt)*) => { $crate::emit(::std::format!($($arg)*)) };
-}
 
 /// Sleeps the *thread*, like Python's `time.sleep`: the blocking call the seed's first
 /// example contrasts with `asyncio.sleep`.

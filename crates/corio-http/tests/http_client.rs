@@ -373,7 +373,7 @@ async fn status_errors_and_invalid_input() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)));
     // Connection refused names the URL and the cause.
-    let port = support::free_port();
+    let port = corio_test_util::free_port();
     let err = session
         .get(&format!("http://127.0.0.1:{port}/"))
         .await

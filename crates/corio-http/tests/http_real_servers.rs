@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corio_http::{ClientSession, Version};
+use corio_test_util::{free_port, tool, wait_listening, Child, TempDir};
 use corio_tls::testing::TestCa;
-use support::{free_port, tool, wait_listening, Child, TempDir};
 
 const FILES: usize = 100;
 

@@ -18,6 +18,8 @@
 //!   [`Spawn::poll_not_lost`] after every step.
 //! - Child processes: [`run_child`] / [`as_child`] re-run one test of the binary as a
 //!   child and return what it printed with `std::println!` (the examples' output).
+//! - Outside tools: [`tool`] (skip outside CI, fail in CI when missing), [`TempDir`],
+//!   [`free_port`], [`Child`] (killed on drop), [`wait_listening`].
 //! - Odds and ends: [`Rng`] (a seeded generator), [`Log`] (an event log), [`yield_now`],
 //!   [`scaled`] (smaller loops under Miri).
 //!
@@ -43,6 +45,7 @@ mod counters;
 mod driver;
 mod misc;
 mod poll;
+mod tools;
 mod virtual_rt;
 
 pub use child::{as_child, run_child};
@@ -50,6 +53,7 @@ pub use counters::{Counted, Counters, DropCounter, DropToken};
 pub use driver::{block_on_driver, ThreadSpawner};
 pub use misc::{scaled, yield_now, Log, Rng};
 pub use poll::{count_waker, poll_once, poll_with, spawn, CountWaker, Spawn};
+pub use tools::{free_port, tool, wait_listening, Child, TempDir};
 pub use virtual_rt::{sleep, TestRuntime};
 
 /// The proptest settings of the model-based property tests: `cases` cases (enough to

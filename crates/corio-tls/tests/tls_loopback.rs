@@ -1,8 +1,6 @@
 //! corio-tls client against corio-tls server on loopback: ALPN, SNI, client
 //! certificates, the certificate errors, the handshake timeout, Unix sockets, hyper.
 
-mod support;
-
 use std::time::Duration;
 
 use corio::net::{TcpListener, TcpStream, UnixStream};

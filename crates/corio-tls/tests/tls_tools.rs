@@ -2,19 +2,17 @@
 //! s_client` and `curl --cacert`, with certificates generated at run time. Outside CI a
 //! missing tool skips the test; in CI (`CI` set) it fails it.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
 use corio::net::{TcpListener, TcpStream};
+use corio_test_util::{free_port, tool, wait_listening, Child, TempDir};
 use corio_tls::testing::{TestCa, TestCert};
 use corio_tls::{TlsAcceptor, TlsConnector, TlsError};
 use futures::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use http_body_util::Full;
 use hyper::{service::service_fn, Request, Response};
-use support::{free_port, tool, wait_listening, Child, TempDir};
 
 /// `openssl s_server -rev` (echoes each line reversed) on a fresh port with `cert`.
 fn s_server(dir: &TempDir, cert: &TestCert, extra: &[&str]) -> Option<(Child, u16)> {

@@ -6,8 +6,6 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -281,85 +279,4 @@ pub async fn read_head<S: futures::io::AsyncRead + Unpin>(s: &mut S) -> Option<S
         }
     }
     Some(String::from_utf8_lossy(&head).into_owned())
-}
-
-/// The path of the outside tool `name`, or `None` (the test then skips) when it is
-/// missing outside CI; in CI (`CI` set) a missing tool fails the test.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    for dir in std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .chain(["/usr/sbin", "/sbin"])
-    {
-        let p = PathBuf::from(dir).join(name);
-        if p.is_file() {
-            return Some(p);
-        }
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("`{name}` is required in CI (.ci/run installs it) but is not installed");
-    }
-    eprintln!("SKIPPED: `{name}` is not installed");
-    None
-}
-
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "corio-http-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub struct Child(pub std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits (real time, at most 15 s) until something listens on 127.0.0.1:`port`.
-pub fn wait_listening(port: u16, child: &mut Child) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("the server exited before listening: {status}");
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "nothing listens on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-pub fn command_output(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -4,6 +4,7 @@
 //! `task::finally` cleanup runs — on both flavors, on virtual time.
 
 mod support;
+
 use support::{on, runtimes, SEC};
 
 use std::future::pending;

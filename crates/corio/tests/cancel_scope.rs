@@ -3,6 +3,7 @@
 //! for nested scopes, shields, and the bad inputs (a deadline in the past, `Duration::MAX`).
 
 mod support;
+
 use support::{on, runtimes, SEC};
 
 use std::sync::atomic::{AtomicUsize, Ordering};

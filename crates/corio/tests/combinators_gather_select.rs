@@ -3,6 +3,7 @@
 //! virtual time).
 
 mod support;
+
 use support::{on, runtimes, SEC};
 
 use std::time::Duration;

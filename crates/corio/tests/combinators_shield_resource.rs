@@ -4,6 +4,7 @@
 //! when the task running the operation is aborted.
 
 mod support;
+
 use support::{on, runtimes, SEC};
 
 use std::future::{pending, Future};

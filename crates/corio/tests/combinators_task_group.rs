@@ -3,6 +3,7 @@
 //! dropping an unjoined group aborts its children, a panicking child is a `JoinError`.
 
 mod support;
+
 use support::{on, runtimes};
 
 use std::collections::HashSet;

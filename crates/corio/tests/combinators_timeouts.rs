@@ -3,6 +3,7 @@
 //! `wait` with a timeout — each observed at its exact virtual instant.
 
 mod support;
+
 use support::{on, runtimes};
 
 use std::sync::atomic::{AtomicUsize, Ordering};

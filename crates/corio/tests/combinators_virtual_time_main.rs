@@ -5,18 +5,15 @@
 //! wake-up was already pending (after `yield_now`), letting idle workers auto-advance
 //! the paused clock while the main future was runnable.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
 fn main_future_yield_does_not_let_virtual_time_jump() {
-    let rt = corio::Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_multi_thread();
     let mut jumped = 0;
     for _ in 0..200 {
         let woke = Arc::new(AtomicUsize::new(0));
@@ -51,11 +48,7 @@ fn main_future_yield_does_not_let_virtual_time_jump() {
 
 #[test]
 fn current_thread_main_future_yield_does_not_let_virtual_time_jump() {
-    let rt = corio::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_current_thread();
     for _ in 0..200 {
         let elapsed = rt.block_on(async {
             let start = corio::time::Instant::now();

@@ -7,6 +7,8 @@
 //! Size: 200 000 sleeps by default (a debug build); `CORIO_STRESS=big` runs 1 000 000,
 //! `CORIO_STRESS=<factor>` scales the default.
 
+mod support;
+
 use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,11 +55,7 @@ fn random_delay(rng: &mut Rng) -> Duration {
 #[test]
 fn timer_wheel_with_random_cancellation_fires_each_live_sleep_once_in_order() {
     let n = size(200_000, 1_000_000);
-    let rt = corio::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_current_thread();
     let fired: Arc<Mutex<Vec<(Instant, Instant, usize)>>> = Arc::new(Mutex::new(Vec::new()));
     let state: Arc<Vec<AtomicU8>> = Arc::new((0..n).map(|_| AtomicU8::new(0)).collect());
     const LIVE: u8 = 0;
@@ -151,11 +149,7 @@ fn many_distinct_deadlines_in_one_tick() {
             std::process::abort();
         }
     });
-    let rt = corio::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_current_thread();
     let fired = rt.block_on(async move {
         use futures::StreamExt;
         let start = Instant::now();

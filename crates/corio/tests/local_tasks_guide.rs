@@ -3,6 +3,7 @@
 //! flavors and on a paused clock; context variables through every way a task starts.
 
 mod support;
+
 use support::runtimes;
 
 use std::cell::RefCell;

@@ -2,6 +2,7 @@
 //! workers): the seed guide's 10 API calls at 2 per second.
 
 mod support;
+
 use support::{on, runtimes};
 
 use std::sync::{Arc, Mutex};

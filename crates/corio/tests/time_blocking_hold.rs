@@ -1,5 +1,8 @@
 //! Auto-advance holds virtual time still while a `spawn_blocking` job runs: a sleeper
 //! cannot fire until the job finished, then time jumps straight to its deadline.
+
+mod support;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,35 +41,17 @@ fn check(rt: Runtime) {
 
 #[test]
 fn blocking_job_holds_time_current_thread() {
-    check(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_current_thread());
 }
 
 #[test]
 fn blocking_job_holds_time_multi_thread() {
-    check(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_multi_thread());
 }
 
 #[test]
 fn to_thread_holds_time_and_main_sleep_waits_for_it() {
-    let rt = Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = support::paused_multi_thread();
     rt.block_on(async {
         let start = Instant::now();
         let job = corio::to_thread(|| std::thread::sleep(Duration::from_millis(3)));
@@ -97,23 +82,10 @@ fn join_under_timeout(rt: Runtime) {
 
 #[test]
 fn blocking_join_under_timeout_current_thread() {
-    join_under_timeout(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    join_under_timeout(support::paused_current_thread());
 }
 
 #[test]
 fn blocking_join_under_timeout_multi_thread() {
-    join_under_timeout(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    join_under_timeout(support::paused_multi_thread());
 }

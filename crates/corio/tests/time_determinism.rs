@@ -1,5 +1,8 @@
 //! Same program twice → same timestamps: a mix of sleeps, intervals and timeouts on
 //! virtual time logs identical (task, offset) pairs on every run and both flavors.
+
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,20 +47,11 @@ fn program(rt: Runtime) -> Vec<(u32, u128)> {
 }
 
 fn current() -> Runtime {
-    Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .unwrap()
+    support::paused_current_thread()
 }
 
 fn multi() -> Runtime {
-    Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .start_paused(true)
-        .build()
-        .unwrap()
+    support::paused_multi_thread()
 }
 
 fn expected_current_thread() -> Vec<(u32, u128)> {

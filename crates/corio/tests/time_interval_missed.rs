@@ -1,5 +1,8 @@
 //! `interval` missed-tick policies through the facade: a task that sleeps 35 ms past a
 //! 10 ms interval's tick sees Burst, Delay and Skip behave as documented.
+
+mod support;
+
 use std::time::Duration;
 
 use corio::time::{interval, sleep, Instant, MissedTickBehavior};
@@ -55,23 +58,10 @@ fn check(rt: Runtime) {
 
 #[test]
 fn missed_ticks_current_thread() {
-    check(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_current_thread());
 }
 
 #[test]
 fn missed_ticks_multi_thread() {
-    check(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_multi_thread());
 }

@@ -1,5 +1,8 @@
 //! Auto-advance does not skip over pending I/O: a TCP echo over loopback inside a
 //! `timeout` completes without the timeout firing, and virtual time does not move.
+
+mod support;
+
 use std::time::Duration;
 
 use corio::net::{TcpListener, TcpStream};
@@ -54,23 +57,10 @@ fn check(rt: Runtime) {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn echo_under_timeout_current_thread() {
-    check(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_current_thread());
 }
 
 #[test]
 fn echo_under_timeout_multi_thread() {
-    check(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_multi_thread());
 }

@@ -1,5 +1,8 @@
 //! Paused time on the multi-thread runtime: many tasks on two workers, each sleeping a
 //! different duration, wake in deadline order and each observes its exact virtual instant.
+
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,12 +12,7 @@ use corio::Runtime;
 const TASKS: u64 = 200;
 
 fn paused_mt() -> Runtime {
-    Runtime::builder()
-        .multi_thread()
-        .worker_threads(2)
-        .start_paused(true)
-        .build()
-        .unwrap()
+    support::paused_multi_thread()
 }
 
 /// A deterministic permutation of `0..TASKS` (so spawn order is not deadline order).

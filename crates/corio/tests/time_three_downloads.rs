@@ -1,5 +1,8 @@
 //! "Three downloads of 2 s take exactly 2.000 s": concurrent sleeps overlap, on both
 //! runtime flavors, measured on virtual time.
+
+mod support;
+
 use std::time::Duration;
 
 use corio::time::{sleep, Instant};
@@ -39,23 +42,10 @@ fn check(rt: Runtime) {
 
 #[test]
 fn three_downloads_current_thread() {
-    check(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_current_thread());
 }
 
 #[test]
 fn three_downloads_multi_thread() {
-    check(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_multi_thread());
 }

@@ -1,4 +1,7 @@
 //! `timeout`: on expiry the inner future is dropped exactly once, at the deadline.
+
+mod support;
+
 use std::future::pending;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -84,23 +87,10 @@ fn check(rt: Runtime) {
 
 #[test]
 fn inner_future_dropped_on_expiry_current_thread() {
-    check(
-        Runtime::builder()
-            .current_thread()
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_current_thread());
 }
 
 #[test]
 fn inner_future_dropped_on_expiry_multi_thread() {
-    check(
-        Runtime::builder()
-            .multi_thread()
-            .worker_threads(2)
-            .start_paused(true)
-            .build()
-            .unwrap(),
-    );
+    check(support::paused_multi_thread());
 }

@@ -14,23 +14,8 @@ pub const SEC: Duration = Duration::from_secs(1);
 /// A current-thread and a 2-worker multi-thread runtime, both on a paused clock.
 pub fn runtimes() -> [(&'static str, Runtime); 2] {
     [
-        (
-            "current_thread",
-            Runtime::builder()
-                .current_thread()
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread",
-            Runtime::builder()
-                .multi_thread()
-                .worker_threads(2)
-                .start_paused(true)
-                .build()
-                .unwrap(),
-        ),
+        ("current_thread", paused_current_thread()),
+        ("multi_thread", paused_multi_thread()),
     ]
 }
 
@@ -45,4 +30,23 @@ where
         Ok(v) => v,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
+}
+
+/// A current-thread runtime on a paused clock.
+pub fn paused_current_thread() -> Runtime {
+    Runtime::builder()
+        .current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// A 2-worker multi-thread runtime on a paused clock.
+pub fn paused_multi_thread() -> Runtime {
+    Runtime::builder()
+        .multi_thread()
+        .worker_threads(2)
+        .start_paused(true)
+        .build()
+        .unwrap()
 }

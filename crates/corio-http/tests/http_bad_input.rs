@@ -337,7 +337,7 @@ impl Lines {
 async fn tls_alert_mid_body_from_openssl() {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    use support::{free_port, tool, Child, TempDir};
+    use corio_test_util::{free_port, tool, Child, TempDir};
 
     let Some(openssl) = tool("openssl") else {
         return;

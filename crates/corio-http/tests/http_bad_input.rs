@@ -335,9 +335,9 @@ impl Lines {
 /// the next request to the server opens a new one.
 #[corio::test(start_paused = false, flavor = "multi_thread", worker_threads = 2)]
 async fn tls_alert_mid_body_from_openssl() {
+    use corio_test_util::{free_port, tool, Child, TempDir};
     use std::io::Write;
     use std::process::{Command, Stdio};
-    use corio_test_util::{free_port, tool, Child, TempDir};
 
     let Some(openssl) = tool("openssl") else {
         return;

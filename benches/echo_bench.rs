@@ -1,5 +1,5 @@
-//! A load generator for echo servers: corio and tokio echo servers side by side on
-//! 127.0.0.1, driven by the same client. Each connection sends a fixed-size message and
+//! A load generator for echo servers: corio (on epoll and on io_uring) and tokio echo
+//! servers side by side on 127.0.0.1, driven by the same client. Each connection sends a fixed-size message and
 //! waits for its echo (ping-pong); every run is bounded in time (`--secs`) and in count
 //! (`--max-msgs` round trips per connection). It prints throughput (MB/s and messages/s,
 //! one direction, MB = 10^6 bytes) and round-trip latency percentiles (p50, p99).
@@ -12,13 +12,15 @@
 //! ```
 //!
 //! By default it sweeps 1, 64 and 512 connections × 1 KiB and 64 KiB messages, 2 s per
-//! run, running the corio and tokio runs of each point back to back (alternating which
-//! goes first), and ends with a comparison table; `--rounds R` repeats each pair and
-//! reports the median. Both servers run in this process on their own runtimes (default
-//! worker count, `--workers N` to set it) with the same hand-written echo loop (64 KiB
-//! buffer, `TCP_NODELAY`). The client is a single-threaded corio runtime whatever the
-//! server, so it is the same client for both; it opens the connections before a run and
-//! starts the clock once all are connected.
+//! run, running the corio, corio-uring and tokio runs of each point back to back (the
+//! order reversed every other point), and ends with a comparison table; `--rounds R`
+//! repeats each set and reports the median. The servers run in this process on their own
+//! runtimes (default worker count, `--workers N` to set it) with the same hand-written
+//! echo loop (64 KiB buffer, `TCP_NODELAY`); `corio-uring` is corio built with
+//! `io_uring()` (epoll, with a notice, where the kernel refuses it). The client is a
+//! single-threaded corio runtime on epoll whatever the server, so it is the same client
+//! for all; it opens the connections before a run and starts the clock once all are
+//! connected.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,7 +28,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
-usage: echo_bench [--server corio,tokio] [--conns 1,64,512] [--size 1024,65536]
+usage: echo_bench [--server corio,corio-uring,tokio] [--conns 1,64,512] [--size 1024,65536]
                   [--secs 2] [--rounds 1] [--max-msgs 10000000] [--workers N]
                   [--addr HOST:PORT]   (benchmark an external server instead)";
 
@@ -47,6 +49,8 @@ struct Args {
 #[derive(Debug, Clone, PartialEq)]
 enum Server {
     Corio,
+    /// corio on its io_uring driver (`Runtime::builder().io_uring()`).
+    CorioUring,
     Tokio,
     External(SocketAddr),
 }
@@ -55,6 +59,7 @@ impl fmt::Display for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Server::Corio => f.write_str("corio"),
+            Server::CorioUring => f.write_str("corio-uring"),
             Server::Tokio => f.write_str("tokio"),
             Server::External(a) => write!(f, "{a}"),
         }
@@ -73,7 +78,7 @@ fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>, Strin
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
-        servers: vec![Server::Corio, Server::Tokio],
+        servers: vec![Server::Corio, Server::CorioUring, Server::Tokio],
         conns: vec![1, 64, 512],
         sizes: vec![1024, 64 * 1024],
         secs: 2.0,
@@ -106,8 +111,11 @@ fn parse_args() -> Result<Args, String> {
                     .split(',')
                     .map(|s| match s {
                         "corio" => Ok(Server::Corio),
+                        "corio-uring" => Ok(Server::CorioUring),
                         "tokio" => Ok(Server::Tokio),
-                        _ => Err(format!("--server: {s:?} is not corio or tokio")),
+                        _ => Err(format!(
+                            "--server: {s:?} is not corio, corio-uring or tokio"
+                        )),
                     })
                     .collect::<Result<_, _>>()?
             }
@@ -136,10 +144,12 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Starts the corio echo server on its own thread; returns its address.
-fn start_corio_server(workers: Option<usize>) -> SocketAddr {
+/// Starts the corio echo server on its own thread (on io_uring if `uring`); returns its
+/// address.
+fn start_corio_server(workers: Option<usize>, uring: bool) -> SocketAddr {
     use futures::io::{AsyncReadExt, AsyncWriteExt};
     let mut b = corio::Runtime::builder().multi_thread();
+    b = if uring { b.io_uring() } else { b.epoll() };
     if let Some(n) = workers {
         b = b.worker_threads(n);
     }
@@ -334,7 +344,8 @@ fn main() -> ExitCode {
         .iter()
         .map(|s| {
             let addr = match s {
-                Server::Corio => start_corio_server(args.workers),
+                Server::Corio => start_corio_server(args.workers, false),
+                Server::CorioUring => start_corio_server(args.workers, true),
                 Server::Tokio => start_tokio_server(args.workers),
                 Server::External(a) => *a,
             };
@@ -397,13 +408,18 @@ fn print_table(
         "echo ping-pong, 127.0.0.1, median of {rounds} round(s); MB/s one direction; latency in us"
     );
     let head: Vec<String> = servers.iter().map(|s| s.0.to_string()).collect();
-    let pair = head == ["corio", "tokio"];
+    // Each corio server's throughput over tokio's, when tokio ran.
+    let tokio = head.iter().position(|h| h == "tokio");
+    let ratios: Vec<usize> = match tokio {
+        Some(t) => (0..head.len()).filter(|&i| i != t).collect(),
+        None => Vec::new(),
+    };
     print!("| conns | msg    |");
     for h in &head {
         print!(" {h} MB/s | {h} msgs/s |");
     }
-    if pair {
-        print!(" ratio |");
+    for &i in &ratios {
+        print!(" {}/tokio |", head[i]);
     }
     for h in &head {
         print!(" {h} p50/p99 |");
@@ -414,8 +430,10 @@ fn print_table(
         for x in s {
             print!(" {:>10.1} | {:>12.0} |", x.mb_s, x.msgs_s);
         }
-        if pair {
-            print!(" {:>5.2} |", s[0].mb_s / s[1].mb_s);
+        if let Some(t) = tokio {
+            for &i in &ratios {
+                print!(" {:>5.2} |", s[i].mb_s / s[t].mb_s);
+            }
         }
         for x in s {
             print!(" {:>13} |", format!("{}/{}", us(x.p50), us(x.p99)));

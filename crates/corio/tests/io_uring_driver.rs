@@ -331,3 +331,59 @@ fn write_behind_reports_errors_and_close_flushes() {
         });
     }
 }
+
+/// Multishot accept: 200 connections accepted through the one operation; then a
+/// listener dropped with connections accepted by the kernel but never taken closes
+/// them all (the peer sees EOF, no descriptor leaks).
+#[test]
+fn multishot_accept_serves_all_and_a_dropped_listener_leaks_nothing() {
+    if !have_uring() {
+        return;
+    }
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    for (_flavor, rt) in uring_runtimes() {
+        on(&rt, async move {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let server = corio::spawn(echo_server(l, 200));
+            let mut clients = Vec::new();
+            for _ in 0..200 {
+                clients.push(corio::spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    s.write_all(b"hi").await.unwrap();
+                    let mut b = [0; 2];
+                    s.read_exact(&mut b).await.unwrap();
+                    assert_eq!(&b, b"hi");
+                }));
+            }
+            for c in clients {
+                c.await.unwrap();
+            }
+            server.await.unwrap();
+
+            let before = fds();
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let (first, _) = {
+                let c = corio::spawn(TcpStream::connect(addr));
+                let a = l.accept().await.unwrap();
+                (a, c.await.unwrap().unwrap())
+            };
+            drop(first);
+            // Five more connect; the armed multishot accept takes them in the kernel.
+            let mut peers = Vec::new();
+            for _ in 0..5 {
+                peers.push(TcpStream::connect(addr).await.unwrap());
+            }
+            corio::time::sleep(std::time::Duration::from_millis(20)).await;
+            drop(l);
+            for p in peers {
+                let mut rest = Vec::new();
+                let r = (&p).read_to_end(&mut rest).await;
+                assert!(r.is_ok() || r.unwrap_err().kind() == io::ErrorKind::ConnectionReset);
+            }
+            corio::time::sleep(std::time::Duration::from_millis(20)).await;
+            assert!(fds() <= before, "descriptors leaked: {before} -> {}", fds());
+        });
+    }
+}

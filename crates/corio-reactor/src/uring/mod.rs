@@ -13,7 +13,8 @@
 //!   readiness rules of `scheduled_io` hold unchanged.
 //! - **Completion I/O** (TCP and Unix stream reads and writes, `stream.rs`): the
 //!   operation itself (`IORING_OP_RECV`, `IORING_OP_SEND`) is submitted with a buffer the
-//!   driver owns until the completion arrives.
+//!   driver owns until the completion arrives. TCP listeners accept with one multishot
+//!   `IORING_OP_ACCEPT` (`accept.rs`).
 //!
 //! # Batching
 //! Submissions are pushed to the shared submission queue under the driver's lock and
@@ -50,6 +51,13 @@
 //!    completion never arrived by then is leaked, never freed: the worst case is a leak,
 //!    never a kernel write into freed memory.
 //!
+//! # Waiting under valgrind
+//! valgrind runs one thread at a time and treats `io_uring_enter` as a call that does not
+//! block, so a driver asleep in it stops every other thread of a multi-thread runtime.
+//! `CORIO_URING_WAIT=poll` makes `park` submit with one `io_uring_enter` and sleep in
+//! `poll(2)` on the ring's descriptor instead (two syscalls per sleep instead of one);
+//! everything else, buffer handling included, is the same code. CI's valgrind step uses it.
+//!
 //! # Refusal and fallback
 //! [`UringReactor::new`] fails when `io_uring_setup` fails (no kernel support,
 //! `kernel.io_uring_disabled`, a seccomp filter) or when the ring lacks an opcode corio
@@ -57,8 +65,10 @@
 //! a one-line notice. `CORIO_URING_REFUSE=setup` or `=probe` simulates either refusal
 //! (for tests of the fallback).
 
+pub(crate) mod accept;
 pub(crate) mod stream;
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -93,6 +103,7 @@ const REQUIRED_OPS: &[(u8, &str)] = &[
     (opcode::Read::CODE, "READ"),
     (opcode::Recv::CODE, "RECV"),
     (opcode::Send::CODE, "SEND"),
+    (opcode::AcceptMulti::CODE, "ACCEPT"),
 ];
 
 /// The io_uring driver (see the module docs): the innermost [`Driver`] of a corio
@@ -116,6 +127,9 @@ const REQUIRED_OPS: &[(u8, &str)] = &[
 pub struct UringReactor {
     shared: Arc<Shared>,
     wake: Vec<Waker>,
+    /// Wait with `poll(2)` on the ring's descriptor instead of in `io_uring_enter`
+    /// (`CORIO_URING_WAIT=poll`; see "Waiting under valgrind").
+    poll_wait: bool,
 }
 
 /// The state shared by the driver, its handles and every I/O object on it.
@@ -173,6 +187,13 @@ enum OpState {
     Orphan {
         cancelled: bool,
     },
+    /// A multishot operation (accept): completions queue up until the owner takes them;
+    /// `ended` once the kernel posted the last one (no `IORING_CQE_F_MORE`).
+    Multi {
+        queue: VecDeque<i32>,
+        waker: Option<Waker>,
+        ended: bool,
+    },
 }
 
 /// What an operation's slot keeps alive until its completion (rule 1).
@@ -185,8 +206,17 @@ pub(crate) struct Keep {
 /// What the driver does when an orphan's completion arrives (rule 3).
 pub(crate) enum After {
     Nothing,
+    /// Each non-negative result is a descriptor (multishot accept): an orphan closes it.
+    CloseResults,
     /// `shutdown(SHUT_WR)` on this duplicate of the stream's descriptor.
     ShutdownWrite(OwnedFd),
+}
+
+/// An owner's key to a multishot operation (dropping it cancels the operation and
+/// closes what it queued, rules 2 and 3).
+pub(crate) struct MultiOp {
+    shared: Arc<Shared>,
+    key: u64,
 }
 
 /// An owner's key to an operation in flight (rule 2: dropping it orphans the slot).
@@ -251,6 +281,7 @@ impl UringReactor {
         Ok(UringReactor {
             shared,
             wake: Vec::new(),
+            poll_wait: std::env::var_os("CORIO_URING_WAIT").is_some_and(|v| v == "poll"),
         })
     }
 
@@ -293,6 +324,7 @@ impl Driver for UringReactor {
             // `parked` and submits itself, or this enter sees its entry.
             fence(Ordering::SeqCst);
             let res = match timeout {
+                _ if self.poll_wait => sh.submit_then_poll(timeout),
                 None => sh.ring.submitter().submit_and_wait(1),
                 Some(d) => {
                     let ts = types::Timespec::from(d);
@@ -346,7 +378,10 @@ impl Drop for UringReactor {
                         }
                     }
                     Entry::Op { state, .. } => {
-                        if let OpState::Waiting(_) | OpState::Orphan { cancelled: false } = state {
+                        if let OpState::Waiting(_)
+                        | OpState::Orphan { cancelled: false }
+                        | OpState::Multi { ended: false, .. } = state
+                        {
                             cancels.push(opcode::AsyncCancel::new(key).build().user_data(IGNORE));
                         }
                     }
@@ -376,6 +411,16 @@ impl Drop for UringReactor {
         // Whoever still waits gets the shutdown error.
         let mut st = self.shared.state.lock();
         for slot in st.slots.iter_mut() {
+            if let Entry::Op {
+                state: OpState::Multi { waker, ended, .. },
+                ..
+            } = &mut slot.entry
+            {
+                *ended = true;
+                if let Some(w) = waker.take() {
+                    wake.push(w);
+                }
+            }
             if let Entry::Op {
                 state: state @ OpState::Waiting(_),
                 ..
@@ -425,13 +470,42 @@ impl Drop for Shared {
 }
 
 impl Shared {
+    /// Submits what is queued, then (if no completion is waiting) sleeps in `poll(2)` on
+    /// the ring until one is or `timeout` passes.
+    fn submit_then_poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.ring.submitter().submit()?;
+        let empty = {
+            let _st = self.state.lock();
+            // SAFETY: the state lock is held, so no other thread touches the CQ.
+            unsafe { self.ring.completion_shared() }.is_empty()
+        };
+        if empty {
+            let ms = timeout.map_or(-1, |d| {
+                i32::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+            });
+            let mut pfd = libc::pollfd {
+                fd: self.ring.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid `pollfd` for the duration of the call.
+            if unsafe { libc::poll(&mut pfd, 1, ms) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(0)
+    }
+
     /// Whether any operation or armed poll is still in the kernel.
     fn in_flight(&self) -> bool {
         let st = self.state.lock();
         st.unpark_armed
             || st.slots.iter().any(|s| match &s.entry {
                 Entry::Reg { armed, .. } => *armed,
-                Entry::Op { state, .. } => !matches!(state, OpState::Done { .. }),
+                Entry::Op { state, .. } => !matches!(
+                    state,
+                    OpState::Done { .. } | OpState::Multi { ended: true, .. }
+                ),
                 Entry::Vacant => false,
             })
     }
@@ -584,9 +658,32 @@ impl Shared {
                     }
                 }
                 OpState::Orphan { .. } => {
-                    // Rule 3: absorb, run the follow-up, then free the buffer.
-                    run_after(after);
-                    free = true;
+                    // Rule 3: absorb, run the follow-up, then free the buffer (after
+                    // the last completion of a multishot operation).
+                    if let After::CloseResults = after {
+                        close_result(res);
+                        free = !cqueue::more(flags);
+                    } else {
+                        run_after(after);
+                        free = true;
+                    }
+                }
+                OpState::Multi {
+                    queue,
+                    waker,
+                    ended,
+                } => {
+                    if !cqueue::more(flags) {
+                        *ended = true;
+                    }
+                    // A cancel nobody asked for (rule 5) just ends it: the owner
+                    // resubmits when it finds it ended.
+                    if res != -libc::ECANCELED {
+                        queue.push_back(res);
+                    }
+                    if let Some(w) = waker.take() {
+                        wake.push(w);
+                    }
                 }
                 OpState::Done { .. } => {}
             },
@@ -757,6 +854,131 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Submits a multishot `sqe` (user data set here) whose results are descriptors,
+    /// closed by the driver if nobody takes them (rule 3).
+    pub(crate) fn submit_multi(
+        self: &Arc<Self>,
+        sqe: squeue::Entry,
+        waker: &Waker,
+    ) -> io::Result<MultiOp> {
+        let mut wake = Vec::new();
+        let key = {
+            let mut st = self.state.lock();
+            if self.shutdown.load(Ordering::SeqCst) {
+                return Err(shutdown_error());
+            }
+            let key = st.alloc(Entry::Op {
+                state: OpState::Multi {
+                    queue: VecDeque::new(),
+                    waker: Some(waker.clone()),
+                    ended: false,
+                },
+                sqe: sqe.clone(),
+                keep: Keep::default(),
+                after: After::CloseResults,
+            })?;
+            self.registered.fetch_add(1, Ordering::Relaxed);
+            let sqe = sqe.user_data(key);
+            if let Err(e) = self.push_locked(&mut st, &sqe, &mut wake) {
+                st.release(key as u32 as usize);
+                self.registered.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            key
+        };
+        self.after_push();
+        for w in wake {
+            w.wake();
+        }
+        Ok(MultiOp {
+            shared: self.clone(),
+            key,
+        })
+    }
+}
+
+impl MultiOp {
+    /// The next result; `None` once the operation ended (resubmit to go on), after
+    /// which `self` must not be polled again.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<i32>> {
+        if self.key == IGNORE {
+            return Poll::Ready(None);
+        }
+        let mut st = self.shared.state.lock();
+        let index = self.key as u32 as usize;
+        let Entry::Op {
+            state:
+                OpState::Multi {
+                    queue,
+                    waker,
+                    ended,
+                },
+            ..
+        } = &mut st.slots[index].entry
+        else {
+            unreachable!("a MultiOp's slot holds a multishot operation");
+        };
+        if let Some(res) = queue.pop_front() {
+            return Poll::Ready(Some(res));
+        }
+        if *ended {
+            if !self.shared.shutdown.load(Ordering::SeqCst) {
+                st.release(index);
+                self.shared.registered.fetch_sub(1, Ordering::Relaxed);
+            }
+            self.key = IGNORE;
+            return Poll::Ready(None);
+        }
+        match waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for MultiOp {
+    fn drop(&mut self) {
+        if self.key == IGNORE {
+            return;
+        }
+        let pushed = {
+            let mut st = self.shared.state.lock();
+            let index = self.key as u32 as usize;
+            let Entry::Op { state, .. } = &mut st.slots[index].entry else {
+                return;
+            };
+            let OpState::Multi { queue, ended, .. } = state else {
+                return;
+            };
+            for res in queue.drain(..) {
+                close_result(res);
+            }
+            if *ended {
+                if !self.shared.shutdown.load(Ordering::SeqCst) {
+                    st.release(index);
+                    self.shared.registered.fetch_sub(1, Ordering::Relaxed);
+                }
+                false
+            } else {
+                *state = OpState::Orphan { cancelled: true };
+                let sqe = opcode::AsyncCancel::new(self.key).build().user_data(IGNORE);
+                let mut wake = Vec::new();
+                let _ = self.shared.push_locked(&mut st, &sqe, &mut wake);
+                drop(st);
+                for w in wake {
+                    w.wake();
+                }
+                true
+            }
+        };
+        if pushed {
+            self.shared.after_push();
+        }
+    }
+}
+
 impl Op {
     /// The completion: `(result, cqe flags, the buffers back)`, or pending with the
     /// waker stored. Once ready the slot is freed and `self` must not be polled again.
@@ -787,7 +1009,9 @@ impl Op {
                 self.key = IGNORE;
                 Poll::Ready(out)
             }
-            OpState::Orphan { .. } => unreachable!("only the dropped owner orphans a slot"),
+            OpState::Orphan { .. } | OpState::Multi { .. } => {
+                unreachable!("an Op's slot is one-shot and only its dropped owner orphans it")
+            }
         }
     }
 }
@@ -862,6 +1086,14 @@ impl State {
         // Generations stay below u32::MAX - 1 so no key equals IGNORE or UNPARK.
         slot.generation = (slot.generation + 1) % (u32::MAX - 2);
         self.free.push(index as u32);
+    }
+}
+
+/// Closes the descriptor a multishot accept produced for an owner that is gone.
+fn close_result(res: i32) {
+    if res >= 0 {
+        // SAFETY: a successful accept's result is a new descriptor only we know of.
+        unsafe { libc::close(res) };
     }
 }
 

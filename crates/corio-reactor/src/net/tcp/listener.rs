@@ -14,6 +14,7 @@ use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use crate::net::tcp::socket::{sock_addr, TcpSocket, DEFAULT_BACKLOG};
 use crate::net::TcpStream;
 use crate::reactor::async_fd::Async;
+use crate::uring::accept::UringAccept;
 
 /// A TCP server socket (asyncio's `start_server`).
 ///
@@ -34,6 +35,8 @@ use crate::reactor::async_fd::Async;
 /// # Ok::<(), std::io::Error>(()) }).unwrap();
 /// ```
 pub struct TcpListener {
+    /// Multishot accept when the listener is on the io_uring driver.
+    uring: Option<UringAccept>,
     io: Async<std::net::TcpListener>,
 }
 
@@ -59,7 +62,7 @@ impl TcpListener {
 
     pub(crate) fn from_socket(s: Socket, function: &'static str) -> io::Result<TcpListener> {
         let io = Async::new_named(std::net::TcpListener::from(s), function)?;
-        Ok(TcpListener { io })
+        Ok(TcpListener::from_async(io))
     }
 
     /// Wraps a listening std socket (switching it to non-blocking).
@@ -68,7 +71,7 @@ impl TcpListener {
     /// Outside a runtime, the `NoRuntime` error naming this function.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         let io = Async::new_named(listener, "corio::net::TcpListener::from_std")?;
-        Ok(TcpListener { io })
+        Ok(TcpListener::from_async(io))
     }
 
     /// Waits for and accepts a connection.
@@ -81,6 +84,9 @@ impl TcpListener {
     /// Cancel safe: a connection is taken from the kernel only inside a poll that then
     /// returns it.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        if self.uring.is_some() {
+            return std::future::poll_fn(|cx| self.poll_accept(cx)).await;
+        }
         let (s, addr) = self.io.read_with(accept).await?;
         Ok((TcpStream::from_accepted(s, &self.io)?, addr))
     }
@@ -90,6 +96,13 @@ impl TcpListener {
     /// # Errors
     /// As for [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        if let Some(u) = &self.uring {
+            return u.poll_accept(cx).map(|r| {
+                let s = r?;
+                let addr = sock_addr(s.peer_addr()?)?;
+                Ok((TcpStream::from_accepted(s, &self.io)?, addr))
+            });
+        }
         self.io.poll_read_with(cx, accept).map(|r| {
             let (s, addr) = r?;
             Ok((TcpStream::from_accepted(s, &self.io)?, addr))
@@ -115,6 +128,17 @@ impl TcpListener {
     /// The OS error from `setsockopt`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
+    }
+}
+
+impl TcpListener {
+    fn from_async(io: Async<std::net::TcpListener>) -> TcpListener {
+        let uring = io
+            .registration()
+            .handle()
+            .uring()
+            .map(|shared| UringAccept::new(shared.clone(), io.as_raw_fd()));
+        TcpListener { uring, io }
     }
 }
 

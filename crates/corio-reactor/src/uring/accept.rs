@@ -1,0 +1,130 @@
+//! Multishot accept for [`TcpListener`](crate::net::TcpListener) on the io_uring driver.
+//!
+//! One `IORING_OP_ACCEPT` with `IORING_ACCEPT_MULTISHOT` stays in the kernel for the
+//! listener's life and posts a completion per connection; the descriptors queue in the
+//! driver's slot until `poll_accept` takes them, one per call.
+//!
+//! The kernel reads `RLIMIT_NOFILE` once, when the operation is armed, so after the soft
+//! limit is lowered it may still accept onto descriptor numbers at or above the new
+//! limit. `poll_accept` checks each one against the current limit (`getrlimit`, one
+//! syscall per connection) and, for a descriptor over it, holds the connection and
+//! reports `EMFILE` as `accept(2)` would, handing it out once the limit allows: the same
+//! behaviour as epoll's accept loop under descriptor exhaustion. When the kernel ends the
+//! operation (an error such as `EMFILE`, reported to that caller, or its own cancel) the
+//! next `poll_accept` submits a new one. Dropping the listener cancels it, and the
+//! driver closes every descriptor accepted but never taken (module rules 2 and 3), so
+//! none leaks.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{FromRawFd, RawFd};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use corio_core::coop;
+use io_uring::{opcode, types};
+use parking_lot::Mutex;
+use socket2::Socket;
+
+use super::{MultiOp, Shared};
+
+/// The accept state of one listening socket.
+pub(crate) struct UringAccept {
+    shared: Arc<Shared>,
+    fd: RawFd,
+    op: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    multi: Option<MultiOp>,
+    /// Connections accepted onto descriptors over the current limit.
+    held: VecDeque<Socket>,
+}
+
+/// The soft `RLIMIT_NOFILE`.
+fn soft_nofile() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return u64::MAX;
+    }
+    lim.rlim_cur
+}
+
+/// `Ok(s)` if `s`'s descriptor is under the limit, else `Err(s)` to hold.
+fn within_limit(s: Socket) -> Result<Socket, Socket> {
+    use std::os::fd::AsRawFd;
+    if (s.as_raw_fd() as u64) < soft_nofile() {
+        Ok(s)
+    } else {
+        Err(s)
+    }
+}
+
+impl UringAccept {
+    pub(crate) fn new(shared: Arc<Shared>, fd: RawFd) -> UringAccept {
+        UringAccept {
+            shared,
+            fd,
+            op: Mutex::new(State::default()),
+        }
+    }
+
+    /// The next accepted connection (non-blocking, close-on-exec).
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Socket>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let mut guard = self.op.lock();
+        let st = &mut *guard;
+        if let Some(s) = st.held.pop_front() {
+            coop.made_progress();
+            return Poll::Ready(match within_limit(s) {
+                Ok(s) => Ok(s),
+                Err(s) => {
+                    st.held.push_front(s);
+                    Err(io::Error::from_raw_os_error(libc::EMFILE))
+                }
+            });
+        }
+        let op = &mut st.multi;
+        loop {
+            let multi = match op.as_mut() {
+                Some(m) => m,
+                None => {
+                    let sqe = opcode::AcceptMulti::new(types::Fd(self.fd))
+                        .flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                        .build();
+                    op.insert(self.shared.submit_multi(sqe, cx.waker())?)
+                }
+            };
+            match ready!(multi.poll_next(cx)) {
+                None => *op = None, // ended: submit a new one
+                Some(res) => {
+                    coop.made_progress();
+                    if res < 0 {
+                        return Poll::Ready(Err(io::Error::from_raw_os_error(-res)));
+                    }
+                    // SAFETY: a successful accept's result is a new descriptor that
+                    // nothing else owns.
+                    let s = unsafe { Socket::from_raw_fd(res) };
+                    return Poll::Ready(match within_limit(s) {
+                        Ok(s) => Ok(s),
+                        Err(s) => {
+                            st.held.push_back(s);
+                            Err(io::Error::from_raw_os_error(libc::EMFILE))
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for UringAccept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UringAccept").field("fd", &self.fd).finish()
+    }
+}

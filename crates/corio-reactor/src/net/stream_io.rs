@@ -38,7 +38,7 @@ use crate::uring::stream::UringStream;
 #[derive(Debug)]
 pub struct StreamIo<T: AsRawFd> {
     /// Completion I/O when the registration is on the io_uring driver (rule 5).
-    uring: Option<UringStream>,
+    uring: Option<Box<UringStream>>,
     io: Async<T>,
     short_transfer_drains: bool,
 }
@@ -59,7 +59,7 @@ impl<T: AsRawFd> StreamIo<T> {
             .registration()
             .handle()
             .uring()
-            .map(|shared| UringStream::new(shared.clone(), io.as_raw_fd()));
+            .map(|shared| Box::new(UringStream::new(shared.clone(), io.as_raw_fd())));
         StreamIo {
             uring,
             io,

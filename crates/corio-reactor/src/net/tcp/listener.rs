@@ -36,7 +36,7 @@ use crate::uring::accept::UringAccept;
 /// ```
 pub struct TcpListener {
     /// Multishot accept when the listener is on the io_uring driver.
-    uring: Option<UringAccept>,
+    uring: Option<Box<UringAccept>>,
     io: Async<std::net::TcpListener>,
 }
 
@@ -137,7 +137,7 @@ impl TcpListener {
             .registration()
             .handle()
             .uring()
-            .map(|shared| UringAccept::new(shared.clone(), io.as_raw_fd()));
+            .map(|shared| Box::new(UringAccept::new(shared.clone(), io.as_raw_fd())));
         TcpListener { uring, io }
     }
 }

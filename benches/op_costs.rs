@@ -89,6 +89,12 @@ const WORKLOADS: &[(&str, usize, &str, &str)] = &[
         "broadcast of 100 values to 100 receiver tasks; N rounds",
         "broadcast_100_receivers",
     ),
+    (
+        "lines_codec",
+        100_000,
+        "one 40-byte line decoded by `LinesCodec` (tokio-util's) through `FramedRead` from memory",
+        "lines_codec_1M_lines",
+    ),
 ];
 
 fn main() {
@@ -152,8 +158,29 @@ fn spread(i: usize, n: usize) -> Duration {
     Duration::from_nanos(1_000_000_000 * (i as u64 + 1) / n.max(1) as u64)
 }
 
+/// `n` lines of the `lines_codec` workload (40 bytes each with the `\n`, as long as the criterion bench's).
+fn lines_input(n: usize) -> Vec<u8> {
+    b"line 01234 of the lines codec benchmark\n".repeat(n)
+}
+
 fn corio_side(name: &str, n: usize) {
     match name {
+        "lines_codec" => {
+            let input = lines_input(n);
+            let got = futures::executor::block_on(async {
+                let mut s = corio::io::codec::FramedRead::new(
+                    &input[..],
+                    corio::io::codec::LinesCodec::new(),
+                );
+                let mut got = 0;
+                while let Some(line) = s.next().await {
+                    black_box(line.unwrap());
+                    got += 1;
+                }
+                got
+            });
+            assert_eq!(got, n);
+        }
         "timeout_ready" | "timeout_ready_ct" => {
             let rt = corio_rt(name == "timeout_ready", false);
             rt.block_on(async {
@@ -289,6 +316,22 @@ fn corio_side(name: &str, n: usize) {
 
 fn tokio_side(name: &str, n: usize) {
     match name {
+        "lines_codec" => {
+            let input = lines_input(n);
+            let got = futures::executor::block_on(async {
+                let mut s = tokio_util::codec::FramedRead::new(
+                    &input[..],
+                    tokio_util::codec::LinesCodec::new(),
+                );
+                let mut got = 0;
+                while let Some(line) = s.next().await {
+                    black_box(line.unwrap());
+                    got += 1;
+                }
+                got
+            });
+            assert_eq!(got, n);
+        }
         "timeout_ready" | "timeout_ready_ct" | "move_on_after_ready" => {
             let rt = tokio_rt(name != "timeout_ready_ct", false);
             rt.block_on(async {

@@ -124,6 +124,65 @@ async fn an_over_long_or_non_utf8_line_ends_the_stream_with_an_error() {
 }
 
 #[corio::test(start_paused = true)]
+async fn lines_of_every_length_with_multibyte_text_arrive_whole() {
+    // Lengths around the codec's 16-byte blocks and 64-byte short scan, ASCII and
+    // multi-byte UTF-8 at the start, the middle and the end, CRLF and LF endings.
+    let mut want = Vec::new();
+    for len in [0usize, 1, 15, 16, 17, 31, 32, 63, 64, 65, 100, 300] {
+        want.push("x".repeat(len));
+        for at in [0, len / 2, len] {
+            let mut line = "y".repeat(len);
+            line.insert_str(at, "é€😀");
+            want.push(line);
+        }
+    }
+    let mut text = String::new();
+    for (i, line) in want.iter().enumerate() {
+        text.push_str(line);
+        text.push_str(if i % 2 == 0 { "\n" } else { "\r\n" });
+    }
+    for piece in [1, 7, 64, 8192] {
+        let (mut w, r) = duplex(piece);
+        let bytes = text.clone().into_bytes();
+        let writer = async move {
+            w.write_all(&bytes).await.unwrap();
+            w.close().await.unwrap();
+        };
+        let reader = FramedRead::new(r, LinesCodec::new()).try_collect::<Vec<String>>();
+        let ((), got) = futures::join!(writer, reader);
+        assert_eq!(got.unwrap(), want, "read in pieces of {piece}");
+    }
+}
+
+#[corio::test(start_paused = true)]
+async fn invalid_utf8_anywhere_in_a_line_is_an_error_that_ends_only_that_stream() {
+    for (len, at) in [(3, 0), (40, 39), (64, 63), (100, 70), (300, 299)] {
+        let mut bytes = b"fine\n".to_vec();
+        let mut line = vec![b'a'; len];
+        line[at] = 0xff;
+        bytes.extend_from_slice(&line);
+        bytes.extend_from_slice(b"\nnever read\n");
+        let (mut w, r) = duplex(16);
+        let writer = async move {
+            let _ = w.write_all(&bytes).await; // the reader may stop first
+        };
+        let mut bad = FramedRead::new(r, LinesCodec::new());
+        let mut good = FramedRead::new(&b"one\ntwo\n"[..], LinesCodec::new());
+        let reader = async {
+            assert_eq!(bad.next().await.unwrap().unwrap(), "fine");
+            let err = bad.next().await.unwrap().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidData);
+            assert!(err.to_string().contains("UTF-8"), "{err}");
+            assert!(bad.next().await.is_none(), "the stream ended");
+            // Another stream with the same codec type is unaffected.
+            assert_eq!(good.next().await.unwrap().unwrap(), "one");
+            assert_eq!(good.next().await.unwrap().unwrap(), "two");
+        };
+        let ((), ()) = futures::join!(writer, reader);
+    }
+}
+
+#[corio::test(start_paused = true)]
 async fn lines_sink_writes_newline_terminated_lines() {
     let (w, mut r) = duplex(1024);
     let mut sink = FramedWrite::new(w, LinesCodec::new());

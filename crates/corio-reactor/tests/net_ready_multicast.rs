@@ -3,7 +3,7 @@
 #![cfg(not(miri))]
 
 use std::io::ErrorKind;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use corio_reactor::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use corio_reactor::Interest;
@@ -116,4 +116,18 @@ async fn multicast_join_and_leave_on_loopback() {
         rx.try_recv_from(&mut buf).unwrap_err().kind(),
         ErrorKind::WouldBlock
     );
+}
+
+#[corio::test(start_paused = true)]
+async fn multicast_v6_join_and_leave_on_loopback() {
+    // Delivery over IPv6 multicast needs a multicast route, which a loopback-only
+    // machine may lack; joining and leaving on `lo` (index 1) always work.
+    let group = Ipv6Addr::new(0xff12, 0, 0, 0, 0, 0, 0, 0x4242);
+    let lo = 1;
+    let rx = UdpSocket::bind("[::1]:0").await.unwrap();
+    rx.join_multicast_v6(&group, lo).unwrap();
+    rx.leave_multicast_v6(&group, lo).unwrap();
+    // Leaving twice, or joining a unicast address, is the OS error.
+    assert!(rx.leave_multicast_v6(&group, lo).is_err());
+    assert!(rx.join_multicast_v6(&Ipv6Addr::LOCALHOST, lo).is_err());
 }

@@ -199,6 +199,25 @@ impl Command {
     }
     /// Puts the child in process group `pgroup` (0: a new group led by the child), so
     /// a terminal's Ctrl-C does not reach it and `kill(-pgid)` signals its whole tree.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// use corio_reactor::process::Command;
+    /// use std::process::Stdio;
+    ///
+    /// // The child leads a new group: its process group id is its own pid.
+    /// let child = Command::new("sh")
+    ///     .args(["-c", "cut -d' ' -f5 /proc/$$/stat"])
+    ///     .process_group(0)
+    ///     .stdout(Stdio::piped())
+    ///     .spawn()?;
+    /// let pid = child.id();
+    /// let out = child.wait_with_output().await?;
+    /// assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
     pub fn process_group(&mut self, pgroup: i32) -> &mut Self {
         self.std.process_group(pgroup);
         self
@@ -219,6 +238,26 @@ impl Command {
     }
     /// Whether dropping the [`Child`] before it was reaped kills it (`SIGKILL`). Off by
     /// default: a dropped child keeps running (and is reaped when it exits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # corio::run(async {
+    /// use corio_reactor::process::Command;
+    ///
+    /// let child = Command::new("sleep").arg("600").kill_on_drop(true).spawn()?;
+    /// let pid = child.id();
+    /// drop(child); // killed now, and reaped by a runtime task once it has exited
+    /// let gone = || !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    /// for _ in 0..1000 {
+    ///     if gone() {
+    ///         break;
+    ///     }
+    ///     corio::sleep(std::time::Duration::from_millis(5)).await;
+    /// }
+    /// assert!(gone(), "no zombie left");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
     pub fn kill_on_drop(&mut self, kill: bool) -> &mut Self {
         self.kill_on_drop = kill;
         self

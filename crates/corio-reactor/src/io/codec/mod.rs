@@ -106,7 +106,11 @@ struct ReadState {
 impl ReadState {
     fn new() -> Self {
         ReadState {
-            buf: BytesMut::with_capacity(READ_CHUNK),
+            // `split_off(0)` moves the whole capacity into a buffer in `bytes`'s shared
+            // representation (the emptied original is dropped at once, so it is still
+            // the only owner): advancing it past a decoded frame is a few pointer
+            // updates instead of the vector representation's offset bookkeeping.
+            buf: BytesMut::with_capacity(READ_CHUNK).split_off(0),
             eof: false,
             done: false,
         }

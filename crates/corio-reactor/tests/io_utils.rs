@@ -246,3 +246,45 @@ async fn a_truncated_frame_at_end_of_stream_is_unexpected_eof() {
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
     assert!(frames.next().await.is_none());
 }
+
+/// asyncio's `readline()`/`readuntil()`/`async for line in reader` over a real TCP
+/// socket, through `corio::prelude` alone (no `futures` trait imported here).
+mod prelude_reader {
+    use corio::prelude::*;
+
+    #[corio::test]
+    async fn read_line_read_until_and_lines_over_tcp() {
+        let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = corio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            // In pieces, so every call has to wait for more.
+            for piece in [
+                &b"GET /"[..],
+                b" HTTP/1.1\r\nHost: x\r\n",
+                b"\r\nbody;tail\nlast",
+            ] {
+                s.write_all(piece).await.unwrap();
+                s.flush().await.unwrap();
+                corio::yield_now().await;
+            }
+        });
+        let stream = corio::net::TcpStream::connect(addr).await.unwrap();
+        let mut reader = futures::io::BufReader::new(stream);
+        let mut line = String::new();
+        assert_eq!(reader.read_line(&mut line).await.unwrap(), 16);
+        assert_eq!(line, "GET / HTTP/1.1\r\n");
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "Host: x\r\n");
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "\r\n");
+        let mut until = Vec::new();
+        reader.read_until(b';', &mut until).await.unwrap();
+        assert_eq!(until, b"body;");
+        let rest: Vec<String> = reader.lines().map(Result::unwrap).collect().await;
+        assert_eq!(rest, ["tail", "last"]);
+        server.await.unwrap();
+    }
+}

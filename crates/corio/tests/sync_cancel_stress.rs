@@ -3,13 +3,16 @@
 //! the main task aborts them at random, mostly while they wait. Afterwards every permit
 //! is back and every item was received exactly once (none lost, none duplicated).
 
+mod support;
+
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use corio::sync::{mpsc, Mutex, Queue, Semaphore};
 use corio::{JoinHandle, Runtime};
+use corio_test_util::Rng;
+use support::on;
 
 fn runtimes() -> [(&'static str, Runtime); 2] {
     [
@@ -26,32 +29,6 @@ fn runtimes() -> [(&'static str, Runtime); 2] {
                 .unwrap(),
         ),
     ]
-}
-
-/// Runs `body` as a task on `rt` and waits for it, re-raising its panic.
-fn on<F>(rt: &Runtime, body: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match rt.block_on(rt.spawn(body)) {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-/// A small deterministic generator (xorshift64*), one seed per round.
-struct Rng(u64);
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
-    }
 }
 
 /// Lets the tasks run a little, then aborts a random one; `rounds` times.

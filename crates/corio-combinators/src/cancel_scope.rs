@@ -32,10 +32,11 @@
 //! an `Arc`, so the counts stay valid however long the shielded scope lives). The deadline
 //! is armed lazily: a body that finishes in its first poll never touches the timer.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
@@ -360,26 +361,44 @@ pub(crate) fn deadline_at<F: Future>(t: Instant, body: F, function: &'static str
 }
 
 thread_local! {
-    /// Rule 3: the scopes whose bodies are being polled on this thread, innermost last.
-    /// Each pointer is the `shared` cell of a scope's `State`, inside a pinned `Core` that
-    /// is in its own poll on this thread right now (the frame is popped before that poll
-    /// returns, by unwinding too).
-    static STACK: RefCell<Vec<*const OnceLock<Arc<Shared>>>> = const { RefCell::new(Vec::new()) };
+    /// Rule 3: the innermost scope whose body is being polled on this thread, or null.
+    /// Each [`Frame`] links to the one around it, so the list is the stack of scopes in
+    /// their body's poll, innermost first. Pushing and popping are two `Cell` accesses.
+    static STACK: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+}
+
+/// One scope on [`STACK`]: a local of the scope's poll, alive (and unmoved, being
+/// borrowed by its [`FrameGuard`]) while the body is polled.
+struct Frame {
+    /// The `shared` cell of the scope's `State`, inside its pinned `Core`.
+    shared: *const OnceLock<Arc<Shared>>,
+    /// The frame around this one (the previous top).
+    prev: *const Frame,
 }
 
 /// Pops the scope's frame when its body poll ends, even by a panic.
-struct Frame;
+struct FrameGuard<'a>(&'a Frame);
 
 impl Frame {
-    fn push(shared: &OnceLock<Arc<Shared>>) -> Frame {
-        STACK.with(|s| s.borrow_mut().push(shared));
-        Frame
+    #[inline]
+    fn new(shared: &OnceLock<Arc<Shared>>) -> Frame {
+        Frame {
+            shared,
+            prev: STACK.with(Cell::get),
+        }
+    }
+
+    #[inline]
+    fn push(&self) -> FrameGuard<'_> {
+        STACK.with(|s| s.set(self));
+        FrameGuard(self)
     }
 }
 
-impl Drop for Frame {
+impl Drop for FrameGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
-        STACK.with(|s| s.borrow_mut().pop());
+        STACK.with(|s| s.set(self.0.prev));
     }
 }
 
@@ -387,22 +406,24 @@ impl Drop for Frame {
 /// without a handle gets its shared state here, the first time a shielded scope inside
 /// it needs one.
 fn shield_ancestors() -> Vec<Arc<Shared>> {
-    STACK.with(|s| {
-        s.borrow()
-            .iter()
-            .map(|&p| {
-                // SAFETY: every pointer on the stack is the `shared` cell of a scope whose
-                // poll is on this thread's call stack right now (its frame is popped
-                // before that poll returns), inside its pinned `Core`, so it is live and
-                // does not move; that poll does not touch the cell while its body runs,
-                // and the cell is only used through shared references (`OnceLock`).
-                let cell = unsafe { &*p };
-                let a = cell.get_or_init(|| Shared::new(When::Never)).clone();
-                a.shields_below.fetch_add(1, Ordering::AcqRel);
-                a
-            })
-            .collect()
-    })
+    let mut out = Vec::new();
+    let mut p = STACK.with(Cell::get);
+    while !p.is_null() {
+        // SAFETY: every frame on the stack is a local of a scope poll that is on this
+        // thread's call stack right now, borrowed by its guard (so unmoved) until that
+        // guard pops it; the frames it links to are older ones, popped later.
+        let frame = unsafe { &*p };
+        // SAFETY: `frame.shared` is the `shared` cell of that scope's `State`, inside its
+        // pinned `Core`, so it is live and does not move; that poll does not touch the
+        // cell while its body runs, and the cell is only used through shared references
+        // (`OnceLock`).
+        let cell = unsafe { &*frame.shared };
+        let a = cell.get_or_init(|| Shared::new(When::Never)).clone();
+        a.shields_below.fetch_add(1, Ordering::AcqRel);
+        out.push(a);
+        p = frame.prev;
+    }
+    out
 }
 
 /// The machinery shared by [`Deadline`] and [`MoveOn`].
@@ -491,7 +512,8 @@ impl<F: Future> Core<F> {
             }
         }
         let res = {
-            let _frame = Frame::push(&st.shared);
+            let frame = Frame::new(&st.shared);
+            let _guard = frame.push();
             body.as_mut().as_pin_mut().expect("checked above").poll(cx)
         };
         if let Poll::Ready(v) = res {
@@ -571,24 +593,38 @@ impl State {
         true
     }
 
+    #[inline]
     fn finish(&mut self, expired: bool) {
-        self.sleep = None;
+        if self.sleep.is_some() {
+            self.sleep = None;
+        }
         if self.handle || expired {
-            if let Some(shared) = self.shared.get() {
-                let mut inner = shared.inner.lock();
-                inner.waker = None;
-                if expired && !inner.cancel_called {
-                    inner.expired = true;
-                }
-            }
+            self.finish_shared(expired);
         }
         self.release_ancestors();
     }
 
-    fn release_ancestors(&mut self) {
-        if self.ancestors.is_empty() {
-            return;
+    /// The part of [`finish`](Self::finish) for a scope with a handle or that expired.
+    #[inline(never)]
+    fn finish_shared(&mut self, expired: bool) {
+        if let Some(shared) = self.shared.get() {
+            let mut inner = shared.inner.lock();
+            inner.waker = None;
+            if expired && !inner.cancel_called {
+                inner.expired = true;
+            }
         }
+    }
+
+    #[inline]
+    fn release_ancestors(&mut self) {
+        if !self.ancestors.is_empty() {
+            self.release_ancestors_slow();
+        }
+    }
+
+    #[cold]
+    fn release_ancestors_slow(&mut self) {
         for a in self.ancestors.drain(..) {
             a.shields_below.fetch_sub(1, Ordering::AcqRel);
         }
@@ -671,5 +707,39 @@ impl<F> fmt::Debug for MoveOn<F> {
             .field("fired", &self.core.st.fired)
             .field("finished", &self.core.body.is_none())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Rule 3 through the frame list, without a runtime (so Miri runs it): a shielded
+    /// scope inside a scope without a handle inside a cancelled scope holds both back
+    /// until it ends, and leaves every count at zero.
+    #[test]
+    fn a_shield_inside_nested_scopes_holds_every_enclosing_scope() {
+        let outer = CancelScope::new();
+        let inner = CancelScope::new().shielded();
+        let polls = AtomicUsize::new(0);
+        let body = std::future::poll_fn(|_| {
+            if polls.fetch_add(1, Ordering::Relaxed) < 2 {
+                Poll::Pending
+            } else {
+                Poll::Ready(7)
+            }
+        });
+        let middle = move_on_after(Duration::MAX, inner.move_on(body));
+        let mut fut = pin!(outer.move_on(middle));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(outer.shared.shields_below.load(Ordering::Relaxed), 1);
+        outer.cancel();
+        assert!(fut.as_mut().poll(&mut cx).is_pending(), "the shield holds");
+        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(Some(Some(Some(7)))));
+        assert_eq!(outer.shared.shields_below.load(Ordering::Relaxed), 0);
+        assert!(STACK.with(Cell::get).is_null(), "every frame popped");
     }
 }

@@ -19,7 +19,10 @@
 //! 3. **A shielded scope** ([`CancelScope::shielded`]) protects its body from every
 //!    enclosing scope: an enclosing scope whose deadline passes while a shielded scope runs
 //!    inside it waits for that shielded scope to end, then cancels. The shielded scope's own
-//!    deadline still applies to it.
+//!    deadline, and its own [`CancelScope::cancel`], still apply to it. The task's own
+//!    cooperative cancel (`JoinHandle::cancel`) is not a scope: a scope's shield does not
+//!    hold it back (this crate does not know the executor); `corio::task::shielded` does,
+//!    so wrap the body in both to guard it against both (trio's shield covers both).
 //! 4. **Moving the deadline** ([`CancelScope::reschedule`]) takes effect at once: the
 //!    scope is woken and re-arms its timer; a deadline in the past fires at once; `None`
 //!    (or a `Duration::MAX` timeout) means never.

@@ -248,3 +248,91 @@ fn scopes_outside_a_runtime_run_without_a_deadline_and_name_the_function_with_on
     let msg = corio_core::panic_message(&*err).unwrap();
     assert!(msg.contains("corio::fail_after"), "{msg}");
 }
+
+#[test]
+fn cancel_inside_a_shielded_scope() {
+    for (flavor, rt) in runtimes() {
+        let (outer_r, own_r, at) = on(&rt, async {
+            let start = Instant::now();
+            // An enclosing scope cancelled by hand while a shielded scope runs: it waits
+            // for the shield, as for its deadline.
+            let outer = CancelScope::new();
+            let o = outer.clone();
+            let outer_r = outer
+                .move_on(async move {
+                    CancelScope::new()
+                        .shielded()
+                        .move_on(async {
+                            o.cancel();
+                            sleep(2 * SEC).await;
+                        })
+                        .await
+                        .expect("the shield holds the outer cancel back");
+                    sleep(SEC).await; // cancelled here
+                    unreachable!("the outer scope was cancelled");
+                })
+                .await;
+            // The shielded scope's own cancel applies to it (the shield guards against
+            // enclosing scopes only).
+            let own = CancelScope::new().shielded();
+            let me = own.clone();
+            let own_r = own
+                .move_on(async move {
+                    me.cancel();
+                    sleep(10 * SEC).await;
+                })
+                .await;
+            (outer_r, own_r, start.elapsed())
+        });
+        assert_eq!(outer_r, None, "{flavor}");
+        assert_eq!(own_r, None, "{flavor}");
+        assert_eq!(
+            at,
+            2 * SEC,
+            "{flavor}: waited for the shield, not for the sleeps"
+        );
+    }
+}
+
+#[test]
+fn a_task_cancel_inside_a_shielded_scope_needs_task_shielded() {
+    for (flavor, rt) in runtimes() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let f = finished.clone();
+        let (plain, with_task_shield, at) = on(&rt, async move {
+            let start = Instant::now();
+            // A scope's shield guards against enclosing scopes, not the task's own
+            // cooperative cancel: the body is dropped at its await.
+            let (tx, rx) = corio::sync::oneshot::channel();
+            let h = corio::spawn(CancelScope::new().shielded().move_on(async move {
+                tx.send(()).unwrap();
+                sleep(10 * SEC).await;
+            }));
+            rx.await.unwrap();
+            h.cancel();
+            let plain = h.await.unwrap_err();
+            // `task::shielded` is the task-level shield: the body finishes, then the
+            // cancel lands at the next await.
+            let (tx, rx) = corio::sync::oneshot::channel();
+            let h = corio::spawn(async move {
+                CancelScope::new()
+                    .shielded()
+                    .move_on(corio::task::shielded(async move {
+                        tx.send(()).unwrap();
+                        sleep(SEC).await;
+                        f.fetch_add(1, Ordering::SeqCst);
+                    }))
+                    .await;
+                corio::yield_now().await;
+                unreachable!("cancelled at the await above");
+            });
+            rx.await.unwrap();
+            h.cancel();
+            (plain, h.await.unwrap_err(), start.elapsed())
+        });
+        assert!(plain.is_cancelled(), "{flavor}");
+        assert!(with_task_shield.is_cancelled(), "{flavor}");
+        assert_eq!(finished.load(Ordering::SeqCst), 1, "{flavor}");
+        assert_eq!(at, SEC, "{flavor}");
+    }
+}

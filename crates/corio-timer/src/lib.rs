@@ -77,9 +77,11 @@
 //!   goes through a lock-free queue (`crossbeam_queue::SegQueue`) and one atomic
 //!   deadline word per timer, which the driver drains on its next turn. Either way, a
 //!   registration earlier than the deadline the driver is parked for unparks it. A timer
-//!   is allocated (one `Arc`) only when first polled with its deadline still ahead; a
-//!   timer cancelled through the queue is unfiled on the driver's next turn, and the
-//!   wheel's memory returns to its baseline when it empties.
+//!   is allocated (one `Arc`) only when first polled with its deadline still ahead, and
+//!   a dropped timer's entry that nothing else references is kept (up to 64) for the
+//!   next direct registration to re-arm; a timer cancelled through the queue is unfiled
+//!   on the driver's next turn, and the wheel's memory returns to its baseline (plus
+//!   those spares) when it empties.
 //! - **Virtual time**: see [`pause`] and the [`TimerDriver`] park protocol.
 //! - **Limits**: `Duration::MAX` (any deadline that overflows `Instant`), and deadlines more
 //!   than ~584 years after the driver started, never fire.

@@ -64,9 +64,15 @@ fn earlier_registration_from_another_thread_unparks_the_driver() {
     let cx = rt.cx.clone();
     let f2 = fired.clone();
     let unparker = rt.driver.unparker();
+    let parks = log.1.clone();
     let t = std::thread::spawn(move || {
         let _g = cx.enter();
-        std::thread::sleep(ms(5)); // let the driver block first (correct either way)
+        // Register only once the driver has entered its park for the hour timer (a fixed
+        // sleep here raced a slow main thread on a loaded machine). An unpark that lands
+        // just before the inner park blocks still ends it at once: observed either way.
+        while parks.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
         let (wakes, w) = count_waker();
         let mut short = sleep(Duration::from_secs(1));
         assert!(poll_with(&mut short, &w).is_pending());

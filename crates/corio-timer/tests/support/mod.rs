@@ -63,8 +63,13 @@ impl<D: Driver> Rt<D> {
 }
 
 /// An inner driver that records each park's timeout and result, around a ParkThread.
+/// The second field counts parks *entered* (before the inner park blocks), so a test can
+/// wait until the driver is parked rather than guess with a sleep.
 #[derive(Clone, Default)]
-pub struct Log(pub Arc<Mutex<Vec<ParkRecord>>>);
+pub struct Log(
+    pub Arc<Mutex<Vec<ParkRecord>>>,
+    pub Arc<std::sync::atomic::AtomicUsize>,
+);
 
 /// One inner park: the timeout asked for, and whether it observed anything.
 pub type ParkRecord = (Option<Duration>, bool);
@@ -89,6 +94,7 @@ impl Recording {
 
 impl Driver for Recording {
     fn park(&mut self, timeout: Option<Duration>) -> bool {
+        self.log.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let r = self.inner.park(timeout);
         self.log.0.lock().unwrap().push((timeout, r));
         r

@@ -120,6 +120,7 @@ impl RawSemaphore {
     /// # Panics
     /// If the count would exceed [`MAX_PERMITS`]; with the first panic of a waiter's
     /// waker, once all `n` permits are handed out or counted (rule 6).
+    #[inline]
     #[track_caller]
     pub(crate) fn release(&self, n: usize) {
         if let Some(mut wakers) = self.release_deferred(n) {
@@ -130,6 +131,7 @@ impl RawSemaphore {
     /// [`release`](Self::release) for a caller that holds a value it must hand back (a
     /// channel receiver that just popped a message): a waker's panic is dropped, not
     /// raised, so the value is not lost to the unwind (`wake_list` rule 4).
+    #[inline]
     pub(crate) fn release_discarding_panic(&self, n: usize) {
         if let Some(mut wakers) = self.release_deferred(n) {
             wakers.wake_all_discarding_panic();
@@ -138,6 +140,10 @@ impl RawSemaphore {
 
     /// Adds `n` permits (handing them to waiters first); returns the wakers still to
     /// wake, if any waiter was involved.
+    ///
+    /// The lock-free case is inlined into the callers (a channel receive releases one
+    /// permit per message); the case with waiters is out of line.
+    #[inline]
     fn release_deferred(&self, n: usize) -> Option<WakeList> {
         if n == 0 {
             return None;
@@ -154,20 +160,28 @@ impl RawSemaphore {
                 Err(actual) => cur = actual,
             }
         }
+        Some(self.release_to_waiters(n))
+    }
+
+    /// [`release_deferred`](Self::release_deferred) when waiters are queued.
+    #[inline(never)]
+    fn release_to_waiters(&self, n: usize) -> WakeList {
         let mut wakers = WakeList::new();
         let list = self.waiters.lock();
         self.release_locked(list, n, &mut wakers);
-        Some(wakers)
+        wakers
     }
 
     /// Adds `n` permits to state word `cur` (panicking on overflow).
+    #[inline]
     #[track_caller]
     fn add_permits_to(cur: usize, n: usize) -> usize {
-        let permits = (cur >> SHIFT)
-            .checked_add(n)
-            .filter(|p| *p <= MAX_PERMITS)
-            .unwrap_or_else(|| panic!("a semaphore holds at most {MAX_PERMITS} permits"));
-        (permits << SHIFT) | (cur & (CLOSED | WAITERS))
+        match (cur >> SHIFT).checked_add(n) {
+            Some(permits) if permits <= MAX_PERMITS => {
+                (permits << SHIFT) | (cur & (CLOSED | WAITERS))
+            }
+            _ => too_many_permits(),
+        }
     }
 
     /// Hands `n` permits to the waiters in FIFO order (rule 2), the rest to the count.
@@ -239,6 +253,7 @@ impl RawSemaphore {
     }
 
     /// Waits for `n` permits.
+    #[inline]
     pub(crate) fn acquire(&self, n: usize) -> RawAcquire<'_> {
         RawAcquire {
             sem: self,
@@ -306,8 +321,25 @@ pub(crate) struct RawAcquire<'a> {
 impl Future for RawAcquire<'_> {
     type Output = Result<(), ()>;
 
+    /// The uncontended first poll (one CAS) is inlined into the caller; queueing and
+    /// the later polls are out of line.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let AcquireState::Init = this.state {
+            if this.sem.try_acquire(this.n).is_ok() {
+                this.state = AcquireState::Done;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl RawAcquire<'_> {
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let this = self;
         match this.state {
             AcquireState::Init => {
                 let outcome = match this.sem.try_acquire(this.n) {
@@ -363,6 +395,7 @@ impl Future for RawAcquire<'_> {
 }
 
 impl Drop for RawAcquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let AcquireState::Waiting(key) = self.state {
             // Rule 5.
@@ -432,4 +465,10 @@ impl RawSemaphore {
     pub(crate) fn waiters(&self) -> usize {
         self.waiters.lock().len()
     }
+}
+
+#[cold]
+#[track_caller]
+fn too_many_permits() -> ! {
+    panic!("a semaphore holds at most {MAX_PERMITS} permits")
 }

@@ -416,10 +416,10 @@ fn shield_ancestors() -> Vec<Arc<Shared>> {
         // thread's call stack right now, borrowed by its guard (so unmoved) until that
         // guard pops it; the frames it links to are older ones, popped later.
         let frame = unsafe { &*p };
-        // SAFETY: `frame.shared` is the `shared` cell of that scope's `State`, inside its
-        // pinned `Core`, so it is live and does not move; that poll does not touch the
-        // cell while its body runs, and the cell is only used through shared references
-        // (`OnceLock`).
+        // `frame.shared` is the `shared` cell of that scope's `State`, inside its pinned
+        // `Core`; that poll does not touch the cell while its body runs.
+        // SAFETY: so the cell is live and unmoved, and it is only used through shared
+        // references (`OnceLock`).
         let cell = unsafe { &*frame.shared };
         let a = cell.get_or_init(|| Shared::new(When::Never)).clone();
         a.shields_below.fetch_add(1, Ordering::AcqRel);
@@ -493,10 +493,10 @@ impl<F: Future> Core<F> {
 
     /// `Ready(Some(v))`: the body finished; `Ready(None)`: the scope cancelled it.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
-        // SAFETY: `body` is structurally pinned (never moved out; only dropped in place
-        // through `Pin::set`); `st` is unpinned data (but see `Frame`: it does not move
-        // while its frame is on the stack, being inside this pinned `Core`). `Core` has no
-        // `Drop` impl.
+        // `body` is structurally pinned (never moved out; only dropped in place through
+        // `Pin::set`); `st` is unpinned data (see `Frame`: it stays put while its frame is
+        // on the stack, being inside this pinned `Core`).
+        // SAFETY: as above, and `Core` has no `Drop` impl, so nothing moves `body`.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut body = unsafe { Pin::new_unchecked(&mut this.body) };

@@ -296,7 +296,7 @@ async fn oversized_headers_get_431_and_oversized_bodies_get_413() {
 struct Failing;
 
 impl tower_service::Service<http::Request<corio_hyper::Body>> for Failing {
-    type Response = http::Response<http_body_util::Empty<bytes::Bytes>>;
+    type Response = http::Response<String>;
     type Error = std::io::Error;
     type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -307,31 +307,53 @@ impl tower_service::Service<http::Request<corio_hyper::Body>> for Failing {
     }
 }
 
-#[corio::test(start_paused = false)]
-async fn a_service_error_reaches_the_error_hook() {
-    // The hook sees real failures...
+/// Serves `svc` with an error hook that records each error with its source chain (hyper
+/// wraps the service's error), sends one request, stops, and returns what the hook saw.
+async fn errors_seen_serving<S>(svc: S) -> Vec<String>
+where
+    S: tower_service::Service<
+            http::Request<corio_hyper::Body>,
+            Response = http::Response<String>,
+            Error = std::io::Error,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let e2 = errors.clone();
     let server = corio::spawn(
-        corio_hyper::serve(listener, Failing)
-            .on_connection_error(move |_, e| e2.lock().unwrap().push(format!("{e}")))
+        corio_hyper::serve(listener, svc)
+            .on_connection_error(move |_, e| {
+                let mut chain = e.to_string();
+                let mut cause = e.source();
+                while let Some(c) = cause {
+                    chain += &format!(": {c}");
+                    cause = c.source();
+                }
+                e2.lock().unwrap().push(chain)
+            })
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })
             .into_future(),
     );
-    let _ = raw(addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let out = raw(addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(!out.contains("200 OK"), "{out}");
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
-    assert_eq!(
-        errors.lock().unwrap().len(),
-        1,
-        "{:?}",
-        errors.lock().unwrap()
-    );
+    let seen = errors.lock().unwrap().clone();
+    seen
+}
+
+#[corio::test(start_paused = false)]
+async fn a_service_error_reaches_the_error_hook() {
+    let errors = errors_seen_serving(Failing).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("database on fire"), "{errors:?}");
 }
 
 #[corio::test(start_paused = false)]
@@ -454,33 +476,7 @@ async fn a_service_that_becomes_ready_later_is_called_then() {
 /// service is never called.
 #[corio::test(start_paused = false)]
 async fn a_poll_ready_error_reaches_the_error_hook() {
-    let errors = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let e2 = errors.clone();
-    let server = corio::spawn(
-        corio_hyper::serve(listener, gated(true))
-            .on_connection_error(move |_, e| {
-                // hyper wraps the service's error: keep the whole chain.
-                let mut chain = e.to_string();
-                let mut cause = e.source();
-                while let Some(c) = cause {
-                    chain += &format!(": {c}");
-                    cause = c.source();
-                }
-                e2.lock().unwrap().push(chain)
-            })
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
-    let out = raw(addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
-    assert!(!out.contains("200 OK"), "{out}");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
-    let errors = errors.lock().unwrap();
+    let errors = errors_seen_serving(gated(true)).await;
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("backend unavailable"), "{errors:?}");
 }

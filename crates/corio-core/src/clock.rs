@@ -29,9 +29,13 @@
 //! 3. While the clock is not paused, `Activity` never unparks anything (no cost on the
 //!    hot path beyond two relaxed-ish atomic operations per park cycle).
 //! 4. While any hold is live, auto-advance moves a paused clock no faster than real time.
+//! 5. Every busy guard taken bumps the activity's epoch ([`Activity::idle_epoch`]) in the
+//!    same atomic operation as the count: a driver that read the runtime idle at epoch
+//!    `e` and reads it idle at `e` again knows no party was busy in between (so none
+//!    registered or cancelled a timer meanwhile), and may jump to the deadline it found.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -265,7 +269,9 @@ impl fmt::Debug for Clock {
 /// Virtual time jumps only when the busy count is zero and no hold is live; with a hold
 /// live it flows at real speed.
 pub struct Activity {
-    busy: AtomicUsize,
+    /// The busy count in the low 32 bits ([`COUNT`]), the epoch above it (rule 5): each
+    /// [`Clock::busy`] adds [`BUSY_ONE`], each guard dropped subtracts 1.
+    busy: AtomicU64,
     holds: AtomicUsize,
     idle_unparker: Mutex<Option<Unparker>>,
 }
@@ -273,7 +279,7 @@ pub struct Activity {
 impl Activity {
     fn new() -> Self {
         Activity {
-            busy: AtomicUsize::new(0),
+            busy: AtomicU64::new(0),
             holds: AtomicUsize::new(0),
             idle_unparker: Mutex::new(None),
         }
@@ -288,12 +294,32 @@ impl Activity {
     /// Whether nothing is busy.
     #[inline]
     pub fn is_idle(&self) -> bool {
-        self.busy.load(Ordering::Acquire) == 0
+        self.busy.load(Ordering::Acquire) & COUNT == 0
+    }
+
+    /// The current epoch if nothing is busy, `None` otherwise (rule 5 of the module
+    /// docs). Two equal readings mean no party was busy between them, not even briefly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_core::clock::Clock;
+    ///
+    /// let clock = Clock::new_paused();
+    /// let epoch = clock.activity().idle_epoch().unwrap();
+    /// drop(clock.busy()); // busy and idle again in between
+    /// assert!(clock.activity().idle_epoch().is_some());
+    /// assert_ne!(clock.activity().idle_epoch(), Some(epoch));
+    /// ```
+    #[inline]
+    pub fn idle_epoch(&self) -> Option<u64> {
+        let word = self.busy.load(Ordering::SeqCst);
+        (word & COUNT == 0).then_some(word >> 32)
     }
 
     /// How many parties are busy.
     pub fn busy(&self) -> usize {
-        self.busy.load(Ordering::Acquire)
+        (self.busy.load(Ordering::Acquire) & COUNT) as usize
     }
 
     /// Registers the unparker woken when the count drops to zero while paused.
@@ -301,6 +327,11 @@ impl Activity {
         *self.idle_unparker.lock() = unparker;
     }
 }
+
+/// The busy count's bits in `Activity::busy`.
+const COUNT: u64 = u32::MAX as u64;
+/// What one busy guard adds: one to the count, one to the epoch (rule 5).
+const BUSY_ONE: u64 = (1 << 32) | 1;
 
 impl fmt::Debug for Activity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -315,7 +346,10 @@ impl Clock {
     /// Marks one party busy until the guard is dropped (or [`BusyGuard::idle`] is called).
     #[inline]
     pub fn busy(&self) -> BusyGuard {
-        self.inner.activity.busy.fetch_add(1, Ordering::AcqRel);
+        self.inner
+            .activity
+            .busy
+            .fetch_add(BUSY_ONE, Ordering::AcqRel);
         BusyGuard {
             clock: self.clone(),
         }
@@ -394,6 +428,7 @@ impl Drop for BusyGuard {
             .activity
             .busy
             .fetch_sub(1, Ordering::AcqRel)
+            & COUNT
             == 1
         {
             self.clock.wake_idle_waiter();

@@ -19,7 +19,9 @@
 //!    be a stale lower bound after a cancel). The order matters: idleness is read
 //!    *before* the inner driver, so a wake-up issued by a party before it went idle (a
 //!    blocking job waking its joiner, a reactor event) is seen and time does not jump
-//!    over it.
+//!    over it. Right before the jump, idleness is read again and must show the same
+//!    epoch (clock rule 5): a party that was busy in between, even briefly, may have
+//!    cancelled the timer the deadline came from, so the step starts over instead.
 //! 3. If the clock is held (work outside the runtime in flight, see
 //!    [`Clock::hold`](corio_core::Clock::hold)), step 2 does not jump: it parks the inner
 //!    driver for the real time left until the next deadline (or the caller's timeout),
@@ -204,7 +206,7 @@ impl<D: Driver> TimerDriver<D> {
         let auto = self.handle.clock.auto_advance();
         loop {
             if auto {
-                while self.handle.clock.activity().is_idle() {
+                while let Some(epoch) = self.handle.clock.activity().idle_epoch() {
                     // Take in the registrations made since our last turn before looking
                     // for the next deadline: a party registers while it holds its busy
                     // guard, so once the count reads idle its hand-off push is visible.
@@ -226,6 +228,14 @@ impl<D: Driver> TimerDriver<D> {
                     }
                     if self.handle.clock.activity().is_held() {
                         return self.flow_towards(next, timeout);
+                    }
+                    // Jump only if no party was busy since `epoch` (clock rule 5): one
+                    // that was busy and went idle again meanwhile may have cancelled the
+                    // timer `next` came from after this turn filed it (its cancel then
+                    // waits in the hand-off queue), and a jump to it would move time for
+                    // nothing. Go round: the turn takes that cancel in.
+                    if self.handle.clock.activity().idle_epoch() != Some(epoch) {
+                        continue;
                     }
                     if self
                         .handle

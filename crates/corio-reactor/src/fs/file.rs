@@ -25,6 +25,7 @@ use corio_core::task::{try_spawn_blocking, TaskHandle};
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use crate::blocking::run;
+use crate::uring::fs as uring;
 
 /// The most one pool trip reads or writes.
 const MAX_BUF: usize = 2 * 1024 * 1024;
@@ -93,6 +94,9 @@ impl File {
     /// # Errors
     /// The OS error; `NoRuntime` outside a runtime.
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        if let Some(f) = open_on_ring(path.as_ref(), libc::O_RDONLY, 0o666).await {
+            return f;
+        }
         let path = path.as_ref().to_owned();
         let f = run("corio::fs::File::open", move || std::fs::File::open(path)).await?;
         Ok(File::from_std(f))
@@ -103,6 +107,10 @@ impl File {
     /// # Errors
     /// The OS error; `NoRuntime` outside a runtime.
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        if let Some(f) = open_on_ring(path.as_ref(), flags, 0o666).await {
+            return f;
+        }
         let path = path.as_ref().to_owned();
         let f = run("corio::fs::File::create", move || {
             std::fs::File::create(path)
@@ -139,6 +147,9 @@ impl File {
     /// A pending write's error or the OS error.
     pub async fn sync_all(&mut self) -> io::Result<()> {
         self.settle().await?;
+        if let Some(ring) = uring::current() {
+            return uring::sync(&ring, &self.std, false).await;
+        }
         let f = self.std.clone();
         run("corio::fs::File::sync_all", move || f.sync_all()).await
     }
@@ -149,6 +160,9 @@ impl File {
     /// A pending write's error or the OS error.
     pub async fn sync_data(&mut self) -> io::Result<()> {
         self.settle().await?;
+        if let Some(ring) = uring::current() {
+            return uring::sync(&ring, &self.std, true).await;
+        }
         let f = self.std.clone();
         run("corio::fs::File::sync_data", move || f.sync_data()).await
     }
@@ -196,6 +210,9 @@ impl File {
     /// ```
     pub async fn read_at(&mut self, len: usize, offset: u64) -> io::Result<Vec<u8>> {
         self.settle().await?;
+        if let Some(ring) = uring::current() {
+            return read_exact_at_ring(&ring, &self.std, len, offset).await;
+        }
         let f = self.std.clone();
         run("corio::fs::File::read_at", move || {
             use std::os::unix::fs::FileExt;
@@ -222,6 +239,9 @@ impl File {
     /// The OS error.
     pub async fn write_all_at(&mut self, data: Vec<u8>, offset: u64) -> io::Result<()> {
         self.settle().await?;
+        if let Some(ring) = uring::current() {
+            return uring::write_all_at(&ring, &self.std, data, offset).await.0;
+        }
         let f = self.std.clone();
         run("corio::fs::File::write_all_at", move || {
             std::os::unix::fs::FileExt::write_all_at(&*f, &data, offset)
@@ -298,6 +318,26 @@ impl File {
             _ => unreachable!("File buffer while busy"),
         }
     }
+}
+
+/// `File::read_at` on the ring: reads until `len` bytes or the end of the file.
+async fn read_exact_at_ring(
+    ring: &Arc<crate::uring::Shared>,
+    file: &Arc<std::fs::File>,
+    len: usize,
+    offset: u64,
+) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    while buf.len() < len {
+        let at = offset + buf.len() as u64;
+        let want = len - buf.len();
+        let (res, back) = uring::read_at(ring, file, buf, want, at).await;
+        buf = back;
+        if res? == 0 {
+            break;
+        }
+    }
+    Ok(buf)
 }
 
 impl AsyncRead for File {
@@ -424,48 +464,106 @@ impl fmt::Debug for File {
     }
 }
 
-/// Options to open a file with (`std::fs::OpenOptions`, opened on the blocking pool).
+/// Options to open a file with (`std::fs::OpenOptions`; opened on the blocking pool, or
+/// with `IORING_OP_OPENAT` on the io_uring driver).
 #[derive(Debug, Clone)]
-pub struct OpenOptions(std::fs::OpenOptions);
+pub struct OpenOptions(std::fs::OpenOptions, Flags);
+
+/// The options again, readable (std's are not), for the io_uring open.
+#[derive(Debug, Clone, Copy)]
+struct Flags {
+    read: bool,
+    write: bool,
+    append: bool,
+    truncate: bool,
+    create: bool,
+    create_new: bool,
+    mode: u32,
+}
+
+impl Flags {
+    /// `open(2)`'s flags, or `None` for a combination std refuses (the caller takes
+    /// std's path, which words the error).
+    fn open_flags(&self) -> Option<i32> {
+        let access = match (self.read, self.write, self.append) {
+            (true, false, false) => libc::O_RDONLY,
+            (false, true, false) => libc::O_WRONLY,
+            (true, true, false) => libc::O_RDWR,
+            (false, _, true) => libc::O_WRONLY | libc::O_APPEND,
+            (true, _, true) => libc::O_RDWR | libc::O_APPEND,
+            (false, false, false) => return None,
+        };
+        let creating = self.truncate || self.create || self.create_new;
+        match (self.write, self.append) {
+            (false, false) if creating => return None,
+            (_, true) if self.truncate && !self.create_new => return None,
+            _ => {}
+        }
+        let creation = match (self.create, self.truncate, self.create_new) {
+            (_, _, true) => libc::O_CREAT | libc::O_EXCL,
+            (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
+            (true, false, false) => libc::O_CREAT,
+            (false, true, false) => libc::O_TRUNC,
+            (false, false, false) => 0,
+        };
+        Some(access | creation)
+    }
+}
 
 impl OpenOptions {
     /// All options off.
     pub fn new() -> OpenOptions {
-        OpenOptions(std::fs::OpenOptions::new())
+        let flags = Flags {
+            read: false,
+            write: false,
+            append: false,
+            truncate: false,
+            create: false,
+            create_new: false,
+            mode: 0o666,
+        };
+        OpenOptions(std::fs::OpenOptions::new(), flags)
     }
     /// Open for reading.
     pub fn read(&mut self, on: bool) -> &mut Self {
         self.0.read(on);
+        self.1.read = on;
         self
     }
     /// Open for writing.
     pub fn write(&mut self, on: bool) -> &mut Self {
         self.0.write(on);
+        self.1.write = on;
         self
     }
     /// Open for appending.
     pub fn append(&mut self, on: bool) -> &mut Self {
         self.0.append(on);
+        self.1.append = on;
         self
     }
     /// Truncate to 0 bytes on open.
     pub fn truncate(&mut self, on: bool) -> &mut Self {
         self.0.truncate(on);
+        self.1.truncate = on;
         self
     }
     /// Create if missing.
     pub fn create(&mut self, on: bool) -> &mut Self {
         self.0.create(on);
+        self.1.create = on;
         self
     }
     /// Create, failing with `AlreadyExists` if it exists.
     pub fn create_new(&mut self, on: bool) -> &mut Self {
         self.0.create_new(on);
+        self.1.create_new = on;
         self
     }
     /// The permission bits of a newly created file (before the umask).
     pub fn mode(&mut self, mode: u32) -> &mut Self {
         std::os::unix::fs::OpenOptionsExt::mode(&mut self.0, mode);
+        self.1.mode = mode;
         self
     }
 
@@ -475,10 +573,27 @@ impl OpenOptions {
     /// The OS error (`NotFound`, `AlreadyExists`, `InvalidInput` for contradictory
     /// options...); `NoRuntime` outside a runtime.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        if let Some(flags) = self.1.open_flags() {
+            if let Some(f) = open_on_ring(path.as_ref(), flags, self.1.mode).await {
+                return f;
+            }
+        }
         let (opts, path) = (self.0.clone(), path.as_ref().to_owned());
         let f = run("corio::fs::OpenOptions::open", move || opts.open(path)).await?;
         Ok(File::from_std(f))
     }
+}
+
+/// Opens `path` with `IORING_OP_OPENAT` when the runtime runs io_uring (`None`: it
+/// does not, or the path holds a NUL byte; the caller takes the pool).
+async fn open_on_ring(path: &Path, flags: i32, mode: u32) -> Option<io::Result<File>> {
+    let ring = uring::current()?;
+    let c_path = uring::c_path(path)?;
+    Some(
+        uring::open(&ring, c_path, flags, mode)
+            .await
+            .map(File::from_std),
+    )
 }
 
 impl Default for OpenOptions {

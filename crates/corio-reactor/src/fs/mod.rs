@@ -3,7 +3,17 @@
 //! Regular files are always "ready" for epoll, so file I/O cannot use the reactor.
 //! Instead every operation runs on the runtime's blocking pool through
 //! [`corio_core::task::spawn_blocking`], and the calling task waits without blocking its
-//! thread. Whole-file helpers ([`read`], [`write`], ...) make one pool trip and hand the
+//! thread.
+//!
+//! On the io_uring driver (`CORIO_IO=uring`, `Runtime::builder().io_uring()`), [`read`],
+//! [`read_to_string`], [`write`], opening a [`File`], its reads, writes,
+//! `read_at`/`write_all_at` and `sync_all`/`sync_data` are io_uring operations instead
+//! (`OPENAT`, `READ`, `WRITE`, `STATX`, `FSYNC`, `CLOSE`): no pool thread, and many
+//! files in flight per `io_uring_enter`. Results and errors are the same as on the pool
+//! (a path with a NUL byte still takes the pool, which reports it). The rest (metadata,
+//! directories, links, copies) stays on the pool: `std::fs::Metadata` cannot be built
+//! from a `statx` buffer outside std. A kernel lacking one of those opcodes keeps the
+//! pool for everything. Whole-file helpers ([`read`], [`write`], ...) make one pool trip and hand the
 //! buffer back without copying; [`File`] keeps one internal buffer that moves between
 //! the task and the pool (one copy into or out of the caller's slice per call, which
 //! the borrowed-slice API makes unavoidable).
@@ -31,20 +41,35 @@
 mod file;
 mod read_dir;
 
+use std::ffi::CString;
 use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::blocking::run;
+use crate::uring::fs as uring;
+use crate::uring::Shared;
 
 pub use file::{File, OpenOptions};
 pub use read_dir::{read_dir, DirEntry, ReadDir};
+
+/// The io_uring driver and the path as the kernel takes it, when this operation goes
+/// through the ring (module docs); `None`: the blocking pool (also for a path with a
+/// NUL byte, whose error std words).
+fn on_ring(path: &Path) -> Option<(Arc<Shared>, CString)> {
+    let ring = uring::current()?;
+    Some((ring, uring::c_path(path)?))
+}
 
 /// Reads the whole file.
 ///
 /// # Errors
 /// The OS error (`NotFound`, `PermissionDenied`...); `NoRuntime` outside a runtime.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    if let Some((ring, c_path)) = on_ring(path.as_ref()) {
+        return uring::read_file(&ring, c_path).await;
+    }
     let path = path.as_ref().to_owned();
     run("corio::fs::read", move || std::fs::read(path)).await
 }
@@ -54,6 +79,16 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// # Errors
 /// `InvalidData` if it is not UTF-8; the OS error; `NoRuntime` outside a runtime.
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    if let Some((ring, c_path)) = on_ring(path.as_ref()) {
+        let bytes = uring::read_file(&ring, c_path).await?;
+        // std's error for the same input.
+        return String::from_utf8(bytes).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        });
+    }
     let path = path.as_ref().to_owned();
     run("corio::fs::read_to_string", move || {
         std::fs::read_to_string(path)
@@ -71,6 +106,9 @@ pub async fn write<C>(path: impl AsRef<Path>, contents: C) -> io::Result<()>
 where
     C: AsRef<[u8]> + Send + 'static,
 {
+    if let Some((ring, c_path)) = on_ring(path.as_ref()) {
+        return uring::write_file(&ring, c_path, contents).await;
+    }
     let path = path.as_ref().to_owned();
     run("corio::fs::write", move || std::fs::write(path, contents)).await
 }

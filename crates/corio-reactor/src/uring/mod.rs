@@ -66,6 +66,7 @@
 //! (for tests of the fallback).
 
 pub(crate) mod accept;
+pub(crate) mod fs;
 pub(crate) mod stream;
 
 use std::collections::VecDeque;
@@ -201,6 +202,9 @@ enum OpState {
 pub(crate) struct Keep {
     /// The data buffer the kernel reads or writes.
     pub(crate) buf: Vec<u8>,
+    /// Anything else the operation points to or names (file operations, `fs.rs`: a
+    /// path, a `statx` buffer, the file whose descriptor the entry names).
+    pub(crate) extra: Option<Box<dyn std::any::Any + Send>>,
 }
 
 /// What the driver does when an orphan's completion arrives (rule 3).

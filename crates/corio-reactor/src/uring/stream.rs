@@ -127,7 +127,7 @@ impl UringStream {
             }
             let mut buf = std::mem::take(&mut rs.buf);
             let sqe = opcode::Recv::new(types::Fd(self.fd), buf.as_mut_ptr(), size as u32).build();
-            let keep = Keep { buf };
+            let keep = Keep { buf, extra: None };
             match self.shared.submit(sqe, keep, cx.waker(), true) {
                 Ok(op) => rs.op = Some(op),
                 Err(e) => return Poll::Ready(Err(e)),
@@ -181,7 +181,7 @@ impl UringStream {
         let sqe = opcode::Send::new(types::Fd(self.fd), ptr, (ws.len - ws.sent) as u32)
             .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
             .build();
-        let keep = Keep { buf };
+        let keep = Keep { buf, extra: None };
         match self.shared.submit(sqe, keep, cx.waker(), false) {
             Ok(op) => {
                 ws.op = Some(op);

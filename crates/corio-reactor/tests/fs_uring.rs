@@ -1,0 +1,440 @@
+//! `corio::fs` on both drivers: the same results and errors on epoll (the blocking pool)
+//! and on io_uring (`OPENAT`/`READ`/`WRITE`/`STATX`/`FSYNC`/`CLOSE`), a counting spawner
+//! showing which path ran, and futures dropped at random points while their operations
+//! are in the kernel (no descriptor leaked, every slot released, no data lost).
+//!
+//! Where the kernel refuses io_uring the io_uring half is skipped; with `CI=1` a refused
+//! io_uring fails these tests (CI machines have it).
+// Sockets, epoll and io_uring are system calls Miri cannot run.
+#![cfg(not(miri))]
+
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use corio_core::clock::Clock;
+use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::{Driver, RuntimeContext, SpawnError};
+use corio_reactor::fs::{self, File, OpenOptions};
+use corio_reactor::{Reactor, UringReactor};
+use corio_test_util::{block_on_driver, Rng, ThreadSpawner};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The tests of this file count descriptors of the whole process: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// `ThreadSpawner`, counting the blocking jobs (the pool trips) it runs.
+#[derive(Default)]
+struct Counting(AtomicUsize);
+
+impl Spawner for Counting {
+    fn spawn(
+        &self,
+        future: BoxFuture<AnyOutput>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        ThreadSpawner.spawn(future, location)
+    }
+
+    fn spawn_blocking(
+        &self,
+        job: Box<dyn FnOnce() -> AnyOutput + Send>,
+        location: &'static Location<'static>,
+    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        ThreadSpawner.spawn_blocking(job, location)
+    }
+}
+
+/// One driver with its context and the counter of pool trips.
+struct Rt {
+    name: &'static str,
+    driver: Box<dyn Driver>,
+    registered: Box<dyn Fn() -> usize>,
+    cx: RuntimeContext,
+    pool: Arc<Counting>,
+}
+
+impl Rt {
+    fn uring(&self) -> bool {
+        self.name == "io_uring"
+    }
+    fn block_on<F: Future>(&mut self, f: F) -> F::Output {
+        block_on_driver(&mut *self.driver, &self.cx, f)
+    }
+    fn trips(&self) -> usize {
+        self.pool.0.load(Ordering::SeqCst)
+    }
+    /// Parks until the driver holds no operation (orphans reaped), bounded.
+    fn drain(&mut self) {
+        for _ in 0..500 {
+            if (self.registered)() == 0 {
+                return;
+            }
+            self.driver.park(Some(Duration::from_millis(10)));
+        }
+        panic!(
+            "{}: {} operations never completed",
+            self.name,
+            (self.registered)()
+        );
+    }
+}
+
+/// The epoll reactor, and the io_uring driver where the kernel has it.
+fn drivers() -> Vec<Rt> {
+    let pool = Arc::new(Counting::default());
+    let epoll = Reactor::new().expect("epoll");
+    let handle = epoll.handle();
+    let h2 = handle.clone();
+    let mut out = vec![Rt {
+        name: "epoll",
+        driver: Box::new(epoll),
+        registered: Box::new(move || h2.registered()),
+        cx: RuntimeContext::new(Clock::new())
+            .with_reactor(Arc::new(handle))
+            .with_spawner(pool.clone()),
+        pool,
+    }];
+    match UringReactor::new() {
+        Ok(uring) => {
+            let pool = Arc::new(Counting::default());
+            let handle = uring.handle();
+            let h2 = handle.clone();
+            out.push(Rt {
+                name: "io_uring",
+                driver: Box::new(uring),
+                registered: Box::new(move || h2.registered()),
+                cx: RuntimeContext::new(Clock::new())
+                    .with_reactor(Arc::new(handle))
+                    .with_spawner(pool.clone()),
+                pool,
+            });
+        }
+        Err(e) if std::env::var_os("CI").is_some() => panic!("io_uring refused on CI: {e}"),
+        Err(e) => eprintln!("io_uring refused ({e}): epoll only"),
+    }
+    out
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("corio-fs-uring-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The descriptors this process has open.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// `CORIO_URING_REFUSE=fs`: the kernel's file opcodes are taken as missing.
+fn refused() -> bool {
+    std::env::var_os("CORIO_URING_REFUSE").is_some_and(|v| v == "fs")
+}
+
+/// Same kind, OS error and message as std's error for the same input.
+fn same_error(ours: &io::Error, std: &io::Error, what: &str) {
+    assert_eq!(ours.kind(), std.kind(), "{what}: {ours} vs std {std}");
+    assert_eq!(ours.raw_os_error(), std.raw_os_error(), "{what}");
+    assert_eq!(ours.to_string(), std.to_string(), "{what}");
+}
+
+#[test]
+fn whole_file_helpers_agree_with_std_on_both_drivers() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for mut rt in drivers() {
+        let dir = temp_dir(rt.name);
+        let before = rt.trips();
+        let d = dir.clone();
+        rt.block_on(async move {
+            // Empty, small, exactly the first read's size, and larger than it.
+            for len in [0usize, 1, 4096, 16 * 1024, 16 * 1024 + 1, 300_001] {
+                let data: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+                let p = d.join(format!("f{len}"));
+                fs::write(p.clone(), data.clone()).await.unwrap();
+                assert_eq!(std::fs::read(&p).unwrap(), data, "written {len}");
+                assert_eq!(fs::read(&p).await.unwrap(), data, "read {len}");
+            }
+            // A write replaces (truncates) what was there.
+            fs::write(d.join("f300001"), "short").await.unwrap();
+            assert_eq!(
+                fs::read_to_string(d.join("f300001")).await.unwrap(),
+                "short"
+            );
+            // A procfs file reports size 0 and comes in pieces: read to the end anyway.
+            let maps = fs::read("/proc/self/maps").await.unwrap();
+            assert!(maps.ends_with(b"\n") && maps.len() > 100);
+            // Borrowed 'static contents and a fixed-size array.
+            fs::write(d.join("s"), b"static").await.unwrap();
+            fs::write(d.join("a"), [7u8; 100]).await.unwrap();
+            assert_eq!(fs::read(d.join("a")).await.unwrap(), [7u8; 100]);
+        });
+        if rt.uring() && !refused() {
+            assert_eq!(rt.trips(), before, "io_uring: no pool trip for read/write");
+        } else {
+            // epoll, or io_uring without the file opcodes.
+            assert!(rt.trips() > before, "epoll: the pool");
+        }
+        // Bad inputs: the same errors as std.
+        let d = dir.clone();
+        rt.block_on(async move {
+            let missing = d.join("missing");
+            let e = fs::read(&missing).await.unwrap_err();
+            same_error(&e, &std::fs::read(&missing).unwrap_err(), "missing");
+            let e = fs::read_to_string(&missing).await.unwrap_err();
+            same_error(&e, &std::fs::read(&missing).unwrap_err(), "missing string");
+            let e = fs::read(&d).await.unwrap_err();
+            same_error(&e, &std::fs::read(&d).unwrap_err(), "directory read");
+            let e = fs::write(d.clone(), "x").await.unwrap_err();
+            same_error(&e, &std::fs::write(&d, "x").unwrap_err(), "directory write");
+            let e = fs::write(missing.join("x"), "x").await.unwrap_err();
+            same_error(
+                &e,
+                &std::fs::write(missing.join("x"), "x").unwrap_err(),
+                "missing parent",
+            );
+            let nul = Path::new("a\0b");
+            let e = fs::read(nul).await.unwrap_err();
+            same_error(&e, &std::fs::read(nul).unwrap_err(), "NUL read");
+            let e = fs::write(nul, "x").await.unwrap_err();
+            same_error(&e, &std::fs::write(nul, "x").unwrap_err(), "NUL write");
+            let e = File::open(nul).await.unwrap_err();
+            same_error(&e, &std::fs::File::open(nul).unwrap_err(), "NUL open");
+            fs::write(d.join("bad"), vec![0xff, 0xfe]).await.unwrap();
+            let e = fs::read_to_string(d.join("bad")).await.unwrap_err();
+            same_error(
+                &e,
+                &std::fs::read_to_string(d.join("bad")).unwrap_err(),
+                "invalid UTF-8",
+            );
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn files_open_sync_and_positional_io_on_both_drivers() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for mut rt in drivers() {
+        let dir = temp_dir(&format!("file-{}", rt.name));
+        let d = dir.clone();
+        rt.block_on(async move {
+            let p = d.join("data");
+            let mut f = File::create(&p).await.unwrap();
+            f.write_all(b"hello world").await.unwrap();
+            f.sync_all().await.unwrap();
+            f.sync_data().await.unwrap();
+            drop(f);
+            let mut f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&p)
+                .await
+                .unwrap();
+            f.write_all_at(b"W".to_vec(), 6).await.unwrap();
+            assert_eq!(f.read_at(5, 6).await.unwrap(), b"World");
+            assert_eq!(f.read_at(100, 6).await.unwrap(), b"World");
+            assert!(f.read_at(10, 1000).await.unwrap().is_empty());
+            let mut s = String::new();
+            f.read_to_string(&mut s).await.unwrap();
+            assert_eq!(s, "hello World");
+
+            // Append, create_new, mode.
+            let mut a = OpenOptions::new().append(true).open(&p).await.unwrap();
+            a.write_all(b"!").await.unwrap();
+            a.flush().await.unwrap();
+            assert_eq!(std::fs::read(&p).unwrap(), b"hello World!");
+            let e = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .await
+                .unwrap_err();
+            let se = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .unwrap_err();
+            same_error(&e, &se, "create_new on an existing file");
+            let q = d.join("private");
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&q)
+                .await
+                .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&q).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+
+            // Contradictory options: std's own error.
+            let e = OpenOptions::new()
+                .read(true)
+                .truncate(true)
+                .open(&p)
+                .await
+                .unwrap_err();
+            let se = std::fs::OpenOptions::new()
+                .read(true)
+                .truncate(true)
+                .open(&p)
+                .unwrap_err();
+            same_error(&e, &se, "truncate without write");
+            let e = OpenOptions::new().open(&p).await.unwrap_err();
+            same_error(
+                &e,
+                &std::fs::OpenOptions::new().open(&p).unwrap_err(),
+                "no access",
+            );
+
+            // Missing file; a directory opened as a file (opens, fails to read).
+            let e = File::open(d.join("missing")).await.unwrap_err();
+            same_error(
+                &e,
+                &std::fs::File::open(d.join("missing")).unwrap_err(),
+                "missing",
+            );
+            let mut dir_file = File::open(&d).await.unwrap();
+            let mut buf = [0u8; 8];
+            let e = dir_file.read(&mut buf).await.unwrap_err();
+            let se = io::Read::read(&mut std::fs::File::open(&d).unwrap(), &mut buf).unwrap_err();
+            same_error(&e, &se, "directory read");
+            let e = dir_file.read_at(8, 0).await.unwrap_err();
+            same_error(&e, &se, "directory read_at");
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn without_the_file_opcodes_io_uring_keeps_the_pool() {
+    if refused() {
+        return;
+    }
+    // The probe runs once per process: check the refusal in a child process.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "whole_file_helpers_agree_with_std_on_both_drivers",
+            "--test-threads=1",
+        ])
+        .env("CORIO_URING_REFUSE", "fs")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+/// Polls `f` once with a no-op waker (its operation may start in the kernel).
+fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+type Job = Pin<Box<dyn Future<Output = io::Result<()>>>>;
+
+#[test]
+fn futures_dropped_at_random_points_leak_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rounds = std::env::var("CORIO_FS_DROP_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    for mut rt in drivers() {
+        let dir = temp_dir(&format!("drop-{}", rt.name));
+        let payload: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.join("src"), &payload).unwrap();
+        let fds = open_fds();
+        let mut rng = Rng::new(0x5eed);
+        let mut completed = 0;
+        for round in 0..rounds {
+            let (d, p) = (dir.clone(), payload.clone());
+            let target = dir.join(format!("w{}", round % 8));
+            let mut job: Job = match rng.below(6) {
+                0 => Box::pin(async move {
+                    assert_eq!(fs::read(d.join("src")).await?, p);
+                    Ok(())
+                }),
+                1 => Box::pin(async move { fs::write(target, p).await }),
+                2 => Box::pin(async move {
+                    let mut f = File::open(d.join("src")).await?;
+                    let mut got = Vec::new();
+                    f.read_to_end(&mut got).await?;
+                    assert_eq!(got, p);
+                    Ok(())
+                }),
+                3 => Box::pin(async move {
+                    let mut f = File::create(target).await?;
+                    f.write_all(&p).await?;
+                    f.sync_data().await
+                }),
+                4 => Box::pin(async move {
+                    let mut f = File::open(d.join("src")).await?;
+                    assert_eq!(f.read_at(100, 19_950).await?, p[19_950..]);
+                    Ok(())
+                }),
+                _ => Box::pin(async move {
+                    let e = fs::read(d.join("missing")).await.unwrap_err();
+                    assert_eq!(e.kind(), io::ErrorKind::NotFound);
+                    Ok(())
+                }),
+            };
+            // Poll a random number of times, letting the kernel progress in between,
+            // then drop the future wherever it stands.
+            let polls = rng.below(8);
+            let _entered = rt.cx.enter();
+            for _ in 0..polls {
+                match poll_once(job.as_mut()) {
+                    Poll::Ready(r) => {
+                        r.unwrap();
+                        completed += 1;
+                        break;
+                    }
+                    Poll::Pending => {
+                        if rng.one_in(2) {
+                            rt.driver.park(Some(Duration::ZERO));
+                        } else {
+                            std::thread::yield_now();
+                            rt.driver.park(Some(Duration::from_micros(50)));
+                        }
+                    }
+                }
+            }
+            drop(job);
+            drop(_entered);
+            if round % 64 == 63 {
+                rt.drain();
+            }
+        }
+        rt.drain();
+        // The pool's jobs (epoll) finish on their own threads: wait for them to close.
+        for _ in 0..500 {
+            if open_fds() <= fds {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(open_fds(), fds, "{}: descriptors leaked", rt.name);
+        assert!(completed > 0, "{}: some jobs ran to the end", rt.name);
+        // What a dropped write left behind is a prefix-or-whole file, never garbage.
+        for i in 0..8 {
+            if let Ok(got) = std::fs::read(dir.join(format!("w{i}"))) {
+                assert!(payload.starts_with(&got), "{}: w{i} corrupted", rt.name);
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

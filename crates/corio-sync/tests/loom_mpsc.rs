@@ -5,39 +5,18 @@
 //! with a sender's use), and a dropped receiver drops every message exactly once.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use loom::thread;
 
 use corio_sync::mpsc;
 
-/// Polls `f` to completion, parking on a loom `Notify` between polls. After each wake
-/// it also yields: a receiver that re-registers while a sender is inside
-/// `AtomicWaker::wake` wakes itself, and must let that sender finish instead of
-/// spinning through the model's preemption budget.
-fn block_on<F: Future>(f: F) -> F::Output {
-    struct Unpark(loom::sync::Notify);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.notify();
-        }
-    }
-    let unpark = Arc::new(Unpark(loom::sync::Notify::new()));
-    let waker = Waker::from(unpark.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        unpark.0.wait();
-        thread::yield_now();
-    }
-}
+mod loom_support;
+
+// A receiver here re-registers while a sender may be inside `AtomicWaker::wake`: the
+// yielding `block_on` lets that sender finish.
+use loom_support::block_on_yielding as block_on;
 
 /// `loom::model` with room for the longer executions of three messages and a
 /// receiver that parks between them.

@@ -18,7 +18,19 @@ impl Wake for Unpark {
     }
 }
 
+/// Polls `f` to completion, parking between polls.
 pub fn block_on<F: Future>(f: F) -> F::Output {
+    run(f, false)
+}
+
+/// [`block_on`] that also yields after each wake: a receiver that re-registers while a
+/// sender is inside `AtomicWaker::wake` wakes itself, and must let that sender finish
+/// instead of spinning through the model's preemption budget.
+pub fn block_on_yielding<F: Future>(f: F) -> F::Output {
+    run(f, true)
+}
+
+fn run<F: Future>(f: F, yield_after_wake: bool) -> F::Output {
     let unpark = Arc::new(Unpark(loom::sync::Notify::new()));
     let waker = Waker::from(unpark.clone());
     let mut cx = Context::from_waker(&waker);
@@ -28,5 +40,8 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
             return v;
         }
         unpark.0.wait();
+        if yield_after_wake {
+            loom::thread::yield_now();
+        }
     }
 }

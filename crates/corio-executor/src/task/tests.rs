@@ -8,48 +8,39 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use crate::{yield_now, Executor, JoinHandle};
+use corio_test_util::{poll_once, Counters, DropCounter};
 
-/// Counts its drops.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counter() -> Arc<AtomicUsize> {
-    Arc::new(AtomicUsize::new(0))
-}
+use crate::{yield_now, Executor};
 
 fn rt() -> Executor {
     Executor::builder_current_thread().build().unwrap()
 }
 
-/// Pending until `flag` is set, storing its waker in `slot`; counts polls.
+/// Pending until `open` is set, storing its waker in `slot` (wrap it in
+/// [`Counters::wrap`] to count its polls and its drop).
 struct Gate {
     open: Arc<Mutex<bool>>,
     slot: Arc<Mutex<Option<Waker>>>,
-    polls: Arc<AtomicUsize>,
-    _drop: DropCount,
+}
+
+impl Gate {
+    fn new(open: bool) -> Self {
+        Gate {
+            open: Arc::new(Mutex::new(open)),
+            slot: Arc::new(Mutex::new(None)),
+        }
+    }
 }
 
 impl Future for Gate {
     type Output = u32;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
         if *self.open.lock().unwrap() {
             return Poll::Ready(7);
         }
         *self.slot.lock().unwrap() = Some(cx.waker().clone());
         Poll::Pending
     }
-}
-
-fn poll_once<T>(h: &mut JoinHandle<T>) -> Poll<Result<T, corio_core::JoinError>> {
-    let mut cx = Context::from_waker(Waker::noop());
-    Pin::new(h).poll(&mut cx)
 }
 
 #[test]
@@ -64,109 +55,87 @@ fn header_stays_small() {
 #[test]
 fn spawn_poll_complete_and_join() {
     let rt = rt();
-    let (polls, drops) = (counter(), counter());
-    let open = Arc::new(Mutex::new(false));
-    let slot = Arc::new(Mutex::new(None));
-    let gate = Gate {
-        open: open.clone(),
-        slot: slot.clone(),
-        polls: polls.clone(),
-        _drop: DropCount(drops.clone()),
-    };
+    let counts = Counters::new();
+    let gate = Gate::new(false);
+    let (open, slot) = (gate.open.clone(), gate.slot.clone());
     let out = rt.block_on(async {
-        let h = crate::spawn(gate);
+        let h = crate::spawn(counts.wrap(gate));
         yield_now().await; // the task runs once and parks
-        assert_eq!(polls.load(Ordering::SeqCst), 1);
+        assert_eq!(counts.polls(), 1);
         assert!(!h.is_finished());
         *open.lock().unwrap() = true;
         slot.lock().unwrap().take().unwrap().wake();
         h.await.unwrap()
     });
     assert_eq!(out, 7);
-    assert_eq!(polls.load(Ordering::SeqCst), 2);
-    assert_eq!(
-        drops.load(Ordering::SeqCst),
-        1,
-        "future dropped exactly once"
-    );
+    assert_eq!(counts.polls(), 2);
+    assert_eq!(counts.drops(), 1, "future dropped exactly once");
     assert_eq!(rt.handle().num_alive_tasks(), 0);
 }
 
 #[test]
 fn join_handle_dropped_before_completion_drops_output_in_task() {
     let rt = rt();
-    let out_drops = counter();
+    let out_drops = DropCounter::new();
     let d = out_drops.clone();
     rt.block_on(async move {
-        let h = crate::spawn(async move { DropCount(d) });
+        let h = crate::spawn(async move { d.token() });
         drop(h);
         yield_now().await;
     });
-    assert_eq!(out_drops.load(Ordering::SeqCst), 1);
+    assert_eq!(out_drops.drops(), 1);
     assert_eq!(rt.handle().num_alive_tasks(), 0);
 }
 
 #[test]
 fn join_handle_dropped_after_completion_drops_output() {
     let rt = rt();
-    let out_drops = counter();
+    let out_drops = DropCounter::new();
     let d = out_drops.clone();
-    let mut h = rt.spawn(async move { DropCount(d) });
+    let mut h = rt.spawn(async move { d.token() });
     rt.block_on(yield_now()); // runs the task
     assert!(h.is_finished());
-    assert_eq!(out_drops.load(Ordering::SeqCst), 0, "kept for the handle");
+    assert_eq!(out_drops.drops(), 0, "kept for the handle");
     drop(h);
-    assert_eq!(out_drops.load(Ordering::SeqCst), 1);
+    assert_eq!(out_drops.drops(), 1);
     // A handle that read its output and is dropped afterwards drops nothing more.
     let d = out_drops.clone();
-    h = rt.spawn(async move { DropCount(d) });
+    h = rt.spawn(async move { d.token() });
     rt.block_on(yield_now());
     let out = poll_once(&mut h);
     assert!(matches!(out, Poll::Ready(Ok(_))));
     drop(out);
-    assert_eq!(out_drops.load(Ordering::SeqCst), 2);
+    assert_eq!(out_drops.drops(), 2);
     drop(h);
-    assert_eq!(out_drops.load(Ordering::SeqCst), 2);
+    assert_eq!(out_drops.drops(), 2);
 }
 
 #[test]
 fn abort_idle_task_drops_future_once_and_reports_cancelled() {
     let rt = rt();
-    let (polls, drops) = (counter(), counter());
-    let gate = Gate {
-        open: Arc::new(Mutex::new(false)),
-        slot: Arc::new(Mutex::new(None)),
-        polls: polls.clone(),
-        _drop: DropCount(drops.clone()),
-    };
-    let h = rt.spawn(gate);
+    let counts = Counters::new();
+    let h = rt.spawn(counts.wrap(Gate::new(false)));
     rt.block_on(yield_now());
-    assert_eq!(polls.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.polls(), 1);
     let abort = h.abort_handle();
     abort.abort();
     abort.abort(); // idempotent
     let err = rt.block_on(h).unwrap_err();
     assert!(err.is_cancelled());
     assert!(abort.is_finished());
-    assert_eq!(polls.load(Ordering::SeqCst), 1);
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.polls(), 1);
+    assert_eq!(counts.drops(), 1);
 }
 
 #[test]
 fn abort_before_first_poll_never_polls() {
     let rt = rt();
-    let (polls, drops) = (counter(), counter());
-    let gate = Gate {
-        open: Arc::new(Mutex::new(true)),
-        slot: Arc::new(Mutex::new(None)),
-        polls: polls.clone(),
-        _drop: DropCount(drops.clone()),
-    };
-    let h = rt.spawn(gate);
+    let counts = Counters::new();
+    let h = rt.spawn(counts.wrap(Gate::new(true)));
     h.abort();
     assert!(rt.block_on(h).unwrap_err().is_cancelled());
-    assert_eq!(polls.load(Ordering::SeqCst), 0);
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.polls(), 0);
+    assert_eq!(counts.drops(), 1);
 }
 
 #[test]
@@ -193,49 +162,38 @@ fn wakers_used_after_completion_and_after_runtime_drop() {
 #[test]
 fn wake_from_another_thread_runs_task_again() {
     let rt = rt();
-    let open = Arc::new(Mutex::new(false));
-    let slot = Arc::new(Mutex::new(None));
-    let polls = counter();
-    let gate = Gate {
-        open: open.clone(),
-        slot: slot.clone(),
-        polls: polls.clone(),
-        _drop: DropCount(counter()),
-    };
-    let h = rt.spawn(gate);
+    let counts = Counters::new();
+    let gate = Gate::new(false);
+    let (open, slot) = (gate.open.clone(), gate.slot.clone());
+    let h = rt.spawn(counts.wrap(gate));
     rt.block_on(yield_now());
     let waker = slot.lock().unwrap().take().unwrap();
     *open.lock().unwrap() = true;
     let t = std::thread::spawn(move || waker.wake());
     assert_eq!(rt.block_on(h).unwrap(), 7);
     t.join().unwrap();
-    assert_eq!(polls.load(Ordering::SeqCst), 2);
+    assert_eq!(counts.polls(), 2);
 }
 
 #[test]
 fn panic_in_task_becomes_join_error() {
     let rt = rt();
-    let drops = counter();
-    let d = DropCount(drops.clone());
+    let drops = DropCounter::new();
+    let d = drops.token();
     let h = rt.spawn(async move {
         let _d = d;
         panic!("boom");
     });
     let err = rt.block_on(h).unwrap_err();
     assert!(err.is_panic());
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.drops(), 1);
 }
 
 #[test]
 fn shutdown_cancels_idle_and_queued_tasks_once() {
     let rt = rt();
-    let drops = counter();
-    let mk = || Gate {
-        open: Arc::new(Mutex::new(false)),
-        slot: Arc::new(Mutex::new(None)),
-        polls: counter(),
-        _drop: DropCount(drops.clone()),
-    };
+    let counts = Counters::new();
+    let mk = || counts.wrap(Gate::new(false));
     let idle = rt.spawn(mk());
     rt.block_on(yield_now());
     let queued = rt.spawn(mk()); // never polled
@@ -243,7 +201,7 @@ fn shutdown_cancels_idle_and_queued_tasks_once() {
     drop(detached);
     assert_eq!(rt.handle().num_alive_tasks(), 3);
     drop(rt);
-    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    assert_eq!(counts.drops(), 3);
     let mut idle = idle;
     let mut queued = queued;
     assert!(matches!(poll_once(&mut idle), Poll::Ready(Err(e)) if e.is_cancelled()));
@@ -329,13 +287,13 @@ fn cooperative_cancel_paths_free_everything() {
     // The cancel record is installed lazily into the task's metadata word (also for a
     // named task, whose record already exists); handlers hold counted references.
     let rt = rt();
-    let drops = counter();
+    let drops = DropCounter::new();
     let d = drops.clone();
-    let cleaned = counter();
+    let cleaned = Arc::new(AtomicUsize::new(0));
     let c = cleaned.clone();
     rt.block_on(async move {
         let plain = crate::spawn(async move {
-            let _d = DropCount(d);
+            let _d = d.token();
             std::future::pending::<()>().await
         });
         let named = crate::task::Builder::new()
@@ -364,6 +322,6 @@ fn cooperative_cancel_paths_free_everything() {
         assert!(early.cancel());
         assert!(early.await.unwrap_err().is_cancelled());
     });
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.drops(), 1);
     assert_eq!(cleaned.load(Ordering::SeqCst), 1);
 }

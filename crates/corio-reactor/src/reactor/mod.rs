@@ -490,15 +490,8 @@ impl fmt::Debug for ReactorHandle {
 mod tests {
     use super::*;
     use crate::reactor::scheduled_io::Direction;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::{Context, Poll, Wake};
-
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use corio_test_util::count_waker;
+    use std::task::{Context, Poll};
 
     fn clear_read(io: &ScheduledIo) {
         if let Poll::Ready(ev) =
@@ -523,8 +516,7 @@ mod tests {
         assert_eq!(old_token as u32, new_token as u32);
         assert_ne!(old_token, new_token);
 
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
+        let (count, waker) = count_waker();
         // The new eventfd is not readable: drop the optimistic initial readiness (as a
         // WouldBlock would) and register a reader waker.
         let mut cx = Context::from_waker(&waker);
@@ -538,7 +530,7 @@ mod tests {
         };
         reactor.ready = 1;
         reactor.dispatch();
-        assert_eq!(count.0.load(Ordering::SeqCst), 0, "stale wake-up");
+        assert_eq!(count.count(), 0, "stale wake-up");
         assert!(new_io.poll_ready(Direction::Read, &mut cx).is_pending());
 
         // The same event with the current token is delivered.
@@ -547,7 +539,7 @@ mod tests {
             u64: new_token,
         };
         reactor.dispatch();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.count(), 1);
         assert!(matches!(
             new_io.poll_ready(Direction::Read, &mut cx),
             Poll::Ready(_)
@@ -586,14 +578,13 @@ mod tests {
         let h = reactor.handle();
         let fd = sys::eventfd().unwrap();
         let (token, io) = h.register(fd.as_raw_fd()).unwrap();
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
+        let (count, waker) = count_waker();
         clear_read(&io);
         assert!(io
             .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
             .is_pending());
         drop(reactor);
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.count(), 1);
         assert!(io
             .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
             .is_ready());

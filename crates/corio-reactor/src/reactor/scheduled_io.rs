@@ -227,16 +227,7 @@ impl ScheduledIo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use corio_test_util::count_waker;
 
     fn ready(io: &ScheduledIo, dir: Direction) -> Option<ReadyEvent> {
         match io.poll_ready(dir, &mut Context::from_waker(Waker::noop())) {
@@ -272,12 +263,9 @@ mod tests {
             let ev = ready(&io, dir).unwrap();
             io.clear_readiness(ev);
         }
-        let reader = Arc::new(Count(AtomicUsize::new(0)));
-        let writer = Arc::new(Count(AtomicUsize::new(0)));
-        let listed = Arc::new(Count(AtomicUsize::new(0)));
-        let rw = Waker::from(reader.clone());
-        let ww = Waker::from(writer.clone());
-        let lw = Waker::from(listed.clone());
+        let (reader, rw) = count_waker();
+        let (writer, ww) = count_waker();
+        let (listed, lw) = count_waker();
         assert!(io
             .poll_ready(Direction::Read, &mut Context::from_waker(&rw))
             .is_pending());
@@ -291,9 +279,9 @@ mod tests {
         let mut wake = Vec::new();
         io.set_readiness(READ_CLOSED, &mut wake);
         wake.drain(..).for_each(Waker::wake);
-        assert_eq!(reader.0.load(Ordering::SeqCst), 1);
-        assert_eq!(listed.0.load(Ordering::SeqCst), 1);
-        assert_eq!(writer.0.load(Ordering::SeqCst), 0);
+        assert_eq!(reader.count(), 1);
+        assert_eq!(listed.count(), 1);
+        assert_eq!(writer.count(), 0);
         let ev = ready(&io, Direction::Read).unwrap();
         io.clear_readiness(ev);
         assert!(

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run -p corio-benches --release --example axum_bench               # the table
 //! cargo run -p corio-benches --release --example axum_bench -- --secs 5 --rounds 3
+//! cargo run -p corio-benches --release --example axum_bench -- --secs 1 --rounds 1 --conns 50
 //! ```
 //!
 //! Each measurement starts this binary as a server (`serve corio|tokio`, one worker
@@ -203,9 +204,19 @@ fn main() {
     };
     let secs = get("--secs", 4);
     let rounds = get("--rounds", 2);
+    let conns_list: Vec<u32> = args
+        .iter()
+        .position(|a| a == "--conns")
+        .map(|i| {
+            args[i + 1]
+                .split(',')
+                .map(|c| c.trim().parse().expect("--conns: comma-separated numbers"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![1, 50, 256]);
     println!("| connections | runtime | requests/s (median of {rounds}) | CPU µs/request | ratio corio/tokio |");
     println!("|---|---|---|---|---|");
-    for conns in [1, 50, 256] {
+    for conns in conns_list {
         let mut corio = Vec::new();
         let mut tokio = Vec::new();
         for round in 0..rounds {

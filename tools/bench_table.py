@@ -1,34 +1,53 @@
 #!/usr/bin/env python3
 """Regenerates the side-by-side tables of docs/benchmarks.md with one command.
 
-Two kinds of figures, each written as markdown with a header naming the machine, the
-date, the I/O driver and the load average (the noise) while it ran:
+Each mode writes markdown with a header naming the machine, the date, the I/O driver
+(CORIO_IO) and the load average (the noise) while it ran, and how long it took:
 
   criterion   runs the criterion benches of benches/ (every corio row next to its tokio,
               tokio-util, futures or async-channel row in one group, one process), then
-              reads target/criterion/<group>/<bench>/new/{benchmark,estimates}.json and
+              reads <target>/criterion/<group>/<bench>/new/{benchmark,estimates}.json and
               writes one row per pair: both medians with their 95 % confidence intervals,
               the ratio corio / other, and the ratio's range from those intervals.
+              One block per bench: `criterion <bench>`.
   callgrind   builds benches/op_costs.rs and runs each workload on corio and on tokio under
               valgrind's callgrind with N = 0 and N = its default; (I(N) - I(0)) / N is the
               instruction count of one operation, start-up cancelled out. Load-independent:
-              the figure to trust on a shared machine.
-  all         both.
+              the figure to trust on a shared machine. Block `callgrind`, ending with the
+              list of misses (ratio above 0.80).
+  echo        benches/echo_bench.rs: corio (epoll), corio-uring and tokio echo servers
+              driven by the same client, alternating per round; medians of the rounds,
+              the per-round ratio range. Block `echo`.
+  wrk         benches/axum_bench.rs: the axum JSON route on corio and on tokio, server
+              pinned to CPU 0 and `wrk -t1` to CPU 1, alternating rounds; req/s, server
+              CPU per request, paired per-round ratios. Block `wrk axum`.
+  idle        benches/idle_memory.rs: RSS growth per idle task, each case in its own
+              process. Block `idle-memory`.
+  all         every mode above, in that order (criterion last: it is the longest).
 
 Usage:
   tools/bench_table.py criterion [--bench timer,sync] [--measurement-time 3] [--filter RE]
   tools/bench_table.py callgrind [--workloads timeout_ready,sleep_polled] [--binary OLD]
+                                 [--skip sleep_spread,...] [--jobs 2]
+  tools/bench_table.py echo [--secs 2] [--rounds 3] [--conns 1,64,512] [--size 1024,65536]
+  tools/bench_table.py wrk [--secs 5] [--rounds 5] [--conns 1,50,256]
+  tools/bench_table.py idle [--tasks 1000000]
   tools/bench_table.py all
 Common options:
+  --io epoll|uring run every child with CORIO_IO set so (the header states the driver)
+  --no-build       use the release binaries already built (echo, wrk, idle, callgrind)
   --out FILE       write the markdown there too (default: stdout only)
   --update FILE    replace each generated block between its markers in FILE, e.g.
                    <!-- bench-table: criterion timer --> ... <!-- /bench-table -->
-                   (blocks without markers in FILE are left alone and reported)
-  --no-run         criterion only: tabulate the results already in target/criterion
+                   (the first block of that name; blocks without markers in FILE are
+                   left alone and reported)
+  --no-run         criterion only: tabulate the results already in <target>/criterion
 
 Ratios are corio's time (or instructions) over the other side's: below 1.00 corio is
-faster; the issues' target is <= 0.80. The script only reads and formats: a target is
-marked met (yes) or not (no) from the median ratio, nothing is rounded in corio's favour.
+faster; the issues' target is <= 0.80. For throughput (echo, wrk) the ratio is corio's
+rate over tokio's and the target is >= 1.00. The script only reads and formats: a target
+is marked met (yes) or not (no) from the median ratio, nothing is rounded in corio's
+favour.
 """
 
 from __future__ import annotations
@@ -43,14 +62,38 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.80
 
 
+_TARGET: Path | None = None
+
+
 def target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    """Cargo's target directory as cargo itself reports it (a wrapper may remap it)."""
+    global _TARGET
+    if _TARGET is None:
+        meta = sh(["cargo", "metadata", "--no-deps", "--format-version", "1"])
+        try:
+            _TARGET = Path(json.loads(meta)["target_directory"])
+        except (ValueError, KeyError):
+            _TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return _TARGET
+
+
+def example(name: str, args) -> str:
+    """The release binary of benches/<name>.rs (an example), built unless --no-build."""
+    if not args.no_build:
+        print(f"+ cargo build --release -p corio-benches --example {name}", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--release", "-p", "corio-benches", "--example",
+                        name], cwd=ROOT, check=True, stdout=sys.stderr)
+    path = target_dir() / "release" / "examples" / name
+    if not path.exists():
+        sys.exit(f"bench_table: {path} does not exist (build it, or drop --no-build)")
+    return str(path)
 
 
 # --------------------------------------------------------------------------- machine
@@ -58,7 +101,8 @@ def target_dir() -> Path:
 
 def sh(cmd: list[str]) -> str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+        return subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              cwd=ROOT).stdout.strip()
     except OSError:
         return ""
 
@@ -92,12 +136,21 @@ def driver() -> str:
     return f"CORIO_IO={io}" if io else "epoll (default; CORIO_IO unset)"
 
 
-def header(kind: str, load_before: str, load_after: str, extra: str = "") -> str:
+def commit() -> str:
+    head = sh(["git", "rev-parse", "--short", "HEAD"]) or "?"
+    dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"])
+    return head + (" plus uncommitted changes" if dirty else "")
+
+
+def header(kind: str, load_before: str, load_after: str, extra: str = "",
+           started: float | None = None) -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    took = f" Took {time.time() - started:.0f} s." if started is not None else ""
     lines = [
-        f"_Generated by `tools/bench_table.py {kind}`: {now}; {machine()}; "
-        f"I/O driver {driver()}; load average (1/5/15 min) {load_before} before, "
-        f"{load_after} after.{extra}_",
+        f"_Generated by `tools/bench_table.py {kind}`: {now}; commit {commit()}; "
+        f"{machine()}; I/O driver {driver()}; load average (1/5/15 min) {load_before} "
+        f"before, {load_after} after.{extra}{took}_",
+        "",
         "",
     ]
     return "\n".join(lines)
@@ -147,28 +200,42 @@ def read_results(since: float | None) -> list[dict]:
     return sorted(out, key=lambda r: r["id"])
 
 
+RUNTIMES = r"(corio|tokio_util|tokio|futures|async_channel)"
+
+
+def who(r: dict) -> str:
+    """Group and function: the runtime is named in one of them (`echo/corio`, `corio/x`)."""
+    return f"{r['group']}/{r['function']}"
+
+
+def is_corio(r: dict) -> bool:
+    return "corio" in who(r) and "debug" not in who(r)
+
+
+def blank(text: str) -> str:
+    return re.sub(RUNTIMES, "*", text)
+
+
 def side_key(r: dict) -> str:
     """The row's id with the runtime's name blanked, so corio/x pairs with tokio/x."""
-    f = re.sub(r"(corio|tokio_util|tokio|futures|async_channel)", "*", r["function"])
-    return f"{r['group']}|{f}|{r['value']}"
+    return f"{blank(r['group'])}|{blank(r['function'])}|{r['value']}"
 
 
 def pairs(rows: list[dict]) -> list[tuple[dict, dict]]:
     out = []
     for c in rows:
-        f = c["function"]
-        if "corio" not in f or "debug" in f:
+        if not is_corio(c):
             continue
-        same = [r for r in rows if r is not c and "corio" not in r["function"]
-                and r["group"] == c["group"] and r["value"] == c["value"]]
+        same = [r for r in rows if r is not c and "corio" not in who(r)
+                and blank(r["group"]) == blank(c["group"]) and r["value"] == c["value"]]
         exact = [r for r in same if side_key(r) == side_key(c)]
         if exact:
             out.extend((c, o) for o in exact)
             continue
         # Differently named contenders (corio_gather vs tokio_join_all): when the group
         # has one corio row for this parameter, each other row is its contender.
-        corio_rows = [r for r in rows if "corio" in r["function"] and "debug" not in
-                      r["function"] and r["group"] == c["group"] and r["value"] == c["value"]]
+        corio_rows = [r for r in rows if is_corio(r) and blank(r["group"]) ==
+                      blank(c["group"]) and r["value"] == c["value"]]
         if len(corio_rows) == 1:
             out.extend((c, o) for o in same)
     return out
@@ -195,7 +262,7 @@ def criterion_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_criterion(args) -> list[tuple[str, str]]:
+def run_criterion(args) -> list[tuple]:
     benches = args.bench.split(",") if args.bench else bench_names()
     blocks = []
     for bench in benches:
@@ -216,7 +283,8 @@ def run_criterion(args) -> list[tuple[str, str]]:
             rows = [r for r in rows if r["group"] in groups] if groups else rows
         extra = (f" Command: `cargo bench -p corio-benches --bench {bench} -- --warm-up-time "
                  f"{args.warm_up_time} --measurement-time {args.measurement_time}`.")
-        body = header(f"criterion {bench}", before, after, extra) + criterion_table(rows)
+        body = (header(f"criterion {bench}", before, after, extra, started)
+                + criterion_table(rows))
         blocks.append((f"criterion {bench}", body))
     return blocks
 
@@ -242,6 +310,7 @@ def bench_groups(bench: str) -> set[str]:
 
 
 def callgrind_total(binary: str, workload: str, side: str, n: int) -> int:
+    print(f"+ callgrind {workload} {side} {n}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg.out"
         subprocess.run(
@@ -259,62 +328,282 @@ def num(x: float) -> str:
     return f"{x:,.0f}".replace(",", " ")
 
 
-def run_callgrind(args) -> list[tuple[str, str]]:
-    binary = args.binary
-    if not binary:
-        subprocess.run(["cargo", "build", "--release", "-p", "corio-benches", "--example",
-                        "op_costs"], cwd=ROOT, check=True, stdout=sys.stderr)
-        binary = str(target_dir() / "release" / "examples" / "op_costs")
+def fmt_ratio(r: float) -> str:
+    """Two decimals, or three where two would hide which side of the target it is."""
+    two = f"{r:.2f}"
+    return f"{r:.3f}" if two == f"{TARGET_RATIO:.2f}" and r != TARGET_RATIO else two
+
+
+def run_callgrind(args) -> list[tuple]:
+    started = time.time()
+    binary = args.binary or example("op_costs", args)
     listing = sh([binary, "list"]).splitlines()
     workloads = [line.split("\t") for line in listing if line]
     if args.workloads:
         wanted = args.workloads.split(",")
         workloads = [w for w in workloads if w[0] in wanted]
+    skipped = args.skip.split(",") if args.skip else []
+    workloads = [w for w in workloads if w[0] not in skipped]
     before = loadavg()
-    lines = [
-        "| workload | one operation | N | corio instr/op | tokio instr/op | ratio | ≤ 0.80 |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, n, what, _group in workloads:
+    runs = [(name, side, n) for name, default, _what, _group in workloads
+            for side in ("corio", "tokio") for n in (0, int(default))]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        totals = dict(zip(runs, pool.map(lambda r: callgrind_total(binary, *r), runs)))
+    rows = []
+    for name, n, what, group in workloads:
         n = int(n)
-        per = {}
-        for side in ("corio", "tokio"):
-            print(f"+ callgrind {name} {side} (N = 0, {n})", file=sys.stderr)
-            base = callgrind_total(binary, name, side, 0)
-            full = callgrind_total(binary, name, side, n)
-            per[side] = (full - base) / n
+        per = {side: (totals[(name, side, n)] - totals[(name, side, 0)]) / n
+               for side in ("corio", "tokio")}
         ratio = per["corio"] / per["tokio"]
-        lines.append(
-            f"| `{name}` | {what} | {n} | {num(per['corio'])} | {num(per['tokio'])} "
-            f"| {ratio:.2f} | {'yes' if ratio <= TARGET_RATIO else 'no'} |"
+        rows.append(
+            f"| `{name}` | {what} | `{group}` | {n} | {num(per['corio'])} | "
+            f"{num(per['tokio'])} | {fmt_ratio(ratio)} "
+            f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |"
         )
     after = loadavg()
     extra = (" Instructions per operation, `(I(N) - I(0)) / N` under "
-             "`valgrind --tool=callgrind`, binary `benches/op_costs.rs` (release).")
-    return [("callgrind", header("callgrind", before, after, extra) + "\n".join(lines))]
+             "`valgrind --tool=callgrind`, binary `benches/op_costs.rs` (release); "
+             "the other side is tokio (tokio-util, or futures on tokio, as the row says).")
+    if skipped:
+        extra += f" Skipped: {', '.join(skipped)}."
+    head = header("callgrind", before, after, extra, started)
+    order = [line.split("\t")[0] for line in listing if line]
+    partial = bool(args.workloads or args.skip)
+    merge = (lambda old: callgrind_merge(old, head, rows, order)) if partial else None
+    return [("callgrind", callgrind_body(head, rows), merge)]
+
+
+CG_HEAD = ("| workload | one operation | criterion group | N | corio instr/op | other instr/op "
+           "| ratio | ≤ 0.80 |\n|---|---|---|---|---|---|---|---|")
+CG_ROW = re.compile(r"^\| `([^`]+)` \|")
+
+
+def callgrind_body(head: str, rows: list[str], note: str = "") -> str:
+    misses = []
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if cells[-1] == "no":
+            misses.append(f"{cells[0]} {cells[-2]}")
+    return (head + note + CG_HEAD + "\n" + "\n".join(rows) + "\n\n"
+            + f"Misses (ratio above {TARGET_RATIO:.2f}): "
+            + ("; ".join(misses) if misses else "none") + ".")
+
+
+def callgrind_merge(old: str, head: str, rows: list[str], order: list[str]) -> str:
+    """A run over some workloads: its rows replace theirs in the block, the rest stay."""
+    new = {CG_ROW.match(r).group(1): r for r in rows}
+    kept = {}
+    for line in old.splitlines():
+        m = CG_ROW.match(line)
+        if m and m.group(1) not in new and line.count("|") == CG_HEAD.split("\n")[0].count("|"):
+            kept[m.group(1)] = line
+    if not kept:
+        return callgrind_body(head, rows)
+    stamp = re.search(r"_Generated by `[^`]*`: ([^;]*); (commit [^;]*);", old)
+    since = f" ({stamp.group(1)}, {stamp.group(2)})" if stamp else ""
+    note = (f"_Rows kept from the previous run{since}: "
+            + ", ".join(f"`{k}`" for k in kept) + "._\n\n")
+    merged = {**kept, **new}
+    ordered = [merged[k] for k in order if k in merged]
+    ordered += [merged[k] for k in merged if k not in order]
+    return callgrind_body(head, ordered, note)
+
+
+# --------------------------------------------------------------------------- echo
+
+
+ECHO_LINE = re.compile(
+    r"^\s*(\d+) conns\s+(.+?)\s+(\S+): \s*([\d.]+) MB/s\s+([\d.]+) msgs/s\s+"
+    r"p50\s+(\S+) us\s+p99\s+(\S+) us")
+
+
+def median(v: list[float]) -> float:
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def spread(v: list[float]) -> str:
+    return f"{min(v):.2f}–{max(v):.2f}" if len(v) > 1 else "—"
+
+
+def run_echo(args) -> list[tuple]:
+    started = time.time()
+    binary = example("echo_bench", args)
+    cmd = [binary, "--secs", str(args.secs or 2), "--rounds", str(args.rounds or 3)]
+    if args.conns:
+        cmd += ["--conns", args.conns]
+    if args.size:
+        cmd += ["--size", args.size]
+    before = loadavg()
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        sys.exit(f"bench_table: echo_bench failed ({out.returncode})")
+    after = loadavg()
+    # (conns, size) -> server -> [msgs/s per round], in run order.
+    points: dict[tuple[int, str], dict[str, list[tuple[float, str, str]]]] = {}
+    for line in out.stderr.splitlines():
+        m = ECHO_LINE.match(line)
+        if m:
+            conns, size, server, _mb, msgs, p50, p99 = m.groups()
+            points.setdefault((int(conns), size), {}).setdefault(server, []).append(
+                (float(msgs), p50, p99))
+    if not points:
+        sys.exit("bench_table: no echo_bench result lines")
+    servers = list(next(iter(points.values())).keys())
+    others = [s for s in servers if s != "tokio"]
+    head = "| conns | msg | " + " | ".join(f"{s} msgs/s" for s in servers)
+    head += "".join(f" | {s}/tokio (rounds' range) | ≥ 1.00" for s in others)
+    head += " | " + " | ".join(f"{s} p50/p99 µs" for s in servers) + " |"
+    lines = [head, "|" + "---|" * (2 + len(servers) + 2 * len(others) + len(servers))]
+    for (conns, size), by in points.items():
+        row = f"| {conns} | {size} | "
+        row += " | ".join(num(median([x[0] for x in by[s]])) for s in servers)
+        for s in others:
+            if "tokio" in by:
+                paired = [a[0] / b[0] for a, b in zip(by[s], by["tokio"]) if b[0]]
+                r = median([x[0] for x in by[s]]) / median([x[0] for x in by["tokio"]])
+                row += f" | **{r:.2f}** ({spread(paired)}) | {'yes' if r >= 1.0 else 'no'}"
+            else:
+                row += " | — | —"
+        # The latency of the median round.
+        for s in servers:
+            runs = sorted(by[s])
+            mid = runs[len(runs) // 2]
+            row += f" | {mid[1]}/{mid[2]}"
+        lines.append(row + " |")
+    extra = (f" Command: `{' '.join(['echo_bench'] + cmd[1:])}` (benches/echo_bench.rs: "
+             "servers in-process, each runtime's default workers; `corio` on epoll, "
+             "`corio-uring` on io_uring, client a corio current-thread runtime on epoll; "
+             "runs alternate within a round). Medians of the rounds; in parentheses the "
+             "range of the per-round ratios.")
+    return [("echo", header("echo", before, after, extra, started) + "\n".join(lines))]
+
+
+# --------------------------------------------------------------------------- wrk
+
+WRK_LINE = re.compile(r"^c=(\d+) (\w+): ([\d.]+) req/s, ([\d.]+) µs CPU/req")
+
+
+def run_wrk(args) -> list[tuple]:
+    started = time.time()
+    for tool in ("wrk", "taskset"):
+        if not sh(["which", tool]):
+            sys.exit(f"bench_table: wrk mode needs `{tool}` on PATH")
+    binary = example("axum_bench", args)
+    cmd = [binary, "--secs", str(int(args.secs or 5)), "--rounds", str(args.rounds or 5)]
+    if args.conns:
+        cmd += ["--conns", args.conns]
+    before = loadavg()
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        sys.exit(f"bench_table: axum_bench failed ({out.returncode})")
+    after = loadavg()
+    points: dict[int, dict[str, list[tuple[float, float]]]] = {}
+    for line in out.stderr.splitlines():
+        m = WRK_LINE.match(line)
+        if m:
+            conns, rt, rps, cpu = m.groups()
+            points.setdefault(int(conns), {}).setdefault(rt, []).append(
+                (float(rps), float(cpu)))
+    if not points:
+        sys.exit("bench_table: no axum_bench result lines")
+    lines = [
+        "| connections | corio req/s | tokio req/s | corio / tokio (median) | paired ratios "
+        "per round | ≥ 1.00 | corio CPU µs/req | tokio CPU µs/req |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for conns, by in points.items():
+        c, t = by.get("corio", []), by.get("tokio", [])
+        if not c or not t:
+            continue
+        c_rps, t_rps = median([x[0] for x in c]), median([x[0] for x in t])
+        paired = ", ".join(f"{a[0] / b[0]:.2f}" for a, b in zip(c, t))
+        ratio = c_rps / t_rps
+        lines.append(
+            f"| {conns} | {num(c_rps)} | {num(t_rps)} | **{ratio:.2f}** | {paired} "
+            f"| {'yes' if ratio >= 1.0 else 'no'} | {median([x[1] for x in c]):.1f} "
+            f"| {median([x[1] for x in t]):.1f} |")
+    extra = (f" Command: `{' '.join(['axum_bench'] + cmd[1:])}` (benches/axum_bench.rs: "
+             "the axum JSON route, one server worker thread pinned to CPU 0, "
+             "`wrk -t1` pinned to CPU 1, runtimes alternating within each round; CPU per "
+             "request is the server's user+system time over wrk's requests). Medians of "
+             "the rounds.")
+    return [("wrk axum", header("wrk", before, after, extra, started) + "\n".join(lines))]
+
+
+# --------------------------------------------------------------------------- idle memory
+
+IDLE_LINE = re.compile(r"^(\w+)\s+(\w+)\s+(\d+) tasks: RSS \+\s*([\d.]+) MiB =\s*(\d+) "
+                       r"bytes/task")
+
+
+def run_idle(args) -> list[tuple]:
+    started = time.time()
+    binary = example("idle_memory", args)
+    tasks = str(args.tasks)
+    before = loadavg()
+    per: dict[tuple[str, str], list[int]] = {}
+    for _ in range(args.rounds or 1):
+        for kind in ("pending", "notify"):
+            for rt in ("corio", "tokio"):
+                cmd = [binary, rt, kind, tasks]
+                print("+ " + " ".join(cmd), file=sys.stderr)
+                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                                     check=True)
+                m = IDLE_LINE.match(out.stdout.strip())
+                if not m:
+                    sys.exit(f"bench_table: idle_memory printed {out.stdout!r}")
+                per.setdefault((kind, rt), []).append(int(m.group(5)))
+    after = loadavg()
+    lines = ["| task body | corio bytes/task | tokio bytes/task | ratio | ≤ 0.80 |",
+             "|---|---|---|---|---|"]
+    bodies = {"pending": "`pending()`", "notify": "waiting on a `Notify`"}
+    for kind, body in bodies.items():
+        c, t = median(per[(kind, "corio")]), median(per[(kind, "tokio")])
+        rng = lambda v: f" ({min(v)}–{max(v)})" if len(v) > 1 else ""  # noqa: E731
+        ratio = c / t
+        lines.append(f"| {body} | {c:.0f}{rng(per[(kind, 'corio')])} "
+                     f"| {t:.0f}{rng(per[(kind, 'tokio')])} | {ratio:.2f} "
+                     f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |")
+    extra = (f" {tasks} idle tasks on a current-thread runtime, RSS growth per task "
+             "(includes the 8-byte `JoinHandle` kept per task), each case in its own "
+             f"process: `idle_memory <corio|tokio> <pending|notify> {tasks}`"
+             + (f", median of {args.rounds} runs" if (args.rounds or 1) > 1 else "") + ".")
+    return [("idle-memory", header("idle", before, after, extra, started)
+             + "\n".join(lines))]
 
 
 # --------------------------------------------------------------------------- output
 
 
-def update(path: Path, blocks: list[tuple[str, str]]) -> None:
+def update(path: Path, blocks: list[tuple]) -> None:
     text = path.read_text()
-    for name, body in blocks:
+    for name, body, *merge in blocks:
         pat = re.compile(
             r"(<!-- bench-table: " + re.escape(name) + r" -->\n)(.*?)(<!-- /bench-table -->)",
             re.S,
         )
-        if not pat.search(text):
+        found = len(pat.findall(text))
+        if not found:
             print(f"note: no '<!-- bench-table: {name} -->' block in {path}; not written",
                   file=sys.stderr)
             continue
-        text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
+        if found > 1:
+            print(f"note: {found} '{name}' blocks in {path}; only the first is written",
+                  file=sys.stderr)
+        if merge and merge[0]:
+            body = merge[0](pat.search(text).group(2))
+        text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text, count=1)
     path.write_text(text)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("kind", choices=["criterion", "callgrind", "all"])
+    p.add_argument("kind", choices=["criterion", "callgrind", "echo", "wrk", "idle", "all"])
     p.add_argument("--bench", help="comma-separated bench names (default: all in benches/)")
     p.add_argument("--filter", help="criterion filter (a regex over bench ids)")
     p.add_argument("--warm-up-time", default="1")
@@ -322,17 +611,29 @@ def main() -> None:
     p.add_argument("--no-run", action="store_true")
     p.add_argument("--workloads", help="comma-separated op_costs workloads (default: all)")
     p.add_argument("--binary", help="an op_costs binary to measure instead of building one")
+    p.add_argument("--skip", help="comma-separated op_costs workloads to leave out")
+    p.add_argument("--jobs", type=int, default=1, help="callgrind runs at once")
+    p.add_argument("--secs", type=float, help="echo/wrk: seconds per run (2 / 5)")
+    p.add_argument("--rounds", type=int, help="echo/wrk/idle: rounds (3 / 5 / 1)")
+    p.add_argument("--conns", help="echo/wrk: comma-separated connection counts")
+    p.add_argument("--size", help="echo: comma-separated message sizes in bytes")
+    p.add_argument("--tasks", type=int, default=1_000_000, help="idle: tasks per process")
+    p.add_argument("--io", choices=["epoll", "uring"], help="CORIO_IO for every child")
+    p.add_argument("--no-build", action="store_true")
     p.add_argument("--out")
     p.add_argument("--update")
     args = p.parse_args()
 
+    if args.io:
+        os.environ["CORIO_IO"] = args.io
     blocks = []
-    if args.kind in ("callgrind", "all"):
-        blocks += run_callgrind(args)
-    if args.kind in ("criterion", "all"):
-        blocks += run_criterion(args)
-    text = "\n\n".join(f"<!-- bench-table: {n} -->\n{b}\n<!-- /bench-table -->"
-                      for n, b in blocks)
+    modes = [("callgrind", run_callgrind), ("echo", run_echo), ("wrk", run_wrk),
+             ("idle", run_idle), ("criterion", run_criterion)]
+    for kind, run in modes:
+        if args.kind in (kind, "all"):
+            blocks += run(args)
+    text = "\n\n".join(f"<!-- bench-table: {b[0]} -->\n{b[1]}\n<!-- /bench-table -->"
+                      for b in blocks)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

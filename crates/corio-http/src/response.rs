@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -361,18 +362,15 @@ impl Stream for BodyStream {
                         continue; // trailers
                     };
                     let out = match &mut this.decoder {
-                        Some(d) => match d.feed(&data) {
-                            Ok(out) => Bytes::from(out),
-                            Err(source) => {
-                                let err = Error::Decode {
-                                    url: this.url.clone(),
-                                    encoding: d.encoding().name(),
-                                    source,
-                                };
-                                return this.fail(err);
-                            }
-                        },
-                        None => data,
+                        Some(d) => {
+                            let step = d.feed(&data);
+                            decoded(&this.url, d, step)
+                        }
+                        None => Ok(data),
+                    };
+                    let out = match out {
+                        Ok(out) => out,
+                        Err(err) => return this.fail(err),
                     };
                     this.release_if_ended();
                     if out.is_empty() {
@@ -383,18 +381,15 @@ impl Stream for BodyStream {
                 Poll::Ready(None) => {
                     this.incoming = None;
                     let tail = match this.decoder.take() {
-                        Some(mut d) => match d.finish() {
-                            Ok(out) => Bytes::from(out),
-                            Err(source) => {
-                                let err = Error::Decode {
-                                    url: this.url.clone(),
-                                    encoding: d.encoding().name(),
-                                    source,
-                                };
-                                return this.fail(err);
-                            }
-                        },
-                        None => Bytes::new(),
+                        Some(mut d) => {
+                            let step = d.finish();
+                            decoded(&this.url, &d, step)
+                        }
+                        None => Ok(Bytes::new()),
+                    };
+                    let tail = match tail {
+                        Ok(tail) => tail,
+                        Err(err) => return this.fail(err),
                     };
                     this.release_if_ended();
                     this.done = true;
@@ -406,6 +401,15 @@ impl Stream for BodyStream {
             }
         }
     }
+}
+
+/// A decoder step's output as a chunk, or its error as [`Error::Decode`] naming `url`.
+fn decoded(url: &str, d: &Decoder, step: io::Result<Vec<u8>>) -> Result<Bytes, Error> {
+    step.map(Bytes::from).map_err(|source| Error::Decode {
+        url: url.to_owned(),
+        encoding: d.encoding().name(),
+        source,
+    })
 }
 
 impl fmt::Debug for BodyStream {

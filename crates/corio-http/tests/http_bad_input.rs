@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use corio_http::{ClientSession, Error};
+use corio_tls::rustls::AlertDescription;
 use corio_tls::testing::TestCa;
 use corio_tls::TlsAcceptor;
 use futures::io::AsyncWriteExt;
@@ -56,6 +57,19 @@ async fn assert_discarded(
     );
 }
 
+/// `err` is the TLS alert `alert` received from the peer, and says so.
+fn assert_peer_alert(err: &Error, alert: AlertDescription) {
+    match err {
+        Error::Tls {
+            source: corio_tls::TlsError::AlertReceived(got),
+            ..
+        } => assert_eq!(*got, alert),
+        other => panic!("not the peer's alert: {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("fatal alert: {alert:?}")), "{msg}");
+}
+
 #[corio::test(start_paused = false)]
 async fn malformed_status_line() {
     let (addr, accepted) = answering(b"HTTX/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n").await;
@@ -100,6 +114,42 @@ async fn truncated_chunked_body() {
         Err(Error::TruncatedBody { .. })
     ));
     assert_discarded(&session, addr, &accepted).await;
+}
+
+#[corio::test(start_paused = false)]
+async fn undecodable_compressed_body() {
+    // A gzip body with a reserved deflate block type after its header fails while it
+    // is fed; a one-byte deflate body fails when the stream ends. Both name the
+    // encoding and the URL.
+    for (response, encoding, cause) in [
+        (
+            &b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 14\r\n\r\n\x1f\x8b\x08\0\0\0\0\0\0\x03\xff\xff\xff\xff"[..],
+            "gzip",
+            "corrupt deflate stream",
+        ),
+        (
+            &b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: 1\r\n\r\nx"[..],
+            "deflate",
+            "ends early",
+        ),
+    ] {
+        let (addr, _) = answering(response).await;
+        let session = ClientSession::new();
+        let url = format!("http://{addr}/");
+        let err = session.get(&url).await.unwrap().bytes().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { url: u, encoding: e, .. } if *u == url && *e == encoding),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!(
+                "cannot decode the {encoding} response body from {url}"
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains(cause), "{msg}");
+    }
 }
 
 #[corio::test(start_paused = false)]
@@ -228,20 +278,7 @@ async fn tls_alert_mid_stream() {
         .get(&format!("https://localhost:{}/", addr.port()))
         .await
         .unwrap_err();
-    match &err {
-        Error::Tls {
-            source: corio_tls::TlsError::AlertReceived(alert),
-            ..
-        } => assert_eq!(
-            *alert,
-            corio_tls::rustls::AlertDescription::CertificateRequired
-        ),
-        other => panic!("{other:?}"),
-    }
-    assert!(
-        err.to_string().contains("fatal alert: CertificateRequired"),
-        "{err}"
-    );
+    assert_peer_alert(&err, AlertDescription::CertificateRequired);
     assert_eq!(session.idle_connections(), 0);
 
     let acceptor = TlsAcceptor::builder(cert.cert_pem.as_bytes(), cert.key_pem.as_bytes())
@@ -386,19 +423,8 @@ async fn tls_alert_mid_body_from_openssl() {
     stdin.write_all(b"R\n").unwrap();
     stdin.flush().unwrap();
     let err = stream.next().await.unwrap().unwrap_err();
-    match &err {
-        Error::Tls {
-            source: corio_tls::TlsError::AlertReceived(alert),
-            ..
-        } => assert_eq!(
-            *alert,
-            corio_tls::rustls::AlertDescription::HandshakeFailure
-        ),
-        other => panic!("not the peer's alert: {other:?}"),
-    }
-    let msg = err.to_string();
-    assert!(msg.contains("fatal alert: HandshakeFailure"), "{msg}");
-    assert!(msg.contains(&url), "{msg}");
+    assert_peer_alert(&err, AlertDescription::HandshakeFailure);
+    assert!(err.to_string().contains(&url), "{err}");
     assert!(stream.next().await.is_none(), "the error ends the body");
     assert_eq!(session.idle_connections(), 0);
 

@@ -7,15 +7,7 @@ use std::time::Duration;
 
 use corio::net::TcpStream;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-use support::Proto;
-
-fn paused() -> corio::Runtime {
-    corio::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .expect("runtime")
-}
+use support::{paused, Proto};
 
 /// Sends `bytes` raw and returns everything the server answers before closing.
 async fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {

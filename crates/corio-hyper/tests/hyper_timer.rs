@@ -1,5 +1,7 @@
 //! `CorioTimer` on virtual time: hyper's own timeouts fire under a paused clock.
 
+mod support;
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,14 +15,7 @@ use http_body_util::Full;
 use hyper::rt::Timer;
 use hyper::service::service_fn;
 use hyper::Response;
-
-fn paused() -> corio::Runtime {
-    corio::Runtime::builder()
-        .current_thread()
-        .start_paused(true)
-        .build()
-        .expect("runtime")
-}
+use support::paused;
 
 async fn hello(
     _: hyper::Request<hyper::body::Incoming>,

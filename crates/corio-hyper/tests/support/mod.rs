@@ -14,6 +14,15 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 
+/// A current-thread runtime on a paused clock.
+pub fn paused() -> corio::Runtime {
+    corio::Runtime::builder()
+        .current_thread()
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+}
+
 /// Answers every request with its own path, and counts the requests it served.
 pub async fn echo_path(
     served: Arc<AtomicUsize>,

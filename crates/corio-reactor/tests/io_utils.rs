@@ -8,13 +8,28 @@ use corio_reactor::io::codec::{
     Decoder, Framed, FramedRead, FramedWrite, LengthDelimitedCodec, LinesCodec,
 };
 use corio_reactor::io::{copy_bidirectional, duplex};
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::{FutureExt, SinkExt, StreamExt, TryStreamExt};
 
 fn data(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
+}
+
+/// Writes `out` and closes the write half while reading everything the peer sends.
+async fn send_and_read_to_end(io: impl AsyncRead + AsyncWrite, out: &[u8]) -> Vec<u8> {
+    let (mut rd, mut wr) = io.split();
+    let send = async {
+        wr.write_all(out).await.unwrap();
+        wr.close().await.unwrap();
+    };
+    let recv = async {
+        let mut got = Vec::new();
+        rd.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    futures::join!(send, recv).1
 }
 
 #[corio::test(start_paused = true)]
@@ -25,32 +40,8 @@ async fn copy_bidirectional_moves_a_mib_each_way_and_propagates_eof() {
     let up = data(1 << 20, 1);
     let down = data(1 << 20, 2);
     let proxy = copy_bidirectional(&mut a, &mut b);
-    let client_side = async {
-        let (mut rd, mut wr) = client.split();
-        let send = async {
-            wr.write_all(&up).await.unwrap();
-            wr.close().await.unwrap();
-        };
-        let recv = async {
-            let mut got = Vec::new();
-            rd.read_to_end(&mut got).await.unwrap();
-            got
-        };
-        futures::join!(send, recv).1
-    };
-    let server_side = async {
-        let (mut rd, mut wr) = server.split();
-        let send = async {
-            wr.write_all(&down).await.unwrap();
-            wr.close().await.unwrap();
-        };
-        let recv = async {
-            let mut got = Vec::new();
-            rd.read_to_end(&mut got).await.unwrap();
-            got
-        };
-        futures::join!(send, recv).1
-    };
+    let client_side = send_and_read_to_end(client, &up);
+    let server_side = send_and_read_to_end(server, &down);
     let (counts, at_client, at_server) = futures::join!(proxy, client_side, server_side);
     assert_eq!(counts.unwrap(), (up.len() as u64, down.len() as u64));
     assert!(at_server == up);

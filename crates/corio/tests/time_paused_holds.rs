@@ -2,6 +2,8 @@
 //! runtime that holds the clock (a child process, `corio::time::hold()` around a thread or
 //! a socket peer); while held, virtual time flows at real speed, and a hold that is never
 //! released does not hang the runtime.
+mod support;
+
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -10,19 +12,9 @@ use corio::time::{hold, sleep, timeout, Instant};
 use corio::Runtime;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
-fn paused(multi: bool) -> Runtime {
-    let b = Runtime::builder();
-    let b = if multi {
-        b.multi_thread().worker_threads(2)
-    } else {
-        b.current_thread()
-    };
-    b.start_paused(true).build().unwrap()
-}
-
 fn both(check: impl Fn(Runtime)) {
-    check(paused(false));
-    check(paused(true));
+    check(support::paused_current_thread());
+    check(support::paused_multi_thread());
 }
 
 /// Without a hold the idle runtime jumps straight to the deadline: the thread, which

@@ -22,6 +22,11 @@
 //!    over it. Right before the jump, idleness is read again and must show the same
 //!    epoch (clock rule 5): a party that was busy in between, even briefly, may have
 //!    cancelled the timer the deadline came from, so the step starts over instead.
+//!    Each round first reads idleness, then brings the wheel up to date: a turn, or,
+//!    when nothing was queued or edited and the clock has not moved since the last turn,
+//!    that turn's nearest deadline (rule 7 of [`entry`](crate::entry)). So a jump costs
+//!    one turn, the one that fires at the new instant; the park of a paused clock starts
+//!    with this round instead of a turn of its own.
 //! 3. If the clock is held (work outside the runtime in flight, see
 //!    [`Clock::hold`](corio_core::Clock::hold)), step 2 does not jump: it parks the inner
 //!    driver for the real time left until the next deadline (or the caller's timeout),
@@ -82,6 +87,15 @@ pub struct TimerDriver<D> {
     handle: Arc<TimerHandle>,
     /// Set while the driver blocks in a paused park, waiting for the runtime to go idle.
     waiting_idle: Arc<AtomicBool>,
+    /// What the last turn saw; `None` before the first.
+    last_turn: Option<LastTurn>,
+}
+
+/// The clock reading a turn fired up to, and the nearest deadline it left in the wheel.
+#[derive(Clone, Copy)]
+struct LastTurn {
+    at: std::time::Instant,
+    next: Option<u64>,
 }
 
 /// The clock's idle unparker: wakes the inner driver when the last busy party goes idle,
@@ -124,6 +138,7 @@ impl<D: Driver> TimerDriver<D> {
             inner,
             handle,
             waiting_idle,
+            last_turn: None,
         }
     }
 
@@ -163,11 +178,13 @@ impl<D: Driver> TimerDriver<D> {
     /// Takes in new registrations and fires everything due now, without parking.
     /// Returns how many timers fired.
     pub fn turn(&mut self) -> usize {
-        let now = self.handle.now_ns();
-        self.turn_at(now)
+        let at = self.handle.clock.now();
+        self.turn_at(self.handle.to_ns(at), at)
     }
 
-    fn turn_at(&mut self, now: u64) -> usize {
+    /// A turn at `now` (ns), which the clock reads as `at`; records the turn (rule 7 of
+    /// [`entry`](crate::entry)).
+    fn turn_at(&mut self, now: u64, at: std::time::Instant) -> usize {
         let handoff = &self.handle.handoff;
         let mut wheel = handoff.wheel();
         let mut fired = 0;
@@ -184,7 +201,25 @@ impl<D: Driver> TimerDriver<D> {
         }
         fired += wheel.process(now, |entry, d| entry.fire(d));
         handoff.note_turn(&wheel);
+        self.last_turn = Some(LastTurn {
+            at,
+            next: wheel.next_deadline(),
+        });
         fired
+    }
+
+    /// Brings the wheel up to date and returns `(fired, nearest deadline)`: a turn,
+    /// unless nothing changed since the last one (nothing queued, no direct edit, the
+    /// clock still where that turn read it), whose nearest deadline then still holds
+    /// (rule 7 of [`entry`](crate::entry)).
+    fn update(&mut self) -> (usize, Option<u64>) {
+        if let Some(last) = self.last_turn {
+            if self.handle.handoff.unchanged_since_turn() && self.handle.clock.now() == last.at {
+                return (0, last.next);
+            }
+        }
+        let fired = self.turn();
+        (fired, self.last_turn.and_then(|t| t.next))
     }
 
     fn next_deadline(&self) -> Option<u64> {
@@ -205,57 +240,57 @@ impl<D: Driver> TimerDriver<D> {
     fn park_paused(&mut self, timeout: Option<Duration>) -> bool {
         let auto = self.handle.clock.auto_advance();
         loop {
-            if auto {
-                while let Some(epoch) = self.handle.clock.activity().idle_epoch() {
-                    // Take in the registrations made since our last turn before looking
-                    // for the next deadline: a party registers while it holds its busy
-                    // guard, so once the count reads idle its hand-off push is visible.
-                    // Without this, a sleep registered just before the runtime went idle
-                    // would be jumped over (fired late, at a later timer's instant).
-                    if self.turn() > 0 {
-                        return true;
-                    }
-                    let Some(next) = self.next_deadline() else {
-                        break;
-                    };
-                    // Idle first, then the inner driver (rule 2 of the paused protocol):
-                    // a party wakes its target before it drops its busy guard, so after
-                    // seeing the count at zero a zero-timeout poll sees that wake-up.
-                    // Whatever it observed is handled by the caller, which parks (and
-                    // so turns the wheel) again before time can move.
-                    if self.inner.park(Some(Duration::ZERO)) {
-                        return true;
-                    }
-                    if self.handle.clock.activity().is_held() {
-                        return self.flow_towards(next, timeout);
-                    }
-                    // Jump only if no party was busy since `epoch` (clock rule 5): one
-                    // that was busy and went idle again meanwhile may have cancelled the
-                    // timer `next` came from after this turn filed it (its cancel then
-                    // waits in the hand-off queue), and a jump to it would move time for
-                    // nothing. Go round: the turn takes that cancel in.
-                    if self.handle.clock.activity().idle_epoch() != Some(epoch) {
-                        continue;
-                    }
-                    if self
-                        .handle
-                        .clock
-                        .advance_to(self.handle.instant_of(next))
-                        .is_err()
-                    {
-                        // Resumed meanwhile: the caller parks again in real-time mode.
-                        return true;
-                    }
-                    // The clock now reads at least `next`: fire everything due up to it
-                    // in one pass, without reading the clock again (a concurrent
-                    // `advance` beyond it is fired on the next turn).
-                    if self.turn_at(next) > 0 {
-                        return true;
-                    }
-                }
+            // Idle first, then the wheel: a party registers while it holds its busy
+            // guard, so once the count reads idle its hand-off push (or its direct edit)
+            // is visible to `update`. Without this order, a sleep registered just before
+            // the runtime went idle would be jumped over (fired late, at a later timer's
+            // instant).
+            let epoch = if auto {
+                self.handle.clock.activity().idle_epoch()
+            } else {
+                None
+            };
+            let (fired, next) = self.update();
+            if fired > 0 {
+                return true;
             }
-            // From here on, the last busy party going idle must wake us (rule of
-            // `IdleKick`); re-check after announcing it so that going idle is not missed.
+            if let (Some(epoch), Some(next)) = (epoch, next) {
+                // Idle first, then the inner driver (rule 2 of the paused protocol):
+                // a party wakes its target before it drops its busy guard, so after
+                // seeing the count at zero a zero-timeout poll sees that wake-up.
+                // Whatever it observed is handled by the caller, which parks (and
+                // so updates the wheel) again before time can move.
+                if self.inner.park(Some(Duration::ZERO)) {
+                    return true;
+                }
+                if self.handle.clock.activity().is_held() {
+                    return self.flow_towards(next, timeout);
+                }
+                // Jump only if no party was busy since `epoch` (clock rule 5): one
+                // that was busy and went idle again meanwhile may have cancelled the
+                // timer `next` came from after the update (its cancel then waits in
+                // the hand-off queue, or counts as an edit), and a jump to it would
+                // move time for nothing. Go round: the update takes that cancel in.
+                if self.handle.clock.activity().idle_epoch() != Some(epoch) {
+                    continue;
+                }
+                let target = self.handle.instant_of(next);
+                if self.handle.clock.advance_to(target).is_err() {
+                    // Resumed meanwhile: the caller parks again in real-time mode.
+                    return true;
+                }
+                // The clock now reads at least `next`: fire everything due up to it
+                // in one pass, without reading the clock again (a concurrent
+                // `advance` beyond it is fired on the next turn: the clock then no
+                // longer reads `target`, so the next update turns).
+                if self.turn_at(next, target) > 0 {
+                    return true;
+                }
+                continue;
+            }
+            // Not idle, or nothing armed. From here on, the last busy party going idle
+            // must wake us (rule of `IdleKick`); re-check after announcing it so that
+            // going idle is not missed.
             self.waiting_idle.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
             if auto && self.handle.clock.activity().is_idle() && self.next_deadline().is_some() {
@@ -304,16 +339,21 @@ impl<D: Driver> TimerDriver<D> {
 impl<D: Driver> Driver for TimerDriver<D> {
     fn park(&mut self, timeout: Option<Duration>) -> bool {
         self.handle.handoff.awake();
+        let paused = self.handle.clock.is_paused();
+        if paused && timeout != Some(Duration::ZERO) {
+            // Its first step brings the wheel up to date (and fires what is due).
+            return self.park_paused(timeout);
+        }
         let fired = self.turn();
         if fired > 0 || timeout == Some(Duration::ZERO) {
             let observed = self.inner.park(Some(Duration::ZERO));
             let more = if observed { self.turn() } else { 0 };
             return fired + more > 0 || observed;
         }
-        if self.handle.clock.is_paused() {
-            return self.park_paused(timeout);
-        }
-        let (until, wait) = match self.next_deadline() {
+        // The nearest deadline as this turn left it: a direct filing since makes the
+        // park below return at once (rule 6 of `entry`).
+        let next = self.last_turn.and_then(|t| t.next);
+        let (until, wait) = match next {
             Some(next) => {
                 let wait = Duration::from_nanos(next.saturating_sub(self.handle.now_ns()));
                 (next, Some(timeout.map_or(wait, |t| t.min(wait))))

@@ -36,13 +36,19 @@
 //! falls back to the queue, so no thread ever waits for the wheel except the driver.
 //! 5. Under the lock the holder may move the word as rules 1 and 2 allow the owner and
 //!    the driver (a direct re-file that is already due fires with `fire`).
-//! 6. A direct filing increments `filed` (under the lock), then issues a `SeqCst` fence
-//!    and reads `parked_until` as a queue push does. At each turn the driver records
-//!    the `filed` it saw (under the lock); before blocking it publishes `parked_until`,
-//!    fences and re-reads `filed`: if it moved, the driver does not block (it turns
-//!    again). By the two fences, a filing after the driver's last turn either makes the
-//!    driver skip the block or sees the published deadline and unparks it if earlier,
-//!    exactly like a queued registration.
+//! 6. A direct edit (a filing, re-filing or unfiling) increments `edits` (under the
+//!    lock); a filing then issues a `SeqCst` fence and reads `parked_until` as a queue
+//!    push does. At each turn the driver records the `edits` it saw (under the lock);
+//!    before blocking it publishes `parked_until`, fences and re-reads `edits`: if it
+//!    moved, the driver does not block (it turns again). By the two fences, a filing
+//!    after the driver's last turn either makes the driver skip the block or sees the
+//!    published deadline and unparks it if earlier, exactly like a queued registration.
+//! 7. So when the queue is empty and `edits` still reads what the last turn recorded,
+//!    the wheel holds exactly what that turn left in it: a paused driver reuses that
+//!    turn's nearest deadline instead of turning again
+//!    ([`unchanged_since_turn`](Handoff::unchanged_since_turn)). A party that edited
+//!    and then dropped its busy guard is seen by a driver that read the clock's idle
+//!    epoch after that drop (the guard's release orders the edit before the read).
 //!
 //! # Waking the parked driver
 //! Before blocking, the driver publishes in `parked_until` the deadline it will wake at by
@@ -149,10 +155,10 @@ pub(crate) struct Handoff {
     unparker: Unparker,
     /// The timing wheel (direct filing, rules 4-6).
     wheel: Mutex<Wheel>,
-    /// How many direct filings there were; written only under the wheel lock (rule 6).
-    filed: AtomicU64,
-    /// `filed` as the driver saw it at its last turn; driver-only.
-    seen_filed: AtomicU64,
+    /// How many direct edits there were; written only under the wheel lock (rule 6).
+    edits: AtomicU64,
+    /// `edits` as the driver saw it at its last turn; driver-only.
+    seen_edits: AtomicU64,
 }
 
 impl Handoff {
@@ -162,8 +168,8 @@ impl Handoff {
             parked_until: AtomicU64::new(AWAKE),
             unparker,
             wheel: Mutex::new(Wheel::new()),
-            filed: AtomicU64::new(0),
-            seen_filed: AtomicU64::new(0),
+            edits: AtomicU64::new(0),
+            seen_edits: AtomicU64::new(0),
         }
     }
 
@@ -217,6 +223,9 @@ impl Handoff {
             // Due already: fired by us as the lock holder (rule 5). No wake-up: the
             // owner resetting it is the one that polls it next.
             entry.deadline.store(FIRED, Ordering::Release);
+            if key != NO_KEY {
+                self.edited(&wheel);
+            }
             return;
         }
         wheel.insert(entry.clone(), deadline);
@@ -230,6 +239,7 @@ impl Handoff {
         if key != NO_KEY {
             // Drop the wheel's reference after the lock is released.
             let filed = wheel.remove(key);
+            self.edited(&wheel);
             drop(wheel);
             drop(filed);
         }
@@ -253,6 +263,7 @@ impl Handoff {
             let key = entry.key.load(Ordering::Relaxed);
             if key != NO_KEY {
                 filed = wheel.remove(key);
+                self.edited(&wheel);
             }
         }
         drop(filed); // the wheel's reference; ours keeps the entry alive
@@ -271,18 +282,31 @@ impl Handoff {
     /// Rule 6, producer side: count the filing under the lock, release it, then wake a
     /// driver parked past `deadline`.
     fn filed_directly(&self, wheel: MutexGuard<'_, Wheel>, deadline: u64) {
-        let n = self.filed.load(Ordering::Relaxed);
-        self.filed.store(n.wrapping_add(1), Ordering::Relaxed);
+        self.edited(&wheel);
         drop(wheel);
         fence(Ordering::SeqCst);
         self.unpark_if_earlier(deadline);
     }
 
-    /// Rule 6, driver side: records the filings taken in by this turn (call with the
+    /// Rule 6: counts a direct edit (the `wheel` guard proves the lock is held).
+    #[inline]
+    fn edited(&self, _wheel: &Wheel) {
+        let n = self.edits.load(Ordering::Relaxed);
+        self.edits.store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Rule 6, driver side: records the edits taken in by this turn (call with the
     /// wheel locked).
     pub(crate) fn note_turn(&self, _wheel: &Wheel) {
-        self.seen_filed
-            .store(self.filed.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.seen_edits
+            .store(self.edits.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Rule 7, driver side: whether the wheel is exactly as the driver's last turn left
+    /// it (nothing queued, no direct edit since).
+    pub(crate) fn unchanged_since_turn(&self) -> bool {
+        self.queue.is_empty()
+            && self.edits.load(Ordering::Acquire) == self.seen_edits.load(Ordering::Relaxed)
     }
 
     /// Arms `entry` at `deadline` (replacing whatever it held) and tells the driver.
@@ -360,7 +384,7 @@ impl Handoff {
         self.parked_until.store(until.max(1), Ordering::SeqCst);
         fence(Ordering::SeqCst);
         self.queue.is_empty()
-            && self.filed.load(Ordering::SeqCst) == self.seen_filed.load(Ordering::Relaxed)
+            && self.edits.load(Ordering::SeqCst) == self.seen_edits.load(Ordering::Relaxed)
     }
 
     /// Driver side: it is awake again; producers need not unpark it.

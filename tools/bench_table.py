@@ -275,7 +275,11 @@ def run_criterion(args) -> list[tuple]:
             if args.filter:
                 cmd.append(args.filter)
             print("+ " + " ".join(cmd), file=sys.stderr)
-            subprocess.run(cmd, cwd=ROOT, check=True, stdout=sys.stderr)
+            # The bench profile adds debug info (for profilers); without it the benches
+            # reuse the release build's dependencies instead of compiling them again.
+            env = dict(os.environ)
+            env.setdefault("CARGO_PROFILE_BENCH_DEBUG", "false")
+            subprocess.run(cmd, cwd=ROOT, check=True, stdout=sys.stderr, env=env)
         after = loadavg()
         rows = read_results(None if args.no_run else started - 1)
         if args.no_run:

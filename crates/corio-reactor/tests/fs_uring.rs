@@ -228,6 +228,7 @@ fn files_open_sync_and_positional_io_on_both_drivers() {
     for mut rt in drivers() {
         let dir = temp_dir(&format!("file-{}", rt.name));
         let d = dir.clone();
+        let before = rt.trips();
         rt.block_on(async move {
             let p = d.join("data");
             let mut f = File::create(&p).await.unwrap();
@@ -313,6 +314,10 @@ fn files_open_sync_and_positional_io_on_both_drivers() {
             let e = dir_file.read_at(8, 0).await.unwrap_err();
             same_error(&e, &se, "directory read_at");
         });
+        if rt.uring() && !refused() {
+            // Only the two contradictory option sets went to the pool (std words them).
+            assert_eq!(rt.trips(), before + 2, "io_uring: File I/O on the ring");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -339,6 +344,50 @@ fn without_the_file_opcodes_io_uring_keeps_the_pool() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[test]
+fn a_fifo_reads_and_a_dropped_file_cancels_its_blocked_read() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for mut rt in drivers() {
+        let dir = temp_dir(&format!("fifo-{}", rt.name));
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (close_tx, close_rx) = std::sync::mpsc::channel::<()>();
+        let w = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            // Blocks until the reader opens its end.
+            let mut f = std::fs::OpenOptions::new().write(true).open(w).unwrap();
+            io::Write::write_all(&mut f, b"ping").unwrap();
+            close_rx.recv().unwrap();
+        });
+        let f = fifo.clone();
+        let mut file = rt.block_on(async move {
+            let mut file = File::open(f).await.unwrap();
+            let mut got = [0u8; 4];
+            file.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"ping");
+            file
+        });
+        // A read with nothing to read: in the kernel (or on a pool thread) until dropped.
+        {
+            let _entered = rt.cx.enter();
+            let mut buf = [0u8; 8];
+            let mut read = std::pin::pin!(file.read(&mut buf));
+            assert!(poll_once(read.as_mut()).is_pending());
+            rt.driver.park(Some(Duration::from_millis(5)));
+            assert!(poll_once(read.as_mut()).is_pending());
+        }
+        drop(file);
+        // io_uring: the drop cancelled the read, its slot comes back with the writer
+        // still open. (epoll: the pool's job waits for the writer's close below.)
+        rt.drain();
+        close_tx.send(()).unwrap();
+        writer.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 /// Polls `f` once with a no-op waker (its operation may start in the kernel).

@@ -11,6 +11,11 @@
 //!    file position (seek by minus their count), so the position is what the user saw.
 //! 4. Dropping a future never loses data: the operation and its buffer stay in the
 //!    `File`, and the next poll picks them up.
+//! 5. On the io_uring driver reads and writes are ring operations at the file position
+//!    (`IORING_OP_READ`/`WRITE` with offset -1, module `uring::fs`); seeks stay on the
+//!    pool. Dropping the `File` drops its operation: a read is cancelled, a write entry
+//!    completes on its own with the buffer and the descriptor kept alive until then
+//!    (`uring::fs` rules 1-3), as the pool's detached job does.
 
 use std::fmt;
 use std::fs::Metadata;
@@ -23,6 +28,7 @@ use std::task::{ready, Context, Poll};
 
 use corio_core::task::{try_spawn_blocking, TaskHandle};
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite};
+use parking_lot::Mutex;
 
 use crate::blocking::run;
 use crate::uring::fs as uring;
@@ -85,7 +91,26 @@ enum Op {
 
 enum State {
     Idle(Option<Buf>),
-    Busy(TaskHandle<(Op, Buf)>),
+    Busy(Job),
+}
+
+/// The operation in flight: a job on the pool, or ring operations (io_uring driver).
+enum Job {
+    Pool(TaskHandle<(Op, Buf)>),
+    /// In a mutex only to be `Sync` (a `File` is): polled through `get_mut`, never locked.
+    Ring(Mutex<RingJob>),
+}
+
+/// The ring operations of one `File` job.
+type RingJob = Pin<Box<dyn Future<Output = (Op, Buf)> + Send>>;
+
+impl Job {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<(Op, Buf)>> {
+        match self {
+            Job::Pool(h) => Pin::new(h).poll(cx).map_err(io::Error::from),
+            Job::Ring(f) => f.get_mut().as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 impl File {
@@ -278,11 +303,11 @@ impl File {
     /// write's error) once.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let State::Busy(h) = &mut self.state {
-            let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+            let (op, buf) = match ready!(h.poll(cx)) {
                 Ok(v) => v,
                 Err(e) => {
                     self.state = State::Idle(Some(Buf::default()));
-                    return Poll::Ready(Err(e.into()));
+                    return Poll::Ready(Err(e));
                 }
             };
             self.state = State::Idle(Some(buf));
@@ -308,8 +333,53 @@ impl File {
         let buf = buf.take().unwrap_or_default();
         let f = self.std.clone();
         let h = try_spawn_blocking(move || job(f, buf)).map_err(io::Error::other)?;
-        self.state = State::Busy(h);
+        self.state = State::Busy(Job::Pool(h));
         Ok(())
+    }
+
+    /// Starts a read of up to `want` bytes at the file position on the ring, if the
+    /// runtime runs io_uring (the file must be idle); `false`: use the pool.
+    fn start_ring_read(&mut self, want: usize) -> bool {
+        let Some(ring) = uring::current() else {
+            return false;
+        };
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("File::start while busy")
+        };
+        let mut buf = buf.take().unwrap_or_default();
+        let f = self.std.clone();
+        self.state = State::Busy(Job::Ring(Mutex::new(Box::pin(async move {
+            buf.clear();
+            let data = std::mem::take(&mut buf.data);
+            // u64::MAX: at the file position, moving it (like read(2)).
+            let (res, data) = uring::read_at(&ring, &f, data, want, u64::MAX).await;
+            buf.data = data;
+            buf.eof = matches!(res, Ok(0));
+            (Op::Read(res.map(drop)), buf)
+        }))));
+        true
+    }
+
+    /// Starts writing the buffer's contents at the file position on the ring, if the
+    /// runtime runs io_uring (the file must be idle); `false`: use the pool.
+    fn start_ring_write(&mut self) -> bool {
+        let Some(ring) = uring::current() else {
+            return false;
+        };
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("File::start while busy")
+        };
+        let mut buf = buf.take().unwrap_or_default();
+        let f = self.std.clone();
+        self.state = State::Busy(Job::Ring(Mutex::new(Box::pin(async move {
+            let data = std::mem::take(&mut buf.data);
+            let (res, data) = uring::write_all_at(&ring, &f, data, u64::MAX).await;
+            buf.data = data;
+            // Written bytes are not read-ahead (rule 3 must not seek back over them).
+            buf.clear();
+            (Op::Write(res), buf)
+        }))));
+        true
     }
 
     fn buf(&mut self) -> &mut Buf {
@@ -358,6 +428,9 @@ impl AsyncRead for File {
                 return Poll::Ready(Ok(n));
             }
             let want = dst.len().min(MAX_BUF);
+            if this.start_ring_read(want) {
+                continue;
+            }
             this.start(move |f, mut buf| {
                 buf.clear();
                 buf.data.resize(want, 0);
@@ -388,6 +461,10 @@ impl AsyncWrite for File {
         let b = this.buf();
         b.clear();
         b.data.extend_from_slice(&src[..n]);
+        if this.start_ring_write() {
+            // Rule 2: report the write now; an error comes back from the next call.
+            return Poll::Ready(Ok(n));
+        }
         this.start(|f, mut buf| {
             let r = (&*f).write_all(&buf.data);
             // Written bytes are not read-ahead (rule 3 must not seek back over them).
@@ -416,11 +493,11 @@ impl AsyncSeek for File {
         let this = self.get_mut();
         // A seek of ours may already be in flight (a previous poll of this call).
         if let State::Busy(h) = &mut this.state {
-            let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+            let (op, buf) = match ready!(h.poll(cx)) {
                 Ok(v) => v,
                 Err(e) => {
                     this.state = State::Idle(Some(Buf::default()));
-                    return Poll::Ready(Err(e.into()));
+                    return Poll::Ready(Err(e));
                 }
             };
             this.state = State::Idle(Some(buf));
@@ -440,11 +517,11 @@ impl AsyncSeek for File {
         let State::Busy(h) = &mut this.state else {
             unreachable!()
         };
-        let (op, buf) = match ready!(Pin::new(h).poll(cx)) {
+        let (op, buf) = match ready!(h.poll(cx)) {
             Ok(v) => v,
             Err(e) => {
                 this.state = State::Idle(Some(Buf::default()));
-                return Poll::Ready(Err(e.into()));
+                return Poll::Ready(Err(e));
             }
         };
         this.state = State::Idle(Some(buf));

@@ -82,7 +82,9 @@ fn probe(shared: &Shared) -> bool {
     if shared.ring.submitter().register_probe(&mut probe).is_err() {
         return false;
     }
-    FS_OPS.iter().all(|&code| probe.is_supported(code))
+    // Reads and writes at the file position (offset -1) need IORING_FEAT_RW_CUR_POS.
+    shared.ring.params().is_feature_rw_cur_pos()
+        && FS_OPS.iter().all(|&code| probe.is_supported(code))
 }
 
 /// The path as the kernel wants it; `None` if it holds a NUL byte (the caller takes

@@ -4,9 +4,43 @@
 //! the oldest value still buffered.
 //!
 //! # Implementation
-//! A ring of `capacity` slots under one short lock. Each slot records its position and
-//! how many receivers still have to read it; the last reader takes the value instead
-//! of cloning it (a documented difference from tokio: see [`Receiver`]). Waiting receivers sit in a [`WaitList`]; a send wakes them all.
+//! A ring of `capacity` slots, each behind its own short lock, and one channel lock
+//! over the send position (`tail`), the sender and receiver counts and the waiting
+//! receivers. A slot records the position of the value it holds and how many
+//! receivers still have to read it; the last reader takes the value instead of
+//! cloning it (a documented difference from tokio: see [`Receiver`]). A receive locks
+//! only the slot of its position; it takes the channel lock only when that slot does
+//! not hold its position (nothing new yet, lagged, or closed) or when it has to queue.
+//!
+//! Clones of one value are made one at a time (under its slot's lock), so `T` only
+//! has to be `Send`: concurrent `T::clone` calls through shared references would need
+//! `T: Sync`.
+//!
+//! ## Rules
+//! 1. A value is written into its slot (position, value, reader count) only under the
+//!    channel lock *and* the slot's lock, and `tail` moves past it in the same channel
+//!    critical section. Position `p` lives in slot `p % capacity`; sending `p`
+//!    overwrites `p - capacity`, so the slot of `p` holds `p` exactly while
+//!    `tail - capacity <= p < tail` (the buffered window).
+//! 2. Locks nest channel → slot only. The receive fast path takes a slot lock alone;
+//!    nothing takes the channel lock while holding a slot lock, so the two cannot
+//!    deadlock.
+//! 3. A slot's `remaining` counts the receivers that have not read the value in it: set
+//!    to the receiver count when it is sent, decremented by each read (and by each
+//!    receiver dropped before reading it), incremented by `Receiver::clone` for the
+//!    positions the clone has still to read. Subscribing (and `resubscribe`) starts at
+//!    `tail` and so counts in no buffered slot. Hence a receiver that reads a position
+//!    in the window finds its value still there.
+//! 4. A receiver reads position `next` on the fast path iff the slot of `next` holds
+//!    `next` (rule 1: it was sent and not overwritten). It clones the value, then
+//!    decrements `remaining`; the reader that finds `remaining == 1` takes the value
+//!    instead. A `T::clone` that panics consumes nothing.
+//! 5. Everything else — lag (`next < tail - capacity`: skip to the oldest buffered
+//!    position and report how many were missed), nothing new (`next == tail`), closed
+//!    (no sender and `next == tail`) — is decided under the channel lock, where
+//!    `tail` and the slots agree (rule 1). A receiver queues only under the channel
+//!    lock after seeing `next == tail`, and a send moves `tail` and takes the queue
+//!    under that lock: a wake-up is never lost.
 
 use std::fmt;
 use std::future::Future;
@@ -19,14 +53,49 @@ use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
 struct Slot<T> {
+    /// The position of the value held (`u64::MAX`: none yet).
     pos: u64,
-    /// Receivers that still have to read this value.
+    /// Rule 3: receivers that still have to read this value.
     remaining: usize,
     value: Option<T>,
 }
 
-struct State<T> {
-    buf: Box<[Slot<T>]>,
+impl<T> Slot<T> {
+    /// Marks the value read by one receiver without handing it out (a receiver
+    /// dropped before reading it); returns it if that was the last reader.
+    fn release(&mut self, pos: u64) -> Option<T> {
+        if self.pos == pos && self.remaining > 0 {
+            self.remaining -= 1;
+            if self.remaining == 0 {
+                return self.value.take();
+            }
+        }
+        None
+    }
+}
+
+impl<T: Clone> Slot<T> {
+    /// Rule 4: one receiver's read of the value; the caller checked `pos`.
+    #[inline]
+    fn read(&mut self) -> Option<T> {
+        if self.remaining <= 1 {
+            self.remaining = 0;
+            self.value.take()
+        } else {
+            let value = self.value.clone();
+            self.remaining -= 1;
+            value
+        }
+    }
+}
+
+/// A slot on its own cache line, so receivers reading neighbouring positions on
+/// different threads do not share one.
+#[repr(align(64))]
+struct Padded<T>(Mutex<Slot<T>>);
+
+/// Everything under the channel lock (rule 1).
+struct State {
     /// Position of the next value to send.
     tail: u64,
     receivers: usize,
@@ -35,25 +104,49 @@ struct State<T> {
 }
 
 struct Shared<T> {
-    state: Mutex<State<T>>,
+    slots: Box<[Padded<T>]>,
+    state: Mutex<State>,
 }
 
-impl<T> State<T> {
-    fn oldest(&self) -> u64 {
-        self.tail.saturating_sub(self.buf.len() as u64)
+impl<T> Shared<T> {
+    fn capacity(&self) -> u64 {
+        self.slots.len() as u64
     }
 
-    /// Marks position `pos` read by one receiver (no value returned).
-    fn release(&mut self, pos: u64) -> Option<T> {
-        let cap = self.buf.len() as u64;
-        let slot = &mut self.buf[(pos % cap) as usize];
-        if slot.pos == pos && slot.remaining > 0 {
-            slot.remaining -= 1;
-            if slot.remaining == 0 {
-                return slot.value.take();
-            }
+    fn slot(&self, pos: u64) -> &Mutex<Slot<T>> {
+        &self.slots[(pos % self.capacity()) as usize].0
+    }
+
+    /// The oldest buffered position, given the channel's `tail`.
+    fn oldest(&self, tail: u64) -> u64 {
+        tail.saturating_sub(self.capacity())
+    }
+
+    /// A receiver's cursor at position `next`.
+    fn cursor(&self, next: u64) -> Cursor {
+        Cursor {
+            next,
+            idx: (next % self.capacity()) as usize,
         }
-        None
+    }
+}
+
+/// A receiver's position and its slot index (`next % capacity`, kept so the fast
+/// path does not divide).
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    next: u64,
+    idx: usize,
+}
+
+impl Cursor {
+    #[inline]
+    fn advance(&mut self, capacity: usize) {
+        self.next += 1;
+        self.idx += 1;
+        if self.idx == capacity {
+            self.idx = 0;
+        }
     }
 }
 
@@ -86,16 +179,18 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "broadcast::channel needs a capacity of at least 1"
     );
-    let buf = (0..capacity)
-        .map(|_| Slot {
-            pos: u64::MAX,
-            remaining: 0,
-            value: None,
+    let slots = (0..capacity)
+        .map(|_| {
+            Padded(Mutex::new(Slot {
+                pos: u64::MAX,
+                remaining: 0,
+                value: None,
+            }))
         })
         .collect();
     let shared = Arc::new(Shared {
+        slots,
         state: Mutex::new(State {
-            buf,
             tail: 0,
             receivers: 1,
             senders: 1,
@@ -108,7 +203,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         },
         Receiver {
             shared,
-            next: 0,
+            cursor: Cursor { next: 0, idx: 0 },
             stream_key: None,
         },
     )
@@ -130,14 +225,16 @@ impl<T: Clone> Sender<T> {
         if state.receivers == 0 {
             return Err(SendError(value));
         }
-        let cap = state.buf.len() as u64;
         let tail = state.tail;
         let receivers = state.receivers;
-        let slot = &mut state.buf[(tail % cap) as usize];
-        slot.pos = tail;
-        slot.remaining = receivers;
-        let old = slot.value.replace(value);
-        state.tail += 1;
+        // Rule 1: written under both locks; `tail` moves in the same critical section.
+        let old = {
+            let mut slot = self.shared.slot(tail).lock();
+            slot.pos = tail;
+            slot.remaining = receivers;
+            slot.value.replace(value)
+        };
+        state.tail = tail + 1;
         let state = wakers.fill_in_batches(&self.shared.state, state, |state, wakers| {
             wakers.pop_wakers(&mut state.waiters)
         });
@@ -149,13 +246,7 @@ impl<T: Clone> Sender<T> {
 
     /// A new receiver that sees the values sent from now on.
     pub fn subscribe(&self) -> Receiver<T> {
-        let mut state = self.shared.state.lock();
-        state.receivers += 1;
-        Receiver {
-            shared: self.shared.clone(),
-            next: state.tail,
-            stream_key: None,
-        }
+        Receiver::at_tail(&self.shared)
     }
 
     /// Number of receivers.
@@ -265,50 +356,74 @@ impl std::error::Error for TryRecvError {}
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// Position of the next value this receiver reads.
-    next: u64,
+    cursor: Cursor,
     /// The queue entry of the receiver used as a `Stream` (removed on drop).
     stream_key: Option<WaitKey>,
 }
 
-impl<T: Clone> Receiver<T> {
-    /// Takes the value at position `*next` from the locked `state`. A free function of
-    /// the receiver's position, so callers borrow `shared` and `next` apart instead of
-    /// cloning the `Arc` (whose count shares a cache line with the lock) per receive.
-    fn try_recv_locked(next: &mut u64, state: &mut State<T>) -> Result<T, TryRecvError> {
-        if *next < state.tail {
-            let oldest = state.oldest();
-            if *next < oldest {
-                let missed = oldest - *next;
-                *next = oldest;
+impl<T> Receiver<T> {
+    /// Rule 3: a new receiver at `tail`, counted in no buffered slot.
+    fn at_tail(shared: &Arc<Shared<T>>) -> Receiver<T> {
+        let mut state = shared.state.lock();
+        state.receivers += 1;
+        Receiver {
+            shared: shared.clone(),
+            cursor: shared.cursor(state.tail),
+            stream_key: None,
+        }
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// Rule 4: the fast path, under the slot's lock only. `None`: the slot does not
+    /// hold `cursor.next` (decide under the channel lock).
+    #[inline(always)]
+    fn try_read(&self, cursor: &mut Cursor) -> Option<Option<T>> {
+        let mut slot = self.slots[cursor.idx].0.lock();
+        if slot.pos != cursor.next {
+            return None;
+        }
+        let value = slot.read();
+        drop(slot);
+        cursor.advance(self.slots.len());
+        Some(value)
+    }
+
+    /// Rule 5: the receive under the channel lock: lag, nothing new, closed, or the
+    /// value (the slot holds it here: rule 1).
+    fn recv_locked(&self, cursor: &mut Cursor, state: &State) -> Result<T, TryRecvError> {
+        if cursor.next < state.tail {
+            let oldest = self.oldest(state.tail);
+            if cursor.next < oldest {
+                let missed = oldest - cursor.next;
+                *cursor = self.cursor(oldest);
                 return Err(TryRecvError::Lagged(missed));
             }
-            let pos = *next;
-            *next += 1;
-            let cap = state.buf.len() as u64;
-            let slot = &mut state.buf[(pos % cap) as usize];
-            debug_assert_eq!(slot.pos, pos);
-            let value = if slot.remaining <= 1 {
-                slot.remaining = 0;
-                slot.value.take()
-            } else {
-                slot.remaining -= 1;
-                slot.value.clone()
-            };
-            return value.ok_or(TryRecvError::Closed);
+            let value = self.try_read(cursor);
+            debug_assert!(
+                value.is_some(),
+                "rule 1: a buffered position is in its slot"
+            );
+            return value.flatten().ok_or(TryRecvError::Closed);
         }
         if state.senders == 0 {
             return Err(TryRecvError::Closed);
         }
         Err(TryRecvError::Empty)
     }
+}
 
+impl<T: Clone> Receiver<T> {
     /// Receives the next value if one is there.
     ///
     /// # Errors
     /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or [`TryRecvError::Lagged`].
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = self.shared.state.lock();
-        Self::try_recv_locked(&mut self.next, &mut state)
+        if let Some(value) = self.shared.try_read(&mut self.cursor) {
+            return value.ok_or(TryRecvError::Closed);
+        }
+        let state = self.shared.state.lock();
+        self.shared.recv_locked(&mut self.cursor, &state)
     }
 
     /// Waits for the next value.
@@ -328,18 +443,12 @@ impl<T: Clone> Receiver<T> {
 
     /// A new receiver starting at the newest position (like a fresh `subscribe`).
     pub fn resubscribe(&self) -> Receiver<T> {
-        let mut state = self.shared.state.lock();
-        state.receivers += 1;
-        Receiver {
-            shared: self.shared.clone(),
-            next: state.tail,
-            stream_key: None,
-        }
+        Receiver::at_tail(&self.shared)
     }
 
     /// Values sent and not yet received by this receiver (lagged ones included).
     pub fn len(&self) -> usize {
-        (self.shared.state.lock().tail - self.next) as usize
+        (self.shared.state.lock().tail - self.cursor.next) as usize
     }
 
     /// Whether nothing new is there.
@@ -353,17 +462,17 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         let mut state = self.shared.state.lock();
         state.receivers += 1;
-        let start = self.next.max(state.oldest());
-        let cap = state.buf.len() as u64;
+        let start = self.cursor.next.max(self.shared.oldest(state.tail));
         for pos in start..state.tail {
-            let slot = &mut state.buf[(pos % cap) as usize];
-            // This receiver has not read `pos`, so the value is still buffered.
+            let mut slot = self.shared.slot(pos).lock();
+            // Rules 1 and 3: this receiver has not read `pos`, so the value is still
+            // buffered.
             debug_assert!(slot.pos == pos && slot.value.is_some());
             slot.remaining += 1;
         }
         Receiver {
             shared: self.shared.clone(),
-            next: self.next,
+            cursor: self.cursor,
             stream_key: None,
         }
     }
@@ -377,9 +486,9 @@ impl<T> Drop for Receiver<T> {
             state.waiters.remove(key);
         }
         state.receivers -= 1;
-        let start = self.next.max(state.oldest());
+        let start = self.cursor.next.max(self.shared.oldest(state.tail));
         for pos in start..state.tail {
-            if let Some(v) = state.release(pos) {
+            if let Some(v) = self.shared.slot(pos).lock().release(pos) {
                 dropped.push(v);
             }
         }
@@ -391,7 +500,7 @@ impl<T> Drop for Receiver<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("next", &self.next)
+            .field("next", &self.cursor.next)
             .finish()
     }
 }
@@ -409,19 +518,43 @@ impl<T: Clone> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let rx = &mut *this.rx;
-        poll_recv(&rx.shared, &mut rx.next, &mut this.key, cx)
+        poll_recv(&rx.shared, &mut rx.cursor, &mut this.key, cx)
     }
 }
 
-/// The receive of [`Recv`] and of the `Stream`: takes the value at `*next`, or queues
-/// `key` (borrowed apart from the receiver: no `Arc` clone per receive).
+/// The receive of [`Recv`] and of the `Stream`: takes the value at the cursor, or
+/// queues `key` (borrowed apart from the receiver: no `Arc` clone per receive).
+#[inline]
 fn poll_recv<T: Clone>(
     shared: &Shared<T>,
-    next: &mut u64,
+    cursor: &mut Cursor,
     key: &mut Option<WaitKey>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<T, RecvError>> {
     let coop = std::task::ready!(corio_core::coop::poll_proceed(cx));
+    // Rule 4: the fast path, unless queued (then the queue entry goes under the
+    // channel lock).
+    if key.is_none() {
+        if let Some(value) = shared.try_read(cursor) {
+            coop.made_progress();
+            return Poll::Ready(value.ok_or(RecvError::Closed));
+        }
+    }
+    let r = poll_recv_locked(shared, cursor, key, cx);
+    if r.is_ready() {
+        coop.made_progress();
+    }
+    r
+}
+
+/// Rule 5: [`poll_recv`] under the channel lock.
+#[inline(never)]
+fn poll_recv_locked<T: Clone>(
+    shared: &Shared<T>,
+    cursor: &mut Cursor,
+    key: &mut Option<WaitKey>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
     let mut state = shared.state.lock();
     if let Some(k) = *key {
         match state.waiters.get_mut(k) {
@@ -435,7 +568,7 @@ fn poll_recv<T: Clone>(
             None => *key = None,
         }
     }
-    let r = match Receiver::try_recv_locked(next, &mut state) {
+    let r = match shared.recv_locked(cursor, &state) {
         Ok(v) => Ok(v),
         Err(TryRecvError::Closed) => Err(RecvError::Closed),
         Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
@@ -449,8 +582,6 @@ fn poll_recv<T: Clone>(
     if let Some(k) = key.take() {
         state.waiters.remove(k);
     }
-    drop(state);
-    coop.made_progress();
     Poll::Ready(r)
 }
 
@@ -479,7 +610,7 @@ impl<T: Clone> futures_core::Stream for Receiver<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        match poll_recv(&this.shared, &mut this.next, &mut this.stream_key, cx) {
+        match poll_recv(&this.shared, &mut this.cursor, &mut this.stream_key, cx) {
             Poll::Ready(Err(RecvError::Closed)) => Poll::Ready(None),
             Poll::Ready(r) => Poll::Ready(Some(r)),
             Poll::Pending => Poll::Pending,
@@ -488,11 +619,18 @@ impl<T: Clone> futures_core::Stream for Receiver<T> {
 }
 
 impl<T> Drop for Recv<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.rx.shared.state.lock().waiters.remove(key);
+            unqueue(&self.rx.shared, key);
         }
     }
+}
+
+/// A cancelled [`Recv`] leaves the queue (out of line: the common drop has no key).
+#[inline(never)]
+fn unqueue<T>(shared: &Shared<T>, key: WaitKey) {
+    shared.state.lock().waiters.remove(key);
 }
 
 impl<T> fmt::Debug for Recv<'_, T> {

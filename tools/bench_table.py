@@ -20,9 +20,12 @@ Each mode writes markdown with a header naming the machine, the date, the I/O dr
               the per-round ratio range. Block `echo`.
   wrk         benches/axum_bench.rs: the axum JSON route on corio and on tokio, server
               pinned to CPU 0 and `wrk -t1` to CPU 1, alternating rounds; req/s, server
-              CPU per request, paired per-round ratios. Block `wrk axum`.
+              CPU per request, paired per-round ratios. Block `wrk axum` (`wrk axum
+              uring` with --io uring: the corio server on io_uring).
   idle        benches/idle_memory.rs: RSS growth per idle task, each case in its own
               process. Block `idle-memory`.
+  http-client benches/http_client_bench.rs: corio-http vs reqwest against a local nginx
+              (needs Debian's nginx). Block `http-client`.
   all         every mode above, in that order (criterion last: it is the longest).
 
 Usage:
@@ -32,6 +35,7 @@ Usage:
   tools/bench_table.py echo [--secs 2] [--rounds 3] [--conns 1,64,512] [--size 1024,65536]
   tools/bench_table.py wrk [--secs 5] [--rounds 5] [--conns 1,50,256]
   tools/bench_table.py idle [--tasks 1000000]
+  tools/bench_table.py http-client
   tools/bench_table.py all
 Common options:
   --io epoll|uring run every child with CORIO_IO set so (the header states the driver)
@@ -507,7 +511,9 @@ def run_wrk(args) -> list[tuple]:
         if not sh(["which", tool]):
             sys.exit(f"bench_table: wrk mode needs `{tool}` on PATH")
     binary = example("axum_bench", args)
-    cmd = [binary, "--secs", str(int(args.secs or 5)), "--rounds", str(args.rounds or 5)]
+    # wrk takes whole seconds (-d0s is refused).
+    cmd = [binary, "--secs", str(max(1, round(args.secs or 5))), "--rounds",
+           str(args.rounds or 5)]
     if args.conns:
         cmd += ["--conns", args.conns]
     before = loadavg()
@@ -547,7 +553,36 @@ def run_wrk(args) -> list[tuple]:
              "`wrk -t1` pinned to CPU 1, runtimes alternating within each round; CPU per "
              "request is the server's user+system time over wrk's requests). Medians of "
              "the rounds.")
-    return [("wrk axum", header("wrk", before, after, extra, started) + "\n".join(lines))]
+    # One block per driver: the corio server runs on io_uring when CORIO_IO=uring.
+    name = "wrk axum uring" if os.environ.get("CORIO_IO") == "uring" else "wrk axum"
+    return [(name, header("wrk", before, after, extra, started) + "\n".join(lines))]
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+def run_http_client(args) -> list[tuple]:
+    started = time.time()
+    if not sh(["which", "nginx"]) and not Path("/usr/sbin/nginx").exists():
+        sys.exit("bench_table: http-client mode needs Debian's nginx")
+    binary = example("http_client_bench", args)
+    before = loadavg()
+    print(f"+ {binary}", file=sys.stderr)
+    out = subprocess.run([binary], cwd=ROOT, capture_output=True, text=True)
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        sys.exit(f"bench_table: http_client_bench failed ({out.returncode})")
+    after = loadavg()
+    table = [line for line in out.stdout.splitlines() if line.startswith("|")]
+    if len(table) < 3:
+        sys.exit(f"bench_table: http_client_bench printed no table:\n{out.stdout}")
+    extra = (" Command: `http_client_bench` (benches/http_client_bench.rs: corio-http and "
+             "reqwest on tokio against a local nginx over TLS, 1 KiB bodies, each on a "
+             "2-worker runtime; requests/s the best of 5 alternating runs, CPU per request "
+             "the client's worker threads summed over the runs; ratio ≥ 1.00 is the "
+             "target).")
+    return [("http-client", header("http-client", before, after, extra, started)
+             + "\n".join(table))]
 
 
 # --------------------------------------------------------------------------- idle memory
@@ -618,7 +653,8 @@ def update(path: Path, blocks: list[tuple]) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("kind", choices=["criterion", "callgrind", "echo", "wrk", "idle", "all"])
+    p.add_argument("kind", choices=["criterion", "callgrind", "echo", "wrk", "idle",
+                                     "http-client", "all"])
     p.add_argument("--bench", help="comma-separated bench names (default: all in benches/)")
     p.add_argument("--filter", help="criterion filter (a regex over bench ids)")
     p.add_argument("--warm-up-time", default="1")
@@ -643,19 +679,44 @@ def main() -> None:
 
     if args.io:
         os.environ["CORIO_IO"] = args.io
-    blocks = []
-    modes = [("callgrind", run_callgrind), ("echo", run_echo), ("wrk", run_wrk),
-             ("idle", run_idle), ("criterion", run_criterion)]
-    for kind, run in modes:
-        if args.kind in (kind, "all"):
-            blocks += run(args)
-    text = "\n\n".join(f"<!-- bench-table: {b[0]} -->\n{b[1]}\n<!-- /bench-table -->"
-                      for b in blocks)
-    print(text)
     if args.out:
-        Path(args.out).write_text(text + "\n")
-    if args.update:
-        update(Path(args.update), blocks)
+        Path(args.out).write_text("")
+    modes = [("callgrind", run_callgrind), ("echo", run_echo), ("wrk", run_wrk),
+             ("idle", run_idle), ("http-client", run_http_client),
+             ("criterion", run_criterion)]
+    # Each mode's blocks are written as soon as they exist, so a failure later in `all`
+    # (or an interrupted run) keeps what was measured; in `all`, a failing mode is
+    # reported and the next one runs.
+    steps = []
+    for kind, run in modes:
+        if args.kind not in (kind, "all"):
+            continue
+        if kind == "criterion":
+            for bench in (args.bench.split(",") if args.bench else bench_names()):
+                steps.append((f"criterion {bench}", run, {"bench": bench}))
+        else:
+            steps.append((kind, run, {}))
+    failed = []
+    for name, run, extra in steps:
+        step_args = argparse.Namespace(**{**vars(args), **extra})
+        try:
+            blocks = run(step_args)
+        except (subprocess.CalledProcessError, SystemExit) as e:
+            if args.kind != "all":
+                raise
+            print(f"bench_table: {name} failed ({e}); going on", file=sys.stderr)
+            failed.append(name)
+            continue
+        text = "\n\n".join(f"<!-- bench-table: {b[0]} -->\n{b[1]}\n<!-- /bench-table -->"
+                            for b in blocks)
+        print(text + "\n", flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(text + "\n\n")
+        if args.update:
+            update(Path(args.update), blocks)
+    if failed:
+        sys.exit(f"bench_table: failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

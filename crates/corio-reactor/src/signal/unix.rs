@@ -134,6 +134,19 @@ pub struct Signal {
     io: Async<OwnedFd>,
     kind: SignalKind,
     seen: u64,
+    /// `None` only inside [`add_signal_handler`]'s task, whose [`SignalHandler`] holds the
+    /// listener instead (so removing the handler gives the disposition back at once).
+    listener: Option<Listener>,
+}
+
+/// One listener of a signal in the process-wide table (registry rule 4): the handler is
+/// installed while any lives; the last one dropped restores the previous disposition.
+struct Listener(i32);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        registry::remove_listener(self.0);
+    }
 }
 
 impl Signal {
@@ -143,7 +156,12 @@ impl Signal {
         let fd = registry::eventfd()?.as_fd().try_clone_to_owned()?;
         let io = Async::new_named(fd, function)?;
         let seen = registry::add_listener(kind.0)?;
-        Ok(Signal { io, kind, seen })
+        Ok(Signal {
+            io,
+            kind,
+            seen,
+            listener: Some(Listener(kind.0)),
+        })
     }
 
     /// The signal this listens for.
@@ -188,12 +206,6 @@ impl Stream for Signal {
     }
 }
 
-impl Drop for Signal {
-    fn drop(&mut self) {
-        registry::remove_listener(self.kind.0);
-    }
-}
-
 impl fmt::Debug for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signal").field("kind", &self.kind).finish()
@@ -235,6 +247,9 @@ where
 {
     const NAME: &str = "corio::signal::unix::add_signal_handler";
     let mut signal = Signal::new(kind, NAME)?;
+    // The handler holds the listener: `remove` (or a drop) gives the signal back at once,
+    // not when the aborted task is next scheduled and dropped.
+    let listener = signal.listener.take();
     corio_core::context::spawner(NAME).map_err(io::Error::other)?;
     let task = corio_core::task::try_spawn(async move {
         while signal.recv().await.is_some() {
@@ -245,6 +260,7 @@ where
     Ok(SignalHandler {
         kind,
         task: Some(task),
+        _listener: listener,
     })
 }
 
@@ -255,6 +271,9 @@ where
 pub struct SignalHandler {
     kind: SignalKind,
     task: Option<corio_core::task::TaskHandle<()>>,
+    /// Dropped right after `drop` aborted the task: the disposition is restored (if this
+    /// was the last listener) before `remove` returns.
+    _listener: Option<Listener>,
 }
 
 impl SignalHandler {

@@ -5,7 +5,7 @@
 
 use std::ptr::NonNull;
 
-use corio_executor::__loom::{local, CAPACITY};
+use corio_executor::__loom::{local, Local, Steal, CAPACITY};
 use loom::thread;
 
 fn item(v: usize) -> NonNull<usize> {
@@ -17,6 +17,16 @@ fn take(p: NonNull<usize>) -> usize {
     *unsafe { Box::from_raw(p.as_ptr()) }
 }
 
+/// Steals once from `stealer` into `dst` and takes everything `dst` then holds, in the
+/// order it comes out.
+fn steal_and_drain(stealer: &Steal<usize>, dst: &mut Local<usize>) -> Vec<usize> {
+    let mut got: Vec<usize> = stealer.steal_into(dst).map(take).into_iter().collect();
+    while let Some(p) = dst.pop() {
+        got.push(take(p));
+    }
+    got
+}
+
 #[test]
 fn steal_racing_pop_takes_each_item_once() {
     loom::model(|| {
@@ -25,16 +35,7 @@ fn steal_racing_pop_takes_each_item_once() {
         for i in 0..3 {
             owner.push_back(item(i)).unwrap();
         }
-        let t = thread::spawn(move || {
-            let mut got = Vec::new();
-            if let Some(p) = stealer.steal_into(&mut thief) {
-                got.push(take(p));
-            }
-            while let Some(p) = thief.pop() {
-                got.push(take(p));
-            }
-            got
-        });
+        let t = thread::spawn(move || steal_and_drain(&stealer, &mut thief));
         let mut mine = Vec::new();
         while let Some(p) = owner.pop() {
             mine.push(take(p));
@@ -54,16 +55,7 @@ fn overflow_racing_steal_loses_nothing() {
         for i in 0..CAPACITY {
             owner.push_back(item(i)).unwrap();
         }
-        let t = thread::spawn(move || {
-            let mut got = Vec::new();
-            if let Some(p) = stealer.steal_into(&mut thief) {
-                got.push(take(p));
-            }
-            while let Some(p) = thief.pop() {
-                got.push(take(p));
-            }
-            got
-        });
+        let t = thread::spawn(move || steal_and_drain(&stealer, &mut thief));
         let mut overflowed = Vec::new();
         owner.push_back_or_overflow(item(CAPACITY), |batch| {
             overflowed.extend(batch.map(take));
@@ -87,19 +79,8 @@ fn two_stealers_share_without_duplicates() {
         }
         let stealer = std::sync::Arc::new(stealer);
         let s2 = stealer.clone();
-        let t = thread::spawn(move || {
-            let (mut dst, _s) = local::<usize>();
-            let mut got: Vec<usize> = s2.steal_into(&mut dst).map(take).into_iter().collect();
-            while let Some(p) = dst.pop() {
-                got.push(take(p));
-            }
-            got
-        });
-        let (mut dst, _s) = local::<usize>();
-        let mut all: Vec<usize> = stealer.steal_into(&mut dst).map(take).into_iter().collect();
-        while let Some(p) = dst.pop() {
-            all.push(take(p));
-        }
+        let t = thread::spawn(move || steal_and_drain(&s2, &mut local::<usize>().0));
+        let mut all = steal_and_drain(&stealer, &mut local::<usize>().0);
         all.extend(t.join().unwrap());
         while let Some(p) = owner.pop() {
             all.push(take(p));

@@ -2,7 +2,7 @@
 //!
 //! Leaf crates that must start tasks (task groups, `shield`, file I/O on the blocking
 //! pool) do not know the executor. They call [`spawn`] / [`spawn_blocking`] here, which
-//! reach the current runtime's [`Spawner`] through the [context](crate::context) and
+//! reach the current runtime's [`Spawner`] through the [`context`] and
 //! return a [`TaskHandle`]: the executor's own join handle (seen through [`RawJoin`])
 //! with the output type restored. The seam adds one boxed future, one boxed handle and
 //! (for an output that is not zero-sized) one boxed output to the executor's task; the

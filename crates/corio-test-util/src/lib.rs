@@ -13,7 +13,7 @@
 //!   and a timer (virtual time for crates below the facade), and [`block_on_driver`], the
 //!   hand-written poll loop over any [`Driver`](corio_core::Driver) (a real timer or
 //!   reactor tested without an executor).
-//! - Property tests (feature `proptest`): [`prop_config`], the settings every
+//! - Property tests (feature `proptest`): `prop_config`, the settings every
 //!   `prop_*.rs` model uses; the models poll by hand with [`spawn`] and check
 //!   [`Spawn::poll_not_lost`] after every step.
 //! - Child processes: [`run_child`] / [`as_child`] re-run one test of the binary as a

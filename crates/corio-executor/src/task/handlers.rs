@@ -28,32 +28,7 @@
 //!    executor) is inert: it just runs its body, since nothing can cancel it that way.
 //!    A handler moved to another task after its first poll panics with a clear message.
 //!
-//! # Examples
-//!
-//! ```
-//! use corio_executor::{task, Executor};
-//! use std::sync::atomic::{AtomicBool, Ordering};
-//! use std::sync::Arc;
-//!
-//! let rt = Executor::builder_current_thread().build().unwrap();
-//! rt.block_on(async {
-//!     let flushed = Arc::new(AtomicBool::new(false));
-//!     let f = flushed.clone();
-//!     let conn = corio_executor::spawn(task::finally(
-//!         std::future::pending::<()>(), // serve forever
-//!         move || async move {
-//!             corio_executor::yield_now().await; // async cleanup: it may await
-//!             f.store(true, Ordering::SeqCst);
-//!         },
-//!     ));
-//!     corio_executor::yield_now().await;
-//!     assert!(conn.cancel_with("server closing"));
-//!     let err = conn.await.unwrap_err();
-//!     assert!(err.is_cancelled());
-//!     assert_eq!(err.cancel_message(), Some("server closing"));
-//!     assert!(flushed.load(Ordering::SeqCst), "the cleanup ran to its end");
-//! });
-//! ```
+//! An example is on [`finally`].
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -264,7 +239,30 @@ impl Drop for Registration {
 ///
 /// # Examples
 ///
-/// See the [module documentation](self).
+/// ```
+/// use corio_executor::{task, Executor};
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+///
+/// let rt = Executor::builder_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let flushed = Arc::new(AtomicBool::new(false));
+///     let f = flushed.clone();
+///     let conn = corio_executor::spawn(task::finally(
+///         std::future::pending::<()>(), // serve forever
+///         move || async move {
+///             corio_executor::yield_now().await; // async cleanup: it may await
+///             f.store(true, Ordering::SeqCst);
+///         },
+///     ));
+///     corio_executor::yield_now().await;
+///     assert!(conn.cancel_with("server closing"));
+///     let err = conn.await.unwrap_err();
+///     assert!(err.is_cancelled());
+///     assert_eq!(err.cancel_message(), Some("server closing"));
+///     assert!(flushed.load(Ordering::SeqCst), "the cleanup ran to its end");
+/// });
+/// ```
 ///
 /// # Panics
 /// If polled in a different task than the one it was first polled in.

@@ -5,18 +5,13 @@ use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 
 use corio_reactor::fs::{self, OpenOptions};
+use corio_test_util::TempDir;
 use futures::io::AsyncWriteExt;
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("corio-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[corio::test(start_paused = true)]
 async fn links_and_their_errors() {
-    let d = temp_dir("links");
+    let tmp = TempDir::new("fs-links");
+    let d = tmp.path();
     fs::write(d.join("f"), "x").await.unwrap();
     fs::symlink("f", d.join("s")).await.unwrap();
     assert!(fs::symlink_metadata(d.join("s"))
@@ -47,7 +42,8 @@ async fn links_and_their_errors() {
 
 #[corio::test(start_paused = true)]
 async fn set_permissions_changes_the_mode() {
-    let d = temp_dir("perm");
+    let tmp = TempDir::new("fs-perm");
+    let d = tmp.path();
     let p = d.join("f");
     fs::write(p.clone(), "x").await.unwrap();
     fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640))
@@ -66,7 +62,8 @@ async fn set_permissions_changes_the_mode() {
 
 #[corio::test(start_paused = true)]
 async fn positional_io_leaves_the_cursor_alone() {
-    let d = temp_dir("at");
+    let tmp = TempDir::new("fs-at");
+    let d = tmp.path();
     let mut f = OpenOptions::new()
         .read(true)
         .write(true)

@@ -3,23 +3,17 @@
 #![cfg(not(miri))]
 mod support;
 
-use std::path::PathBuf;
-
 use corio_reactor::fs::{self, File, OpenOptions};
+use corio_test_util::TempDir;
 use futures::io::{
     AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, SeekFrom,
 };
 use futures::TryStreamExt;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("corio-fs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn whole_file_helpers_round_trip() {
-    let dir = temp_dir("helpers");
+    let tmp = TempDir::new("fs-helpers");
+    let dir = tmp.path();
     support::block_on(async {
         fs::create_dir_all(dir.join("a/b")).await.unwrap();
         let p = dir.join("a/b/x.txt");
@@ -48,7 +42,8 @@ fn whole_file_helpers_round_trip() {
 
 #[test]
 fn read_dir_streams_every_entry() {
-    let dir = temp_dir("readdir");
+    let tmp = TempDir::new("fs-readdir");
+    let dir = tmp.path();
     support::block_on(async {
         fs::create_dir_all(&dir).await.unwrap();
         // More than one batch (32) of entries.
@@ -83,7 +78,8 @@ fn read_dir_streams_every_entry() {
 
 #[test]
 fn file_read_write_seek() {
-    let dir = temp_dir("file");
+    let tmp = TempDir::new("fs-file");
+    let dir = tmp.path();
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("data");
     support::block_on(async {

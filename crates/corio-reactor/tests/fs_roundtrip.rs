@@ -80,7 +80,6 @@ fn read_dir_streams_every_entry() {
 fn file_read_write_seek() {
     let tmp = TempDir::new("fs-file");
     let dir = tmp.path();
-    std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("data");
     support::block_on(async {
         let mut f = File::create(&p).await.unwrap();

@@ -26,6 +26,8 @@ Each mode writes markdown with a header naming the machine, the date, the I/O dr
               process. Block `idle-memory`.
   http-client benches/http_client_bench.rs: corio-http vs reqwest against a local nginx
               (needs Debian's nginx). Block `http-client`.
+  redis       redis-benchmark SET/GET (plain and -P 16) against apps/redis-server, and
+              against Debian's redis-server when installed, alternating. Block `redis`.
   all         every mode above, in that order (criterion last: it is the longest).
 
 Usage:
@@ -36,6 +38,7 @@ Usage:
   tools/bench_table.py wrk [--secs 5] [--rounds 5] [--conns 1,50,256]
   tools/bench_table.py idle [--tasks 1000000]
   tools/bench_table.py http-client
+  tools/bench_table.py redis [--requests 100000] [--rounds 3]
   tools/bench_table.py all
 Common options:
   --io epoll|uring run every child with CORIO_IO set so (the header states the driver)
@@ -585,6 +588,104 @@ def run_http_client(args) -> list[tuple]:
              + "\n".join(table))]
 
 
+# --------------------------------------------------------------------------- redis
+
+DEBIAN_REDIS = "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(cmd: list[str], port: int) -> subprocess.Popen:
+    import socket
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit(f"bench_table: {' '.join(cmd)} did not listen on {port}")
+
+
+def redis_benchmark(port: int, requests: int, pipeline: int) -> dict[str, float]:
+    cmd = ["redis-benchmark", "-p", str(port), "-t", "set,get", "-n", str(requests),
+           "-c", "50", "-P", str(pipeline), "--csv"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = {}
+    for line in out.splitlines():
+        cells = [c.strip('"') for c in line.split(",")]
+        if len(cells) > 1 and cells[0] in ("SET", "GET"):
+            rps[cells[0]] = float(cells[1])
+    if len(rps) != 2:
+        sys.exit(f"bench_table: redis-benchmark printed:\n{out}")
+    return rps
+
+
+def run_redis(args) -> list[tuple]:
+    started = time.time()
+    if not sh(["which", "redis-benchmark"]):
+        sys.exit("bench_table: redis mode needs redis-benchmark (Debian's redis-tools)")
+    if not args.no_build:
+        print("+ cargo build --release -p redis-server", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--release", "-p", "redis-server"], cwd=ROOT,
+                       check=True, stdout=sys.stderr)
+    corio_bin = target_dir() / "release" / "redis-server"
+    servers = {"corio": lambda port: [str(corio_bin), "--port", str(port)]}
+    if Path(DEBIAN_REDIS).exists():
+        servers["redis-server"] = lambda port: [DEBIAN_REDIS, "--port", str(port), "--save",
+                                                 "", "--appendonly", "no"]
+    requests, rounds = args.requests, args.rounds or 3
+    before = loadavg()
+    # (pipeline, test) -> server -> [req/s per round]
+    got: dict[tuple[int, str], dict[str, list[float]]] = {}
+    for pipeline in (1, 16):
+        for rnd in range(rounds):
+            order = list(servers) if rnd % 2 == 0 else list(reversed(servers))
+            for name in order:
+                port = free_port()
+                proc = start_server(servers[name](port), port)
+                try:
+                    rps = redis_benchmark(port, requests, pipeline)
+                finally:
+                    proc.kill()
+                    proc.wait()
+                print(f"redis P={pipeline} {name}: {rps}", file=sys.stderr)
+                for test, v in rps.items():
+                    got.setdefault((pipeline, test), {}).setdefault(name, []).append(v)
+    after = loadavg()
+    other = "redis-server" if "redis-server" in servers else None
+    head = "| pipeline | command | corio req/s (rounds) |"
+    if other:
+        head += " redis-server 7 req/s (rounds) | corio / redis-server (median) |"
+    lines = [head, "|---" * head.count(" |") + "|"]
+    for (pipeline, test), by in got.items():
+        c = by["corio"]
+        row = (f"| {'-P ' + str(pipeline) if pipeline > 1 else 'none'} | {test} "
+               f"| {num(median(c))} ({', '.join(num(x) for x in c)}) |")
+        if other:
+            r = by[other]
+            row += (f" {num(median(r))} ({', '.join(num(x) for x in r)}) "
+                    f"| {median(c) / median(r):.2f} |")
+        lines.append(row)
+    extra = (f" `redis-benchmark -t set,get -n {requests} -c 50 [-P 16] --csv` (redis-tools) "
+             "against the release build of `apps/redis-server` (default workers)"
+             + (", and Debian's redis-server (`--save \"\" --appendonly no`) for scale, "
+                "alternating" if other else
+                "; Debian's redis-server is not installed here, so corio only")
+             + f"; a fresh server per run, {rounds} rounds.")
+    return [("redis", header("redis", before, after, extra, started) + "\n".join(lines))]
+
+
 # --------------------------------------------------------------------------- idle memory
 
 IDLE_LINE = re.compile(r"^(\w+)\s+(\w+)\s+(\d+) tasks: RSS \+\s*([\d.]+) MiB =\s*(\d+) "
@@ -654,7 +755,7 @@ def update(path: Path, blocks: list[tuple]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("kind", choices=["criterion", "callgrind", "echo", "wrk", "idle",
-                                     "http-client", "all"])
+                                     "http-client", "redis", "all"])
     p.add_argument("--bench", help="comma-separated bench names (default: all in benches/)")
     p.add_argument("--filter", help="criterion filter (a regex over bench ids)")
     p.add_argument("--warm-up-time", default="1")
@@ -667,10 +768,12 @@ def main() -> None:
     p.add_argument("--skip", help="comma-separated op_costs workloads to leave out")
     p.add_argument("--jobs", type=int, default=1, help="callgrind runs at once")
     p.add_argument("--secs", type=float, help="echo/wrk: seconds per run (2 / 5)")
-    p.add_argument("--rounds", type=int, help="echo/wrk/idle: rounds (3 / 5 / 1)")
+    p.add_argument("--rounds", type=int, help="echo/wrk/idle/redis: rounds (3 / 5 / 1 / 3)")
     p.add_argument("--conns", help="echo/wrk: comma-separated connection counts")
     p.add_argument("--size", help="echo: comma-separated message sizes in bytes")
     p.add_argument("--tasks", type=int, default=1_000_000, help="idle: tasks per process")
+    p.add_argument("--requests", type=int, default=100_000,
+                   help="redis: requests per redis-benchmark run")
     p.add_argument("--io", choices=["epoll", "uring"], help="CORIO_IO for every child")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--out")
@@ -682,7 +785,7 @@ def main() -> None:
     if args.out:
         Path(args.out).write_text("")
     modes = [("callgrind", run_callgrind), ("echo", run_echo), ("wrk", run_wrk),
-             ("idle", run_idle), ("http-client", run_http_client),
+             ("idle", run_idle), ("http-client", run_http_client), ("redis", run_redis),
              ("criterion", run_criterion)]
     # Each mode's blocks are written as soon as they exist, so a failure later in `all`
     # (or an interrupted run) keeps what was measured; in `all`, a failing mode is

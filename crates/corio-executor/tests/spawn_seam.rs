@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 
 use corio_executor::{task, yield_now, Executor};
+use corio_test_util::DropCounter;
 
 #[test]
 fn seam_spawns_record_the_callers_location() {
@@ -50,14 +51,8 @@ fn outputs_panics_and_cancellations_arrive_as_join_results() {
             let job = corio_core::task::spawn_blocking(|| -> u8 { panic!("job boom") });
             assert!(job.await.unwrap_err().is_panic());
 
-            struct Guard(Arc<AtomicBool>);
-            impl Drop for Guard {
-                fn drop(&mut self) {
-                    self.0.store(true, SeqCst);
-                }
-            }
-            let dropped = Arc::new(AtomicBool::new(false));
-            let guard = Guard(dropped.clone());
+            let dropped = DropCounter::new();
+            let guard = dropped.token();
             let h = corio_core::task::spawn(async move {
                 let _guard = guard;
                 std::future::pending::<()>().await
@@ -67,8 +62,9 @@ fn outputs_panics_and_cancellations_arrive_as_join_results() {
             h.abort();
             let err = h.await.unwrap_err();
             assert!(err.is_cancelled());
-            assert!(
-                dropped.load(SeqCst),
+            assert_eq!(
+                dropped.drops(),
+                1,
                 "cancellation seen before the future was dropped"
             );
 

@@ -13,17 +13,13 @@ use std::sync::Arc;
 
 use corio::task::{self, JoinHandle};
 use corio::time::{sleep, Instant};
+use corio_test_util::DropCounter;
 use futures::StreamExt;
 
-/// Spawns a task that never finishes; its cleanup bumps `cleaned` and its guard `dropped`.
-fn forever(cleaned: &Arc<AtomicUsize>, dropped: &Arc<AtomicUsize>) -> JoinHandle<u32> {
-    struct Guard(Arc<AtomicUsize>);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    let (c, g) = (cleaned.clone(), Guard(dropped.clone()));
+/// Spawns a task that never finishes; its cleanup bumps `cleaned`, and its future's drop
+/// counts in `dropped`.
+fn forever(cleaned: &Arc<AtomicUsize>, dropped: &DropCounter) -> JoinHandle<u32> {
+    let (c, g) = (cleaned.clone(), dropped.token());
     corio::spawn(task::finally(
         async move {
             let _g = g;
@@ -36,8 +32,8 @@ fn forever(cleaned: &Arc<AtomicUsize>, dropped: &Arc<AtomicUsize>) -> JoinHandle
     ))
 }
 
-fn counters() -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))
+fn counters() -> (Arc<AtomicUsize>, DropCounter) {
+    (Arc::new(AtomicUsize::new(0)), DropCounter::new())
 }
 
 /// Waits (virtual time) until `n` cleanups ran.
@@ -65,11 +61,7 @@ fn timeout_around_a_spawned_task_cancels_it_at_the_deadline() {
             at
         });
         assert_eq!(elapsed, 5 * SEC, "{flavor}");
-        assert_eq!(
-            dropped.load(Ordering::SeqCst),
-            1,
-            "{flavor}: its drop guard ran"
-        );
+        assert_eq!(dropped.drops(), 1, "{flavor}: its drop guard ran");
     }
 }
 
@@ -84,7 +76,7 @@ fn a_dropped_gather_of_handles_cancels_every_child() {
             assert!(r.is_err());
             cleaned_up(&c, 5).await;
         });
-        assert_eq!(dropped.load(Ordering::SeqCst), 5, "{flavor}");
+        assert_eq!(dropped.drops(), 5, "{flavor}");
     }
 }
 
@@ -104,7 +96,7 @@ fn try_gather_cancels_the_other_tasks_on_the_first_error() {
             assert!(r.unwrap_err().is_panic());
             cleaned_up(&c, 3).await;
         });
-        assert_eq!(dropped.load(Ordering::SeqCst), 3, "{flavor}");
+        assert_eq!(dropped.drops(), 3, "{flavor}");
     }
 }
 
@@ -128,7 +120,7 @@ fn an_abandoned_as_completed_cancels_what_is_left() {
             drop(s); // the loop broke out early
             cleaned_up(&c, 4).await;
         });
-        assert_eq!(dropped.load(Ordering::SeqCst), 4, "{flavor}");
+        assert_eq!(dropped.drops(), 4, "{flavor}");
     }
 }
 
@@ -152,7 +144,7 @@ fn race_and_select_cancel_the_losing_task() {
             assert_eq!(v, 0);
             cleaned_up(&c, 2).await;
         });
-        assert_eq!(dropped.load(Ordering::SeqCst), 2, "{flavor}");
+        assert_eq!(dropped.drops(), 2, "{flavor}");
     }
 }
 
@@ -174,7 +166,7 @@ fn wait_hands_pending_tasks_back_and_dropping_them_cancels_them() {
             drop(pending);
             cleaned_up(&c, 3).await;
         });
-        assert_eq!(dropped.load(Ordering::SeqCst), 3, "{flavor}");
+        assert_eq!(dropped.drops(), 3, "{flavor}");
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use corio::sync::Event;
 use corio::time::{sleep, Instant};
 use corio::{shield, timeout_scope, try_with_resource, with_resource, Exit};
+use corio_test_util::DropCounter;
 
 #[test]
 fn shield_work_outlives_a_timed_out_caller_and_the_handle_gets_it() {
@@ -174,7 +175,7 @@ fn release_runs_after_success_error_and_panic() {
 fn aborting_the_body_runs_the_release_in_the_background() {
     for (flavor, rt) in runtimes() {
         let log: Log = Arc::default();
-        let body_dropped = Arc::new(AtomicUsize::new(0));
+        let body_dropped = DropCounter::new();
         let (l, b) = (log.clone(), body_dropped.clone());
         let finished_at = on(&rt, async move {
             let start = Instant::now();
@@ -184,13 +185,7 @@ fn aborting_the_body_runs_the_release_in_the_background() {
                 with_resource(
                     async { 7u32 },
                     async move |_r: &mut u32| {
-                        struct OnDrop(Arc<AtomicUsize>);
-                        impl Drop for OnDrop {
-                            fn drop(&mut self) {
-                                self.0.fetch_add(1, Ordering::SeqCst);
-                            }
-                        }
-                        let _d = OnDrop(b);
+                        let _d = b.token();
                         sleep(10 * SEC).await; // cancelled long before this
                     },
                     release,
@@ -204,7 +199,7 @@ fn aborting_the_body_runs_the_release_in_the_background() {
             done.wait().await;
             start.elapsed()
         });
-        assert_eq!(body_dropped.load(Ordering::SeqCst), 1, "{flavor}");
+        assert_eq!(body_dropped.drops(), 1, "{flavor}");
         assert_eq!(
             finished_at,
             3 * SEC,

@@ -12,6 +12,7 @@ use corio::sync::mpsc;
 use corio::task;
 use corio::time::sleep;
 use corio::Runtime;
+use corio_test_util::DropCounter;
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -25,14 +26,6 @@ fn runtimes(grace: Duration) -> [(&'static str, Runtime); 2] {
             b().multi_thread().worker_threads(2).build().unwrap(),
         ),
     ]
-}
-
-/// Counts drops.
-struct Guard(Arc<AtomicUsize>);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 /// Spawns `body` (detached) and waits until it sent its "started" signal.
@@ -100,8 +93,8 @@ fn leftover_cleanups_sleep_and_talk_over_a_channel_at_drop() {
 fn a_cleanup_that_never_ends_is_dropped_at_the_virtual_deadline() {
     for (flavor, rt) in runtimes(30 * SEC) {
         let ticks = Arc::new(AtomicUsize::new(0));
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (t, g) = (ticks.clone(), Guard(drops.clone()));
+        let drops = DropCounter::new();
+        let (t, g) = (ticks.clone(), drops.token());
         start(&rt, move |started| {
             task::finally(
                 async move {
@@ -124,7 +117,7 @@ fn a_cleanup_that_never_ends_is_dropped_at_the_virtual_deadline() {
         let ticks = ticks.load(Ordering::SeqCst);
         // The 30th tick and the deadline are due at the same instant: either may win.
         assert!((29..=30).contains(&ticks), "{flavor}: {ticks} ticks");
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "{flavor}: dropped once");
+        assert_eq!(drops.drops(), 1, "{flavor}: dropped once");
     }
 }
 
@@ -156,8 +149,8 @@ fn a_grace_of_duration_max_waits_for_a_long_cleanup() {
 #[test]
 fn shutdown_timeout_bounds_the_grace_on_virtual_time() {
     for (flavor, rt) in runtimes(Duration::MAX) {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let g = Guard(drops.clone());
+        let drops = DropCounter::new();
+        let g = drops.token();
         start(&rt, move |started| {
             task::finally(
                 async move {
@@ -174,7 +167,7 @@ fn shutdown_timeout_bounds_the_grace_on_virtual_time() {
         let before = handle.clock().now();
         rt.shutdown_timeout(5 * SEC);
         assert_eq!(handle.clock().now() - before, 5 * SEC, "{flavor}");
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "{flavor}");
+        assert_eq!(drops.drops(), 1, "{flavor}");
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use corio_core::NoRuntime;
 
-use crate::handle::TimerHandle;
+use crate::handle::{duration_ns, TimerHandle};
 use crate::instant::Instant;
 use crate::sleep::Sleep;
 
@@ -131,6 +131,8 @@ pub fn try_interval(period: Duration) -> Result<Interval, IntervalError> {
 pub struct Interval {
     delay: Sleep,
     period: Duration,
+    /// `period` in nanoseconds (capped at `NEVER`).
+    period_ns: u64,
     missed: MissedTickBehavior,
 }
 
@@ -144,6 +146,7 @@ impl Interval {
         Interval {
             delay: handle.sleep_until(start),
             period,
+            period_ns: duration_ns(period),
             missed: MissedTickBehavior::default(),
         }
     }
@@ -162,7 +165,11 @@ impl Interval {
         let scheduled = self.delay.deadline();
         let now = self.delay.handle().now();
         let next = match scheduled.checked_add(self.period) {
-            Some(on_time) if now < on_time => Some(on_time),
+            Some(on_time) if now < on_time => {
+                // On schedule: one period after the tick's deadline.
+                self.delay.reset_later(on_time, self.period_ns);
+                return Poll::Ready(scheduled);
+            }
             Some(_) => self.missed.next(scheduled, now, self.period),
             None => None,
         };

@@ -196,9 +196,28 @@ impl Sleep {
     /// # });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
+        let ns = self.handle.to_ns(deadline.into_std());
+        self.reset_ns(deadline, ns);
+    }
+
+    /// Resets `self` to `deadline`, which is its current deadline plus `by_ns`
+    /// nanoseconds (an interval's next tick): the new deadline in ns is a sum, not a
+    /// conversion, when the current one is known and exact.
+    pub(crate) fn reset_later(&mut self, deadline: Instant, by_ns: u64) {
+        let ns = match self.deadline_ns {
+            // Unknown, or clamped (0: before the origin; `NEVER`: capped): convert.
+            UNCONVERTED | 0 | NEVER => self.handle.to_ns(deadline.into_std()),
+            d => d.saturating_add(by_ns).min(NEVER),
+        };
+        debug_assert_eq!(ns, self.handle.to_ns(deadline.into_std()));
+        self.reset_ns(deadline, ns);
+    }
+
+    /// [`reset`](Self::reset) with the deadline already converted (`ns`).
+    fn reset_ns(&mut self, deadline: Instant, ns: u64) {
         self.base = deadline;
         self.after = Duration::ZERO;
-        self.deadline_ns = self.handle.to_ns(deadline.into_std());
+        self.deadline_ns = ns;
         self.fresh = true;
         if let Some(entry) = &self.entry {
             let handoff = &self.handle.handoff;

@@ -181,50 +181,74 @@ impl Wheel {
     pub(crate) fn insert(&mut self, entry: Arc<Entry>, deadline: u64) {
         debug_assert!(deadline > self.processed);
         let seq = self.seq;
-        self.seq += 1;
+        self.seq = seq.wrapping_add(1);
+        let idx = if self.free != NIL {
+            self.free
+        } else {
+            u32::try_from(self.nodes.len())
+                .ok()
+                .filter(|&i| i != NIL)
+                .expect("more than 4 billion timers are armed at once")
+        };
+        entry.key.store(idx as usize, Ordering::Relaxed);
+        // Link it at the tail of its slot, then write the node once.
+        let s = self.slot_for(deadline);
+        let (level, bit) = (s / SLOTS, 1u64 << (s % SLOTS));
+        let prev = if self.occupied[level] & bit == 0 {
+            self.occupied[level] |= bit;
+            self.slots[s] = Slot {
+                head: idx,
+                tail: idx,
+                min: deadline,
+            };
+            NIL
+        } else {
+            let slot = &mut self.slots[s];
+            let tail = slot.tail;
+            slot.tail = idx;
+            slot.min = slot.min.min(deadline);
+            self.nodes[tail as usize].next = idx;
+            tail
+        };
         let node = Node {
             entry: Some(entry),
             deadline,
             seq,
-            prev: NIL,
+            prev,
             next: NIL,
-            slot: 0,
+            slot: s as u16,
         };
-        let idx = if self.free != NIL {
-            let idx = self.free;
-            self.free = self.nodes[idx as usize].next;
-            self.nodes[idx as usize] = node;
-            idx
+        if idx == self.free {
+            let vacant = &mut self.nodes[idx as usize];
+            self.free = vacant.next;
+            *vacant = node;
         } else {
-            let idx = u32::try_from(self.nodes.len())
-                .ok()
-                .filter(|&i| i != NIL)
-                .expect("more than 4 billion timers are armed at once");
             self.nodes.push(node);
-            idx
-        };
-        self.len += 1;
-        if let Some(e) = &self.nodes[idx as usize].entry {
-            e.key.store(idx as usize, Ordering::Relaxed);
         }
-        self.link(idx);
+        self.len += 1;
     }
 
     /// Unfiles the entry with `key`; returns it.
     pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
-        let idx = u32::try_from(key).ok()?;
-        let node = self.nodes.get(key)?;
-        node.entry.as_ref()?;
-        if node.slot == RUN {
+        let node = self.nodes.get_mut(key)?;
+        let entry = node.entry.take()?;
+        let (prev, next, s) = (node.prev, node.next, node.slot);
+        // Vacant: onto the free list (`key` fits in `u32`: `insert` made it).
+        node.next = self.free;
+        self.free = key as u32;
+        self.len -= 1;
+        entry.key.store(NO_KEY, Ordering::Relaxed);
+        if s == RUN {
             // Its heap item goes stale (rule 5); keep the top live (rule 6).
             self.run_live -= 1;
-            let entry = self.release(idx);
             self.tidy_run();
-            entry
         } else {
-            self.unlink(idx);
-            self.release(idx)
+            self.unlink_links(prev, next, s as usize);
         }
+        if self.len == 0 {
+            self.emptied();
+        }
+        Some(entry)
     }
 
     /// The exact nearest deadline (ns), or a lower bound after removals; `None` if empty.
@@ -398,11 +422,8 @@ impl Wheel {
         node.slot = s as u16;
     }
 
-    fn unlink(&mut self, idx: u32) {
-        let (prev, next, s) = {
-            let n = &self.nodes[idx as usize];
-            (n.prev, n.next, n.slot as usize)
-        };
+    /// Unlinks the node between `prev` and `next` from slot `s`.
+    fn unlink_links(&mut self, prev: u32, next: u32, s: usize) {
         debug_assert!(s < RUN as usize);
         if prev == NIL {
             self.slots[s].head = next;
@@ -431,17 +452,22 @@ impl Wheel {
             e.key.store(NO_KEY, Ordering::Relaxed);
         }
         if self.len == 0 {
-            // Every run item is stale now (rule 5): it must not outlive the slab.
-            debug_assert_eq!(self.run_live, 0);
-            self.run.clear();
-            self.free = NIL;
-            if self.nodes.capacity() > SHRINK_ABOVE {
-                self.nodes = Vec::new();
-            } else {
-                self.nodes.clear();
-            }
+            self.emptied();
         }
         entry
+    }
+
+    /// The last timer left: a slab that grew large is released, so memory returns to its
+    /// baseline (a small one keeps its vacant nodes on the free list for the next
+    /// insert). The run is already empty or about to be cleared (rule 5: no live node
+    /// is left in it, and `tidy_run` clears a run without live nodes).
+    #[inline]
+    fn emptied(&mut self) {
+        debug_assert_eq!(self.run_live, 0);
+        if self.nodes.capacity() > SHRINK_ABOVE {
+            self.nodes = Vec::new();
+            self.free = NIL;
+        }
     }
 
     /// Detaches slot `s`'s list; returns its head.

@@ -28,6 +28,8 @@ Each mode writes markdown with a header naming the machine, the date, the I/O dr
               (needs Debian's nginx). Block `http-client`.
   redis       redis-benchmark SET/GET (plain and -P 16) against apps/redis-server, and
               against Debian's redis-server when installed, alternating. Block `redis`.
+  lateness    benches/sleep_lateness.rs: p50/p99/max lateness of sleep(1ms) on the real
+              clock, corio and tokio, both flavors. Block `sleep-lateness`.
   all         every mode above, in that order (criterion last: it is the longest).
 
 Usage:
@@ -39,6 +41,7 @@ Usage:
   tools/bench_table.py idle [--tasks 1000000]
   tools/bench_table.py http-client
   tools/bench_table.py redis [--requests 100000] [--rounds 3]
+  tools/bench_table.py lateness [--sleeps 2000]
   tools/bench_table.py all
 Common options:
   --io epoll|uring run every child with CORIO_IO set so (the header states the driver)
@@ -588,6 +591,35 @@ def run_http_client(args) -> list[tuple]:
              + "\n".join(table))]
 
 
+# --------------------------------------------------------------------------- sleep lateness
+
+LATE_LINE = re.compile(r"^(corio|tokio) (\S+(?: \(\d+\))?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$")
+
+
+def run_lateness(args) -> list[tuple]:
+    started = time.time()
+    binary = example("sleep_lateness", args)
+    n = str(args.sleeps)
+    before = loadavg()
+    print(f"+ {binary} {n}", file=sys.stderr)
+    out = subprocess.run([binary, n], cwd=ROOT, capture_output=True, text=True, check=True)
+    after = loadavg()
+    lines = ["| runtime | flavor | p50 µs | p99 µs | max µs |", "|---|---|---|---|---|"]
+    for line in out.stdout.splitlines():
+        m = LATE_LINE.match(line.strip())
+        if m:
+            rt, flavor, p50, p99, mx = m.groups()
+            lines.append(f"| {rt} | {flavor.replace('_', '-')} | {float(p50):.0f} "
+                         f"| {float(p99):.0f} | {float(mx):.0f} |")
+    if len(lines) < 6:
+        sys.exit(f"bench_table: sleep_lateness printed:\n{out.stdout}")
+    extra = (f" `sleep_lateness {n}` (benches/sleep_lateness.rs): {n} sequential "
+             "`sleep(1ms)` in a spawned task; lateness = elapsed − 1 ms on the real clock. "
+             "Depends on the load: compare the rows of one run.")
+    return [("sleep-lateness", header("lateness", before, after, extra, started)
+             + "\n".join(lines))]
+
+
 # --------------------------------------------------------------------------- redis
 
 DEBIAN_REDIS = "/usr/bin/redis-server"
@@ -755,7 +787,7 @@ def update(path: Path, blocks: list[tuple]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("kind", choices=["criterion", "callgrind", "echo", "wrk", "idle",
-                                     "http-client", "redis", "all"])
+                                     "http-client", "redis", "lateness", "all"])
     p.add_argument("--bench", help="comma-separated bench names (default: all in benches/)")
     p.add_argument("--filter", help="criterion filter (a regex over bench ids)")
     p.add_argument("--warm-up-time", default="1")
@@ -772,6 +804,7 @@ def main() -> None:
     p.add_argument("--conns", help="echo/wrk: comma-separated connection counts")
     p.add_argument("--size", help="echo: comma-separated message sizes in bytes")
     p.add_argument("--tasks", type=int, default=1_000_000, help="idle: tasks per process")
+    p.add_argument("--sleeps", type=int, default=2000, help="lateness: sleeps per runtime")
     p.add_argument("--requests", type=int, default=100_000,
                    help="redis: requests per redis-benchmark run")
     p.add_argument("--io", choices=["epoll", "uring"], help="CORIO_IO for every child")
@@ -786,6 +819,7 @@ def main() -> None:
         Path(args.out).write_text("")
     modes = [("callgrind", run_callgrind), ("echo", run_echo), ("wrk", run_wrk),
              ("idle", run_idle), ("http-client", run_http_client), ("redis", run_redis),
+             ("lateness", run_lateness),
              ("criterion", run_criterion)]
     # Each mode's blocks are written as soon as they exist, so a failure later in `all`
     # (or an interrupted run) keeps what was measured; in `all`, a failing mode is

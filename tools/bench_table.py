@@ -254,23 +254,37 @@ def pairs(rows: list[dict]) -> list[tuple[dict, dict]]:
     return out
 
 
+# Groups measuring a server's or a copy's throughput: the target there is parity with tokio
+# (corio's time ≤ 1.00 × tokio's, i.e. throughput ≥ 1.00 ×), not 0.80.
+THROUGHPUT_GROUPS = ("echo/", "hyper_http1/", "copy_bidirectional")
+
+
+def target_for(group: str) -> float:
+    return 1.0 if group.startswith(THROUGHPUT_GROUPS) else TARGET_RATIO
+
+
 def criterion_table(rows: list[dict]) -> str:
     lines = [
         "| group | corio | other | corio median (95 % CI) | other median (95 % CI) "
-        "| ratio | ratio range | ≤ 0.80 |",
+        "| ratio | ratio range | target met |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for c, o in pairs(rows):
         ratio = c["median"] / o["median"]
         lo = c["lo"] / o["hi"] if o["hi"] else float("nan")
         hi = c["hi"] / o["lo"] if o["lo"] else float("nan")
-        name_c = c["id"][len(c["group"]) + 1:]
-        name_o = o["id"][len(o["group"]) + 1:]
+        if c["group"] == o["group"]:
+            group = c["group"]
+            name_c = c["id"][len(c["group"]) + 1:]
+            name_o = o["id"][len(o["group"]) + 1:]
+        else:  # the runtime is named in the group (`echo/corio` next to `echo/tokio`)
+            group, name_c, name_o = blank(c["group"]), c["id"], o["id"]
+        target = target_for(c["group"])
         lines.append(
-            f"| {c['group']} | {name_c} | {name_o} | {fmt_ns(c['median'])} "
+            f"| {group} | {name_c} | {name_o} | {fmt_ns(c['median'])} "
             f"({fmt_ns(c['lo'])}–{fmt_ns(c['hi'])}) | {fmt_ns(o['median'])} "
             f"({fmt_ns(o['lo'])}–{fmt_ns(o['hi'])}) | {ratio:.2f} | {lo:.2f}–{hi:.2f} "
-            f"| {'yes' if ratio <= TARGET_RATIO else 'no'} |"
+            f"| {'yes' if ratio <= target else 'no'} (≤ {target:.2f}) |"
         )
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 use corio::net::{TcpListener, TcpStream, UnixStream};
 use corio::runtime::io_driver;
 use corio::Runtime;
+use corio_test_util::Rng;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::on;
@@ -50,17 +51,6 @@ fn have_uring() -> bool {
         panic!("io_uring refused on a CI machine");
     }
     ok
-}
-
-/// A tiny deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
 }
 
 /// Polls `f` once with a no-op waker (starting its operation in the kernel).
@@ -221,13 +211,13 @@ fn dropping_100k_in_flight_reads_loses_nothing() {
     on(&rt, async {
         let (a, b) = UnixStream::pair().unwrap();
         let mut ar = &a;
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         let mut sent: u64 = 0;
         let mut got: u64 = 0;
         let mut buf = [0u8; 512];
         for i in 0..100_000u32 {
             if rng.below(3) == 0 {
-                let n = 1 + rng.below(700) as usize;
+                let n = 1 + rng.below(700);
                 let burst: Vec<u8> = (0..n as u64).map(|k| ((sent + k) % 251) as u8).collect();
                 (&b).write_all(&burst).await.unwrap();
                 sent += n as u64;
@@ -384,6 +374,42 @@ fn multishot_accept_serves_all_and_a_dropped_listener_leaks_nothing() {
             }
             corio::time::sleep(std::time::Duration::from_millis(20)).await;
             assert!(fds() <= before, "descriptors leaked: {before} -> {}", fds());
+        });
+    }
+}
+
+/// A connection reset while it waits in the listener's backlog is still accepted, with
+/// its peer's address, as `accept(2)` on epoll does (the multishot accept cannot return
+/// addresses and `getpeername` answers `ENOTCONN` for it); its first read reports the
+/// reset. IPv4 and IPv6 listeners (the address sizes differ).
+#[test]
+fn a_connection_reset_in_the_backlog_is_accepted_with_its_address() {
+    if !have_uring() {
+        return;
+    }
+    for (flavor, rt) in uring_runtimes() {
+        on(&rt, async move {
+            for host in ["127.0.0.1:0", "[::1]:0"] {
+                let Ok(l) = TcpListener::bind(host).await else {
+                    continue; // no IPv6 loopback here
+                };
+                let addr = l.local_addr().unwrap();
+                let client = std::net::TcpStream::connect(addr).unwrap();
+                let client_addr = client.local_addr().unwrap();
+                socket2::SockRef::from(&client)
+                    .set_linger(Some(std::time::Duration::ZERO))
+                    .unwrap();
+                drop(client); // RST while the connection waits to be accepted
+                let (s, peer) = l.accept().await.unwrap();
+                assert_eq!(peer, client_addr, "{flavor} {host}");
+                let mut b = [0u8; 8];
+                let r = (&s).read(&mut b).await;
+                assert!(
+                    matches!(&r, Ok(0))
+                        || r.as_ref().unwrap_err().kind() == io::ErrorKind::ConnectionReset,
+                    "{flavor} {host}: {r:?}"
+                );
+            }
         });
     }
 }

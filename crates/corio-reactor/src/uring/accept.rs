@@ -14,6 +14,12 @@
 //! next `poll_accept` submits a new one. Dropping the listener cancels it, and the
 //! driver closes every descriptor accepted but never taken (module rules 2 and 3), so
 //! none leaks.
+//!
+//! The peer's address is read with `getsockopt(SO_PEERNAME)`, which asks the socket the
+//! way `accept(2)` does: a connection reset while it waited in the backlog is still
+//! accepted with its address (its first read reports the reset), as on epoll, where
+//! `getpeername` would answer `ENOTCONN` (a multishot accept cannot return addresses:
+//! every completion would write the same buffer).
 
 use std::collections::VecDeque;
 use std::io;
@@ -24,7 +30,7 @@ use std::task::{ready, Context, Poll};
 use corio_core::coop;
 use io_uring::{opcode, types};
 use parking_lot::Mutex;
-use socket2::Socket;
+use socket2::{SockAddr, Socket};
 
 use super::{MultiOp, Shared};
 
@@ -32,6 +38,8 @@ use super::{MultiOp, Shared};
 pub(crate) struct UringAccept {
     shared: Arc<Shared>,
     fd: RawFd,
+    /// The size of a peer address of the listener's family.
+    addr_len: libc::socklen_t,
     op: Mutex<State>,
 }
 
@@ -66,16 +74,29 @@ fn within_limit(s: Socket) -> Result<Socket, Socket> {
 }
 
 impl UringAccept {
-    pub(crate) fn new(shared: Arc<Shared>, fd: RawFd) -> UringAccept {
+    /// Accept state for listener `fd`, bound to an address of family `ipv6` or IPv4.
+    pub(crate) fn new(shared: Arc<Shared>, fd: RawFd, ipv6: bool) -> UringAccept {
+        let addr_len = if ipv6 {
+            std::mem::size_of::<libc::sockaddr_in6>()
+        } else {
+            std::mem::size_of::<libc::sockaddr_in>()
+        };
         UringAccept {
             shared,
             fd,
+            addr_len: addr_len as libc::socklen_t,
             op: Mutex::new(State::default()),
         }
     }
 
-    /// The next accepted connection (non-blocking, close-on-exec).
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Socket>> {
+    /// The next accepted connection (non-blocking, close-on-exec) and its peer's address.
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Socket, SockAddr)>> {
+        let s = ready!(self.poll_accept_socket(cx))?;
+        let addr = peer_name(&s, self.addr_len)?;
+        Poll::Ready(Ok((s, addr)))
+    }
+
+    fn poll_accept_socket(&self, cx: &mut Context<'_>) -> Poll<io::Result<Socket>> {
         let coop = ready!(coop::poll_proceed(cx));
         let mut guard = self.op.lock();
         let st = &mut *guard;
@@ -121,6 +142,28 @@ impl UringAccept {
             }
         }
     }
+}
+
+/// The peer's address as `accept(2)` reports it (see the module docs); `len` is the
+/// exact size of the family's address (`SO_PEERNAME` refuses a larger buffer).
+fn peer_name(s: &Socket, len: libc::socklen_t) -> io::Result<SockAddr> {
+    use std::os::fd::AsRawFd;
+    let fd = s.as_raw_fd();
+    // SAFETY: `try_init` hands us a zeroed `sockaddr_storage` and its length; we ask for
+    // `len` bytes, no more than the storage holds, and `getsockopt` writes at most that
+    // many and the written length back.
+    let ((), addr) = unsafe {
+        SockAddr::try_init(|storage, storage_len| {
+            *storage_len = len.min(*storage_len);
+            let opt = libc::SO_PEERNAME;
+            if libc::getsockopt(fd, libc::SOL_SOCKET, opt, storage.cast(), storage_len) == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        })
+    }?;
+    Ok(addr)
 }
 
 impl std::fmt::Debug for UringAccept {

@@ -98,8 +98,8 @@ impl TcpListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         if let Some(u) = &self.uring {
             return u.poll_accept(cx).map(|r| {
-                let s = r?;
-                let addr = sock_addr(s.peer_addr()?)?;
+                let (s, addr) = r?;
+                let addr = sock_addr(addr)?;
                 Ok((TcpStream::from_accepted(s, &self.io)?, addr))
             });
         }
@@ -133,11 +133,10 @@ impl TcpListener {
 
 impl TcpListener {
     fn from_async(io: Async<std::net::TcpListener>) -> TcpListener {
-        let uring = io
-            .registration()
-            .handle()
-            .uring()
-            .map(|shared| Box::new(UringAccept::new(shared.clone(), io.as_raw_fd())));
+        let uring = io.registration().handle().uring().map(|shared| {
+            let ipv6 = io.get_ref().local_addr().is_ok_and(|a| a.is_ipv6());
+            Box::new(UringAccept::new(shared.clone(), io.as_raw_fd(), ipv6))
+        });
         TcpListener { uring, io }
     }
 }

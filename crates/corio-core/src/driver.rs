@@ -133,6 +133,15 @@ pub trait Driver: Send {
 pub trait Unpark: Send + Sync + 'static {
     /// Makes the current or next `park` return.
     fn unpark(&self);
+
+    /// Hands the driver, without blocking, the work the calling thread queued for it
+    /// since its last call (the io_uring driver: its deferred submissions). A thread that
+    /// calls `flush` promises to call it again at the end of every batch of work and
+    /// before it sleeps, so a driver may defer that thread's work until then; the
+    /// multi-thread executor's workers call it every `event_interval` ticks and before
+    /// they look for work elsewhere or park. The default does nothing (a driver that
+    /// defers nothing).
+    fn flush(&self) {}
 }
 
 /// A cloneable, type-erased [`Unpark`] handle.
@@ -149,6 +158,12 @@ impl Unparker {
     #[inline]
     pub fn unpark(&self) {
         self.0.unpark()
+    }
+
+    /// Hands the driver the work this thread queued for it (see [`Unpark::flush`]).
+    #[inline]
+    pub fn flush(&self) {
+        self.0.flush()
     }
 }
 

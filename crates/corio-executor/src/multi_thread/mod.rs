@@ -24,6 +24,10 @@
 //! 3. A worker holds a `clock.busy()` guard exactly while it is not parked.
 //! 4. Shutdown sets the flag, unparks every worker, joins them (each drops what its
 //!    queues hold), then cancels every owned task once.
+//! 5. A worker flushes the driver (`Unparker::flush`) every `event_interval` ticks when
+//!    another worker holds the driver, and whenever it runs out of work, before it spins
+//!    or parks: a driver may therefore defer the work a worker queued for it (the
+//!    io_uring driver batches a worker's submissions) for at most one batch of task polls.
 
 mod idle;
 mod park;

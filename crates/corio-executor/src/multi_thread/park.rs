@@ -59,6 +59,11 @@ impl Parker {
         }
     }
 
+    /// Hands the driver the work this worker queued for it (`Unpark::flush`).
+    pub(crate) fn flush_driver(&self) {
+        self.driver_unparker.flush();
+    }
+
     /// Sleeps until unparked: on `driver` if it could be locked, else on the condvar.
     pub(crate) fn park(&self, driver: &Mutex<Option<Box<dyn Driver>>>) {
         if self

@@ -180,19 +180,27 @@ impl WorkerCx {
             };
             match task {
                 Some(task) => self.run_task(task),
-                None if self.spin_for_work() => {}
-                None => self.park(&mut busy),
+                None => {
+                    // Rule 5: the driver gets what this worker queued before it idles.
+                    shared.remotes[self.index].parker.flush_driver();
+                    if !self.spin_for_work() {
+                        self.park(&mut busy);
+                    }
+                }
             }
         }
     }
 
-    /// Polls the driver without blocking, if no other worker holds it (rule 2).
+    /// Polls the driver without blocking, if no other worker holds it (rule 2); else
+    /// hands it what this worker queued (rule 5).
     fn maintenance(&self) {
         if let Some(mut guard) = self.shared.driver.try_lock() {
             if let Some(driver) = guard.as_mut() {
                 driver.park(Some(Duration::ZERO));
+                return;
             }
         }
+        self.shared.remotes[self.index].parker.flush_driver();
     }
 
     fn next_task(&self, core: &mut Core, tick: u32) -> Option<Notified> {

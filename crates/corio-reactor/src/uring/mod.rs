@@ -17,16 +17,44 @@
 //!   `IORING_OP_ACCEPT` (`accept.rs`).
 //!
 //! # Batching
-//! Submissions are pushed to the shared submission queue under the driver's lock and
-//! handed to the kernel by the next `park`: one `io_uring_enter` submits everything
-//! queued since the last one and waits for completions. A `park(Some(0))` with nothing
-//! queued makes no syscall at all (completions are read from the shared ring). A push
-//! made while the driver thread sleeps in `io_uring_enter` is submitted by the pusher
-//! itself (the `parked` flag, checked after a `SeqCst` fence on both sides), so it can
-//! never wait for an unrelated wake-up. Deregistering a descriptor (just before it is
-//! closed) submits whatever is queued: entries name descriptors by number, resolved at
-//! submission, so none may outlive its descriptor's number in the queue. A full submission queue is flushed with a plain
-//! submit (reaping completions first if the kernel answers `EBUSY`).
+//! Submissions are pushed to the shared submission queue under the driver's lock; who
+//! hands them to the kernel (`io_uring_enter`) follows these rules:
+//! 1. While the driver runs (no thread inside its `park`), nobody submits: the next
+//!    `park` submits everything queued since the last one with the same
+//!    `io_uring_enter` that waits for completions. A `park(Some(0))` with nothing
+//!    queued makes no syscall at all (completions are read from the shared ring). The
+//!    driver sets `parked` and a pusher reads it, each after a `SeqCst` fence that
+//!    follows its own write (the push's tail store, the flag): either the pusher sees
+//!    `parked`, or that `park`'s enter sees the entry. So an entry is never left behind
+//!    by a driver that went to sleep without it.
+//! 2. A push made while the driver sleeps is submitted by the pusher, at once or at its
+//!    next flush. A thread *flushes* a driver when it calls [`Unpark::flush`] on it: the
+//!    multi-thread executor's workers do at the end of every batch (`event_interval`
+//!    ticks) and whenever they run out of work, before they spin or park (executor rule
+//!    5). Such a thread's pushes that find the driver asleep are deferred (the
+//!    thread-local `FLUSHER` records the driver and that something is owed) and its
+//!    next flush submits them all with one enter, if the driver still sleeps and the
+//!    queue is not empty (else rule 1 or an earlier submit already took them). Every
+//!    other thread (`block_on`, blocking-pool and foreign threads, a worker of another
+//!    runtime) submits at once: nothing promises it will flush.
+//! 3. A deferred entry is therefore submitted by the end of its worker's current batch
+//!    of task polls at the latest — or earlier, by any enter of any thread. The wake of
+//!    the sleeping driver is then the completion itself (never lost: the kernel posts
+//!    it to the ring the driver waits on). The cost of rule 2: a task that blocks its
+//!    worker thread also holds back the operations queued by the tasks before it in
+//!    the same batch (as it holds back the tasks queued behind it).
+//! 4. Deregistering a descriptor (just before it is closed) submits whatever is queued:
+//!    entries name descriptors by number, resolved at submission, so none may outlive
+//!    its descriptor's number in the queue.
+//! 5. A full submission queue is flushed with a plain submit (reaping completions first
+//!    if the kernel answers `EBUSY`).
+//!
+//! Why not one ring per worker: the executor's idle workers sleep on a condition
+//! variable, not on a ring, and a task moves between workers when it is stolen, so a
+//! per-worker ring needs every worker to sleep in its own ring and completions of one
+//! ring to reach a task running on another; one shared ring with per-worker batching
+//! gets the syscall saving without that, at the price of the queue lock shared by all
+//! workers (the limit on many cores).
 //!
 //! # Buffer ownership under cancellation (the rules)
 //! 1. Memory the kernel may write to or read from is owned by the driver's operation slot
@@ -69,11 +97,12 @@ pub(crate) mod accept;
 pub(crate) mod fs;
 pub(crate) mod stream;
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -144,6 +173,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     registered: AtomicUsize,
     eventfd: OwnedFd,
+    /// This driver's identity for `FLUSHER` (batching rule 2).
+    id: u64,
 }
 
 struct State {
@@ -277,6 +308,7 @@ impl UringReactor {
             shutdown: AtomicBool::new(false),
             registered: AtomicUsize::new(0),
             eventfd: sys::eventfd()?,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         });
         {
             let mut st = shared.state.lock();
@@ -362,7 +394,29 @@ impl Unpark for Shared {
             sys::eventfd_signal(self.eventfd.as_raw_fd());
         }
     }
+
+    /// Batching rule 2: from now on this thread's pushes made while the driver sleeps
+    /// wait for this thread's next flush; this one submits those since the last.
+    fn flush(&self) {
+        let deferred = FLUSHER.with(|f| {
+            let (id, deferred) = f.get();
+            f.set((self.id, false));
+            id == self.id && deferred
+        });
+        if deferred {
+            self.submit_if_parked();
+        }
+    }
 }
+
+thread_local! {
+    /// The driver this thread flushes (its `Shared::id`; 0: none) and whether a push
+    /// since the last flush was deferred to it (batching rule 2).
+    static FLUSHER: Cell<(u64, bool)> = const { Cell::new((0, false)) };
+}
+
+/// The next `Shared::id` (ids are never reused, so a stale `FLUSHER` matches nothing).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Drop for UringReactor {
     fn drop(&mut self) {
@@ -560,10 +614,40 @@ impl Shared {
         }
     }
 
-    /// After a push outside the driver: submit at once if the driver sleeps.
+    /// After a push outside the driver (batching rules 1-3): nothing while the driver
+    /// runs (its next `park` submits); while it sleeps, a thread that flushes this
+    /// driver defers to its flush, any other thread submits at once.
     fn after_push(&self) {
+        // Pairs with the fence in `park` (rule 1).
         fence(Ordering::SeqCst);
         if self.parked.load(Ordering::SeqCst) {
+            let deferred = FLUSHER.with(|f| {
+                let (id, _) = f.get();
+                let ours = id == self.id;
+                if ours {
+                    f.set((id, true));
+                }
+                ours
+            });
+            if !deferred {
+                let _ = self.ring.submitter().submit();
+            }
+        }
+    }
+
+    /// Submits what is queued if the driver sleeps in the kernel: the flush of rule 2.
+    fn submit_if_parked(&self) {
+        fence(Ordering::SeqCst);
+        if !self.parked.load(Ordering::SeqCst) {
+            // Rule 1: the driver's next `park` submits it.
+            return;
+        }
+        let queued = {
+            let _st = self.state.lock();
+            // SAFETY: the state lock is held, so no other thread touches the SQ.
+            !unsafe { self.ring.submission_shared() }.is_empty()
+        };
+        if queued {
             let _ = self.ring.submitter().submit();
         }
     }
@@ -801,6 +885,44 @@ impl Shared {
         waker: &Waker,
         cancel_on_drop: bool,
     ) -> io::Result<Op> {
+        let state = OpState::Waiting(Some(waker.clone()));
+        let key = self.start(sqe, state, keep, After::Nothing)?;
+        Ok(Op {
+            shared: self.clone(),
+            key,
+            cancel_on_drop,
+        })
+    }
+
+    /// Submits a multishot `sqe` (user data set here) whose results are descriptors,
+    /// closed by the driver if nobody takes them (rule 3).
+    pub(crate) fn submit_multi(
+        self: &Arc<Self>,
+        sqe: squeue::Entry,
+        waker: &Waker,
+    ) -> io::Result<MultiOp> {
+        let state = OpState::Multi {
+            queue: VecDeque::new(),
+            waker: Some(waker.clone()),
+            ended: false,
+        };
+        let key = self.start(sqe, state, Keep::default(), After::CloseResults)?;
+        Ok(MultiOp {
+            shared: self.clone(),
+            key,
+        })
+    }
+
+    /// The one submission path of operations: a slot for `state`, `keep` and `after`,
+    /// then `sqe` (tagged with the slot's key, and kept for rule 5's resubmission)
+    /// pushed; returns the key.
+    fn start(
+        &self,
+        sqe: squeue::Entry,
+        state: OpState,
+        keep: Keep,
+        after: After,
+    ) -> io::Result<u64> {
         let mut wake = Vec::new();
         let key = {
             let mut st = self.state.lock();
@@ -808,19 +930,24 @@ impl Shared {
                 return Err(shutdown_error());
             }
             let key = st.alloc(Entry::Op {
-                state: OpState::Waiting(Some(waker.clone())),
-                sqe: sqe.clone(),
+                state,
+                sqe,
                 keep,
-                after: After::Nothing,
+                after,
             })?;
             self.registered.fetch_add(1, Ordering::Relaxed);
-            let sqe = sqe.user_data(key);
-            if let Entry::Op { sqe: stored, .. } = &mut st.slots[key as u32 as usize].entry {
-                *stored = sqe.clone();
-            }
+            let Entry::Op { sqe: stored, .. } = &mut st.slots[key as u32 as usize].entry else {
+                unreachable!("the slot was just filled with an operation");
+            };
+            let sqe = stored.clone().user_data(key);
+            *stored = sqe.clone();
             if let Err(e) = self.push_locked(&mut st, &sqe, &mut wake) {
                 st.release(key as u32 as usize);
                 self.registered.fetch_sub(1, Ordering::Relaxed);
+                drop(st);
+                for w in wake {
+                    w.wake();
+                }
                 return Err(e);
             }
             key
@@ -829,11 +956,7 @@ impl Shared {
         for w in wake {
             w.wake();
         }
-        Ok(Op {
-            shared: self.clone(),
-            key,
-            cancel_on_drop,
-        })
+        Ok(key)
     }
 
     /// Sets the follow-up action run when `op` completes; gives `action` back if it
@@ -855,50 +978,6 @@ impl Shared {
             }
             _ => Err(action),
         }
-    }
-}
-
-impl Shared {
-    /// Submits a multishot `sqe` (user data set here) whose results are descriptors,
-    /// closed by the driver if nobody takes them (rule 3).
-    pub(crate) fn submit_multi(
-        self: &Arc<Self>,
-        sqe: squeue::Entry,
-        waker: &Waker,
-    ) -> io::Result<MultiOp> {
-        let mut wake = Vec::new();
-        let key = {
-            let mut st = self.state.lock();
-            if self.shutdown.load(Ordering::SeqCst) {
-                return Err(shutdown_error());
-            }
-            let key = st.alloc(Entry::Op {
-                state: OpState::Multi {
-                    queue: VecDeque::new(),
-                    waker: Some(waker.clone()),
-                    ended: false,
-                },
-                sqe: sqe.clone(),
-                keep: Keep::default(),
-                after: After::CloseResults,
-            })?;
-            self.registered.fetch_add(1, Ordering::Relaxed);
-            let sqe = sqe.user_data(key);
-            if let Err(e) = self.push_locked(&mut st, &sqe, &mut wake) {
-                st.release(key as u32 as usize);
-                self.registered.fetch_sub(1, Ordering::Relaxed);
-                return Err(e);
-            }
-            key
-        };
-        self.after_push();
-        for w in wake {
-            w.wake();
-        }
-        Ok(MultiOp {
-            shared: self.clone(),
-            key,
-        })
     }
 }
 
@@ -1160,5 +1239,71 @@ impl fmt::Debug for Shared {
         f.debug_struct("UringShared")
             .field("ring", &self.ring.as_raw_fd())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+
+    /// Entries pushed and not yet handed to the kernel.
+    fn queued(sh: &Shared) -> usize {
+        let _st = sh.state.lock();
+        // SAFETY: the state lock is held, so no other thread touches the SQ.
+        unsafe { sh.ring.submission_shared() }.len()
+    }
+
+    /// Batching rules 1 and 2, without a thread in the kernel: `parked` is set by hand.
+    #[test]
+    fn a_flushing_thread_defers_its_pushes_to_its_flush() {
+        let Ok(mut driver) = UringReactor::new() else {
+            return; // no io_uring here
+        };
+        driver.park(Some(Duration::ZERO)); // submits the unpark read
+        let sh = driver.shared.clone();
+        let pairs: Vec<_> = (0..8).map(|_| UnixStream::pair().unwrap()).collect();
+        let keys: Vec<u64> = pairs
+            .iter()
+            .map(|(a, _)| sh.register(a.as_raw_fd()).unwrap().0)
+            .collect();
+
+        // Rule 1: the driver runs; nobody submits.
+        sh.arm(keys[0]);
+        assert_eq!(queued(&sh), 1);
+        sh.submit_if_parked();
+        assert_eq!(queued(&sh), 1, "the driver's own park submits it");
+
+        // Rule 2: the driver sleeps; a thread that never flushed submits at once.
+        sh.parked.store(true, Ordering::SeqCst);
+        sh.arm(keys[1]);
+        assert_eq!(queued(&sh), 0);
+
+        // A flushing thread's pushes wait for its flush, which submits all at once.
+        sh.flush();
+        for &k in &keys[2..] {
+            sh.arm(k);
+        }
+        assert_eq!(queued(&sh), 6);
+        assert!(FLUSHER.with(|f| f.get()) == (sh.id, true));
+        sh.flush();
+        assert_eq!(queued(&sh), 0);
+        assert!(FLUSHER.with(|f| f.get()) == (sh.id, false));
+
+        // The flush of another driver does not cover this one's pushes.
+        let Ok(other) = UringReactor::new() else {
+            return;
+        };
+        other.shared.flush();
+        let (c, _d) = UnixStream::pair().unwrap();
+        let k = sh.register(c.as_raw_fd()).unwrap().0;
+        sh.arm(k);
+        assert_eq!(
+            queued(&sh),
+            0,
+            "not this thread's driver: submitted at once"
+        );
+        sh.parked.store(false, Ordering::SeqCst);
+        drop(pairs);
     }
 }

@@ -191,6 +191,31 @@ fn tcp_echo_1k_and_64k_over_many_connections() {
     }
 }
 
+/// The echo test again in child processes: with a pool of 2 receive buffers (the
+/// multishot receives run out, `ENOBUFS`, and fall back to plain receives) and with the
+/// pool refused (as on a kernel before 6.0: plain receives only). Same bytes back.
+#[test]
+fn echo_with_an_exhausted_or_missing_buffer_pool() {
+    if !have_uring() {
+        return;
+    }
+    for (var, value) in [("CORIO_URING_BUFS", "2"), ("CORIO_URING_REFUSE", "bufring")] {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "tcp_echo_1k_and_64k_over_many_connections"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{var}={value}: {stdout}{stderr}");
+        assert!(stdout.contains("1 passed"), "{var}={value}: {stdout}");
+        assert!(
+            !stderr.contains("falling back to epoll"),
+            "{var}={value}: {stderr}"
+        );
+    }
+}
+
 /// 100 000 read futures dropped at random points (never polled, polled once so the
 /// `RECV` is in the kernel, or after the completion arrived) while the peer writes a
 /// numbered byte stream in random bursts: the stream still reads every byte exactly

@@ -32,7 +32,7 @@ use io_uring::{opcode, types};
 use parking_lot::Mutex;
 use socket2::{SockAddr, Socket};
 
-use super::{MultiOp, Shared};
+use super::{After, MultiOp, Shared};
 
 /// The accept state of one listening socket.
 pub(crate) struct UringAccept {
@@ -118,12 +118,15 @@ impl UringAccept {
                     let sqe = opcode::AcceptMulti::new(types::Fd(self.fd))
                         .flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
                         .build();
-                    op.insert(self.shared.submit_multi(sqe, cx.waker())?)
+                    op.insert(
+                        self.shared
+                            .submit_multi(sqe, After::CloseResults, cx.waker())?,
+                    )
                 }
             };
             match ready!(multi.poll_next(cx)) {
                 None => *op = None, // ended: submit a new one
-                Some(res) => {
+                Some((res, _)) => {
                     coop.made_progress();
                     if res < 0 {
                         return Poll::Ready(Err(io::Error::from_raw_os_error(-res)));

@@ -77,7 +77,8 @@
 //! 6. Dropping the driver cancels everything in flight and reaps until the kernel has
 //!    completed it (bounded); waiting owners are woken with an error. A buffer whose
 //!    completion never arrived by then is leaked, never freed: the worst case is a leak,
-//!    never a kernel write into freed memory.
+//!    never a kernel write into freed memory. The provided-buffer pool (`bufring.rs`)
+//!    is freed only if nothing at all was left in the kernel, after unregistering it.
 //!
 //! # Waiting under valgrind
 //! valgrind runs one thread at a time and treats `io_uring_enter` as a call that does not
@@ -94,6 +95,7 @@
 //! (for tests of the fallback).
 
 pub(crate) mod accept;
+pub(crate) mod bufring;
 pub(crate) mod fs;
 pub(crate) mod stream;
 
@@ -116,6 +118,7 @@ use crate::reactor::scheduled_io::{
 };
 use crate::reactor::{shutdown_error, ReactorHandle};
 use crate::sys;
+use bufring::BufRing;
 
 /// The user data of requests whose completions are ignored (cancel, poll-remove).
 const IGNORE: u64 = u64::MAX;
@@ -175,6 +178,11 @@ pub(crate) struct Shared {
     eventfd: OwnedFd,
     /// This driver's identity for `FLUSHER` (batching rule 2).
     id: u64,
+    /// The provided-buffer pool of multishot receives (`None`: the kernel lacks them,
+    /// and streams receive into their own buffers).
+    bufs: Option<BufRing>,
+    /// The driver's drop saw nothing left in the kernel: the pool may be freed (rule 6).
+    quiesced: AtomicBool,
 }
 
 struct State {
@@ -219,10 +227,11 @@ enum OpState {
     Orphan {
         cancelled: bool,
     },
-    /// A multishot operation (accept): completions queue up until the owner takes them;
-    /// `ended` once the kernel posted the last one (no `IORING_CQE_F_MORE`).
+    /// A multishot operation (accept, receive): completions (result, flags) queue up
+    /// until the owner takes them; `ended` once the kernel posted the last one (no
+    /// `IORING_CQE_F_MORE`).
     Multi {
-        queue: VecDeque<i32>,
+        queue: VecDeque<(i32, u32)>,
         waker: Option<Waker>,
         ended: bool,
     },
@@ -243,6 +252,9 @@ pub(crate) enum After {
     Nothing,
     /// Each non-negative result is a descriptor (multishot accept): an orphan closes it.
     CloseResults,
+    /// Each completion may name a provided buffer (multishot receive): an orphan's is
+    /// given back to the pool (`bufring` rule 3).
+    ReturnBuffers,
     /// `shutdown(SHUT_WR)` on this duplicate of the stream's descriptor.
     ShutdownWrite(OwnedFd),
 }
@@ -269,6 +281,12 @@ impl UringReactor {
     /// The OS error of `io_uring_setup` (`ENOSYS`, `EPERM` when disabled by sysctl or
     /// seccomp, `ENOMEM`), or `Unsupported` naming the first missing opcode.
     pub fn new() -> io::Result<UringReactor> {
+        UringReactor::with_buffers(BufRing::configured_count()?)
+    }
+
+    /// As [`new`](Self::new) with a provided-buffer pool of `count` buffers (a power
+    /// of two).
+    pub(crate) fn with_buffers(count: u16) -> io::Result<UringReactor> {
         let refuse = std::env::var("CORIO_URING_REFUSE").unwrap_or_default();
         if refuse == "setup" {
             return Err(io::Error::new(
@@ -295,6 +313,12 @@ impl UringReactor {
                 "io_uring lacks IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP (Linux >= 5.11 needed)",
             ));
         }
+        let bufs = if refuse == "bufring" || !kernel_at_least(6, 0) {
+            None
+        } else {
+            // A refusal (an older kernel, no memory) only costs the optimisation.
+            BufRing::new(&ring, count).ok()
+        };
         let shared = Arc::new(Shared {
             ring,
             state: Mutex::new(State {
@@ -309,6 +333,8 @@ impl UringReactor {
             registered: AtomicUsize::new(0),
             eventfd: sys::eventfd()?,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            bufs,
+            quiesced: AtomicBool::new(false),
         });
         {
             let mut st = shared.state.lock();
@@ -466,6 +492,9 @@ impl Drop for UringReactor {
             let _ = self.shared.ring.submitter().submit_with_args(1, &args);
             self.reap();
         }
+        if !self.shared.in_flight() {
+            self.shared.quiesced.store(true, Ordering::SeqCst);
+        }
         // Whoever still waits gets the shutdown error.
         let mut st = self.shared.state.lock();
         for slot in st.slots.iter_mut() {
@@ -523,6 +552,21 @@ impl Drop for Shared {
         }
         if st.unpark_armed {
             std::mem::forget(std::mem::take(&mut st.unpark_buf));
+        }
+        if let Some(pool) = self.bufs.take() {
+            if self.quiesced.load(Ordering::SeqCst)
+                && self
+                    .ring
+                    .submitter()
+                    .unregister_buf_ring(bufring::GROUP)
+                    .is_ok()
+            {
+                // SAFETY: nothing is in the kernel (`quiesced`) and the pool is no
+                // longer registered, so the kernel will not touch it again.
+                unsafe { pool.free() };
+            }
+            // Else bufring rule 1: a receive may still write into it, and `BufRing`
+            // has no destructor: the pool is leaked, never freed.
         }
     }
 }
@@ -748,8 +792,8 @@ impl Shared {
                 OpState::Orphan { .. } => {
                     // Rule 3: absorb, run the follow-up, then free the buffer (after
                     // the last completion of a multishot operation).
-                    if let After::CloseResults = after {
-                        close_result(res);
+                    if let After::CloseResults | After::ReturnBuffers = after {
+                        self.discard(after, res, flags);
                         free = !cqueue::more(flags);
                     } else {
                         run_after(after);
@@ -767,7 +811,9 @@ impl Shared {
                     // A cancel nobody asked for (rule 5) just ends it: the owner
                     // resubmits when it finds it ended.
                     if res != -libc::ECANCELED {
-                        queue.push_back(res);
+                        queue.push_back((res, flags));
+                    } else {
+                        self.discard(after, res, flags);
                     }
                     if let Some(w) = waker.take() {
                         wake.push(w);
@@ -894,11 +940,12 @@ impl Shared {
         })
     }
 
-    /// Submits a multishot `sqe` (user data set here) whose results are descriptors,
-    /// closed by the driver if nobody takes them (rule 3).
+    /// Submits a multishot `sqe` (user data set here); `after` says what the driver
+    /// does with results nobody takes (rule 3: close descriptors, give buffers back).
     pub(crate) fn submit_multi(
         self: &Arc<Self>,
         sqe: squeue::Entry,
+        after: After,
         waker: &Waker,
     ) -> io::Result<MultiOp> {
         let state = OpState::Multi {
@@ -906,7 +953,7 @@ impl Shared {
             waker: Some(waker.clone()),
             ended: false,
         };
-        let key = self.start(sqe, state, Keep::default(), After::CloseResults)?;
+        let key = self.start(sqe, state, Keep::default(), after)?;
         Ok(MultiOp {
             shared: self.clone(),
             key,
@@ -982,9 +1029,19 @@ impl Shared {
 }
 
 impl MultiOp {
-    /// The next result; `None` once the operation ended (resubmit to go on), after
-    /// which `self` must not be polled again.
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<i32>> {
+    /// The next completion (result, flags); `None` once the operation ended (resubmit
+    /// to go on), after which `self` must not be polled again.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(i32, u32)>> {
+        self.next(Some(cx))
+    }
+
+    /// As [`poll_next`](Self::poll_next) without storing a waker: `Pending` if nothing
+    /// is queued yet.
+    pub(crate) fn try_next(&mut self) -> Poll<Option<(i32, u32)>> {
+        self.next(None)
+    }
+
+    fn next(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Option<(i32, u32)>> {
         if self.key == IGNORE {
             return Poll::Ready(None);
         }
@@ -1013,9 +1070,11 @@ impl MultiOp {
             self.key = IGNORE;
             return Poll::Ready(None);
         }
-        match waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *waker = Some(cx.waker().clone()),
+        if let Some(cx) = cx {
+            match waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *waker = Some(cx.waker().clone()),
+            }
         }
         Poll::Pending
     }
@@ -1029,14 +1088,14 @@ impl Drop for MultiOp {
         let pushed = {
             let mut st = self.shared.state.lock();
             let index = self.key as u32 as usize;
-            let Entry::Op { state, .. } = &mut st.slots[index].entry else {
+            let Entry::Op { state, after, .. } = &mut st.slots[index].entry else {
                 return;
             };
             let OpState::Multi { queue, ended, .. } = state else {
                 return;
             };
-            for res in queue.drain(..) {
-                close_result(res);
+            for (res, flags) in queue.drain(..) {
+                self.shared.discard(after, res, flags);
             }
             if *ended {
                 if !self.shared.shutdown.load(Ordering::SeqCst) {
@@ -1172,6 +1231,30 @@ impl State {
     }
 }
 
+impl Shared {
+    /// Disposes of a completion nobody takes (rule 3): closes the descriptor of an
+    /// accept, gives a receive's buffer back (`bufring` rule 3).
+    fn discard(&self, after: &After, res: i32, flags: u32) {
+        match after {
+            After::CloseResults => close_result(res),
+            After::ReturnBuffers => self.give_back(flags),
+            After::Nothing | After::ShutdownWrite(_) => {}
+        }
+    }
+
+    /// Gives back the provided buffer a completion's `flags` name, if any.
+    pub(crate) fn give_back(&self, flags: u32) {
+        if let (Some(bid), Some(pool)) = (cqueue::buffer_select(flags), self.bufs.as_ref()) {
+            pool.give_back(bid);
+        }
+    }
+
+    /// The provided-buffer pool, if the kernel has multishot receive (Linux >= 6.0).
+    pub(crate) fn bufs(&self) -> Option<&BufRing> {
+        self.bufs.as_ref()
+    }
+}
+
 /// Closes the descriptor a multishot accept produced for an owner that is gone.
 fn close_result(res: i32) {
     if res >= 0 {
@@ -1240,6 +1323,26 @@ impl fmt::Debug for Shared {
             .field("ring", &self.ring.as_raw_fd())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether the running kernel's version is at least `major.minor` (from `uname`):
+/// multishot receive (6.0) cannot be probed as an opcode.
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    // SAFETY: `uname` fills the zeroed struct we pass it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable utsname.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return false;
+    }
+    // SAFETY: `release` is NUL-terminated by `uname`.
+    let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) };
+    let mut parts = release
+        .to_str()
+        .unwrap_or("")
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
 }
 
 #[cfg(test)]

@@ -21,8 +21,22 @@
 //!    `shutdown(Write)` while a send is in flight (including the drop of an owned write
 //!    half) is deferred to the send's completion, so the FIN follows the data.
 //! 4. The readiness API (`readable`, `try_read`, `peek`) still works: `try_read` first
-//!    returns buffered bytes, reports `WouldBlock` while a `RECV` is in flight (the data
-//!    belongs to it), and otherwise makes the plain non-blocking `recv`.
+//!    returns buffered bytes (and completions a multishot receive queued), reports
+//!    `WouldBlock` while a `RECV` is in flight (the data belongs to it), and otherwise
+//!    makes the plain non-blocking `recv`.
+//! 5. **Multishot receive** (Linux >= 6.0, when the driver has its provided-buffer pool,
+//!    `bufring.rs`): the first read arms one `IORING_OP_RECV` with
+//!    `IORING_RECV_MULTISHOT` and buffer selection, which stays in the kernel and posts
+//!    a completion per arrival, each in a pool buffer; reads copy out of the held
+//!    buffer and give it back once drained. So a steady stream costs no submission per
+//!    read and no receive buffer per connection. At most one receive is active at a
+//!    time (the multishot one, or the plain one while it is not armed), and a held
+//!    buffer is drained before the next completion is taken, so bytes keep their order.
+//!    When the kernel ends the operation (end of file, an error, its own cancel) the
+//!    next read arms it again; when the pool is empty (`ENOBUFS`) the next read is one
+//!    plain `RECV` into the stream's own buffer, then multishot again (`bufring` rule 4).
+//!    While armed, the multishot receive takes data off the socket even if nobody
+//!    reads, up to the pool's size (4 MiB by default) across all streams.
 
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -31,10 +45,11 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use corio_core::coop;
-use io_uring::{opcode, types};
+use io_uring::{cqueue, opcode, types};
 use parking_lot::Mutex;
 
-use super::{After, Keep, Op, Shared};
+use super::Op;
+use super::{bufring, After, Keep, MultiOp, Shared};
 use crate::reactor::shutdown_error;
 
 /// The smallest receive buffer (a tiny read still fetches a useful amount).
@@ -52,10 +67,30 @@ pub(crate) struct UringStream {
 
 #[derive(Default)]
 struct ReadSide {
+    /// The plain `RECV` in flight (into `buf`).
     op: Option<Op>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// The multishot `RECV` (buffers from the driver's pool), while armed.
+    multi: Option<MultiOp>,
+    /// The pool buffer being handed out: (id, start, end) (`bufring` rule 2).
+    held: Option<(u16, usize, usize)>,
+    /// The pool ran out (`ENOBUFS`, `bufring` rule 4): the next receive is a plain one.
+    plain_next: bool,
+    /// How many times the pool ran out under this stream's receive.
+    exhausted: u64,
+}
+
+/// What a multishot receive's completion means for the reader.
+enum Got {
+    /// `n` bytes in pool buffer `bid`.
+    Data(u16, usize),
+    /// End of file.
+    Eof,
+    /// The pool ran out (`ENOBUFS`): no byte was taken from the socket.
+    NoBufs,
+    Err(io::Error),
 }
 
 #[derive(Default)]
@@ -84,7 +119,7 @@ impl UringStream {
         }
     }
 
-    /// Reads into `out` (`len` bytes at `out`); rule 1.
+    /// Reads into `out` (`len` bytes at `out`); rules 1 and 5.
     fn poll_read_raw(
         &self,
         cx: &mut Context<'_>,
@@ -94,13 +129,7 @@ impl UringStream {
         let coop = ready!(coop::poll_proceed(cx));
         let mut rs = self.read.lock();
         loop {
-            if rs.start < rs.end {
-                let n = len.min(rs.end - rs.start);
-                // SAFETY: `out` is valid for `len >= n` bytes (the caller's buffer), and
-                // `rs.buf[start..start + n]` was filled by the completed receive; the
-                // two cannot overlap (ours is a private allocation).
-                unsafe { std::ptr::copy_nonoverlapping(rs.buf.as_ptr().add(rs.start), out, n) };
-                rs.start += n;
+            if let Some(n) = self.copy_buffered(&mut rs, out, len) {
                 coop.made_progress();
                 return Poll::Ready(Ok(n));
             }
@@ -119,6 +148,39 @@ impl UringStream {
             if len == 0 {
                 return Poll::Ready(Ok(0));
             }
+            if let Some(multi) = rs.multi.as_mut() {
+                match ready!(multi.poll_next(cx)) {
+                    None => rs.multi = None, // ended: re-armed below
+                    Some((res, flags)) => match self.got(res, flags) {
+                        Got::Data(bid, n) => rs.held = Some((bid, 0, n)),
+                        Got::Eof => {
+                            coop.made_progress();
+                            return Poll::Ready(Ok(0));
+                        }
+                        Got::NoBufs => {
+                            rs.plain_next = true;
+                            rs.exhausted += 1;
+                        }
+                        Got::Err(e) => {
+                            coop.made_progress();
+                            return Poll::Ready(Err(e));
+                        }
+                    },
+                }
+                continue;
+            }
+            if self.shared.bufs().is_some() && !rs.plain_next {
+                let sqe = opcode::RecvMulti::new(types::Fd(self.fd), bufring::GROUP).build();
+                match self
+                    .shared
+                    .submit_multi(sqe, After::ReturnBuffers, cx.waker())
+                {
+                    Ok(m) => rs.multi = Some(m),
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+                continue;
+            }
+            rs.plain_next = false;
             let size = len.clamp(MIN_READ, MAX_IO);
             if rs.buf.len() < size {
                 // Zeroed once per stream and reused: the copy-out above only reads
@@ -127,12 +189,63 @@ impl UringStream {
             }
             let mut buf = std::mem::take(&mut rs.buf);
             let sqe = opcode::Recv::new(types::Fd(self.fd), buf.as_mut_ptr(), size as u32).build();
-            let keep = Keep { buf, extra: None };
+            let keep = Keep {
+                buf,
+                ..Keep::default()
+            };
             match self.shared.submit(sqe, keep, cx.waker(), true) {
                 Ok(op) => rs.op = Some(op),
                 Err(e) => return Poll::Ready(Err(e)),
             }
             return Poll::Pending;
+        }
+    }
+
+    /// Copies bytes already received (the plain buffer first: it is filled only while
+    /// no multishot receive runs, then the held pool buffer) to `out`; `None` if there
+    /// are none. Gives a pool buffer back once it is drained (`bufring` rule 2).
+    fn copy_buffered(&self, rs: &mut ReadSide, out: *mut u8, len: usize) -> Option<usize> {
+        if rs.start < rs.end {
+            let n = len.min(rs.end - rs.start);
+            // SAFETY: `out` is valid for `len >= n` bytes (the caller's buffer), and
+            // `rs.buf[start..start + n]` was filled by the completed receive; the
+            // two cannot overlap (ours is a private allocation).
+            unsafe { std::ptr::copy_nonoverlapping(rs.buf.as_ptr().add(rs.start), out, n) };
+            rs.start += n;
+            return Some(n);
+        }
+        let (bid, start, end) = rs.held?;
+        let pool = self
+            .shared
+            .bufs()
+            .expect("a held buffer comes from the pool");
+        let n = len.min(end - start);
+        // SAFETY: we own `bid` (taken from its completion, not given back), whose
+        // completion reported `end` bytes (`bufring` rule 2).
+        let bytes = unsafe { pool.bytes(bid, end) };
+        // SAFETY: `out` is valid for `len >= n` bytes and cannot overlap the pool.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr().add(start), out, n) };
+        if start + n == end {
+            rs.held = None;
+            pool.give_back(bid);
+        } else {
+            rs.held = Some((bid, start + n, end));
+        }
+        Some(n)
+    }
+
+    /// Interprets a multishot receive's completion (`bufring` rules 3 and 4).
+    fn got(&self, res: i32, flags: u32) -> Got {
+        if res > 0 {
+            let bid = cqueue::buffer_select(flags).expect("a receive with data names its buffer");
+            return Got::Data(bid, res as usize);
+        }
+        // No data: a buffer it may name goes back at once.
+        self.shared.give_back(flags);
+        match res {
+            0 => Got::Eof,
+            r if r == -libc::ENOBUFS => Got::NoBufs,
+            r => Got::Err(op_error(r)),
         }
     }
 
@@ -241,20 +354,37 @@ impl UringStream {
         self.poll_send_done(&mut ws, cx)
     }
 
-    /// Buffered bytes first; `WouldBlock` while a receive is in flight; else `None`
-    /// (the caller makes the plain non-blocking `recv`). Rule 4.
+    /// Buffered bytes first (a multishot receive's queued completions included);
+    /// `WouldBlock` while a receive is in flight; else `None` (the caller makes the
+    /// plain non-blocking `recv`). Rule 4.
     pub(crate) fn try_read_buffered(&self, out: &mut [u8]) -> Option<io::Result<usize>> {
         let mut rs = self.read.lock();
-        if rs.start < rs.end {
-            let n = out.len().min(rs.end - rs.start);
-            out[..n].copy_from_slice(&rs.buf[rs.start..rs.start + n]);
-            rs.start += n;
-            return Some(Ok(n));
+        loop {
+            if let Some(n) = self.copy_buffered(&mut rs, out.as_mut_ptr(), out.len()) {
+                return Some(Ok(n));
+            }
+            if rs.op.is_some() {
+                return Some(Err(io::ErrorKind::WouldBlock.into()));
+            }
+            let multi = rs.multi.as_mut()?;
+            match multi.try_next() {
+                Poll::Pending => return Some(Err(io::ErrorKind::WouldBlock.into())),
+                Poll::Ready(None) => {
+                    rs.multi = None;
+                    return None;
+                }
+                Poll::Ready(Some((res, flags))) => match self.got(res, flags) {
+                    Got::Data(bid, n) => rs.held = Some((bid, 0, n)),
+                    Got::Eof => return Some(Ok(0)),
+                    Got::NoBufs => {
+                        rs.plain_next = true;
+                        rs.exhausted += 1;
+                        return None;
+                    }
+                    Got::Err(e) => return Some(Err(e)),
+                },
+            }
         }
-        if rs.op.is_some() {
-            return Some(Err(io::ErrorKind::WouldBlock.into()));
-        }
-        None
     }
 
     /// Whether a send is in flight (a direct `send` would overtake it).
@@ -281,6 +411,17 @@ impl UringStream {
     }
 }
 
+impl Drop for UringStream {
+    fn drop(&mut self) {
+        // `bufring` rule 3: a half-read pool buffer goes back. (The multishot receive's
+        // own drop cancels it and gives back what it queued.)
+        let rs = self.read.get_mut();
+        if let (Some((bid, _, _)), Some(pool)) = (rs.held.take(), self.shared.bufs()) {
+            pool.give_back(bid);
+        }
+    }
+}
+
 impl AsRawFd for UringStream {
     fn as_raw_fd(&self) -> RawFd {
         self.fd
@@ -290,5 +431,67 @@ impl AsRawFd for UringStream {
 impl std::fmt::Debug for UringStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UringStream").field("fd", &self.fd).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uring::UringReactor;
+    use corio_core::{Clock, RuntimeContext};
+    use corio_test_util::block_on_driver;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    /// Reads everything `data` sent through a pair whose reader has the driver's
+    /// stream state; returns the bytes and how often the pool ran out.
+    fn read_all(driver: &mut UringReactor, data: Vec<u8>, chunk: usize) -> (Vec<u8>, u64) {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let writer = std::thread::spawn(move || b.write_all(&data).unwrap());
+        let stream = UringStream::new(driver.shared.clone(), a.as_raw_fd());
+        let cx = RuntimeContext::new(Clock::new());
+        let all = block_on_driver(driver, &cx, async {
+            let mut all = Vec::new();
+            let mut buf = vec![0u8; chunk];
+            loop {
+                let n = std::future::poll_fn(|cx| stream.poll_read(cx, &mut buf))
+                    .await
+                    .unwrap();
+                if n == 0 {
+                    return all;
+                }
+                all.extend_from_slice(&buf[..n]);
+            }
+        });
+        writer.join().unwrap();
+        let exhausted = stream.read.lock().exhausted;
+        drop(stream);
+        drop(a);
+        (all, exhausted)
+    }
+
+    /// `bufring` rule 4: a pool of 2 buffers runs out under a 1 MB stream read 1 000
+    /// bytes at a time; every byte still arrives once, in order, and the pool is whole
+    /// afterwards (a second stream reads through it again).
+    #[test]
+    fn an_exhausted_buffer_pool_loses_no_byte() {
+        let Ok(mut driver) = UringReactor::with_buffers(2) else {
+            return; // no io_uring here
+        };
+        if driver.shared.bufs().is_none() {
+            return; // no multishot receive (Linux < 6.0): the plain path is tested elsewhere
+        }
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let (got, exhausted) = read_all(&mut driver, data.clone(), 1000);
+        assert!(
+            got == data,
+            "{} of {} bytes, or out of order",
+            got.len(),
+            data.len()
+        );
+        assert!(exhausted > 0, "the pool of 2 never ran out");
+        let (got, _) = read_all(&mut driver, data[..10_000].to_vec(), 64 * 1024);
+        assert!(got == data[..10_000]);
     }
 }

@@ -637,6 +637,20 @@ const MORE_WORKLOADS: &[(&str, usize, &str, &str)] = &[
         "queue_task_done_join",
     ),
     (
+        "notify_ping_pong",
+        10_000,
+        "a round trip between two tasks through two `Notify`s (`notify_one`, `notified`); \
+         current-thread",
+        "(no criterion group)",
+    ),
+    (
+        "watch_ping_pong",
+        10_000,
+        "a round trip between two tasks through two `watch` channels (`send`, `changed`, \
+         `borrow_and_update`); current-thread",
+        "(no criterion group)",
+    ),
+    (
         "copy_bidirectional_mem",
         20_000,
         "one 512-byte round trip client -> `copy_bidirectional` proxy -> echo task and back, \
@@ -721,6 +735,52 @@ macro_rules! six_tasks {
             t.await.unwrap();
         }
         shared
+    }};
+}
+
+/// Two tasks hand a turn back and forth `n` times through two `Notify`s.
+macro_rules! notify_ping_pong {
+    ($spawn:path, $notify:ty, $n:expr) => {{
+        let (a, b) = (
+            std::sync::Arc::new(<$notify>::new()),
+            std::sync::Arc::new(<$notify>::new()),
+        );
+        let (peer_a, peer_b) = (a.clone(), b.clone());
+        let n = $n;
+        let peer = $spawn(async move {
+            for _ in 0..n {
+                peer_a.notified().await;
+                peer_b.notify_one();
+            }
+        });
+        for _ in 0..n {
+            a.notify_one();
+            b.notified().await;
+        }
+        peer.await.unwrap();
+    }};
+}
+
+/// Two tasks echo `n` values through two `watch` channels.
+macro_rules! watch_ping_pong {
+    ($spawn:path, $watch:path, $n:expr) => {{
+        use $watch as watch;
+        let (there, mut there_rx) = watch::channel(0usize);
+        let (back, mut back_rx) = watch::channel(0usize);
+        let n = $n;
+        let peer = $spawn(async move {
+            for _ in 0..n {
+                there_rx.changed().await.unwrap();
+                let v = *there_rx.borrow_and_update();
+                back.send(v).unwrap();
+            }
+        });
+        for i in 1..=n {
+            there.send(i).unwrap();
+            back_rx.changed().await.unwrap();
+            assert_eq!(*back_rx.borrow_and_update(), i);
+        }
+        peer.await.unwrap();
     }};
 }
 
@@ -897,6 +957,10 @@ fn more_corio(name: &str, n: usize) -> bool {
                 });
             }
         }
+        "notify_ping_pong" => corio_rt(false, false)
+            .block_on(async move { notify_ping_pong!(corio::spawn, corio::sync::Notify, n) }),
+        "watch_ping_pong" => corio_rt(false, false)
+            .block_on(async move { watch_ping_pong!(corio::spawn, corio::sync::watch, n) }),
         "copy_bidirectional_mem" => corio_rt(false, false).block_on(async move {
             use corio::io::{AsyncReadExt, AsyncWriteExt};
             let (mut client, mut front) = corio::io::duplex(64 * 1024);
@@ -1131,6 +1195,10 @@ fn more_tokio(name: &str, n: usize) -> bool {
                 });
             }
         }
+        "notify_ping_pong" => tokio_rt(false, false)
+            .block_on(async move { notify_ping_pong!(tokio::spawn, tokio::sync::Notify, n) }),
+        "watch_ping_pong" => tokio_rt(false, false)
+            .block_on(async move { watch_ping_pong!(tokio::spawn, tokio::sync::watch, n) }),
         "copy_bidirectional_mem" => tokio_rt(false, false).block_on(async move {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let (mut client, mut front) = tokio::io::duplex(64 * 1024);

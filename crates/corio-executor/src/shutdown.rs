@@ -116,6 +116,17 @@ enum Deadline {
     },
 }
 
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Deadline::Thread { waker, .. } = self {
+            // The deadline thread outlives the grace by a moment (it ends once `_stop`
+            // is dropped): it must not keep the runtime alive through the waker.
+            let w = waker.lock().take();
+            drop(w);
+        }
+    }
+}
+
 impl Deadline {
     fn new(common: &Common, grace: Duration) -> Deadline {
         let clock = &common.clock;

@@ -289,3 +289,32 @@ fn futures_dropped_during_the_grace_may_spawn() {
         assert_eq!(handle.num_alive_tasks(), 0, "{name}");
     }
 }
+
+#[test]
+fn a_runtime_shut_down_after_a_grace_is_freed() {
+    // The grace's waker must not stay registered in the runtime it wakes (a cycle
+    // through the block_on waker): the runtime's own state is freed at drop, which the
+    // slow-poll hook it owns shows by dropping its token.
+    for multi in [false, true] {
+        let freed = DropCounter::new();
+        let token = freed.token();
+        let builder = if multi {
+            Builder::new_multi_thread().worker_threads(2)
+        } else {
+            Builder::new_current_thread()
+        };
+        let rt = builder
+            .debug(true)
+            .on_slow_poll(move |_| {
+                let _ = &token;
+            })
+            .build()
+            .unwrap();
+        start(&rt, |started| async move {
+            started.send(()).unwrap();
+            pending::<()>().await
+        });
+        drop(rt); // the grace cancels the leftover task
+        assert_eq!(freed.drops(), 1, "multi_thread: {multi}");
+    }
+}

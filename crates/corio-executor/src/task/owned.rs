@@ -127,6 +127,12 @@ impl OwnedTasks {
         // Set before the first shard lock of the first round, so every `remove` that
         // takes a shard lock after that round's sees it (the lock orders the two).
         self.draining.store(on, Ordering::Relaxed);
+        if !on {
+            // The grace's waker holds the runtime it wakes: kept here, it would keep
+            // the runtime alive for good. Dropped outside the lock.
+            let waker = self.drain_waker.lock().take();
+            drop(waker);
+        }
     }
 
     /// Registers `waker` for when the marked tasks are all gone; returns how many are

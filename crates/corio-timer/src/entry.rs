@@ -193,6 +193,7 @@ impl Handoff {
     /// Files a new `entry` (`Entry::new(deadline, ..)`, never shared) directly in the
     /// locked `wheel`, or returns `false` if `deadline` was already processed (the timer
     /// is due: nothing is filed). Tells a parked driver afterwards (rule 6).
+    #[inline]
     pub(crate) fn file_new(
         &self,
         mut wheel: MutexGuard<'_, Wheel>,

@@ -178,6 +178,7 @@ impl Wheel {
     }
 
     /// Files `entry` under `deadline` (> `processed`, rule 1); records its key in it.
+    #[inline]
     pub(crate) fn insert(&mut self, entry: Arc<Entry>, deadline: u64) {
         debug_assert!(deadline > self.processed);
         let seq = self.seq;
@@ -229,6 +230,7 @@ impl Wheel {
     }
 
     /// Unfiles the entry with `key`; returns it.
+    #[inline]
     pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
         let node = self.nodes.get_mut(key)?;
         let entry = node.entry.take()?;

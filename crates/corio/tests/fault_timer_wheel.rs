@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corio::time::{sleep_until, Instant};
+use corio_test_util::Rng;
 
 fn size(default: usize, big: usize) -> usize {
     match std::env::var("CORIO_STRESS") {
@@ -26,26 +27,13 @@ fn size(default: usize, big: usize) -> usize {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        (self.next() >> 11) % n
-    }
-}
-
 /// 1 ms to 2^30 ms (~12.4 days), log-uniform, in whole milliseconds; one in 64 gets an
 /// extra sub-millisecond part.
 fn random_delay(rng: &mut Rng) -> Duration {
     let bits = rng.below(30);
-    let ms = (1 << bits) + rng.below(1 << bits);
-    let extra_ns = if rng.below(64) == 0 {
-        1 + rng.below(999_999)
+    let ms = (1u64 << bits) + rng.below(1 << bits) as u64;
+    let extra_ns = if rng.one_in(64) {
+        1 + rng.below(999_999) as u64
     } else {
         0
     };
@@ -64,7 +52,7 @@ fn timer_wheel_with_random_cancellation_fires_each_live_sleep_once_in_order() {
     let f = fired.clone();
     let s = state.clone();
     let cancelled = rt.block_on(async move {
-        let mut rng = Rng(0x5EED_1234_u64 | 1);
+        let mut rng = Rng::new(0x5EED_1234);
         let start = Instant::now();
         let mut deadlines = Vec::with_capacity(n);
         let tasks: Vec<_> = (0..n)
@@ -93,7 +81,7 @@ fn timer_wheel_with_random_cancellation_fires_each_live_sleep_once_in_order() {
             }
             let now = Instant::now();
             for _ in 0..n / 64 {
-                let i = rng.below(n as u64) as usize;
+                let i = rng.below(n);
                 if deadlines[i] > now && s[i].load(SeqCst) == LIVE {
                     s[i].store(CANCELLED, SeqCst);
                     tasks[i].abort();
@@ -153,11 +141,11 @@ fn many_distinct_deadlines_in_one_tick() {
     let fired = rt.block_on(async move {
         use futures::StreamExt;
         let start = Instant::now();
-        let mut rng = Rng(99);
+        let mut rng = Rng::new(99);
         // Deadlines 1 ms + 0..1 ms: all in the same tick, nearly all distinct.
         let mut sleeps: futures::stream::FuturesUnordered<_> = (0..n)
             .map(|_| {
-                let d = start + Duration::from_nanos(1_000_000 + rng.below(1_000_000));
+                let d = start + Duration::from_nanos(1_000_000 + rng.below(1_000_000) as u64);
                 async move {
                     sleep_until(d).await;
                     assert_eq!(Instant::now(), d);

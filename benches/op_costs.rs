@@ -48,6 +48,13 @@ const WORKLOADS: &[(&str, usize, &str, &str)] = &[
         "timer/timeout_ready",
     ),
     (
+        "token_cancel_10k",
+        TOKEN_TREES,
+        "`cancel()` of a root token with 10 000 child tokens, each with a polled `cancelled_owned()` \
+         (tokio-util's); building the trees is outside the count",
+        "token/cancel_parent_10k_waiting_children",
+    ),
+    (
         "sleep_unpolled",
         100_000,
         "`sleep` created and dropped, never polled",
@@ -151,6 +158,43 @@ fn tokio_rt(multi: bool, paused: bool) -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// The `token_cancel_10k` process builds this many trees whatever N is (so the build
+/// cancels out of `I(N) - I(0)`), cancels N of them and leaks them all (so does the drop).
+const TOKEN_TREES: usize = 4;
+
+/// `TOKEN_TREES` trees of a root with 10 000 children, each child with one waiter
+/// polled once (as `benches/cancel.rs` builds them); cancels the first `n` roots.
+macro_rules! token_cancel_10k {
+    ($token:ty, $n:expr) => {{
+        assert!(
+            $n <= TOKEN_TREES,
+            "token_cancel_10k cancels at most {TOKEN_TREES} trees"
+        );
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let trees: Vec<_> = (0..TOKEN_TREES)
+            .map(|_| {
+                let root = <$token>::new();
+                let kids: Vec<_> = (0..10_000).map(|_| root.child_token()).collect();
+                let mut waits: Vec<_> = kids
+                    .iter()
+                    .map(|k| Box::pin(k.clone().cancelled_owned()))
+                    .collect();
+                for w in &mut waits {
+                    assert!(w.as_mut().poll(&mut cx).is_pending());
+                }
+                (root, kids, waits)
+            })
+            .collect();
+        for tree in &trees[..$n] {
+            tree.0.cancel();
+        }
+        for tree in &trees[..$n] {
+            assert!(tree.1[10_000 - 1].is_cancelled());
+        }
+        std::mem::forget(trees);
+    }};
+}
+
 /// Polls `fut` exactly once.
 async fn poll_once<F: Future>(fut: F) {
     let mut fut = pin!(fut);
@@ -213,6 +257,7 @@ fn corio_side(name: &str, n: usize) {
                 }
             });
         }
+        "token_cancel_10k" => token_cancel_10k!(corio::sync::CancellationToken, n),
         "sleep_unpolled" => {
             let rt = corio_rt(false, false);
             rt.block_on(async {
@@ -355,6 +400,7 @@ fn tokio_side(name: &str, n: usize) {
                 }
             });
         }
+        "token_cancel_10k" => token_cancel_10k!(tokio_util::sync::CancellationToken, n),
         "sleep_unpolled" => {
             let rt = tokio_rt(false, false);
             rt.block_on(async {

@@ -52,6 +52,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::wake_list::WakeList;
 
 /// A cancellation signal shared by clones and inherited by child tokens.
 ///
@@ -145,12 +146,6 @@ impl Waiters {
             self.free.push(key);
         }
     }
-
-    fn into_wakers(self) -> impl Iterator<Item = Waker> {
-        self.first
-            .into_iter()
-            .chain(self.slots.into_iter().flatten())
-    }
 }
 
 impl Node {
@@ -171,34 +166,75 @@ impl Node {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    /// Cancels `root` and its subtree (rules 1 and 3).
+    /// Cancels `root` and its subtree (rules 1 and 3): depth first, one node's lock at
+    /// a time, each node's waiters woken (in batches) once its lock is released. The
+    /// stack holds the taken `children` lists themselves (no copy of every child into
+    /// it). A panicking waker stops nothing: the whole subtree is cancelled and every
+    /// waiter woken, then the first panic is re-raised (the crate's waker-panic rules).
     fn cancel(root: &Arc<Node>) {
         if root.is_cancelled() {
             return;
         }
-        let mut stack: Vec<Arc<Node>> = Vec::new();
-        let mut wake: Vec<Waker> = Vec::new();
-        let mut next = Some(root.clone());
-        while let Some(node) = next.take().or_else(|| stack.pop()) {
-            let (waiters, children) = {
-                let mut inner = node.inner.lock();
-                if node.cancelled.load(Ordering::Relaxed) {
-                    continue;
-                }
-                node.cancelled.store(true, Ordering::Release);
-                (
-                    std::mem::take(&mut inner.waiters),
-                    std::mem::take(&mut inner.children),
-                )
-            };
-            wake.extend(waiters.into_wakers());
-            // Wake in batches, so a huge tree does not keep every waker at once.
-            if wake.len() >= 64 {
-                wake_all(&mut wake);
-            }
-            stack.extend(children);
+        let mut wakers = WakeList::new();
+        let mut stack: Vec<std::vec::IntoIter<Arc<Node>>> = Vec::new();
+        let children = root.cancel_one(&mut wakers);
+        if !children.is_empty() {
+            stack.push(children.into_iter());
         }
-        wake_all(&mut wake);
+        while let Some(level) = stack.last_mut() {
+            match level.next() {
+                Some(node) => {
+                    let children = node.cancel_one(&mut wakers);
+                    // The parent's reference, dropped outside every lock.
+                    drop(node);
+                    if !children.is_empty() {
+                        stack.push(children.into_iter());
+                    }
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        wakers.wake_all();
+    }
+
+    /// Rule 1 for one node: sets `cancelled` and takes the waiters and children out
+    /// under the lock, then hands the waiters' wakers to `wakers` (no lock held; a full
+    /// batch is woken first). Returns the children (empty if the node was cancelled
+    /// already).
+    #[inline]
+    fn cancel_one(&self, wakers: &mut WakeList) -> Vec<Arc<Node>> {
+        let (first, slots, children) = {
+            let mut inner = self.inner.lock();
+            if self.cancelled.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
+            self.cancelled.store(true, Ordering::Release);
+            // Rule 5: after this no waiter touches the slab again, so only its wakers
+            // are taken (the free list stays until the node is dropped).
+            let waiters = &mut inner.waiters;
+            let first = waiters.first.take();
+            let slots = if waiters.slots.is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut waiters.slots)
+            };
+            (first, slots, std::mem::take(&mut inner.children))
+        };
+        let mut push = |w: Waker| {
+            if !wakers.can_push() {
+                wakers.wake_batch();
+            }
+            wakers.push(w);
+        };
+        if let Some(w) = first {
+            push(w);
+        }
+        if !slots.is_empty() {
+            slots.into_iter().flatten().for_each(push);
+        }
+        children
     }
 
     /// Rule 4: `node` is no longer live; remove it from its parent, and the parent from
@@ -232,12 +268,6 @@ impl Node {
             }
             node = parent;
         }
-    }
-}
-
-fn wake_all(wakers: &mut Vec<Waker>) {
-    for w in wakers.drain(..) {
-        w.wake();
     }
 }
 
@@ -310,16 +340,16 @@ impl CancellationToken {
     /// Dropping the future unregisters it; no other waiter loses its wake-up.
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
         WaitForCancellationFuture {
-            waiter: Waiter::new(&self.node),
-            _token: std::marker::PhantomData,
+            token: self,
+            waiter: Waiter { key: None },
         }
     }
 
     /// [`cancelled`](Self::cancelled) owning a clone of the token (for `'static` tasks).
     pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
         WaitForCancellationFutureOwned {
-            waiter: Waiter::new(&self.node),
-            _token: self,
+            token: self,
+            waiter: Waiter { key: None },
         }
     }
 
@@ -418,27 +448,20 @@ impl fmt::Debug for CancellationToken {
     }
 }
 
-/// One registration in a node's waiter slab (rule 5).
+/// One registration in a node's waiter slab (rule 5): just the key; the node is the
+/// one of the token the future holds (no `Arc` clone per wait).
 struct Waiter {
-    node: Arc<Node>,
     key: Option<usize>,
 }
 
 impl Waiter {
-    fn new(node: &Arc<Node>) -> Waiter {
-        Waiter {
-            node: node.clone(),
-            key: None,
-        }
-    }
-
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.node.is_cancelled() {
+    fn poll(&mut self, node: &Node, cx: &mut Context<'_>) -> Poll<()> {
+        if node.is_cancelled() {
             self.key = None;
             return Poll::Ready(());
         }
-        let mut inner = self.node.inner.lock();
-        if self.node.cancelled.load(Ordering::Relaxed) {
+        let mut inner = node.inner.lock();
+        if node.cancelled.load(Ordering::Relaxed) {
             // Rule 5: the slab was taken; the key (if any) is stale.
             self.key = None;
             return Poll::Ready(());
@@ -452,15 +475,20 @@ impl Waiter {
         }
         Poll::Pending
     }
-}
 
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        if let Some(k) = self.key {
-            let mut inner = self.node.inner.lock();
-            if !self.node.cancelled.load(Ordering::Relaxed) {
-                inner.waiters.remove(k);
-            }
+    /// Leaves the slab if registered (the futures' `Drop`).
+    #[inline]
+    fn release(&mut self, node: &Node) {
+        if let Some(k) = self.key.take() {
+            Self::unregister(node, k);
+        }
+    }
+
+    #[inline(never)]
+    fn unregister(node: &Node, key: usize) {
+        let mut inner = node.inner.lock();
+        if !node.cancelled.load(Ordering::Relaxed) {
+            inner.waiters.remove(key);
         }
     }
 }
@@ -468,16 +496,23 @@ impl Drop for Waiter {
 /// The future of [`CancellationToken::cancelled`].
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct WaitForCancellationFuture<'a> {
+    token: &'a CancellationToken,
     waiter: Waiter,
-    // Ties the future to the borrowed token, as tokio-util's does.
-    _token: std::marker::PhantomData<&'a CancellationToken>,
 }
 
 impl Future for WaitForCancellationFuture<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().waiter.poll(cx)
+        let this = self.get_mut();
+        this.waiter.poll(&this.token.node, cx)
+    }
+}
+
+impl Drop for WaitForCancellationFuture<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.waiter.release(&self.token.node);
     }
 }
 
@@ -490,21 +525,54 @@ impl fmt::Debug for WaitForCancellationFuture<'_> {
 /// The future of [`CancellationToken::cancelled_owned`].
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct WaitForCancellationFutureOwned {
+    token: CancellationToken,
     waiter: Waiter,
-    _token: CancellationToken,
 }
 
 impl Future for WaitForCancellationFutureOwned {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().waiter.poll(cx)
+        let this = self.get_mut();
+        this.waiter.poll(&this.token.node, cx)
+    }
+}
+
+impl Drop for WaitForCancellationFutureOwned {
+    #[inline]
+    fn drop(&mut self) {
+        self.waiter.release(&self.token.node);
     }
 }
 
 impl fmt::Debug for WaitForCancellationFutureOwned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitForCancellationFutureOwned").finish()
+    }
+}
+
+/// The poll of [`RunUntilCancelled`] and [`RunUntilCancelledOwned`]: the flag first (a
+/// cancelled token never polls `fut`), then `fut`, and only if `fut` has to wait the
+/// registration (under the node's lock, which re-checks the flag: a cancel between the
+/// two is seen there). A ready `fut` therefore costs one atomic load, no lock.
+#[inline]
+fn poll_until_cancelled<F: Future>(
+    node: &Node,
+    waiter: &mut Waiter,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<F::Output>> {
+    if node.is_cancelled() {
+        // Rule 5: a key, if any, is stale.
+        waiter.key = None;
+        return Poll::Ready(None);
+    }
+    if let Poll::Ready(v) = fut.poll(cx) {
+        return Poll::Ready(Some(v));
+    }
+    match waiter.poll(node, cx) {
+        Poll::Ready(()) => Poll::Ready(None),
+        Poll::Pending => Poll::Pending,
     }
 }
 
@@ -522,12 +590,10 @@ impl<F: Future> Future for RunUntilCancelled<'_, F> {
         // SAFETY: `fut` is structurally pinned (never moved out, no `Drop` impl on this
         // type); `cancelled` is `Unpin` and only used by `&mut`.
         let this = unsafe { self.get_unchecked_mut() };
-        if this.cancelled.waiter.poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
         // SAFETY: see above.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        fut.poll(cx).map(Some)
+        let cancelled = &mut this.cancelled;
+        poll_until_cancelled(&cancelled.token.node, &mut cancelled.waiter, fut, cx)
     }
 }
 
@@ -550,12 +616,10 @@ impl<F: Future> Future for RunUntilCancelledOwned<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: as in `RunUntilCancelled::poll`.
         let this = unsafe { self.get_unchecked_mut() };
-        if this.cancelled.waiter.poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
         // SAFETY: `fut` is structurally pinned, as above.
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        fut.poll(cx).map(Some)
+        let cancelled = &mut this.cancelled;
+        poll_until_cancelled(&cancelled.token.node, &mut cancelled.waiter, fut, cx)
     }
 }
 

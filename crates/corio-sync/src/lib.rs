@@ -107,7 +107,10 @@ pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use bounded_semaphore::{BoundedPermit, BoundedSemaphore};
-pub use cancellation_token::*;
+pub use cancellation_token::{
+    CancellationToken, DropGuard, RunUntilCancelled, RunUntilCancelledOwned,
+    WaitForCancellationFuture, WaitForCancellationFutureOwned,
+};
 pub use condition::Condition;
 pub use condvar::Condvar;
 pub use error::{

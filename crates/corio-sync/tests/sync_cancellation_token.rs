@@ -142,6 +142,30 @@ fn run_until_cancelled_checks_cancellation_first() {
 }
 
 #[test]
+fn run_until_cancelled_sees_a_cancel_made_while_the_future_ran() {
+    // `fut` runs before the wait registers: a cancel from inside its poll (or from
+    // another thread at that moment) must be seen by the registration, not lost.
+    let t = CancellationToken::new();
+    let inner = t.clone();
+    let mut fut = pin!(t.run_until_cancelled(futures::future::poll_fn(move |_| {
+        inner.cancel();
+        Poll::<()>::Pending
+    })));
+    let (count, waker) = count_waker();
+    assert_eq!(poll_with(&mut fut, &waker), Poll::Ready(None));
+    assert_eq!(count.count(), 0, "nothing was registered to wake");
+    // A ready future on a live token completes without registering anything; a
+    // pending one registers and is woken by the cancel.
+    let t = CancellationToken::new();
+    assert_eq!(block_on(t.run_until_cancelled(async { 2 })), Some(2));
+    let mut fut = pin!(t.run_until_cancelled(std::future::pending::<()>()));
+    assert!(poll_with(&mut fut, &waker).is_pending());
+    t.cancel();
+    assert_eq!(count.count(), 1);
+    assert_eq!(poll_with(&mut fut, &waker), Poll::Ready(None));
+}
+
+#[test]
 fn drop_guard_cancels_unless_disarmed() {
     let t = CancellationToken::new();
     let guard = t.clone().drop_guard();

@@ -20,8 +20,8 @@ use std::sync::{Arc, Once};
 use std::task::{Context, Poll, Wake, Waker};
 
 use corio_sync::{
-    broadcast, oneshot, watch, Barrier, BoundedSemaphore, Condition, Event, Notify, Queue,
-    QueueShutDown, RwLock, Semaphore,
+    broadcast, oneshot, watch, Barrier, BoundedSemaphore, CancellationToken, Condition, Event,
+    Notify, Queue, QueueShutDown, RwLock, Semaphore,
 };
 
 /// Waiters per scenario: always more than one wake batch (32).
@@ -390,6 +390,28 @@ fn event_set_wakes_every_waiter_past_a_panicking_waker() {
         w.assert_first_panic(catch_unwind(AssertUnwindSafe(|| event.set())));
         w.assert_woken(0..N);
         assert!(event.is_set());
+        assert_eq!(ready_all(&mut futs).len(), N);
+    }
+}
+
+#[test]
+fn token_cancel_wakes_every_waiter_of_the_tree_past_a_panicking_waker() {
+    for case in cases() {
+        // Half the waiters on the root, half on children (one each): the wake order is
+        // the root's waiters, then the children in creation order.
+        let w = Waiters::new(N, &case);
+        let root = CancellationToken::new();
+        let kids: Vec<_> = (0..N / 2).map(|_| root.child_token()).collect();
+        let mut futs: Vec<_> = (0..N)
+            .map(|i| match i.checked_sub(N - N / 2) {
+                None => Box::pin(root.clone().cancelled_owned()),
+                Some(k) => Box::pin(kids[k].clone().cancelled_owned()),
+            })
+            .collect();
+        w.pend_all(&mut futs);
+        w.assert_first_panic(catch_unwind(AssertUnwindSafe(|| root.cancel())));
+        w.assert_woken(0..N);
+        assert!(kids.iter().all(CancellationToken::is_cancelled));
         assert_eq!(ready_all(&mut futs).len(), N);
     }
 }

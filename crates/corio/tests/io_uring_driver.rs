@@ -44,6 +44,14 @@ fn uring_runtimes() -> [(&'static str, Runtime); 2] {
     ]
 }
 
+/// The test that counts this process's descriptors takes it exclusively; every other
+/// test (they open sockets, pipes to children) shares it, so the count sees only its own.
+static FDS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared_fds() -> std::sync::RwLockReadGuard<'static, ()> {
+    FDS.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Whether io_uring is available; with `CI=1` it must be.
 fn have_uring() -> bool {
     let ok = corio_reactor::UringReactor::new().is_ok();
@@ -60,6 +68,7 @@ fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
 
 #[test]
 fn builder_and_env_select_the_driver() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }
@@ -86,6 +95,7 @@ fn builder_and_env_select_the_driver() {
 
 #[test]
 fn a_refused_io_uring_falls_back_to_epoll_with_one_notice() {
+    let _fds = shared_fds();
     for (refuse, why) in [
         ("setup", "io_uring_setup refused"),
         ("probe", "lacks the IORING_OP_RECV"),
@@ -154,6 +164,7 @@ async fn echo_server(l: TcpListener, conns: usize) {
 
 #[test]
 fn tcp_echo_1k_and_64k_over_many_connections() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }
@@ -191,17 +202,29 @@ fn tcp_echo_1k_and_64k_over_many_connections() {
     }
 }
 
-/// The echo test again in child processes: with a pool of 2 receive buffers (the
-/// multishot receives run out, `ENOBUFS`, and fall back to plain receives) and with the
-/// pool refused (as on a kernel before 6.0: plain receives only). Same bytes back.
+/// The echo test again in child processes with multishot receive into a pool of
+/// provided buffers (`CORIO_URING_BUFS`): 1024 buffers; 2 buffers (the multishot
+/// receives run out, `ENOBUFS`, and fall back to plain receives); and the pool refused
+/// (as on a kernel before 6.0: plain receives only). Same bytes back.
 #[test]
-fn echo_with_an_exhausted_or_missing_buffer_pool() {
+fn echo_with_a_buffer_pool_exhausted_or_missing() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }
-    for (var, value) in [("CORIO_URING_BUFS", "2"), ("CORIO_URING_REFUSE", "bufring")] {
+    for (var, value) in [
+        ("CORIO_URING_REFUSE", "none"),
+        ("CORIO_URING_BUFS", "2"),
+        ("CORIO_URING_REFUSE", "bufring"),
+    ] {
+        let bufs = if var == "CORIO_URING_BUFS" {
+            value
+        } else {
+            "1024"
+        };
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "tcp_echo_1k_and_64k_over_many_connections"])
+            .env("CORIO_URING_BUFS", bufs)
             .env(var, value)
             .output()
             .unwrap();
@@ -225,6 +248,7 @@ fn echo_with_an_exhausted_or_missing_buffer_pool() {
 /// no invalid write).
 #[test]
 fn dropping_100k_in_flight_reads_loses_nothing() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }
@@ -295,6 +319,7 @@ fn dropping_100k_in_flight_reads_loses_nothing() {
 
 #[test]
 fn write_behind_reports_errors_and_close_flushes() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }
@@ -352,6 +377,7 @@ fn write_behind_reports_errors_and_close_flushes() {
 /// them all (the peer sees EOF, no descriptor leaks).
 #[test]
 fn multishot_accept_serves_all_and_a_dropped_listener_leaks_nothing() {
+    let _fds = FDS.write().unwrap_or_else(|e| e.into_inner());
     if !have_uring() {
         return;
     }
@@ -409,6 +435,7 @@ fn multishot_accept_serves_all_and_a_dropped_listener_leaks_nothing() {
 /// reset. IPv4 and IPv6 listeners (the address sizes differ).
 #[test]
 fn a_connection_reset_in_the_backlog_is_accepted_with_its_address() {
+    let _fds = shared_fds();
     if !have_uring() {
         return;
     }

@@ -32,9 +32,6 @@ use parking_lot::Mutex;
 pub(crate) const GROUP: u16 = 0;
 /// The size of each buffer.
 pub(crate) const BUF_SIZE: usize = 4096;
-/// The default number of buffers (`CORIO_URING_BUFS` overrides it: a power of two up
-/// to 32 768; tests use 2 to make the pool run out).
-const DEFAULT_COUNT: u16 = 1024;
 
 /// The pool (see the module rules).
 pub(crate) struct BufRing {
@@ -56,15 +53,21 @@ unsafe impl Send for BufRing {}
 unsafe impl Sync for BufRing {}
 
 impl BufRing {
-    /// The pool's size from `CORIO_URING_BUFS`, or the default.
-    pub(crate) fn configured_count() -> io::Result<u16> {
+    /// The pool's size from `CORIO_URING_BUFS` (a power of two up to 32 768, e.g.
+    /// 1024 = 4 MiB); `None` when unset or 0: no pool, and streams use plain receives.
+    ///
+    /// Off by default: with 4 KiB buffers a 64 KiB message takes 16 completions, and
+    /// `echo_bench` measured the multishot path at 0.3-0.5x tokio for 64 KiB messages
+    /// where plain 64 KiB receives reach 0.4-0.8x (docs/benchmarks.md, load ~17).
+    pub(crate) fn configured_count() -> io::Result<Option<u16>> {
         match std::env::var("CORIO_URING_BUFS") {
-            Err(_) => Ok(DEFAULT_COUNT),
+            Err(_) => Ok(None),
             Ok(v) => match v.trim().parse::<u16>() {
-                Ok(n) if n.is_power_of_two() && n <= 32768 => Ok(n),
+                Ok(0) => Ok(None),
+                Ok(n) if n.is_power_of_two() && n <= 32768 => Ok(Some(n)),
                 _ => Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("CORIO_URING_BUFS must be a power of two up to 32768, got {v:?}"),
+                    format!("CORIO_URING_BUFS must be 0 or a power of two up to 32768, got {v:?}"),
                 )),
             },
         }

@@ -87,6 +87,14 @@
 //! `poll(2)` on the ring's descriptor instead (two syscalls per sleep instead of one);
 //! everything else, buffer handling included, is the same code. CI's valgrind step uses it.
 //!
+//! # Multishot receive (opt-in)
+//! `CORIO_URING_BUFS=n` (a power of two) gives the driver a pool of `n` provided 4 KiB
+//! buffers (`bufring.rs`) and stream reads become one multishot `IORING_OP_RECV` per
+//! stream (`stream.rs` rule 5). Off by default: with 4 KiB buffers a 64 KiB message
+//! takes 16 completions, and plain 64 KiB receives measured faster (docs/benchmarks.md).
+//! On a kernel before 6.0 (or `CORIO_URING_REFUSE=bufring`) the pool is not set up
+//! and reads stay plain receives.
+//!
 //! # Refusal and fallback
 //! [`UringReactor::new`] fails when `io_uring_setup` fails (no kernel support,
 //! `kernel.io_uring_disabled`, a seccomp filter) or when the ring lacks an opcode corio
@@ -285,8 +293,8 @@ impl UringReactor {
     }
 
     /// As [`new`](Self::new) with a provided-buffer pool of `count` buffers (a power
-    /// of two).
-    pub(crate) fn with_buffers(count: u16) -> io::Result<UringReactor> {
+    /// of two; `None`: no pool, plain receives).
+    pub(crate) fn with_buffers(count: Option<u16>) -> io::Result<UringReactor> {
         let refuse = std::env::var("CORIO_URING_REFUSE").unwrap_or_default();
         if refuse == "setup" {
             return Err(io::Error::new(
@@ -313,11 +321,12 @@ impl UringReactor {
                 "io_uring lacks IORING_FEAT_EXT_ARG or IORING_FEAT_NODROP (Linux >= 5.11 needed)",
             ));
         }
-        let bufs = if refuse == "bufring" || !kernel_at_least(6, 0) {
-            None
-        } else {
-            // A refusal (an older kernel, no memory) only costs the optimisation.
-            BufRing::new(&ring, count).ok()
+        let bufs = match count {
+            Some(count) if refuse != "bufring" && kernel_at_least(6, 0) => {
+                // A refusal (an older kernel, no memory) only costs the optimisation.
+                BufRing::new(&ring, count).ok()
+            }
+            _ => None,
         };
         let shared = Arc::new(Shared {
             ring,

@@ -25,7 +25,7 @@
 //!    `WouldBlock` while a `RECV` is in flight (the data belongs to it), and otherwise
 //!    makes the plain non-blocking `recv`.
 //! 5. **Multishot receive** (Linux >= 6.0, when the driver has its provided-buffer pool,
-//!    `bufring.rs`): the first read arms one `IORING_OP_RECV` with
+//!    `bufring.rs`, which `CORIO_URING_BUFS=n` turns on): the first read arms one `IORING_OP_RECV` with
 //!    `IORING_RECV_MULTISHOT` and buffer selection, which stays in the kernel and posts
 //!    a completion per arrival, each in a pool buffer; reads copy out of the held
 //!    buffer and give it back once drained. So a steady stream costs no submission per
@@ -36,7 +36,8 @@
 //!    next read arms it again; when the pool is empty (`ENOBUFS`) the next read is one
 //!    plain `RECV` into the stream's own buffer, then multishot again (`bufring` rule 4).
 //!    While armed, the multishot receive takes data off the socket even if nobody
-//!    reads, up to the pool's size (4 MiB by default) across all streams.
+//!    reads, up to the pool's size (n x 4 KiB) across all streams. A read copies on from
+//!    completions already queued (one read per 64 KiB message, not 16).
 
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -80,6 +81,9 @@ struct ReadSide {
     plain_next: bool,
     /// How many times the pool ran out under this stream's receive.
     exhausted: u64,
+    /// A multishot completion taken but not handled yet (an end or an error met while
+    /// coalescing data): the next read handles it first.
+    stash: Option<(i32, u32)>,
 }
 
 /// What a multishot receive's completion means for the reader.
@@ -130,6 +134,8 @@ impl UringStream {
         let mut rs = self.read.lock();
         loop {
             if let Some(n) = self.copy_buffered(&mut rs, out, len) {
+                // SAFETY: `n <= len`, so `out + n` is inside (or one past) the buffer.
+                let n = n + self.coalesce(&mut rs, unsafe { out.add(n) }, len - n);
                 coop.made_progress();
                 return Poll::Ready(Ok(n));
             }
@@ -148,8 +154,8 @@ impl UringStream {
             if len == 0 {
                 return Poll::Ready(Ok(0));
             }
-            if let Some(multi) = rs.multi.as_mut() {
-                match ready!(multi.poll_next(cx)) {
+            if rs.multi.is_some() {
+                match ready!(next_completion(&mut rs, Some(cx))) {
                     None => rs.multi = None, // ended: re-armed below
                     Some((res, flags)) => match self.got(res, flags) {
                         Got::Data(bid, n) => rs.held = Some((bid, 0, n)),
@@ -232,6 +238,32 @@ impl UringStream {
             rs.held = Some((bid, start + n, end));
         }
         Some(n)
+    }
+
+    /// After a read copied a drained pool buffer: copies on from the completions the
+    /// multishot receive already queued, up to `len` more bytes at `out`, without
+    /// waiting (a 64 KiB message arrives in 16 buffers: one read, not 16). Stops at the
+    /// first completion that is not data (stashed for the next read). Returns the count.
+    fn coalesce(&self, rs: &mut ReadSide, out: *mut u8, len: usize) -> usize {
+        let mut n = 0;
+        while n < len && rs.held.is_none() && rs.multi.is_some() {
+            let Poll::Ready(Some((res, flags))) = next_completion(rs, None) else {
+                break;
+            };
+            if res <= 0 {
+                rs.stash = Some((res, flags));
+                break;
+            }
+            let Got::Data(bid, got) = self.got(res, flags) else {
+                unreachable!("a positive result is data");
+            };
+            rs.held = Some((bid, 0, got));
+            // SAFETY: `n < len`, so `out + n` is inside the caller's buffer.
+            n += self
+                .copy_buffered(rs, unsafe { out.add(n) }, len - n)
+                .unwrap_or(0);
+        }
+        n
     }
 
     /// Interprets a multishot receive's completion (`bufring` rules 3 and 4).
@@ -366,8 +398,8 @@ impl UringStream {
             if rs.op.is_some() {
                 return Some(Err(io::ErrorKind::WouldBlock.into()));
             }
-            let multi = rs.multi.as_mut()?;
-            match multi.try_next() {
+            rs.multi.as_ref()?;
+            match next_completion(&mut rs, None) {
                 Poll::Pending => return Some(Err(io::ErrorKind::WouldBlock.into())),
                 Poll::Ready(None) => {
                     rs.multi = None;
@@ -411,6 +443,19 @@ impl UringStream {
     }
 }
 
+/// The next multishot completion: the stashed one first, then the operation's queue
+/// (waiting with `cx`, or `Pending` at once without); `None` once the operation ended.
+fn next_completion(rs: &mut ReadSide, cx: Option<&mut Context<'_>>) -> Poll<Option<(i32, u32)>> {
+    if let Some(c) = rs.stash.take() {
+        return Poll::Ready(Some(c));
+    }
+    match (rs.multi.as_mut(), cx) {
+        (Some(m), Some(cx)) => m.poll_next(cx),
+        (Some(m), None) => m.try_next(),
+        (None, _) => Poll::Ready(None),
+    }
+}
+
 impl Drop for UringStream {
     fn drop(&mut self) {
         // `bufring` rule 3: a half-read pool buffer goes back. (The multishot receive's
@@ -418,6 +463,9 @@ impl Drop for UringStream {
         let rs = self.read.get_mut();
         if let (Some((bid, _, _)), Some(pool)) = (rs.held.take(), self.shared.bufs()) {
             pool.give_back(bid);
+        }
+        if let Some((_, flags)) = rs.stash.take() {
+            self.shared.give_back(flags);
         }
     }
 }
@@ -476,7 +524,7 @@ mod tests {
     /// afterwards (a second stream reads through it again).
     #[test]
     fn an_exhausted_buffer_pool_loses_no_byte() {
-        let Ok(mut driver) = UringReactor::with_buffers(2) else {
+        let Ok(mut driver) = UringReactor::with_buffers(Some(2)) else {
             return; // no io_uring here
         };
         if driver.shared.bufs().is_none() {

@@ -154,7 +154,11 @@ def machine() -> str:
 
 def driver() -> str:
     io = os.environ.get("CORIO_IO", "")
-    return f"CORIO_IO={io}" if io else "epoll (default; CORIO_IO unset)"
+    text = f"CORIO_IO={io}" if io else "epoll (default; CORIO_IO unset)"
+    # Other runtime knobs in the environment (e.g. CORIO_URING_BUFS) change the figures too.
+    knobs = sorted(f"{k}={v}" for k, v in os.environ.items()
+                   if k.startswith("CORIO_") and k != "CORIO_IO")
+    return text + (f", with {', '.join(knobs)}" if knobs else "")
 
 
 def commit() -> str:

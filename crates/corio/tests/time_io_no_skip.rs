@@ -1,5 +1,6 @@
 //! Auto-advance does not skip over pending I/O: a TCP echo over loopback inside a
-//! `timeout` completes without the timeout firing, and virtual time does not move.
+//! `timeout` completes without the timeout firing, and virtual time does not move; the
+//! same for file I/O (on the blocking pool, or in the kernel on io_uring).
 
 mod support;
 
@@ -63,4 +64,45 @@ fn echo_under_timeout_current_thread() {
 #[test]
 fn echo_under_timeout_multi_thread() {
     check(support::paused_multi_thread());
+}
+
+/// Writes, reads back and syncs files: on io_uring each is an operation in the kernel
+/// (some on its worker threads) that the paused clock must wait for.
+async fn file_rounds() -> std::io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("corio-no-skip-{}", std::process::id()));
+    corio::fs::create_dir_all(&dir).await?;
+    let path = dir.join(format!("{:?}", std::thread::current().id()));
+    for i in 0..ROUNDS {
+        let data = vec![i as u8; 4096 * (i + 1)];
+        corio::fs::write(path.clone(), data.clone()).await?;
+        assert_eq!(corio::fs::read(&path).await?, data);
+        let mut f = corio::fs::File::open(&path).await?;
+        f.sync_all().await?;
+    }
+    corio::fs::remove_file(&path).await
+}
+
+fn check_files(rt: Runtime) {
+    rt.block_on(async {
+        let start = Instant::now();
+        let out = timeout(Duration::from_secs(1), file_rounds()).await;
+        out.expect("the timeout fired during file I/O").unwrap();
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "virtual time moved during file I/O"
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn files_under_timeout_current_thread() {
+    check_files(support::paused_current_thread());
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn files_under_timeout_multi_thread() {
+    check_files(support::paused_multi_thread());
 }

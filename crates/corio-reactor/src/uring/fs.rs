@@ -39,6 +39,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll, Waker};
 
+use corio_core::clock::BusyGuard;
 use io_uring::{opcode, squeue, types, Probe};
 
 use super::{After, Keep, Op, Shared};
@@ -115,6 +116,9 @@ struct RingOp {
     cancel: bool,
     /// The result is a new descriptor (an open): rule 4.
     opens: bool,
+    /// Holds a paused clock while the operation is in the kernel, as a pool job does
+    /// (auto-advance must not skip over file I/O in flight).
+    busy: Option<BusyGuard>,
 }
 
 impl RingOp {
@@ -125,6 +129,7 @@ impl RingOp {
             op: None,
             cancel,
             opens: false,
+            busy: None,
         }
     }
 }
@@ -136,6 +141,9 @@ impl Future for RingOp {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, Keep)> {
         let this = &mut *self;
         if let Some((sqe, keep)) = this.start.take() {
+            this.busy = corio_core::context::clock()
+                .filter(|c| c.is_paused())
+                .map(|c| c.busy());
             match this.shared.submit(sqe, keep, cx.waker(), this.cancel) {
                 Ok(op) => {
                     if this.opens {
@@ -154,6 +162,7 @@ impl Future for RingOp {
         let op = this.op.as_mut().expect("RingOp polled after completion");
         let (res, _flags, keep) = ready!(op.poll(cx));
         this.op = None;
+        this.busy = None;
         Poll::Ready((res, keep))
     }
 }

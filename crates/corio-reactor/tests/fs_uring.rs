@@ -135,6 +135,24 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
+/// What each open descriptor refers to (for a leak's message).
+fn fd_targets() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let t = std::fs::read_link(e.path()).ok()?;
+            Some(format!(
+                "{}->{}",
+                e.file_name().to_string_lossy(),
+                t.display()
+            ))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// `CORIO_URING_REFUSE=fs`: the kernel's file opcodes are taken as missing.
 fn refused() -> bool {
     std::env::var_os("CORIO_URING_REFUSE").is_some_and(|v| v == "fs")
@@ -471,14 +489,21 @@ fn futures_dropped_at_random_points_leak_nothing() {
             }
         }
         rt.drain();
-        // The pool's jobs (epoll) finish on their own threads: wait for them to close.
-        for _ in 0..500 {
+        // The pool's jobs (epoll) finish on their own threads: wait for them to close
+        // (up to 20 s: a loaded machine runs 2 000 of them late).
+        for _ in 0..2_000 {
             if open_fds() <= fds {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(open_fds(), fds, "{}: descriptors leaked", rt.name);
+        assert_eq!(
+            open_fds(),
+            fds,
+            "{}: descriptors leaked: {:?}",
+            rt.name,
+            fd_targets()
+        );
         assert!(completed > 0, "{}: some jobs ran to the end", rt.name);
         // What a dropped write left behind is a prefix-or-whole file, never garbage.
         for i in 0..8 {

@@ -165,6 +165,30 @@ fn same_error(ours: &io::Error, std: &io::Error, what: &str) {
     assert_eq!(ours.to_string(), std.to_string(), "{what}");
 }
 
+/// The futures stay `Send` (they are spawned on multi-thread runtimes).
+#[test]
+fn the_futures_are_send() {
+    fn send<T: Send>(_: T) {}
+    let p = Path::new("x");
+    send(fs::read(p));
+    send(fs::read_to_string(p));
+    send(fs::write(p, vec![1u8]));
+    send(fs::write(p, [1u8; 4]));
+    send(File::open(p));
+    send(File::create(p));
+    send(OpenOptions::new().read(true).open(p));
+    send(async {
+        let mut f = File::open(p).await?;
+        let mut buf = [0u8; 4];
+        f.read_exact(&mut buf).await?;
+        f.write_all(b"x").await?;
+        f.write_all_at(vec![1], 0).await?;
+        f.read_at(1, 0).await?;
+        f.sync_all().await?;
+        f.sync_data().await
+    });
+}
+
 #[test]
 fn whole_file_helpers_agree_with_std_on_both_drivers() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

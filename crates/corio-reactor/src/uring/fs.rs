@@ -420,7 +420,9 @@ where
 {
     // Rule 5: the pointer is taken once, from the boxed contents.
     let data: &[u8] = (*contents).as_ref();
-    let (ptr, len) = (data.as_ptr(), data.len());
+    // An address, not a pointer, across the awaits below (the future stays `Send`); it is
+    // only ever handed to the kernel.
+    let (addr, len) = (data.as_ptr() as usize, data.len());
     let mut keep = Keep {
         buf: Vec::new(),
         extra: Some(Box::new((contents, file.clone()))),
@@ -428,9 +430,9 @@ where
     let mut done = 0;
     while done < len {
         let n = (len - done).min(MAX_RW);
-        // SAFETY: `done < len`, so the pointer stays inside the contents, which live in
-        // the box moved into the slot with this entry (rules 1 and 5).
-        let at = unsafe { ptr.add(done) };
+        // `done < len`: inside the contents, which live in the box moved into the slot
+        // with this entry (rules 1 and 5).
+        let at = (addr + done) as *const u8;
         let sqe = opcode::Write::new(types::Fd(file.as_raw_fd()), at, n as u32)
             .offset(done as u64)
             .build();

@@ -230,7 +230,7 @@ impl Wheel {
     }
 
     /// Unfiles the entry with `key`; returns it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
         let node = self.nodes.get_mut(key)?;
         let entry = node.entry.take()?;
@@ -425,19 +425,23 @@ impl Wheel {
     }
 
     /// Unlinks the node between `prev` and `next` from slot `s`.
+    #[inline]
     fn unlink_links(&mut self, prev: u32, next: u32, s: usize) {
         debug_assert!(s < RUN as usize);
-        if prev == NIL {
-            self.slots[s].head = next;
-        } else {
+        if prev != NIL {
             self.nodes[prev as usize].next = next;
         }
-        if next == NIL {
-            self.slots[s].tail = prev;
-        } else {
+        if next != NIL {
             self.nodes[next as usize].prev = prev;
         }
-        if self.slots[s].head == NIL {
+        let slot = &mut self.slots[s];
+        if prev == NIL {
+            slot.head = next;
+        }
+        if next == NIL {
+            slot.tail = prev;
+        }
+        if slot.head == NIL {
             self.occupied[s / SLOTS] &= !(1u64 << (s % SLOTS));
         }
     }

@@ -5,7 +5,8 @@
 //!   is `root.cancel()` (every child cancelled, every waiter woken). Building and dropping
 //!   the tree are outside the measurement. corio-sync's `CancellationToken` next to
 //!   tokio-util's. No runtime is involved: the waiters use a no-op waker, so this measures
-//!   the token tree alone.
+//!   the token tree alone. Its instruction count is the `op_costs` workload
+//!   `token_cancel_10k` (`tools/bench_table.py callgrind --workloads token_cancel_10k`).
 //!
 //! - `cancel/{timeout,move_on_after,token}_ready_100k_mt`: 100 000 calls around an
 //!   already-ready future awaited in one `block_on` on a 2-worker runtime (issue 14 item 6):

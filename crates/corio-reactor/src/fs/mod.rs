@@ -1,20 +1,23 @@
-//! File-system operations on the blocking pool (Python's aiofiles).
+//! File-system operations off the async threads (Python's aiofiles): on the blocking
+//! pool, or as io_uring operations when the runtime runs the io_uring driver.
 //!
-//! Regular files are always "ready" for epoll, so file I/O cannot use the reactor.
-//! Instead every operation runs on the runtime's blocking pool through
+//! Regular files are always "ready" for epoll, so on the epoll driver file I/O cannot
+//! use the reactor: every operation runs on the runtime's blocking pool through
 //! [`corio_core::task::spawn_blocking`], and the calling task waits without blocking its
 //! thread.
 //!
 //! On the io_uring driver (`CORIO_IO=uring`, `Runtime::builder().io_uring()`), [`read`],
-//! [`read_to_string`], [`write`], opening a [`File`], its reads, writes,
+//! [`read_to_string`], [`write()`], opening a [`File`], its reads, writes,
 //! `read_at`/`write_all_at` and `sync_all`/`sync_data` are io_uring operations instead
 //! (`OPENAT`, `READ`, `WRITE`, `STATX`, `FSYNC`, `CLOSE`): no pool thread, and many
 //! files in flight per `io_uring_enter`. Results and errors are the same as on the pool
 //! (a path with a NUL byte still takes the pool, which reports it). The rest (metadata,
 //! directories, links, copies) stays on the pool: `std::fs::Metadata` cannot be built
 //! from a `statx` buffer outside std. A kernel lacking one of those opcodes keeps the
-//! pool for everything. Whole-file helpers ([`read`], [`write`], ...) make one pool trip and hand the
-//! buffer back without copying; [`File`] keeps one internal buffer that moves between
+//! pool for everything.
+//!
+//! On the pool, whole-file helpers ([`read`], [`write()`], ...) make one pool trip and hand
+//! the buffer back without copying; [`File`] keeps one internal buffer that moves between
 //! the task and the pool (one copy into or out of the caller's slice per call, which
 //! the borrowed-slice API makes unavoidable).
 //!

@@ -340,15 +340,7 @@ impl File {
     /// Starts a read of up to `want` bytes at the file position on the ring, if the
     /// runtime runs io_uring (the file must be idle); `false`: use the pool.
     fn start_ring_read(&mut self, want: usize) -> bool {
-        let Some(ring) = uring::current() else {
-            return false;
-        };
-        let State::Idle(buf) = &mut self.state else {
-            unreachable!("File::start while busy")
-        };
-        let mut buf = buf.take().unwrap_or_default();
-        let f = self.std.clone();
-        self.state = State::Busy(Job::Ring(Mutex::new(Box::pin(async move {
+        self.start_ring(move |ring, f, mut buf| async move {
             buf.clear();
             let data = std::mem::take(&mut buf.data);
             // u64::MAX: at the file position, moving it (like read(2)).
@@ -356,29 +348,38 @@ impl File {
             buf.data = data;
             buf.eof = matches!(res, Ok(0));
             (Op::Read(res.map(drop)), buf)
-        }))));
-        true
+        })
     }
 
     /// Starts writing the buffer's contents at the file position on the ring, if the
     /// runtime runs io_uring (the file must be idle); `false`: use the pool.
     fn start_ring_write(&mut self) -> bool {
-        let Some(ring) = uring::current() else {
-            return false;
-        };
-        let State::Idle(buf) = &mut self.state else {
-            unreachable!("File::start while busy")
-        };
-        let mut buf = buf.take().unwrap_or_default();
-        let f = self.std.clone();
-        self.state = State::Busy(Job::Ring(Mutex::new(Box::pin(async move {
+        self.start_ring(|ring, f, mut buf| async move {
             let data = std::mem::take(&mut buf.data);
             let (res, data) = uring::write_all_at(&ring, &f, data, u64::MAX).await;
             buf.data = data;
             // Written bytes are not read-ahead (rule 3 must not seek back over them).
             buf.clear();
             (Op::Write(res), buf)
-        }))));
+        })
+    }
+
+    /// Runs `op` on the ring with the idle file's buffer, if the runtime runs io_uring;
+    /// `false` (nothing changed): use the pool.
+    fn start_ring<F, Fut>(&mut self, op: F) -> bool
+    where
+        F: FnOnce(Arc<crate::uring::Shared>, Arc<std::fs::File>, Buf) -> Fut,
+        Fut: Future<Output = (Op, Buf)> + Send + 'static,
+    {
+        let Some(ring) = uring::current() else {
+            return false;
+        };
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("File::start while busy")
+        };
+        let buf = buf.take().unwrap_or_default();
+        let job = op(ring, self.std.clone(), buf);
+        self.state = State::Busy(Job::Ring(Mutex::new(Box::pin(job))));
         true
     }
 

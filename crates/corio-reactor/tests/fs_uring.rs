@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::Location;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,7 @@ use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
 use corio_core::{Driver, RuntimeContext, SpawnError};
 use corio_reactor::fs::{self, File, OpenOptions};
 use corio_reactor::{Reactor, UringReactor};
-use corio_test_util::{block_on_driver, Rng, ThreadSpawner};
+use corio_test_util::{block_on_driver, Rng, TempDir, ThreadSpawner};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The tests of this file count descriptors of the whole process: one at a time.
@@ -123,13 +123,6 @@ fn drivers() -> Vec<Rt> {
     out
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("corio-fs-uring-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// The descriptors this process has open.
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -193,7 +186,8 @@ fn the_futures_are_send() {
 fn whole_file_helpers_agree_with_std_on_both_drivers() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mut rt in drivers() {
-        let dir = temp_dir(rt.name);
+        let tmp = TempDir::new(&format!("fs-uring-{}", rt.name));
+        let dir = tmp.path().to_path_buf();
         let before = rt.trips();
         let d = dir.clone();
         rt.block_on(async move {
@@ -268,7 +262,8 @@ fn whole_file_helpers_agree_with_std_on_both_drivers() {
 fn files_open_sync_and_positional_io_on_both_drivers() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mut rt in drivers() {
-        let dir = temp_dir(&format!("file-{}", rt.name));
+        let tmp = TempDir::new(&format!("fs-uring-{}", &format!("file-{}", rt.name)));
+        let dir = tmp.path().to_path_buf();
         let d = dir.clone();
         let before = rt.trips();
         rt.block_on(async move {
@@ -392,7 +387,8 @@ fn without_the_file_opcodes_io_uring_keeps_the_pool() {
 fn a_fifo_reads_and_a_dropped_file_cancels_its_blocked_read() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mut rt in drivers() {
-        let dir = temp_dir(&format!("fifo-{}", rt.name));
+        let tmp = TempDir::new(&format!("fs-uring-{}", &format!("fifo-{}", rt.name)));
+        let dir = tmp.path().to_path_buf();
         let fifo = dir.join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.
@@ -447,7 +443,8 @@ fn futures_dropped_at_random_points_leak_nothing() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
     for mut rt in drivers() {
-        let dir = temp_dir(&format!("drop-{}", rt.name));
+        let tmp = TempDir::new(&format!("fs-uring-{}", &format!("drop-{}", rt.name)));
+        let dir = tmp.path().to_path_buf();
         let payload: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(dir.join("src"), &payload).unwrap();
         let fds = open_fds();

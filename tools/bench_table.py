@@ -486,6 +486,24 @@ def spread(v: list[float]) -> str:
     return f"{min(v):.2f}–{max(v):.2f}" if len(v) > 1 else "—"
 
 
+def run_bench(cmd: list[str], name: str, timeout: float):
+    """Runs one load-generating bench binary, echoing its stderr; exits on a failure or
+    when it runs past `timeout` seconds (a stalled server must not hang the script).
+    Returns the finished process and the load average before and after."""
+    before = loadavg()
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    try:
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        if e.stderr:
+            sys.stderr.write(e.stderr if isinstance(e.stderr, str) else e.stderr.decode())
+        sys.exit(f"bench_table: {name} did not finish within {timeout:.0f} s (stalled)")
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        sys.exit(f"bench_table: {name} failed ({out.returncode})")
+    return out, before, loadavg()
+
+
 def run_echo(args) -> list[tuple]:
     started = time.time()
     binary = example("echo_bench", args)
@@ -494,13 +512,9 @@ def run_echo(args) -> list[tuple]:
         cmd += ["--conns", args.conns]
     if args.size:
         cmd += ["--size", args.size]
-    before = loadavg()
-    print("+ " + " ".join(cmd), file=sys.stderr)
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    sys.stderr.write(out.stderr)
-    if out.returncode != 0:
-        sys.exit(f"bench_table: echo_bench failed ({out.returncode})")
-    after = loadavg()
+    # 6 points x 3 servers per round; a stalled server must not stall the script.
+    out, before, after = run_bench(
+        cmd, "echo_bench", 6 * 3 * (args.rounds or 3) * (args.secs or 2) * 4 + 120)
     # (conns, size) -> server -> [msgs/s per round], in run order.
     points: dict[tuple[int, str], dict[str, list[tuple[float, str, str]]]] = {}
     for line in out.stderr.splitlines():
@@ -557,13 +571,9 @@ def run_wrk(args) -> list[tuple]:
            str(args.rounds or 5)]
     if args.conns:
         cmd += ["--conns", args.conns]
-    before = loadavg()
-    print("+ " + " ".join(cmd), file=sys.stderr)
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    sys.stderr.write(out.stderr)
-    if out.returncode != 0:
-        sys.exit(f"bench_table: axum_bench failed ({out.returncode})")
-    after = loadavg()
+    # 3 connection counts x 2 runtimes per round.
+    out, before, after = run_bench(
+        cmd, "axum_bench", 3 * 2 * (args.rounds or 5) * max(1, round(args.secs or 5)) * 4 + 120)
     points: dict[int, dict[str, list[tuple[float, float]]]] = {}
     for line in out.stderr.splitlines():
         m = WRK_LINE.match(line)
@@ -607,13 +617,7 @@ def run_http_client(args) -> list[tuple]:
     if not sh(["which", "nginx"]) and not Path("/usr/sbin/nginx").exists():
         sys.exit("bench_table: http-client mode needs Debian's nginx")
     binary = example("http_client_bench", args)
-    before = loadavg()
-    print(f"+ {binary}", file=sys.stderr)
-    out = subprocess.run([binary], cwd=ROOT, capture_output=True, text=True)
-    sys.stderr.write(out.stderr)
-    if out.returncode != 0:
-        sys.exit(f"bench_table: http_client_bench failed ({out.returncode})")
-    after = loadavg()
+    out, before, after = run_bench([binary], "http_client_bench", 900)
     table = [line for line in out.stdout.splitlines() if line.startswith("|")]
     if len(table) < 3:
         sys.exit(f"bench_table: http_client_bench printed no table:\n{out.stdout}")

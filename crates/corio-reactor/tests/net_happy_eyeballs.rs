@@ -33,6 +33,23 @@ fn full_backlog_v6() -> (Socket, StdStream, SocketAddr) {
     full_backlog("[::1]:0".parse().unwrap()).unwrap()
 }
 
+/// How many of this machine's TCP sockets are still connecting (`SYN_SENT`) to `port`
+/// over IPv6, from `/proc/net/tcp6`. A Happy Eyeballs attempt that lost the race must be
+/// closed (rule 3), not left retrying its SYN in the background.
+fn connecting_to_v6(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp6").expect("/proc/net/tcp6");
+    let remote_port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "sl local_address rem_address st ...": st 02 is SYN_SENT.
+            fields.len() > 3 && fields[2].ends_with(&remote_port) && fields[3] == "02"
+        })
+        .count()
+}
+
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -176,6 +193,13 @@ async fn an_unanswering_v6_address_connects_through_v4_after_the_delay() {
         // Exactly one delay of virtual time: the v4 attempt started when it ran out.
         assert_eq!(corio_core::context::now() - start, delay);
         assert_eq!(stream.peer_addr().unwrap(), v4);
+        // The v6 attempt, still waiting for its SYN to be answered, was cancelled:
+        // its socket is closed, not left connecting in the background.
+        assert_eq!(
+            connecting_to_v6(v6.port()),
+            0,
+            "the losing attempt is still connecting"
+        );
         let (_server, _) = v4_listener.accept().await.unwrap();
     }
 }

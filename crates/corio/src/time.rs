@@ -14,6 +14,13 @@
 //! next timer whenever every task is idle (auto-advance). A test of code that sleeps for
 //! hours runs in microseconds, and observes exact durations.
 //!
+//! Auto-advance never jumps over work outside the runtime that it is told about: a
+//! blocking-pool job in flight, pending I/O readiness, a corio child process that is
+//! still running, or a [`hold()`] (take one around a wait on a `std::thread` or on a
+//! peer process over a socket). While held, virtual time flows at real speed, so a
+//! timeout cannot fire before its real duration. `#[corio::test]` runs on real time
+//! unless given `start_paused = true`.
+//!
 //! # Examples
 //!
 //! ```

@@ -64,16 +64,18 @@ fn test_wait_for_with_global_loop() {
 fn test_wait_for_cancels_the_task_on_timeout() {
     // asyncio's wait_for cancels the task it gives up on; its cleanup runs.
     on_both(|| async {
-        let cleaned = Arc::new(AtomicBool::new(false));
-        let c = cleaned.clone();
+        let (cleaned_tx, cleaned) = futures::channel::oneshot::channel::<()>();
         let h = corio::spawn(task::finally(sleep(10_000 * MS), move || async move {
-            c.store(true, Ordering::SeqCst);
+            cleaned_tx.send(()).unwrap();
         }));
         assert!(corio::timeout(10 * MS, h).await.is_err());
-        for _ in 0..10 {
-            corio::yield_now().await;
-        }
-        assert!(cleaned.load(Ordering::SeqCst));
+        // The cancel is carried out by the task itself, on any worker: wait for the
+        // cleanup's signal (an error if the task was dropped without it).
+        assert_eq!(
+            corio::timeout(GUARD, cleaned).await,
+            Ok(Ok(())),
+            "the cancelled task's cleanup ran"
+        );
     });
 }
 
@@ -111,5 +113,118 @@ fn test_wait_for_reraises_exception_during_cancellation() {
     on_both(|| async {
         let r = corio::timeout(1_000 * MS, async { Err::<(), _>("inner failed") }).await;
         assert_eq!(r.unwrap(), Err("inner failed"));
+    });
+}
+
+/// A bound on waits for a cancelled task to be dropped (the paused clock jumps to it
+/// only if nothing is left to run, so it never fires while the task is still being
+/// cancelled; it turns a task that is never dropped into a failure instead of a hang).
+const GUARD: Duration = Duration::from_secs(60);
+
+/// `true` once the task holding `finally`'s sender has dropped it (cancelled or done);
+/// `false` if that did not happen within [`GUARD`].
+async fn was_dropped(finally: futures::channel::oneshot::Receiver<()>) -> bool {
+    matches!(corio::timeout(GUARD, finally).await, Ok(Err(_)))
+}
+
+#[test]
+fn test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started() {
+    // Kept different (docs/asyncio-to-corio.md): asyncio times out a coroutine with a
+    // zero timeout before it starts; corio gives it its first poll, as a scope does
+    // (`test_timeout_zero_sleep_zero`), so a body that finishes at once returns.
+    on_both(|| async {
+        let started = Arc::new(AtomicBool::new(false));
+        let s = started.clone();
+        let r = corio::timeout(Duration::ZERO, async move {
+            s.store(true, Ordering::SeqCst);
+        })
+        .await;
+        assert!(r.is_ok());
+        assert!(started.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn test_wait_for_timeout_less_then_0_or_0() {
+    // A started task under a zero (or past) timeout: the timeout fires at once, and the
+    // task is cancelled (its `finally` runs).
+    for past in [false, true] {
+        on_both(move || async move {
+            let (started_tx, started) = futures::channel::oneshot::channel::<()>();
+            let (finally, dropped) = futures::channel::oneshot::channel::<()>();
+            let fut = corio::spawn(async move {
+                let _finally = finally; // dropped when the task is cancelled
+                started_tx.send(()).unwrap();
+                sleep(10_000 * MS).await;
+                "done"
+            });
+            started.await.unwrap();
+            let t0 = Instant::now();
+            let r = if past {
+                let deadline = Instant::now();
+                sleep(MS).await;
+                corio::timeout_at(deadline, fut).await
+            } else {
+                corio::timeout(Duration::ZERO, fut).await
+            };
+            assert!(r.is_err());
+            assert!(t0.elapsed() <= MS);
+            assert!(
+                was_dropped(dropped).await,
+                "the task was cancelled and dropped"
+            );
+        });
+    }
+}
+
+/// `_test_cancel_wait_for`: cancelling the task that runs `wait_for(task, timeout)`
+/// cancels the awaited task too (Python issue #23219).
+fn cancel_wait_for(timeout: Duration) {
+    on_both(move || async move {
+        let (started_tx, started) = futures::channel::oneshot::channel::<()>();
+        let (finally, dropped) = futures::channel::oneshot::channel::<()>();
+        let task = corio::spawn(async move {
+            let _finally = finally; // dropped when the task is cancelled
+            started_tx.send(()).unwrap();
+            std::future::pending::<()>().await
+        });
+        started.await.unwrap();
+        let wait = corio::spawn(corio::timeout(timeout, task));
+        corio::yield_now().await;
+        wait.cancel();
+        assert!(wait.await.unwrap_err().is_cancelled());
+        assert!(was_dropped(dropped).await, "the blocked task was cancelled");
+    });
+}
+
+#[test]
+fn test_cancel_blocking_wait_for() {
+    cancel_wait_for(Duration::MAX);
+}
+
+#[test]
+fn test_cancel_wait_for() {
+    cancel_wait_for(60_000 * MS);
+}
+
+#[test]
+fn test_wait_for_issue86296() {
+    // wait_for on a future that finishes at once, then a sleep; cancelling the task after
+    // its first step ends it there: the rest never runs.
+    on_both(|| async {
+        let reached_end = Arc::new(AtomicBool::new(false));
+        let r = reached_end.clone();
+        let (stepped_tx, stepped) = futures::channel::oneshot::channel::<()>();
+        let task = corio::spawn(async move {
+            corio::timeout(100_000 * MS, async {}).await.unwrap();
+            stepped_tx.send(()).unwrap();
+            sleep(1_000 * MS).await;
+            r.store(true, Ordering::SeqCst);
+        });
+        stepped.await.unwrap();
+        assert!(!task.is_finished());
+        task.cancel();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert!(!reached_end.load(Ordering::SeqCst));
     });
 }

@@ -14,10 +14,16 @@ use corio::task::ContextVar;
 use corio::time::{sleep, Instant};
 use corio::{task_group, ChildFailure, GroupSpawnErrorKind};
 
+// `MyExc` is CPython's name for the test's own exception class.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq)]
 enum Exc {
     ZeroDivision,
     MyExc,
+    /// `ValueError(t)`, `t` in milliseconds.
+    Value(u64),
+    /// A nested group's `ExceptionGroup`: its errors.
+    Group(Vec<Exc>),
 }
 
 fn secs(s: f64) -> Duration {
@@ -342,6 +348,378 @@ async fn test_taskgroup_local_children_share_rc_state() {
     .await
     .unwrap();
     assert_eq!(*log.borrow(), [2, 1, 0]);
+}
+
+/// Adds `n` to a counter when dropped: a translated `except CancelledError: NUM += n`.
+struct AddOnDrop(Arc<AtomicUsize>, usize);
+impl Drop for AddOnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(self.1, Ordering::SeqCst);
+    }
+}
+
+/// Lets the current-thread runtime drop the children a cancelled group aborted (they
+/// are dropped at their next scheduling point; its run queue is FIFO).
+async fn let_aborted_children_drop() {
+    for _ in 0..10 {
+        corio::yield_now().await;
+    }
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_07() {
+    // Cancelling the runner cancels the five children (1 each) and the body (10).
+    let num = Arc::new(AtomicUsize::new(0));
+    let n = num.clone();
+    let runner = corio::spawn(async move {
+        task_group(|g| async move {
+            for _ in 0..5 {
+                let guard = AddOnDrop(n.clone(), 1);
+                g.spawn(async move {
+                    let _g = guard;
+                    sleep(secs(5.0)).await;
+                    Ok::<(), Exc>(())
+                });
+            }
+            let _g = AddOnDrop(n, 10);
+            sleep(secs(10.0)).await;
+            Ok(())
+        })
+        .await
+    });
+    sleep(secs(0.1)).await;
+    assert!(!runner.is_finished());
+    runner.cancel();
+    assert!(runner.await.unwrap_err().is_cancelled());
+    let_aborted_children_drop().await;
+    assert_eq!(num.load(Ordering::SeqCst), 15);
+}
+
+/// `test_taskgroup_09` and `_10`: the body fails (after a sleep, or at once); both
+/// children are cancelled and only the body's error is reported.
+async fn body_error_cancels_children(sleep_first: bool) {
+    let (a, b) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (a2, b2) = (a.clone(), b.clone());
+    let err = task_group(|g| async move {
+        // The guards move into the children: a child cancelled before its first step
+        // (`_10`) drops them too.
+        let (ga, gb) = (OnCancel(a2), OnCancel(b2));
+        g.spawn(async move {
+            let _c = ga;
+            sleep(secs(1.0)).await;
+            Ok(42)
+        });
+        g.spawn(async move {
+            let _c = gb;
+            sleep(secs(2.0)).await;
+            Ok(11)
+        });
+        if sleep_first {
+            sleep(secs(0.1)).await;
+        }
+        Err::<(), _>(Exc::ZeroDivision)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert!(matches!(
+        err.first(),
+        ChildFailure::Body {
+            error: Exc::ZeroDivision
+        }
+    ));
+    // The group returns only after its children were dropped (task_group rule 1).
+    assert!(a.load(Ordering::SeqCst) && b.load(Ordering::SeqCst));
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_09() {
+    body_error_cancels_children(true).await;
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_10() {
+    body_error_cancels_children(false).await;
+}
+
+/// `crash_after(t)`: fails with `ValueError(t)` after `t` milliseconds.
+async fn crash_after(ms: u64) -> Result<(), Exc> {
+    sleep(Duration::from_millis(ms)).await;
+    Err(Exc::Value(ms))
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_13() {
+    // The outer group's child fails first: the inner group (part of the outer body) is
+    // cancelled with its children; only the outer failure is reported.
+    let err = task_group(|g1| async move {
+        g1.spawn(crash_after(100));
+        task_group(|g2| async move {
+            g2.spawn(crash_after(10_000));
+            Ok::<(), Exc>(())
+        })
+        .await
+        .map_err(|e| Exc::Group(e.errors().cloned().collect()))?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::Value(100)]);
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_14() {
+    // The inner group's child fails first: the inner group's error leaves the outer
+    // body, which fails the outer group: an error group inside an error group.
+    let err = task_group(|g1| async move {
+        g1.spawn(crash_after(10_000));
+        task_group(|g2| async move {
+            g2.spawn(crash_after(100));
+            Ok::<(), Exc>(())
+        })
+        .await
+        .map_err(|e| Exc::Group(e.errors().cloned().collect()))?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert!(matches!(
+        err.first(),
+        ChildFailure::Body { error: Exc::Group(inner) } if inner == &[Exc::Value(100)]
+    ));
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_17() {
+    // A group with no children: cancelling the runner cancels the body.
+    let num = Arc::new(AtomicUsize::new(0));
+    let n = num.clone();
+    let runner = corio::spawn(async move {
+        task_group(|_g: corio::GroupHandle<(), Exc>| async move {
+            let _g = AddOnDrop(n, 10);
+            sleep(secs(10.0)).await;
+            Ok(())
+        })
+        .await
+    });
+    sleep(secs(0.1)).await;
+    assert!(!runner.is_finished());
+    runner.cancel();
+    assert!(runner.await.unwrap_err().is_cancelled());
+    assert_eq!(num.load(Ordering::SeqCst), 10);
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_18() {
+    // The body catches the cancel and fails instead ("not a good idea, but supported"):
+    // the group reports that error.
+    let num = Arc::new(AtomicUsize::new(0));
+    let n = num.clone();
+    let runner = corio::spawn(async move {
+        task_group(|_g: corio::GroupHandle<(), Exc>| async move {
+            match corio::task::catch_cancel(sleep(secs(10.0))).await {
+                Ok(()) => Ok(()),
+                Err(_cancelled) => {
+                    n.fetch_add(10, Ordering::SeqCst);
+                    Err(Exc::MyExc)
+                }
+            }
+        })
+        .await
+    });
+    sleep(secs(0.1)).await;
+    assert!(!runner.is_finished());
+    runner.cancel();
+    let err = runner.await.unwrap().unwrap_err();
+    assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::MyExc]);
+    assert_eq!(num.load(Ordering::SeqCst), 10);
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_22() {
+    // Cancelling the runner while its two children sleep.
+    let runner = corio::spawn(async {
+        task_group(|g| async move {
+            g.spawn(async {
+                sleep(secs(1.0)).await;
+                Ok::<_, Exc>(42)
+            });
+            g.spawn(async {
+                sleep(secs(2.0)).await;
+                Ok(11)
+            });
+            Ok(())
+        })
+        .await
+    });
+    sleep(secs(0.05)).await;
+    runner.cancel();
+    assert!(runner.await.unwrap_err().is_cancelled());
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_23() {
+    // Finished children leave the group's set of running tasks (CPython reads the
+    // private `g._tasks`; here the children's handles are counted).
+    let ((), _) = task_group(|g| async move {
+        let mut children = Vec::new();
+        for count in 0..10 {
+            sleep(secs(0.1)).await;
+            children.push(g.spawn(async {
+                sleep(secs(0.3)).await;
+                Ok::<(), Exc>(())
+            }));
+            if count == 5 {
+                let running = children.iter().filter(|c| !c.is_finished()).count();
+                assert!(running < 5, "{running} children still running");
+            }
+        }
+        sleep(secs(1.35)).await;
+        assert_eq!(children.iter().filter(|c| !c.is_finished()).count(), 0);
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_24() {
+    // A child spawns siblings through the group's handle.
+    let t0 = Instant::now();
+    let ((), _) = task_group(|g| async move {
+        let g2 = g.clone();
+        g.spawn(async move {
+            sleep(secs(0.1)).await;
+            for delay in [0.1, 0.2] {
+                g2.spawn(async move {
+                    sleep(secs(delay)).await;
+                    Ok::<(), Exc>(())
+                });
+            }
+            Ok(())
+        });
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        t0.elapsed(),
+        secs(0.3),
+        "the group waited for the grandchildren"
+    );
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_25() {
+    // Every hydra child spawns two more; Hercules fails once there are 10: the group
+    // stops growing and reports only his failure.
+    type Head = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Exc>> + Send>>;
+    fn hydra(g: corio::GroupHandle<(), Exc>, heads: Arc<AtomicUsize>) -> Head {
+        Box::pin(async move {
+            heads.fetch_add(1, Ordering::SeqCst);
+            sleep(secs(0.01)).await;
+            for _ in 0..2 {
+                // Refused once the group is cancelling: this head is being cut off.
+                let _ = g.try_spawn(hydra(g.clone(), heads.clone()));
+            }
+            Ok(())
+        })
+    }
+    let heads = Arc::new(AtomicUsize::new(0));
+    let h = heads.clone();
+    let err = task_group(|g| async move {
+        g.spawn(hydra(g.clone(), h.clone()));
+        g.spawn(async move {
+            while h.load(Ordering::SeqCst) < 10 {
+                sleep(secs(0.015)).await;
+            }
+            Err(Exc::ZeroDivision)
+        });
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.errors().cloned().collect::<Vec<_>>(),
+        [Exc::ZeroDivision]
+    );
+    assert!(heads.load(Ordering::SeqCst) >= 10);
+}
+
+/// `test_taskgroup_11` and `_12`: an inner group whose five children fail at 0.1 s,
+/// inside an outer group (with a long child in `_12`); the runner is cancelled at that
+/// same instant: the runner ends cancelled.
+async fn nested_groups_runner_cancelled(outer_child: bool) {
+    let runner = corio::spawn(async move {
+        task_group(|g1| async move {
+            if outer_child {
+                g1.spawn(async {
+                    sleep(secs(10.0)).await;
+                    Ok(())
+                });
+            }
+            task_group(|g2| async move {
+                for _ in 0..5 {
+                    g2.spawn(async {
+                        sleep(secs(0.1)).await;
+                        Err::<(), _>(Exc::ZeroDivision)
+                    });
+                }
+                sleep(secs(10.0)).await;
+                Ok(())
+            })
+            .await
+            .map_err(|e| Exc::Group(e.errors().cloned().collect()))?;
+            Ok::<(), Exc>(())
+        })
+        .await
+    });
+    sleep(secs(0.1)).await;
+    assert!(!runner.is_finished());
+    runner.cancel();
+    let r = runner.await;
+    assert!(r.as_ref().is_err_and(|e| e.is_cancelled()), "{r:?}");
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_11() {
+    nested_groups_runner_cancelled(false).await;
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_12() {
+    nested_groups_runner_cancelled(true).await;
+}
+
+/// The nested runner of `test_taskgroup_16`: a group whose child fails at 0.3 s; the
+/// body, cancelled at 0.1 s, takes 0.5 s of async cleanup (`except CancelledError:
+/// await sleep(0.5); raise`), during which the child fails. (`test_taskgroup_15`, the
+/// same group run by the cancelled task itself, is listed in docs/asyncio-to-corio.md.)
+async fn body_with_slow_cleanup() -> Result<((), Vec<()>), corio::TaskGroupError<Exc>> {
+    task_group(|g| async move {
+        g.spawn(async {
+            sleep(secs(0.3)).await;
+            Err::<(), _>(Exc::ZeroDivision)
+        });
+        corio::task::finally(sleep(secs(10.0)), || sleep(secs(0.5))).await;
+        Ok(())
+    })
+    .await
+}
+
+#[corio::test(start_paused = true)]
+async fn test_taskgroup_16() {
+    // The group runs in a task that the cancelled runner awaits.
+    let runner = corio::spawn(async { corio::spawn(body_with_slow_cleanup()).await });
+    sleep(secs(0.1)).await;
+    assert!(!runner.is_finished());
+    runner.cancel();
+    let r = runner.await;
+    assert!(r.as_ref().is_err_and(|e| e.is_cancelled()), "{r:?}");
 }
 
 /// `future.then_ok()`: `Ok(())` after `future` (a CPython coroutine as a child).

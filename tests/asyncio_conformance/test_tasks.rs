@@ -215,3 +215,133 @@ fn test_cancel_gather_1() {
         assert_eq!(done, Ok(3));
     });
 }
+
+#[test]
+fn test_wait_with_exception() {
+    // ALL_COMPLETED waits for the failing task too; its failure is in `done`.
+    on_both(|| async {
+        let start = Instant::now();
+        let failing = corio::spawn(async {
+            sleep(150 * MS).await;
+            panic!("really")
+        });
+        let (done, pending) = wait([after(100, 1), failing], ReturnWhen::AllCompleted, None).await;
+        assert_eq!(done.len(), 2);
+        assert!(pending.is_empty());
+        assert_eq!(done.iter().filter(|r| r.is_err()).count(), 1);
+        assert_eq!(start.elapsed(), 150 * MS);
+    });
+}
+
+#[test]
+fn test_wait_with_iterator_of_tasks() {
+    on_both(|| async {
+        let start = Instant::now();
+        let tasks = vec![after(150, 2), after(100, 1)];
+        let (done, pending) = wait(tasks.into_iter(), ReturnWhen::AllCompleted, None).await;
+        let mut got: Vec<u32> = done.into_iter().map(Result::unwrap).collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert!(pending.is_empty());
+        assert_eq!(start.elapsed(), 150 * MS);
+    });
+}
+
+#[test]
+fn test_wait_generator() {
+    // Tasks made lazily by an iterator adapter (Python's generator expression).
+    on_both(|| async {
+        let tasks = (0..10).map(|i| corio::spawn(async move { i }));
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, None).await;
+        assert_eq!(done.len(), 10);
+        assert!(pending.is_empty());
+    });
+}
+
+#[test]
+fn test_as_completed_with_unused_timeout() {
+    on_both(|| async {
+        let mut s = corio::as_completed_with_timeout([after(10, 7)], 1_000 * MS);
+        assert_eq!(s.next().await.unwrap().unwrap().unwrap(), 7);
+        assert!(s.next().await.is_none());
+    });
+}
+
+#[test]
+fn test_as_completed_resume_iterator() {
+    // Iteration stopped after two outputs resumes on the same stream.
+    on_both(|| async {
+        let mut s = as_completed((0..4u32).map(|i| after(10 * u64::from(i), i)));
+        let mut collected = Vec::new();
+        while let Some(r) = s.next().await {
+            collected.push(r.unwrap());
+            if collected.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(collected.len(), 2);
+        while let Some(r) = s.next().await {
+            collected.push(r.unwrap());
+        }
+        collected.sort_unstable();
+        assert_eq!(collected, [0, 1, 2, 3]);
+    });
+}
+
+#[test]
+fn test_shield_exception() {
+    // The inner work's failure is the outer's.
+    on_both(|| async {
+        let r = shield(async {
+            sleep(MS).await;
+            Err::<(), _>("expected")
+        })
+        .await;
+        assert_eq!(r.unwrap(), Err("expected"));
+    });
+}
+
+#[test]
+fn test_shield_cancel_inner() {
+    // Cancelling the inner work cancels what the outer reports.
+    on_both(|| async {
+        let s = shield(std::future::pending::<()>());
+        s.handle().abort();
+        assert!(s.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn test_shield_shortcut() {
+    // Shielding work that is already done gives its result.
+    on_both(|| async {
+        assert_eq!(shield(std::future::ready(42)).await.unwrap(), 42);
+    });
+}
+
+#[test]
+fn test_shield_effect() {
+    // Cancelling the task that awaits the shield does not affect the inner work:
+    // `proof` gets the inner's 1 and not the outer's 100.
+    on_both(|| async {
+        let proof = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waiter = std::sync::Arc::new(corio::sync::Event::new());
+        let (p, w) = (proof.clone(), waiter.clone());
+        let inner = shield(async move {
+            w.wait().await;
+            p.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let handle = inner.handle();
+        let p = proof.clone();
+        let outer = corio::spawn(async move {
+            let _ = inner.await;
+            p.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+        });
+        sleep(MS).await;
+        outer.cancel();
+        assert!(outer.await.unwrap_err().is_cancelled());
+        waiter.set();
+        handle.await.unwrap();
+        assert_eq!(proof.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}

@@ -21,8 +21,9 @@
 //!    the queue at most once. A brand-new entry is armed by [`Handoff::register`]
 //!    instead: it is created with its deadline and `queued` set by plain stores, which
 //!    the push publishes (nobody else can reach it before).
-//! 4. `key` is the entry's index in the wheel (`NO_KEY` when not filed). It is read and
-//!    written only by the holder of the wheel lock.
+//! 4. `key` is the entry's index in the wheel (`NO_KEY` when not filed; a timer filed
+//!    directly is staged first, its key marked `STAGED`, see the wheel's rule 7). It is
+//!    read and written only by the holder of the wheel lock.
 //!
 //! # Direct filing
 //! The wheel sits behind a mutex in the [`Handoff`]. The driver holds it while it takes in
@@ -203,7 +204,7 @@ impl Handoff {
         if deadline <= wheel.processed() {
             return false;
         }
-        wheel.insert(entry.clone(), deadline);
+        wheel.stage(entry.clone(), deadline);
         self.filed_directly(wheel, deadline);
         true
     }
@@ -229,7 +230,15 @@ impl Handoff {
             }
             return;
         }
-        wheel.insert(entry.clone(), deadline);
+        if key == NO_KEY {
+            // Not filed before (fired, like an interval's last tick): it will most likely
+            // still be armed at the driver's next pass, so link it at once.
+            wheel.insert(entry.clone(), deadline);
+        } else {
+            // A move of an armed timer (a deadline pushed back): likely moved again
+            // before it fires, so staged (wheel rule 7).
+            wheel.stage(entry.clone(), deadline);
+        }
         self.filed_directly(wheel, deadline);
     }
 

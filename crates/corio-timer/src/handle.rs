@@ -126,13 +126,31 @@ impl TimerHandle {
     }
 }
 
-/// `d` in nanoseconds, capped at `NEVER` (plain `u64` arithmetic, no `u128`).
+/// The most whole seconds whose nanoseconds, plus any sub-second part, stay below
+/// `NEVER`; a longer duration is "never" (it is beyond what the wheel can file).
+const MAX_SECS: u64 = NEVER / 1_000_000_000 - 1;
+/// The largest deadline in ns that is not "never" (`MAX_SECS` and 999 999 999 ns).
+const MAX_NS: u64 = (MAX_SECS + 1) * 1_000_000_000 - 1;
+
+/// `d` in nanoseconds, or `NEVER` from ~584 years on (one comparison, then plain `u64`
+/// arithmetic that cannot overflow).
 #[inline]
 pub(crate) fn duration_ns(d: Duration) -> u64 {
-    d.as_secs()
-        .checked_mul(1_000_000_000)
-        .and_then(|s| s.checked_add(u64::from(d.subsec_nanos())))
-        .map_or(NEVER, |n| n.min(NEVER))
+    let secs = d.as_secs();
+    if secs <= MAX_SECS {
+        secs * 1_000_000_000 + u64::from(d.subsec_nanos())
+    } else {
+        NEVER
+    }
+}
+
+/// `a + b` in ns, `NEVER` beyond `MAX_NS` (as `duration_ns` of the summed durations).
+#[inline]
+pub(crate) fn add_ns(a: u64, b: u64) -> u64 {
+    match a.checked_add(b) {
+        Some(n) if n <= MAX_NS => n,
+        _ => NEVER,
+    }
 }
 
 impl fmt::Debug for TimerHandle {

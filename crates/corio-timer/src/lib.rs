@@ -76,7 +76,9 @@
 //!   resets and cancels in the wheel directly; one that finds it taken never waits: it
 //!   goes through a lock-free queue (`crossbeam_queue::SegQueue`) and one atomic
 //!   deadline word per timer, which the driver drains on its next turn. Either way, a
-//!   registration earlier than the deadline the driver is parked for unparks it. A timer
+//!   registration earlier than the deadline the driver is parked for unparks it. A direct
+//!   filing is staged on a list that the driver's next pass links into the slots, so a
+//!   timer cancelled before that pass never touches a slot. A timer
 //!   is allocated (one `Arc`) only when first polled with its deadline still ahead, and
 //!   a dropped timer's entry that nothing else references is kept (up to 64) for the
 //!   next direct registration to re-arm; a timer cancelled through the queue is unfiled

@@ -10,7 +10,7 @@ use std::time::Duration;
 use corio_core::{coop, NoRuntime};
 
 use crate::entry::{Entry, CANCELLED, NEVER};
-use crate::handle::{duration_ns, TimerHandle};
+use crate::handle::{add_ns, duration_ns, TimerHandle};
 use crate::instant::Instant;
 
 /// Waits until `duration` has elapsed on the runtime's clock (asyncio's `sleep`).
@@ -135,7 +135,7 @@ impl Sleep {
         if self.after.is_zero() {
             return base;
         }
-        base.saturating_add(duration_ns(self.after)).min(NEVER)
+        add_ns(base, duration_ns(self.after))
     }
 
     /// The deadline in ns since the origin (converted once, on first use).
@@ -207,7 +207,7 @@ impl Sleep {
         let ns = match self.deadline_ns {
             // Unknown, or clamped (0: before the origin; `NEVER`: capped): convert.
             UNCONVERTED | 0 | NEVER => self.handle.to_ns(deadline.into_std()),
-            d => d.saturating_add(by_ns).min(NEVER),
+            d => add_ns(d, by_ns),
         };
         debug_assert_eq!(ns, self.handle.to_ns(deadline.into_std()));
         self.reset_ns(deadline, ns);

@@ -28,6 +28,16 @@
 //! is released at once and its heap item goes stale, recognised by its `seq` (unique per
 //! filing) no longer matching a live node.
 //!
+//! # Staged timers
+//! A timer filed by its own future (the direct path of `entry.rs`) is first *staged*: its
+//! `(entry, deadline, seq)` is pushed on a plain list and its key says so ([`STAGED`] plus
+//! its index). The next pass links every staged timer into its slot before it looks at
+//! any slot, so the slots never see the difference; the nearest deadline counts the
+//! staged ones through `staged_min`. A timer cancelled before that pass (a `timeout`
+//! whose future wins, a `select!` branch that loses) is unstaged with a swap-remove and
+//! never touches a slot: the staged timer moved into its place gets its key updated. Its
+//! `seq` is taken when it is staged, so the order of rule 4 is the order of filing.
+//!
 //! # Invariants
 //! 1. Every filed deadline `d` satisfies `d > processed` (`processed` = the instant up to
 //!    which everything has fired) and `tick(d) >= elapsed`; `elapsed <= tick(processed)`
@@ -48,6 +58,9 @@
 //! 6. The run's top item, if any, is live (stale tops are popped after each removal and
 //!    each pass), so it is the run's exact minimum; stale items number at most
 //!    `run_live + COMPACT_SLACK` (the heap is compacted beyond that).
+//! 7. A staged timer `i` has key `STAGED | i` and `staged[i]` holds it; it satisfies rule
+//!    1 like a linked one. `staged_min` is <= every staged deadline (a lower bound after
+//!    unstaging). Between calls no slot or run item refers to a staged timer.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -72,6 +85,16 @@ const SHRINK_ABOVE: usize = 4096;
 const COMPACT_SLACK: usize = 64;
 /// How many spare entries the wheel keeps for reuse.
 const SPARE_MAX: usize = 64;
+/// The key bit of a staged timer (rule 7): above every node index (`u32`, below `NIL`)
+/// on 64-bit targets; on 32-bit ones `insert` keeps node indices below it.
+pub(crate) const STAGED: usize = 1 << (usize::BITS - 1);
+
+/// A staged timer (rule 7).
+struct Staged {
+    entry: Arc<Entry>,
+    deadline: u64,
+    seq: u64,
+}
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -112,6 +135,10 @@ pub(crate) struct Wheel {
     run_live: usize,
     /// Reused buffer of `(deadline, seq, node)` for one pass's due timers.
     due: Vec<(u64, u64, u32)>,
+    /// Timers filed since the last pass, not yet in a slot (rule 7).
+    staged: Vec<Staged>,
+    /// <= every staged deadline; `u64::MAX` when nothing was staged since the last pass.
+    staged_min: u64,
     /// Entries no one else references (unique `Arc`s, waker taken), kept for the next
     /// direct registration: a timer registered and dropped in turn allocates nothing.
     /// At most `SPARE_MAX`; not part of the wheel's invariants.
@@ -140,6 +167,8 @@ impl Wheel {
             run: BinaryHeap::new(),
             run_live: 0,
             due: Vec::new(),
+            staged: Vec::new(),
+            staged_min: u64::MAX,
             spare: Vec::new(),
         }
     }
@@ -162,9 +191,9 @@ impl Wheel {
         }
     }
 
-    /// How many timers are filed.
+    /// How many timers are filed (staged ones included).
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.len + self.staged.len()
     }
 
     /// The slab's capacity (for memory tests).
@@ -177,19 +206,77 @@ impl Wheel {
         self.processed
     }
 
-    /// Files `entry` under `deadline` (> `processed`, rule 1); records its key in it.
+    /// Stages `entry` under `deadline` (> `processed`, rule 1): filed, but linked into its
+    /// slot only by the next pass (rule 7); records its key in it.
     #[inline]
-    pub(crate) fn insert(&mut self, entry: Arc<Entry>, deadline: u64) {
+    pub(crate) fn stage(&mut self, entry: Arc<Entry>, deadline: u64) {
         debug_assert!(deadline > self.processed);
         let seq = self.seq;
         self.seq = seq.wrapping_add(1);
+        let i = self.staged.len();
+        entry.key.store(STAGED | i, Ordering::Relaxed);
+        self.staged_min = self.staged_min.min(deadline);
+        self.staged.push(Staged {
+            entry,
+            deadline,
+            seq,
+        });
+    }
+
+    /// Unstages the staged timer at index `i` (rule 7); returns it.
+    #[inline(always)]
+    fn unstage(&mut self, i: usize) -> Option<Arc<Entry>> {
+        if i >= self.staged.len() {
+            return None;
+        }
+        let Staged { entry, .. } = self.staged.swap_remove(i);
+        if let Some(moved) = self.staged.get(i) {
+            moved.entry.key.store(STAGED | i, Ordering::Relaxed);
+        }
+        entry.key.store(NO_KEY, Ordering::Relaxed);
+        Some(entry)
+    }
+
+    /// Links every staged timer into its slot (the start of a pass, rule 7).
+    fn link_staged(&mut self) {
+        if self.staged.is_empty() {
+            return;
+        }
+        let mut staged = std::mem::take(&mut self.staged);
+        for Staged {
+            entry,
+            deadline,
+            seq,
+        } in staged.drain(..)
+        {
+            self.insert_seq(entry, deadline, seq);
+        }
+        if staged.capacity() <= SHRINK_ABOVE {
+            self.staged = staged;
+        }
+        self.staged_min = u64::MAX;
+    }
+
+    /// Files `entry` under `deadline` (> `processed`, rule 1) in its slot at once;
+    /// records its key in it.
+    #[inline]
+    pub(crate) fn insert(&mut self, entry: Arc<Entry>, deadline: u64) {
+        let seq = self.seq;
+        self.seq = seq.wrapping_add(1);
+        self.insert_seq(entry, deadline, seq);
+    }
+
+    /// [`insert`](Self::insert) with the filing's `seq` already taken.
+    #[inline]
+    fn insert_seq(&mut self, entry: Arc<Entry>, deadline: u64, seq: u64) {
+        debug_assert!(deadline > self.processed);
         let idx = if self.free != NIL {
             self.free
         } else {
             u32::try_from(self.nodes.len())
                 .ok()
-                .filter(|&i| i != NIL)
-                .expect("more than 4 billion timers are armed at once")
+                .filter(|&i| i != NIL && (i as usize) < STAGED)
+                .expect("more than 2 billion timers are armed at once")
         };
         entry.key.store(idx as usize, Ordering::Relaxed);
         // Link it at the tail of its slot, then write the node once.
@@ -229,9 +316,13 @@ impl Wheel {
         self.len += 1;
     }
 
-    /// Unfiles the entry with `key`; returns it.
+    /// Unfiles the entry with `key` (staged or linked); returns it.
     #[inline(always)]
     pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
+        if key & STAGED != 0 {
+            // `NO_KEY` has the bit too; its index is past the end.
+            return self.unstage(key & !STAGED);
+        }
         let node = self.nodes.get_mut(key)?;
         let entry = node.entry.take()?;
         let (prev, next, s) = (node.prev, node.next, node.slot);
@@ -261,13 +352,15 @@ impl Wheel {
         let wheel = (0..LEVELS)
             .find(|&l| self.occupied[l] != 0)
             .map(|level| self.slots[level * SLOTS + self.first_slot(level)].min);
-        run.into_iter().chain(wheel).min()
+        let staged = (!self.staged.is_empty()).then_some(self.staged_min);
+        run.into_iter().chain(wheel).chain(staged).min()
     }
 
     /// Fires every timer due at `now` (ns), in deadline order; returns how many fired.
     /// `fire(entry, deadline)` reports whether the timer really fired (a reset may have
     /// raced it).
     pub(crate) fn process(&mut self, now: u64, mut fire: impl FnMut(&Entry, u64) -> bool) -> usize {
+        self.link_staged();
         let mut due = std::mem::take(&mut self.due);
         // Gather: split every level-0 slot with something due (cascading higher levels
         // down as time reaches them) into `due` and the run.
@@ -339,8 +432,14 @@ impl Wheel {
             .nodes
             .iter_mut()
             .filter_map(|n| n.entry.take())
+            .chain(
+                std::mem::take(&mut self.staged)
+                    .into_iter()
+                    .map(|s| s.entry),
+            )
             .inspect(|e| e.key.store(NO_KEY, Ordering::Relaxed))
             .collect();
+        self.staged_min = u64::MAX;
         self.occupied = [0; LEVELS];
         self.len = 0;
         self.nodes = Vec::new();

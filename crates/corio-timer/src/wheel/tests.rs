@@ -16,8 +16,12 @@ impl Rng {
     }
 }
 
-/// Checks rules 5 and 6 of the run.
+/// Checks rules 5 and 6 of the run, and rule 7 of the staged timers.
 fn check_run(wheel: &Wheel) {
+    for (i, s) in wheel.staged.iter().enumerate() {
+        assert_eq!(s.entry.key.load(Ordering::Relaxed), STAGED | i);
+        assert!(s.deadline > wheel.processed() && s.deadline >= wheel.staged_min);
+    }
     let live = wheel
         .nodes
         .iter()
@@ -70,7 +74,12 @@ fn matches_a_sorted_model() {
                 let scale = scales[rng.below(scales.len() as u64) as usize];
                 let d = now + 1 + rng.below(scale);
                 let e = entry(d);
-                wheel.insert(e.clone(), d);
+                // Half staged (rule 7), half linked at once: one order of firing.
+                if rng.below(2) == 0 {
+                    wheel.stage(e.clone(), d);
+                } else {
+                    wheel.insert(e.clone(), d);
+                }
                 model.insert((d, seq), e);
                 seq += 1;
             }

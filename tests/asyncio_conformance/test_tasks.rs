@@ -237,8 +237,9 @@ fn test_wait_with_exception() {
 fn test_wait_with_iterator_of_tasks() {
     on_both(|| async {
         let start = Instant::now();
-        let tasks = vec![after(150, 2), after(100, 1)];
-        let (done, pending) = wait(tasks.into_iter(), ReturnWhen::AllCompleted, None).await;
+        // Python's `iter([b, a])`: an iterator, not a collection.
+        let tasks = vec![after(150, 2), after(100, 1)].into_iter();
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, None).await;
         let mut got: Vec<u32> = done.into_iter().map(Result::unwrap).collect();
         got.sort_unstable();
         assert_eq!(got, [1, 2]);

@@ -140,6 +140,82 @@ pub(crate) fn recv_uninit(
     Ok(n as usize)
 }
 
+/// `setsockopt(IPPROTO_TCP, TCP_INQ, 1)` (Linux 4.18+): from then on [`recv_inq`] can
+/// report how many bytes are left in the socket's receive queue after each read.
+pub(crate) fn set_tcp_inq(fd: &impl AsRawFd) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a valid `c_int` for the duration of the call; the kernel only reads
+    // `size_of::<c_int>()` bytes of it.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INQ,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `recvmsg` into `buf` on a TCP socket with `TCP_INQ` on ([`set_tcp_inq`]): the byte
+/// count read and, from the `TCP_CM_INQ` control message, how many bytes were still
+/// queued after it (`None` if the kernel sent no such message).
+///
+/// # Safety
+/// `buf` must be valid for writes of `len` bytes for the duration of the call (it may be
+/// uninitialised: the kernel only writes to it).
+unsafe fn recv_inq_raw(fd: RawFd, buf: *mut u8, len: usize) -> io::Result<(usize, Option<usize>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.cast(),
+        iov_len: len,
+    };
+    // Room for one `cmsghdr` + `c_int` (CMSG_SPACE(4) is 24 bytes on 64-bit Linux), with
+    // the alignment `cmsghdr` needs.
+    let mut control = [0u64; 4];
+    // SAFETY: an all-zero msghdr is a valid "no address, no control data" header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: `msg` points at `iov` (which points at the caller's `buf`, valid for `len`
+    // bytes of writes by this function's contract) and at `control`; all outlive the call.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })? as usize;
+    let mut inq = None;
+    // SAFETY: `msg` was filled in by a successful `recvmsg`; the CMSG_* macros walk the
+    // `msg_controllen` bytes of `control` the kernel wrote, and each header they return
+    // lies inside `control`.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::IPPROTO_TCP && (*cmsg).cmsg_type == libc::TCP_CM_INQ {
+                let left = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::c_int>());
+                inq = usize::try_from(left).ok();
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, inq))
+}
+
+/// [`recv_inq_raw`] into an initialised buffer.
+pub(crate) fn recv_inq(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<(usize, Option<usize>)> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call.
+    unsafe { recv_inq_raw(fd.as_raw_fd(), buf.as_mut_ptr(), buf.len()) }
+}
+
+/// [`recv_inq_raw`] into possibly uninitialised memory: on `Ok((n, _))` the kernel has
+/// written (so initialised) the first `n <= buf.len()` bytes of `buf`.
+pub(crate) fn recv_inq_uninit(
+    fd: &impl AsRawFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> io::Result<(usize, Option<usize>)> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call;
+    // `recvmsg` only writes to it, so its being uninitialised is fine.
+    unsafe { recv_inq_raw(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) }
+}
+
 /// `shutdown(fd, how)`.
 pub(crate) fn shutdown(fd: &impl AsRawFd, how: std::net::Shutdown) -> io::Result<()> {
     let how = match how {

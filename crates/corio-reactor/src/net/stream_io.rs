@@ -15,6 +15,16 @@
 //!    bytes than asked has nothing more right now. Unix streams keep the plain "clear only
 //!    on `WouldBlock`" rule, because a read there also stops early at the boundary
 //!    between messages carrying different credentials or file descriptors.
+//! 6. A TCP read that fills the whole buffer proves nothing about what is left, and the
+//!    next read would pay a `recv` that returns `WouldBlock` (an echo loop or a
+//!    `read_exact` of a whole frame does this once per message). The first such read
+//!    turns on `TCP_INQ` for the socket (one `setsockopt`; streams whose reads never fill
+//!    the buffer never pay it), and from then on reads are `recvmsg` calls whose
+//!    `TCP_CM_INQ` control message says how many bytes are still queued: none left
+//!    clears the readiness used, under the same tick rule as rule 3 (an event that
+//!    arrived meanwhile keeps it). A kernel without `TCP_INQ` (before 4.18) keeps the
+//!    plain `recv`. After a FIN the kernel reports one byte left, so the reader still
+//!    gets its end-of-stream from the next read.
 //! 4. `poll_close` shuts down the write direction. `ENOTCONN` from `shutdown(2)` (the
 //!    peer reset the connection, or it was never connected) counts as success: there is
 //!    nothing left to close, and it is not an error worth reporting (as in tokio).
@@ -27,6 +37,7 @@
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
 use crate::reactor::async_fd::Async;
@@ -41,7 +52,16 @@ pub struct StreamIo<T: AsRawFd> {
     uring: Option<Box<UringStream>>,
     io: Async<T>,
     short_transfer_drains: bool,
+    /// `TCP_INQ` (rule 6): `INQ_UNTRIED`, `INQ_ON` or `INQ_NEVER`.
+    inq: AtomicU8,
 }
+
+/// Rule 6: no read has filled its buffer yet.
+const INQ_UNTRIED: u8 = 0;
+/// Rule 6: `TCP_INQ` is on; reads are `recvmsg` calls that report what is left.
+const INQ_ON: u8 = 1;
+/// Rule 6: not a TCP stream, or the kernel refused `TCP_INQ`.
+const INQ_NEVER: u8 = 2;
 
 impl<T: AsRawFd> StreamIo<T> {
     /// A TCP stream: short transfers drain readiness (rule 3).
@@ -60,10 +80,17 @@ impl<T: AsRawFd> StreamIo<T> {
             .handle()
             .uring()
             .map(|shared| Box::new(UringStream::new(shared.clone(), io.as_raw_fd())));
+        // Rule 6 is for TCP on epoll (io_uring reads are completion operations).
+        let inq = if short_transfer_drains && uring.is_none() {
+            INQ_UNTRIED
+        } else {
+            INQ_NEVER
+        };
         StreamIo {
             uring,
             io,
             short_transfer_drains,
+            inq: AtomicU8::new(inq),
         }
     }
 
@@ -95,8 +122,29 @@ impl<T: AsRawFd> StreamIo<T> {
         if let Some(u) = &self.uring {
             return u.poll_read(cx, buf);
         }
-        let want = self.want(buf.len());
-        self.io.poll_read_stream(cx, want, |s| sys::recv(s, buf, 0))
+        if self.inq.load(Ordering::Relaxed) == INQ_ON {
+            return self.io.poll_read_drains(cx, |s| {
+                sys::recv_inq(s, buf).map(|(n, left)| (n, left == Some(0)))
+            });
+        }
+        let len = buf.len();
+        let want = self.want(len);
+        let res = self.io.poll_read_stream(cx, want, |s| sys::recv(s, buf, 0));
+        self.after_plain_read(&res, len);
+        res
+    }
+
+    /// Rule 6: the first read that fills its whole buffer turns `TCP_INQ` on.
+    fn after_plain_read(&self, res: &Poll<io::Result<usize>>, len: usize) {
+        if matches!(res, Poll::Ready(Ok(n)) if *n > 0 && *n == len)
+            && self.inq.load(Ordering::Relaxed) == INQ_UNTRIED
+        {
+            let next = match sys::set_tcp_inq(self.io.get_ref()) {
+                Ok(()) => INQ_ON,
+                Err(_) => INQ_NEVER,
+            };
+            self.inq.store(next, Ordering::Relaxed);
+        }
     }
 
     /// Like [`poll_read`](Self::poll_read) into possibly uninitialised memory: on
@@ -109,9 +157,18 @@ impl<T: AsRawFd> StreamIo<T> {
         if let Some(u) = &self.uring {
             return u.poll_read_uninit(cx, buf);
         }
-        let want = self.want(buf.len());
-        self.io
-            .poll_read_stream(cx, want, |s| sys::recv_uninit(s, buf, 0))
+        if self.inq.load(Ordering::Relaxed) == INQ_ON {
+            return self.io.poll_read_drains(cx, |s| {
+                sys::recv_inq_uninit(s, buf).map(|(n, left)| (n, left == Some(0)))
+            });
+        }
+        let len = buf.len();
+        let want = self.want(len);
+        let res = self
+            .io
+            .poll_read_stream(cx, want, |s| sys::recv_uninit(s, buf, 0));
+        self.after_plain_read(&res, len);
+        res
     }
 
     /// Writes from `buf` (rule 2).

@@ -253,6 +253,17 @@ impl<T: AsRawFd> Async<T> {
             .poll_io_stream(Direction::Read, cx, want, || op(&self.io))
     }
 
+    /// A stream socket read whose `op` reports whether it drained the receive queue
+    /// (`Registration::poll_io_drains`).
+    pub(crate) fn poll_read_drains(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<usize>> {
+        self.reg
+            .poll_io_drains(Direction::Read, cx, || op(&self.io))
+    }
+
     /// [`poll_write_with`](Self::poll_write_with) for a stream socket write of at most
     /// `want` bytes: a short write also clears the observed readiness.
     pub(crate) fn poll_write_stream(

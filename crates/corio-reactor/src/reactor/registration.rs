@@ -7,7 +7,9 @@
 //!    (never newer readiness, see `scheduled_io` rule 2) and go back to 2; on anything
 //!    else return it unchanged. Stream sockets ([`Registration::poll_io_stream`]) also
 //!    clear it after a short transfer, which proves the kernel queue drained (or full)
-//!    just as a `WouldBlock` would, saving that extra syscall.
+//!    just as a `WouldBlock` would, saving that extra syscall; TCP reads with `TCP_INQ`
+//!    ([`Registration::poll_io_drains`]) clear it whenever the kernel reports nothing left,
+//!    a read that filled the whole buffer included.
 //!
 //! Because the operation is a single non-blocking syscall made inside `poll`, a future
 //! that is dropped never has taken data from the socket without returning it, and
@@ -119,6 +121,23 @@ impl Registration {
         // with the queue not drained.
         let drained = |&n: &usize| n > 0 && n < want && want <= MAX_RW_COUNT;
         self.attempt(cx, |cx| self.wait(dir, cx), op, drained)
+    }
+
+    /// [`poll_io_stream`](Self::poll_io_stream) for a read that reports itself whether
+    /// it drained the kernel queue: `op` returns the byte count and `true` when the
+    /// kernel said nothing was left after it (a TCP read with `TCP_INQ`, which proves a
+    /// read that filled the whole buffer drained the queue, where the byte count alone
+    /// cannot). The readiness observed is then cleared as for a `WouldBlock`, under the
+    /// same tick rule.
+    pub(crate) fn poll_io_drains(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<usize>> {
+        let drained = |&(n, left_nothing): &(usize, bool)| n > 0 && left_nothing;
+        self.attempt(cx, |cx| self.wait(dir, cx), op, drained)
+            .map(|res| res.map(|(n, _)| n))
     }
 
     /// Steps 1–3 of the module's loop. `wait` reports the readiness observed (from the

@@ -1,0 +1,156 @@
+//! A TCP read that fills its whole buffer turns `TCP_INQ` on (stream rule 6): later reads
+//! learn from the kernel how many bytes are still queued, and one that leaves nothing
+//! clears readiness (saving the `recv` that would return `WouldBlock`), while one that
+//! leaves bytes keeps it; new data and end-of-stream still wake the reader.
+// Sockets and epoll are system calls Miri cannot run.
+#![cfg(not(miri))]
+mod support;
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use corio_reactor::net::{TcpListener, TcpStream};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+
+const N: usize = 4096;
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    client.set_nodelay(true).unwrap();
+    (client, server)
+}
+
+/// Bytes in `s`'s receive queue (`FIONREAD`).
+fn queued(s: &TcpStream) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int to the valid pointer passed.
+    let rc = unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) };
+    assert_eq!(rc, 0, "FIONREAD: {}", io::Error::last_os_error());
+    n as usize
+}
+
+/// Waits (bounded) until loopback has queued `want` bytes at `s`.
+fn wait_queued(s: &TcpStream, want: usize) {
+    for _ in 0..2000 {
+        if queued(s) >= want {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("loopback never queued {want} bytes");
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+#[test]
+fn a_full_read_that_drains_the_queue_clears_readiness() {
+    support::block_on(async {
+        let (mut client, mut server) = pair().await;
+        let sent = data(3 * N);
+        client.write_all(&sent).await.unwrap();
+        wait_queued(&server, 3 * N);
+        let mut buf = vec![0u8; N];
+        let mut got = Vec::new();
+        // The first full read turns TCP_INQ on; the second leaves N bytes, the third none.
+        for _ in 0..3 {
+            assert_eq!(server.read(&mut buf).await.unwrap(), N);
+            got.extend_from_slice(&buf);
+        }
+        assert!(got == sent, "the stream was corrupted");
+        // Readiness was cleared by the last read: bytes that arrive now are not read
+        // until the reactor reports them (without TCP_INQ, `try_read` would `recv` them).
+        client.write_all(b"more").await.unwrap();
+        wait_queued(&server, 4);
+        let err = server.try_read(&mut buf).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            io::ErrorKind::WouldBlock,
+            "readiness not cleared"
+        );
+        // ...and their event wakes the reader.
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"more");
+    });
+}
+
+#[test]
+fn a_full_read_that_leaves_bytes_keeps_readiness() {
+    support::block_on(async {
+        let (mut client, mut server) = pair().await;
+        let sent = data(3 * N);
+        client.write_all(&sent).await.unwrap();
+        wait_queued(&server, 3 * N);
+        let mut buf = vec![0u8; N];
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            assert_eq!(server.read(&mut buf).await.unwrap(), N);
+            got.extend_from_slice(&buf);
+        }
+        // N bytes are still queued: readiness must still be set, so `try_read` (which
+        // never makes a syscall without it) reads them at once.
+        let n = server
+            .try_read(&mut buf)
+            .expect("readiness was cleared with bytes left");
+        got.extend_from_slice(&buf[..n]);
+        while got.len() < sent.len() {
+            let n = server.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(got == sent, "the stream was corrupted");
+    });
+}
+
+#[test]
+fn end_of_stream_after_full_reads_is_seen() {
+    support::block_on(async {
+        let (mut client, mut server) = pair().await;
+        let sent = data(2 * N);
+        client.write_all(&sent).await.unwrap();
+        client.close().await.unwrap();
+        drop(client);
+        wait_queued(&server, 2 * N);
+        let mut buf = vec![0u8; N];
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            assert_eq!(server.read(&mut buf).await.unwrap(), N);
+            got.extend_from_slice(&buf);
+        }
+        assert!(got == sent, "the stream was corrupted");
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0, "EOF lost");
+    });
+}
+
+#[test]
+fn ping_pong_of_whole_buffers_never_stalls() {
+    // Every read fills its buffer exactly and drains the queue (the echo pattern that
+    // rule 6 is for): each clear must be followed by the next message's wake-up.
+    support::block_on(async {
+        let (mut client, mut server) = pair().await;
+        let mut sbuf = vec![0u8; N];
+        let mut cbuf = vec![0u8; N];
+        for round in 0..300usize {
+            let msg: Vec<u8> = (0..N).map(|i| ((i + round) % 253) as u8).collect();
+            let echo = async {
+                let mut got = 0;
+                while got < N {
+                    let n = server.read(&mut sbuf[got..]).await.unwrap();
+                    assert!(n > 0, "unexpected EOF");
+                    got += n;
+                }
+                server.write_all(&sbuf).await.unwrap();
+            };
+            let ping = async {
+                client.write_all(&msg).await.unwrap();
+                client.read_exact(&mut cbuf).await.unwrap();
+            };
+            futures::join!(echo, ping);
+            assert!(cbuf == msg, "round {round}: the echo was corrupted");
+        }
+    });
+}

@@ -37,35 +37,35 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(target) = url::Target::parse(&raw) {
         assert!(target.path_and_query.starts_with('/'));
-        // Two known bugs of url.rs, found by this target and reported
-        // (docs/reliability.md, "Fuzzing"); their reproducers are in the corpus. Until
-        // url.rs rejects such hosts, they skip the host properties:
-        // - hyper accepts a bracket inside a host (`http://example[fe80::1]:8080` gives
-        //   the host `example[fe80`), and the normalised URL no longer parses;
-        // - `https://[]` passes the empty-host check (made before the brackets are
-        //   trimmed) and gives an empty host.
-        let known_bug = target.host.is_empty() || target.host.contains(['[', ']']);
-        if !known_bug {
-            let again = url::Target::parse(&target.url).unwrap_or_else(|e| {
-                panic!("{raw:?} normalised to {:?}, which fails: {e:?}", target.url)
-            });
-            assert_eq!(
-                (
-                    again.scheme,
-                    &again.host,
-                    again.port,
-                    &again.authority,
-                    &again.path_and_query
-                ),
-                (
-                    target.scheme,
-                    &target.host,
-                    target.port,
-                    &target.authority,
-                    &target.path_and_query
-                )
-            );
-        }
+        // Found by this target and fixed in url.rs (docs/reliability.md, "Fuzzing"; the
+        // reproducers are in the corpus): a bracket inside a host
+        // (`http://example[fe80::1]:8080`) and an empty bracketed host (`https://[]`).
+        // A parsed host is never empty and has its IPv6 brackets removed.
+        assert!(!target.host.is_empty(), "{raw:?}: empty host");
+        assert!(
+            !target.host.contains(['[', ']']),
+            "{raw:?}: host {:?}",
+            target.host
+        );
+        let again = url::Target::parse(&target.url).unwrap_or_else(|e| {
+            panic!("{raw:?} normalised to {:?}, which fails: {e:?}", target.url)
+        });
+        assert_eq!(
+            (
+                again.scheme,
+                &again.host,
+                again.port,
+                &again.authority,
+                &again.path_and_query
+            ),
+            (
+                target.scheme,
+                &target.host,
+                target.port,
+                &target.authority,
+                &target.path_and_query
+            )
+        );
         let _ = target.resolve(&field(1));
     }
 

@@ -2,29 +2,32 @@
 //!
 //! # Implementation
 //! The futures live in one heap slice of [`Slot`]s, pinned in place for the `Gather`'s
-//! whole life (one allocation for all of them, never moved). Rules:
-//! 1. The first poll runs the futures inline, in input order, while they complete at
-//!    once: an already-ready future costs one poll and no allocation or waker of its own.
-//! 2. The first future that is pending there becomes the *head*. It was polled with the
-//!    waker of a shared [`HeadWake`], which records that it was woken; the head is
-//!    polled again only after such a wake-up.
-//! 3. Every later future goes, unpolled, into a `FuturesUnordered` of [`SlotRef`]s
-//!    (pointers to their slots), which polls each once and then only the woken ones.
-//! 4. A slot is touched by exactly one party: the inline pass, the head logic, or its
-//!    one `SlotRef`. The output is written into the slot it came from.
-//! 5. The slice outlives every `SlotRef`: `Drop` empties the `FuturesUnordered` before
-//!    freeing the slice (which drops unfinished futures in place).
+//! whole life (one allocation for all of them, never moved); pending futures are
+//! polled with the wakers of one [`IndexedWakers`] (entries in chunks, no allocation
+//! per future). Rules:
+//! 1. The first poll polls every future once, in input order. The `p`-th future found
+//!    pending there (`pending[p]` is its slot) was polled with waker `p`; the futures
+//!    that completed at once before the next pending one were polled with that same
+//!    waker `p + 1`, lent and not cloned, so a ready future costs one poll and nothing
+//!    else (a late wake from one of them is a stale wake of another slot).
+//! 2. Later polls register the `Gather`'s own waker, then take the woken indices and
+//!    poll each of those slots that still holds a future (a stale index, whose future
+//!    finished or was not woken, costs a poll that returns `Pending` or nothing). A
+//!    future is polled again only after a wake of its waker.
+//! 3. Each poll of the `Gather` takes the woken list once: a future that wakes itself
+//!    while polled is polled at the next poll (its wake woke the `Gather`'s task), so
+//!    one busy future cannot starve the caller.
+//! 4. Outputs are written into the slot they came from; the slice is freed only in
+//!    `Drop` (which drops unfinished futures in place). Wakers left in other tasks only
+//!    point into the `IndexedWakers`, never into the slice.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
-use corio_core::AtomicWaker;
-use futures::stream::{FuturesUnordered, StreamExt};
+use corio_core::waker::IndexedWakers;
 
 /// Runs every future of `futures` concurrently and returns their outputs in input order
 /// (asyncio's `gather(*aws)`).
@@ -67,12 +70,13 @@ where
     let slots: Box<[Slot<I::Item>]> = futures.into_iter().map(Slot::Running).collect();
     let len = slots.len();
     Gather {
-        in_flight: FuturesUnordered::new(),
-        // Rule 5: freed only in `Drop`, after `in_flight` is emptied.
+        // Rule 4: freed only in `Drop`.
         slots: NonNull::from(Box::leak(slots)),
         len,
         remaining: len,
-        head: None,
+        wakers: None,
+        pending: Vec::new(),
+        woken: Vec::new(),
         started: false,
         done: false,
         unwinding: false,
@@ -87,84 +91,45 @@ enum Slot<F: Future> {
 }
 
 impl<F: Future> Slot<F> {
-    /// Polls the future in this slot; on completion stores the output.
+    /// Polls the future in this slot, if it still holds one; on completion stores the
+    /// output. Returns whether the future finished in this call.
     ///
     /// # Safety
-    /// `slot` points to a live slot that never moves again, and the caller is the only
-    /// party touching it (rule 4).
-    unsafe fn poll_at(slot: NonNull<Slot<F>>, cx: &mut Context<'_>) -> Poll<()> {
+    /// `slot` points to a live slot that never moves again, and the caller (the
+    /// `Gather`, through `&mut`) is the only party touching it.
+    unsafe fn poll_at(slot: NonNull<Slot<F>>, cx: &mut Context<'_>) -> bool {
         // SAFETY: the caller guarantees exclusive access to a live slot.
         let slot = unsafe { &mut *slot.as_ptr() };
         let Slot::Running(fut) = slot else {
-            return Poll::Ready(());
+            return false; // rule 2: a stale index
         };
-        // SAFETY: the slot never moves (the slice is freed, not moved, rule 5), and the
+        // SAFETY: the slot never moves (the slice is freed, not moved, rule 4), and the
         // future is only dropped in place (by the assignment below or the slice's drop).
         let fut = unsafe { Pin::new_unchecked(fut) };
         match fut.poll(cx) {
             Poll::Ready(out) => {
                 *slot = Slot::Done(out);
-                Poll::Ready(())
+                true
             }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => false,
         }
     }
-}
-
-/// Rule 3: a pointer to one slot, polled by the `FuturesUnordered`.
-struct SlotRef<F: Future>(NonNull<Slot<F>>);
-
-// SAFETY: a `SlotRef` is the only party touching its slot (rule 4), so sending it sends
-// the future and its output, which must be `Send`.
-unsafe impl<F: Future + Send> Send for SlotRef<F> where F::Output: Send {}
-// SAFETY: `&SlotRef` gives no access to the slot at all.
-unsafe impl<F: Future> Sync for SlotRef<F> {}
-
-impl<F: Future> Future for SlotRef<F> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: the slot lives as long as this `SlotRef` (rule 5) and only it touches
-        // the slot (rule 4).
-        unsafe { Slot::poll_at(self.0, cx) }
-    }
-}
-
-/// Rule 2: the head's waker; remembers a wake-up and passes it on to the `Gather`'s task.
-struct HeadWake {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for HeadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.task.wake();
-    }
-}
-
-struct Head {
-    index: usize,
-    wake: Arc<HeadWake>,
-    waker: Waker,
 }
 
 /// The future returned by [`gather`].
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Gather<F: Future> {
-    /// Rule 3. Declared (and emptied in `Drop`) before the slots are freed.
-    in_flight: FuturesUnordered<SlotRef<F>>,
-    /// The leaked `Box<[Slot<F>]>` (rule 5); never moved, freed in `Drop`.
+    /// The leaked `Box<[Slot<F>]>` (rule 4); never moved, freed in `Drop`.
     slots: NonNull<[Slot<F>]>,
     len: usize,
     /// Futures not finished yet.
     remaining: usize,
-    /// Rule 2.
-    head: Option<Head>,
+    /// Rules 1 and 2; created at the first poll.
+    wakers: Option<IndexedWakers>,
+    /// Rule 1: the slot of each waker index.
+    pending: Vec<usize>,
+    /// The woken indices being polled (kept to reuse its buffer).
+    woken: Vec<usize>,
     started: bool,
     done: bool,
     /// Set while a poll runs: still set at the next poll means a future panicked (and
@@ -183,55 +148,59 @@ unsafe impl<F: Future + Sync> Sync for Gather<F> where F::Output: Sync {}
 impl<F: Future> Unpin for Gather<F> {}
 
 impl<F: Future> Gather<F> {
-    fn slot(&self, index: usize) -> NonNull<Slot<F>> {
-        debug_assert!(index < self.len);
+    /// Slot `index` of the live slice `slots`.
+    fn slot(slots: NonNull<[Slot<F>]>, index: usize) -> NonNull<Slot<F>> {
+        debug_assert!(index < slots.len());
         // SAFETY: `index < len`, inside the live slice.
-        unsafe { NonNull::new_unchecked(self.slots.as_ptr().cast::<Slot<F>>().add(index)) }
+        unsafe { NonNull::new_unchecked(slots.as_ptr().cast::<Slot<F>>().add(index)) }
     }
 
-    /// Rules 1–3: the first poll.
+    /// Rule 1: the first poll.
     fn start(&mut self, cx: &mut Context<'_>) {
-        let wake = Arc::new(HeadWake {
-            woken: AtomicBool::new(false),
-            task: AtomicWaker::new(),
-        });
-        wake.task.register(cx.waker());
-        let waker = Waker::from(wake.clone());
-        let mut inline_cx = Context::from_waker(&waker);
+        let wakers = self.wakers.insert(IndexedWakers::new());
+        wakers.register(cx.waker());
+        let mut waker = wakers.waker(0);
         for index in 0..self.len {
-            // SAFETY: nothing else touches the slots yet (rule 4); they never move.
-            match unsafe { Slot::poll_at(self.slot(index), &mut inline_cx) } {
-                Poll::Ready(()) => self.remaining -= 1,
-                Poll::Pending => {
-                    for rest in index + 1..self.len {
-                        self.in_flight.push(SlotRef(self.slot(rest)));
-                    }
-                    self.head = Some(Head { index, wake, waker });
-                    return;
-                }
+            let mut cx = Context::from_waker(&waker);
+            // SAFETY: `&mut self` is the only access to the slots; they never move.
+            if unsafe { Slot::poll_at(Self::slot(self.slots, index), &mut cx) } {
+                self.remaining -= 1;
+            } else {
+                // Rule 1: waker `p` now belongs to this slot.
+                self.pending.push(index);
+                waker = wakers.waker(self.pending.len());
             }
         }
     }
 
-    /// Rule 2: polls the head if it was woken.
-    fn poll_head(&mut self, cx: &mut Context<'_>) {
-        let Some(head) = &self.head else { return };
-        // Register before looking at `woken`, so a wake-up in between is not lost.
-        head.wake.task.register(cx.waker());
-        if !head.wake.woken.swap(false, Ordering::Acquire) {
+    /// Rules 2 and 3: polls the futures that were woken.
+    fn poll_woken(&mut self, cx: &mut Context<'_>) {
+        let Some(wakers) = self.wakers.as_mut() else {
             return;
+        };
+        // Register before taking the list, so a wake in between is not lost.
+        wakers.register(cx.waker());
+        let mut woken = std::mem::take(&mut self.woken);
+        wakers.take_woken(&mut woken);
+        for &p in &woken {
+            // A stale wake from a future that completed in the first pass may name the
+            // index after the last pending one (rule 1).
+            let Some(&index) = self.pending.get(p) else {
+                continue;
+            };
+            let waker = wakers.waker(p);
+            let mut cx = Context::from_waker(&waker);
+            // SAFETY: as in `start`.
+            if unsafe { Slot::poll_at(Self::slot(self.slots, index), &mut cx) } {
+                self.remaining -= 1;
+            }
         }
-        let mut head_cx = Context::from_waker(&head.waker);
-        // SAFETY: only the head logic touches the head's slot (rule 4).
-        if unsafe { Slot::poll_at(self.slot(head.index), &mut head_cx) }.is_ready() {
-            self.remaining -= 1;
-            self.head = None;
-        }
+        woken.clear();
+        self.woken = woken;
     }
 
     fn take_outputs(&mut self) -> Vec<F::Output> {
-        // SAFETY: every future finished, so no `SlotRef` or head refers to the slots any
-        // more; `&mut self` makes this the only access.
+        // SAFETY: every future finished; `&mut self` makes this the only access.
         let slots = unsafe { &mut *self.slots.as_ptr() };
         slots
             .iter_mut()
@@ -267,17 +236,10 @@ impl<F: Future> Gather<F> {
             this.started = true;
             this.start(cx);
         } else {
-            this.poll_head(cx);
-        }
-        while !this.in_flight.is_empty() {
-            match this.in_flight.poll_next_unpin(cx) {
-                Poll::Ready(Some(())) => this.remaining -= 1,
-                Poll::Ready(None) => break,
-                Poll::Pending => return Poll::Pending,
-            }
+            this.poll_woken(cx);
         }
         if this.remaining > 0 {
-            return Poll::Pending; // only the head is left; its waker is registered
+            return Poll::Pending; // the pending futures' wakers wake us
         }
         this.done = true;
         Poll::Ready(this.take_outputs())
@@ -286,8 +248,6 @@ impl<F: Future> Gather<F> {
 
 impl<F: Future> Drop for Gather<F> {
     fn drop(&mut self) {
-        // Rule 5: no `SlotRef` may outlive the slots.
-        self.in_flight.clear();
         // SAFETY: `slots` came from `Box::leak` in `gather` and is freed only here; no
         // reference to it remains.
         drop(unsafe { Box::from_raw(self.slots.as_ptr()) });

@@ -74,8 +74,10 @@
 //!   children are spawned tasks (`'static`, parallel).
 //!
 //! # Implementation
-//! The collection combinators keep their futures in a `futures::stream::FuturesUnordered`
-//! tagged with input positions, so a wake-up polls only the woken future. Unsafe code is
+//! [`gather()`] polls each pending future with a waker of its own from
+//! `corio_core::waker::IndexedWakers`; the other collection combinators keep their
+//! futures in a `futures::stream::FuturesUnordered` tagged with input positions. Either
+//! way a wake-up polls only the woken future. Unsafe code is
 //! limited to pin projections, each with a `// SAFETY:` note.
 
 #![warn(clippy::undocumented_unsafe_blocks)]

@@ -2,16 +2,16 @@
 //! `JoinSet`; asyncio's `as_completed` over a growing set of tasks, or a worker pool).
 //!
 //! # Implementation
-//! A slab of `JoinHandle`s. Each slot has a waker of its own (one `Arc`, kept when the
-//! slot is reused) that is registered as the task's join waker when the task enters the
-//! set. Rules:
-//! 1. A slot's waker, when woken, queues the slot's index on the shared ready list (once
-//!    until the set looks at it: the `queued` flag) and wakes the set's owner. A task's
-//!    join waker fires when the task completes, so the ready list is in completion order.
-//! 2. The owner takes the ready list into its own FIFO and reads outputs from its
+//! A slab of `JoinHandle`s and one [`IndexedWakers`]: the waker of slot `i` is registered
+//! as the join waker of the task in slot `i` when it enters the set (no allocation per
+//! slot: the wakers' entries come in chunks). Rules:
+//! 1. A task's join waker fires when the task completes, which lists its slot's index
+//!    (once until the set takes it) and wakes the set's owner; the woken list is thus in
+//!    completion order.
+//! 2. The owner takes the woken indices into its own FIFO and reads outputs from its
 //!    front; an index whose slot holds a task that has not completed (a wake left over
 //!    from the slot's previous task) is skipped: its task's join waker is still
-//!    registered, so it will be queued again when it completes.
+//!    registered, so it will be listed again when it completes.
 //! 3. Removing a task from the set (output taken, `detach_all`, `Drop`) drops (or, for
 //!    `detach_all`, detaches) its `JoinHandle`, which clears the task's join interest: a
 //!    later completion wakes nobody. (A dropped handle that had a join waker registered
@@ -23,47 +23,13 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{ready, Context, Poll, Wake, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
-use corio_core::{coop, AtomicWaker, JoinError, TaskId};
+use corio_core::waker::IndexedWakers;
+use corio_core::{coop, JoinError, TaskId};
 
 use super::{AbortHandle, JoinHandle, SpawnMeta};
-use crate::sync::Mutex;
 use crate::{Handle, LocalSet};
-
-/// The ready list and the owner's waker, shared with the slot wakers.
-struct Notify {
-    ready: Mutex<Vec<usize>>,
-    waker: AtomicWaker,
-}
-
-struct SlotWake {
-    notify: Arc<Notify>,
-    index: usize,
-    queued: AtomicBool,
-}
-
-impl Wake for SlotWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        // Rule 1.
-        if !self.queued.swap(true, Ordering::AcqRel) {
-            self.notify.ready.lock().push(self.index);
-            self.notify.waker.wake();
-        }
-    }
-}
-
-struct Slot<T> {
-    handle: Option<JoinHandle<T>>,
-    wake: Arc<SlotWake>,
-    waker: Waker,
-}
 
 /// A set of tasks, joined in the order they finish.
 ///
@@ -93,14 +59,14 @@ struct Slot<T> {
 /// ```
 #[must_use = "dropping a JoinSet aborts its tasks"]
 pub struct JoinSet<T> {
-    slots: Vec<Slot<T>>,
+    slots: Vec<Option<JoinHandle<T>>>,
     free: Vec<usize>,
-    /// Ready indices taken from `notify`, not yet looked at (rule 2).
+    /// Woken indices taken from `wakers`, not yet looked at (rule 2).
     ready: VecDeque<usize>,
-    /// A spare vector swapped with the shared ready list (no allocation per take).
+    /// A spare vector the woken indices are taken into (no allocation per take).
     spare: Vec<usize>,
     len: usize,
-    notify: Arc<Notify>,
+    wakers: IndexedWakers,
 }
 
 impl<T> JoinSet<T> {
@@ -112,10 +78,7 @@ impl<T> JoinSet<T> {
             ready: VecDeque::new(),
             spare: Vec::new(),
             len: 0,
-            notify: Arc::new(Notify {
-                ready: Mutex::new(Vec::new()),
-                waker: AtomicWaker::new(),
-            }),
+            wakers: IndexedWakers::new(),
         }
     }
 
@@ -136,27 +99,16 @@ impl<T> JoinSet<T> {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
-                let index = self.slots.len();
-                let wake = Arc::new(SlotWake {
-                    notify: self.notify.clone(),
-                    index,
-                    queued: AtomicBool::new(false),
-                });
-                let waker = Waker::from(wake.clone());
-                self.slots.push(Slot {
-                    handle: None,
-                    wake,
-                    waker,
-                });
-                index
+                self.slots.push(None);
+                self.slots.len() - 1
             }
         };
-        let slot = &mut self.slots[index];
-        if handle.register_join_waker(&slot.waker) {
+        let waker = self.wakers.waker(index);
+        if handle.register_join_waker(&waker) {
             // Already complete: its completion wake happened before we registered.
-            slot.waker.wake_by_ref();
+            waker.wake_by_ref();
         }
-        slot.handle = Some(handle);
+        self.slots[index] = Some(handle);
         self.len += 1;
         abort
     }
@@ -252,21 +204,17 @@ impl<T> JoinSet<T> {
     /// registering any waker.
     fn take_next(&mut self) -> Option<(TaskId, Result<T, JoinError>)> {
         if self.ready.is_empty() {
-            {
-                let mut shared = self.notify.ready.lock();
-                std::mem::swap(&mut *shared, &mut self.spare);
-            }
+            self.wakers.take_woken(&mut self.spare);
             self.ready.extend(self.spare.drain(..));
         }
         while let Some(index) = self.ready.pop_front() {
             let slot = &mut self.slots[index];
-            slot.wake.queued.store(false, Ordering::Release);
-            let Some(handle) = slot.handle.as_mut() else {
+            let Some(handle) = slot.as_mut() else {
                 continue; // a wake left over from a removed task
             };
             if let Some(out) = handle.try_take_output() {
                 let id = handle.id();
-                slot.handle = None;
+                *slot = None;
                 self.free.push(index);
                 self.len -= 1;
                 return Some((id, out));
@@ -289,7 +237,7 @@ impl<T> JoinSet<T> {
             coop.made_progress();
             return Poll::Ready(Some(out.map(|v| (id, v))));
         }
-        self.notify.waker.register(cx.waker());
+        self.wakers.register(cx.waker());
         // A completion between our take and the registration queued an index.
         if let Some((id, out)) = self.take_next() {
             coop.made_progress();
@@ -336,10 +284,8 @@ impl<T> JoinSet<T> {
     /// Requests cancellation of every task in the set; they stay in it until joined
     /// (each then yields a cancelled [`JoinError`] unless it had already finished).
     pub fn abort_all(&mut self) {
-        for slot in &self.slots {
-            if let Some(h) = &slot.handle {
-                h.abort();
-            }
+        for h in self.slots.iter().flatten() {
+            h.abort();
         }
     }
 
@@ -348,7 +294,7 @@ impl<T> JoinSet<T> {
         for slot in &mut self.slots {
             // Rule 3; `detach`, because the set registered a join waker, and dropping
             // a handle that was waited on cancels its task.
-            if let Some(h) = slot.handle.take() {
+            if let Some(h) = slot.take() {
                 h.detach();
             }
         }

@@ -30,7 +30,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use corio_core::task::{AnyOutput, BoxFuture, RawJoin};
+use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin};
 use corio_core::{context, JoinError, NoRuntime, SpawnError, TaskId};
 use parking_lot::{Mutex, MutexGuard};
 
@@ -614,7 +614,7 @@ enum Joiner {
 struct Slot<T> {
     id: Option<TaskId>,
     /// The child's join handle, kept to abort it (dropping it detaches, nothing more).
-    handle: Option<Box<dyn RawJoin>>,
+    handle: Option<ErasedJoin>,
     status: Status<T>,
     /// Rule 4: cancelled through its `ChildHandle`.
     cancel_requested: bool,
@@ -742,7 +742,7 @@ impl<T: 'static, E: 'static> Shared<T, E> {
 
     /// Stores a spawned child's abort handle (or aborts it if the group started
     /// cancelling meanwhile).
-    fn spawned(self: &Arc<Self>, index: usize, handle: Box<dyn RawJoin>) -> ChildHandle<T, E> {
+    fn spawned(self: &Arc<Self>, index: usize, handle: ErasedJoin) -> ChildHandle<T, E> {
         let mut state = self.lock();
         let slot = &mut state.slots[index];
         slot.id = Some(handle.id());
@@ -878,7 +878,7 @@ impl<T, E> Shared<T, E> {
         let (handles, waker) = {
             let mut state = self.lock();
             state.cancelling = true;
-            let handles: Vec<Box<dyn RawJoin>> = state
+            let handles: Vec<ErasedJoin> = state
                 .slots
                 .iter_mut()
                 .filter_map(|s| s.handle.take())

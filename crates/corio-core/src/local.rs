@@ -20,16 +20,14 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::sync::OnceLock;
 
-use crate::task::{AnyOutput, RawJoin};
+use crate::task::{AnyOutput, ErasedJoin};
 
 /// A boxed future that may be `!Send`: the unit of work crossing the local-spawn seam.
 pub type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T> + 'static>>;
 
 /// Spawns a local task with the caller's location (the executor's side of the seam).
-pub type SpawnLocalFn = fn(
-    LocalBoxFuture<AnyOutput>,
-    &'static Location<'static>,
-) -> Result<Box<dyn RawJoin>, NoLocalSet>;
+pub type SpawnLocalFn =
+    fn(LocalBoxFuture<AnyOutput>, &'static Location<'static>) -> Result<ErasedJoin, NoLocalSet>;
 
 /// The executor's local spawner: spawns on the local set entered on this thread.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +57,7 @@ pub fn is_available() -> bool {
 /// [`NoLocalSet`] when no local set is entered on this thread (or no executor installed
 /// the hook).
 #[track_caller]
-pub fn try_spawn_local(future: LocalBoxFuture<AnyOutput>) -> Result<Box<dyn RawJoin>, NoLocalSet> {
+pub fn try_spawn_local(future: LocalBoxFuture<AnyOutput>) -> Result<ErasedJoin, NoLocalSet> {
     match HOOK.get() {
         Some(hook) => (hook.spawn)(future, Location::caller()),
         None => Err(NoLocalSet(())),

@@ -3,15 +3,17 @@
 //! Leaf crates that must start tasks (task groups, `shield`, file I/O on the blocking
 //! pool) do not know the executor. They call [`spawn`] / [`spawn_blocking`] here, which
 //! reach the current runtime's [`Spawner`] through the [`context`] and
-//! return a [`TaskHandle`]: the executor's own join handle (seen through [`RawJoin`])
-//! with the output type restored. The seam adds one boxed future, one boxed handle and
-//! (for an output that is not zero-sized) one boxed output to the executor's task; the
-//! spawn location recorded is the caller's (`#[track_caller]` all the way).
+//! return a [`TaskHandle`]: the executor's own join handle (seen through [`RawJoin`],
+//! held in an [`ErasedJoin`] without an allocation) with the output type restored. The
+//! seam adds one boxed future and (for an output that is not zero-sized) one boxed
+//! output to the executor's task; the spawn location recorded is the caller's
+//! (`#[track_caller]` all the way).
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::Pin;
@@ -70,7 +72,7 @@ pub trait Spawner: Send + Sync + 'static {
         &self,
         future: BoxFuture<AnyOutput>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError>;
+    ) -> Result<ErasedJoin, SpawnError>;
 
     /// Runs `job` on the blocking pool.
     ///
@@ -80,7 +82,7 @@ pub trait Spawner: Send + Sync + 'static {
         &self,
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError>;
+    ) -> Result<ErasedJoin, SpawnError>;
 }
 
 /// An executor's join handle for a task spawned through a [`Spawner`], type-erased.
@@ -100,6 +102,153 @@ pub trait RawJoin: Send + Sync {
     fn is_finished(&self) -> bool;
 }
 
+/// A [`RawJoin`] with its type erased: stored inline when it is at most one pointer in
+/// size and alignment (an executor's join handle is one task pointer), boxed otherwise.
+/// Dropping it drops the handle (which detaches the task).
+///
+/// # Implementation
+/// `data` holds the handle itself (inline) or a `Box<J>` pointer, chosen by the
+/// constant [`fits`]; `vtable` is the one instance of [`JoinVtable`] for `J`, whose
+/// functions read `data` the same way. The two always agree: both are set together in
+/// [`ErasedJoin::new`] and never changed.
+pub struct ErasedJoin {
+    data: MaybeUninit<*mut ()>,
+    vtable: &'static JoinVtable,
+}
+
+// SAFETY: `data` is a `J: RawJoin` (or owns a `Box<J>`), and `RawJoin: Send + Sync`.
+unsafe impl Send for ErasedJoin {}
+// SAFETY: as above; `&ErasedJoin` only reaches `&J`.
+unsafe impl Sync for ErasedJoin {}
+
+/// The operations of one `J: RawJoin` behind an [`ErasedJoin`]'s `data`.
+struct JoinVtable {
+    poll_join: unsafe fn(*mut (), &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>>,
+    abort: unsafe fn(*const ()),
+    id: unsafe fn(*const ()) -> TaskId,
+    is_finished: unsafe fn(*const ()) -> bool,
+    drop: unsafe fn(*mut ()),
+}
+
+/// Whether a `J` is stored inline in an [`ErasedJoin`]'s `data`.
+const fn fits<J>() -> bool {
+    size_of::<J>() <= size_of::<*mut ()>() && align_of::<J>() <= align_of::<*mut ()>()
+}
+
+/// The `J` behind `data` (a pointer to the `ErasedJoin`'s `data` field).
+///
+/// # Safety
+/// `data` points to the `data` of a live `ErasedJoin` made from a `J`.
+unsafe fn handle<J>(data: *const ()) -> *mut J {
+    if fits::<J>() {
+        data.cast::<J>().cast_mut()
+    } else {
+        // SAFETY: not inline, so `data` holds the `Box<J>`'s pointer (set in `new`).
+        unsafe { *data.cast::<*mut J>() }
+    }
+}
+
+impl ErasedJoin {
+    /// Erases `join`'s type (no allocation when it fits in a pointer).
+    pub fn new<J: RawJoin + 'static>(join: J) -> Self {
+        let mut data = MaybeUninit::<*mut ()>::uninit();
+        if fits::<J>() {
+            // SAFETY: `J` fits in `data`'s size and alignment (`fits`).
+            unsafe { data.as_mut_ptr().cast::<J>().write(join) };
+        } else {
+            data.write(Box::into_raw(Box::new(join)).cast());
+        }
+        ErasedJoin {
+            data,
+            vtable: Self::vtable::<J>(),
+        }
+    }
+
+    fn vtable<J: RawJoin + 'static>() -> &'static JoinVtable {
+        /// # Safety (all five)
+        /// `p` is the `data` of a live `ErasedJoin` made from a `J` (see `handle`).
+        unsafe fn poll_join<J: RawJoin>(
+            p: *mut (),
+            cx: &mut Context<'_>,
+        ) -> Poll<Result<AnyOutput, JoinError>> {
+            // SAFETY: see above; the caller holds `&mut ErasedJoin`.
+            unsafe { (*handle::<J>(p)).poll_join(cx) }
+        }
+        unsafe fn abort<J: RawJoin>(p: *const ()) {
+            // SAFETY: see above.
+            unsafe { (*handle::<J>(p)).abort() }
+        }
+        unsafe fn id<J: RawJoin>(p: *const ()) -> TaskId {
+            // SAFETY: see above.
+            unsafe { (*handle::<J>(p)).id() }
+        }
+        unsafe fn is_finished<J: RawJoin>(p: *const ()) -> bool {
+            // SAFETY: see above.
+            unsafe { (*handle::<J>(p)).is_finished() }
+        }
+        unsafe fn drop<J: RawJoin>(p: *mut ()) {
+            // SAFETY: see above; called once, from `ErasedJoin`'s drop.
+            unsafe {
+                if fits::<J>() {
+                    p.cast::<J>().drop_in_place();
+                } else {
+                    std::mem::drop(Box::from_raw(handle::<J>(p)));
+                }
+            }
+        }
+        &JoinVtable {
+            poll_join: poll_join::<J>,
+            abort: abort::<J>,
+            id: id::<J>,
+            is_finished: is_finished::<J>,
+            drop: drop::<J>,
+        }
+    }
+
+    fn data(&self) -> *const () {
+        self.data.as_ptr().cast()
+    }
+
+    /// Polls for the task's output (see [`RawJoin::poll_join`]).
+    pub fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>> {
+        // SAFETY: `data` and `vtable` were made together from one `J` (`new`).
+        unsafe { (self.vtable.poll_join)(self.data.as_mut_ptr().cast(), cx) }
+    }
+
+    /// Requests cancellation (see [`RawJoin::abort`]).
+    pub fn abort(&self) {
+        // SAFETY: as in `poll_join`.
+        unsafe { (self.vtable.abort)(self.data()) }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        // SAFETY: as in `poll_join`.
+        unsafe { (self.vtable.id)(self.data()) }
+    }
+
+    /// Whether the task has finished.
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: as in `poll_join`.
+        unsafe { (self.vtable.is_finished)(self.data()) }
+    }
+}
+
+impl Drop for ErasedJoin {
+    fn drop(&mut self) {
+        // SAFETY: as in `poll_join`; `data` is dropped exactly once, here.
+        unsafe { (self.vtable.drop)(self.data.as_mut_ptr().cast()) }
+    }
+}
+
+impl fmt::Debug for ErasedJoin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErasedJoin")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A task spawned through the seam: a future of `Result<T, JoinError>`, with `abort()`.
 ///
 /// It is the executor's join handle with the output type restored, so it behaves like
@@ -107,7 +256,7 @@ pub trait RawJoin: Send + Sync {
 /// after an abort yields a cancelled `JoinError` unless the task already finished.
 #[must_use = "dropping a TaskHandle detaches the task; await it to get its output"]
 pub struct TaskHandle<T> {
-    raw: Box<dyn RawJoin>,
+    raw: ErasedJoin,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -226,9 +375,7 @@ where
 ///
 /// # Errors
 /// The OS error if the thread cannot be started, as [`SpawnError::Shutdown`].
-pub fn spawn_thread(
-    job: Box<dyn FnOnce() -> AnyOutput + Send>,
-) -> Result<Box<dyn RawJoin>, SpawnError> {
+pub fn spawn_thread(job: Box<dyn FnOnce() -> AnyOutput + Send>) -> Result<ErasedJoin, SpawnError> {
     let id = TaskId::next();
     let slot = Arc::new(ThreadSlot {
         state: Mutex::new((None, None)),
@@ -249,7 +396,7 @@ pub fn spawn_thread(
             }
         })
         .map_err(|_| SpawnError::Shutdown)?;
-    Ok(Box::new(ThreadJoin {
+    Ok(ErasedJoin::new(ThreadJoin {
         id,
         slot,
         taken: false,
@@ -339,7 +486,7 @@ mod tests {
             &self,
             mut future: BoxFuture<AnyOutput>,
             location: &'static Location<'static>,
-        ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        ) -> Result<ErasedJoin, SpawnError> {
             self.locations.lock().push(location);
             let out = match future
                 .as_mut()
@@ -348,15 +495,21 @@ mod tests {
                 Poll::Ready(v) => v,
                 Poll::Pending => panic!("the test spawner runs ready futures only"),
             };
-            Ok(Box::new(Done(Mutex::new(Some(Ok(out))), TaskId::next())))
+            Ok(ErasedJoin::new(Done(
+                Mutex::new(Some(Ok(out))),
+                TaskId::next(),
+            )))
         }
         fn spawn_blocking(
             &self,
             job: Box<dyn FnOnce() -> AnyOutput + Send>,
             location: &'static Location<'static>,
-        ) -> Result<Box<dyn RawJoin>, SpawnError> {
+        ) -> Result<ErasedJoin, SpawnError> {
             self.locations.lock().push(location);
-            Ok(Box::new(Done(Mutex::new(Some(Ok(job()))), TaskId::next())))
+            Ok(ErasedJoin::new(Done(
+                Mutex::new(Some(Ok(job()))),
+                TaskId::next(),
+            )))
         }
     }
 
@@ -390,7 +543,7 @@ mod tests {
 
     #[test]
     fn thread_jobs_deliver_output_and_panics() {
-        fn wait(mut j: Box<dyn RawJoin>) -> Result<AnyOutput, JoinError> {
+        fn wait(mut j: ErasedJoin) -> Result<AnyOutput, JoinError> {
             loop {
                 if let Poll::Ready(r) = j.poll_join(&mut Context::from_waker(Waker::noop())) {
                     assert!(j.is_finished());
@@ -404,6 +557,60 @@ mod tests {
         let boom = spawn_thread(Box::new(|| -> AnyOutput { panic!("job boom") })).unwrap();
         let err = wait(boom).unwrap_err();
         assert_eq!(err.panic_message().as_deref(), Some("job boom"));
+    }
+
+    #[test]
+    fn erased_joins_inline_and_boxed_forward_and_drop_once() {
+        use std::sync::atomic::AtomicUsize;
+        // Pointer-sized: stored inline.
+        struct Small(Arc<AtomicUsize>);
+        impl RawJoin for Small {
+            fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Out> {
+                Poll::Ready(Ok(Box::new(7u8)))
+            }
+            fn abort(&self) {
+                self.0.fetch_add(10, Ordering::SeqCst);
+            }
+            fn id(&self) -> TaskId {
+                TaskId(NonZeroU64::new(3).unwrap())
+            }
+            fn is_finished(&self) -> bool {
+                true
+            }
+        }
+        // Larger than a pointer: boxed.
+        struct Big(Small, [u64; 4]);
+        impl RawJoin for Big {
+            fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Out> {
+                self.0.poll_join(cx)
+            }
+            fn abort(&self) {
+                self.0.abort()
+            }
+            fn id(&self) -> TaskId {
+                self.0.id()
+            }
+            fn is_finished(&self) -> bool {
+                self.1[3] == 0
+            }
+        }
+        assert!(fits::<Small>() && !fits::<Big>());
+        let count = Arc::new(AtomicUsize::new(0));
+        for mut join in [
+            ErasedJoin::new(Small(count.clone())),
+            ErasedJoin::new(Big(Small(count.clone()), [0; 4])),
+        ] {
+            join.abort();
+            assert_eq!(join.id().as_u64(), 3);
+            assert!(join.is_finished());
+            match join.poll_join(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(Ok(out)) => assert_eq!(*out.downcast::<u8>().unwrap(), 7),
+                _ => panic!("not ready"),
+            }
+        }
+        // Both were dropped exactly once (their `Arc`s released).
+        assert_eq!(count.load(Ordering::SeqCst), 20);
+        assert_eq!(Arc::strong_count(&count), 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Weak;
 
-use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin, Spawner};
 use corio_core::{Clock, NoRuntime, SpawnError};
 
 use crate::blocking::BlockingTask;
@@ -286,24 +286,26 @@ impl Spawner for SpawnerImpl {
         &self,
         future: BoxFuture<AnyOutput>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         let meta = SpawnMeta {
             name: None,
             location,
         };
-        Ok(Box::new(self.handle()?.spawn_with(future, meta)))
+        Ok(ErasedJoin::new(self.handle()?.spawn_with(future, meta)))
     }
 
     fn spawn_blocking(
         &self,
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         let meta = SpawnMeta {
             name: None,
             location,
         };
-        Ok(Box::new(self.handle()?.spawn_blocking_with(job, meta)))
+        Ok(ErasedJoin::new(
+            self.handle()?.spawn_blocking_with(job, meta),
+        ))
     }
 }
 

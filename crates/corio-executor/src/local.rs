@@ -515,13 +515,13 @@ where
 fn spawn_local_boxed(
     future: corio_core::local::LocalBoxFuture<corio_core::task::AnyOutput>,
     location: &'static Location<'static>,
-) -> Result<Box<dyn corio_core::task::RawJoin>, corio_core::local::NoLocalSet> {
+) -> Result<corio_core::task::ErasedJoin, corio_core::local::NoLocalSet> {
     let meta = SpawnMeta {
         name: None,
         location,
     };
     match try_spawn_local_with(future, meta) {
-        Ok(join) => Ok(Box::new(join)),
+        Ok(join) => Ok(corio_core::task::ErasedJoin::new(join)),
         Err(LocalSpawnError::NoLocalSet) => Err(corio_core::local::NoLocalSet::new()),
     }
 }

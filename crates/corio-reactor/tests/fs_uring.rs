@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use corio_core::clock::Clock;
-use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin, Spawner};
 use corio_core::{Driver, RuntimeContext, SpawnError};
 use corio_reactor::fs::{self, File, OpenOptions};
 use corio_reactor::{Reactor, UringReactor};
@@ -38,7 +38,7 @@ impl Spawner for Counting {
         &self,
         future: BoxFuture<AnyOutput>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         ThreadSpawner.spawn(future, location)
     }
 
@@ -46,7 +46,7 @@ impl Spawner for Counting {
         &self,
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         self.0.fetch_add(1, Ordering::SeqCst);
         ThreadSpawner.spawn_blocking(job, location)
     }

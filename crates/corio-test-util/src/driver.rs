@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use corio_core::task::{spawn_thread, AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::task::{spawn_thread, AnyOutput, BoxFuture, ErasedJoin, Spawner};
 use corio_core::{coop, Driver, RuntimeContext, SpawnError, Unparker};
 
 struct Flag {
@@ -78,7 +78,7 @@ impl Spawner for ThreadSpawner {
         &self,
         _future: BoxFuture<AnyOutput>,
         _location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         Err(SpawnError::Shutdown)
     }
 
@@ -86,7 +86,7 @@ impl Spawner for ThreadSpawner {
         &self,
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         _location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         spawn_thread(job)
     }
 }

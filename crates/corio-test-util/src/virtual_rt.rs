@@ -25,7 +25,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use corio_core::context::{self, RuntimeContext, TimerSource};
-use corio_core::task::{AnyOutput, BoxFuture, RawJoin, Spawner};
+use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin, RawJoin, Spawner};
 use corio_core::{Clock, JoinError, SpawnError, TaskId};
 
 /// A single-threaded runtime on a paused clock (see the module docs).
@@ -132,7 +132,7 @@ impl Spawner for SpawnHandle {
         &self,
         future: BoxFuture<AnyOutput>,
         _location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         let Some(rt) = self.0.upgrade() else {
             return Err(SpawnError::Shutdown);
         };
@@ -152,14 +152,14 @@ impl Spawner for SpawnHandle {
         rt.spawned.fetch_add(1, Ordering::Relaxed);
         rt.live.lock().unwrap().insert(task.id, task.clone());
         rt.queue.lock().unwrap().push_back(task.clone());
-        Ok(Box::new(TaskJoin(task)))
+        Ok(ErasedJoin::new(TaskJoin(task)))
     }
 
     fn spawn_blocking(
         &self,
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         location: &'static Location<'static>,
-    ) -> Result<Box<dyn RawJoin>, SpawnError> {
+    ) -> Result<ErasedJoin, SpawnError> {
         // Runs the job inline when its task first runs (no threads in this runtime).
         let job = Mutex::new(Some(job));
         self.spawn(

@@ -346,3 +346,177 @@ fn test_shield_effect() {
         assert_eq!(proof.load(std::sync::atomic::Ordering::SeqCst), 1);
     });
 }
+
+/// CPython's `loop.create_future()` for the gather cases: a sender to set the outcome and
+/// a future of it.
+fn future<T: Send + 'static>() -> (
+    futures::channel::oneshot::Sender<T>,
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>,
+) {
+    let (tx, rx) = futures::channel::oneshot::channel();
+    (
+        tx,
+        Box::pin(async move { rx.await.expect("the outcome is set") }),
+    )
+}
+
+/// Lets a spawned gather look at what was set so far.
+async fn run_briefly() {
+    sleep(MS).await;
+}
+
+type Res = Result<u32, &'static str>;
+
+#[test]
+fn test_success() {
+    // Results in input order, whatever order they arrive in; not done until the last.
+    on_both(|| async {
+        let ((a, fa), (b, fb), (c, fc)) = (future::<u32>(), future::<u32>(), future::<u32>());
+        let fut = corio::spawn(gather([fa, fb, fc]));
+        b.send(1).unwrap();
+        a.send(2).unwrap();
+        run_briefly().await;
+        assert!(!fut.is_finished());
+        c.send(3).unwrap();
+        assert_eq!(fut.await.unwrap(), [2, 1, 3]);
+    });
+}
+
+#[test]
+fn test_result_exception_success() {
+    // `return_exceptions=True` (`gather_settled`) with no failure: the same results.
+    on_both(|| async {
+        let (a, fa) = future::<Result<u32, std::io::Error>>();
+        let (b, fb) = future::<Result<u32, std::io::Error>>();
+        let (c, fc) = future::<Result<u32, std::io::Error>>();
+        let fut = corio::spawn(corio::gather_settled([fa, fb, fc]));
+        b.send(Ok(1)).unwrap();
+        a.send(Ok(2)).unwrap();
+        run_briefly().await;
+        assert!(!fut.is_finished());
+        c.send(Ok(3)).unwrap();
+        let got: Vec<u32> = fut.await.unwrap().into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, [2, 1, 3]);
+    });
+}
+
+#[test]
+fn test_one_exception() {
+    // The first failure is gather's outcome at once (`try_gather`); the rest do not
+    // matter.
+    on_both(|| async {
+        let mut senders = Vec::new();
+        let mut futs = Vec::new();
+        for _ in 0..5 {
+            let (tx, f) = future::<Res>();
+            senders.push(Some(tx));
+            futs.push(f);
+        }
+        let fut = corio::spawn(corio::try_gather(futs));
+        senders[0].take().unwrap().send(Ok(1)).unwrap();
+        senders[1]
+            .take()
+            .unwrap()
+            .send(Err("ZeroDivisionError"))
+            .unwrap();
+        assert_eq!(fut.await.unwrap(), Err("ZeroDivisionError"));
+        // "Does nothing": the others' outcomes go nowhere.
+        for tx in senders.into_iter().flatten() {
+            let _ = tx.send(Ok(3));
+        }
+    });
+}
+
+#[test]
+fn test_return_exceptions() {
+    // `return_exceptions=True`: failures are outcomes in their slots.
+    on_both(|| async {
+        let (a, fa) = future::<Result<u32, std::io::Error>>();
+        let (b, fb) = future::<Result<u32, std::io::Error>>();
+        let (c, fc) = future::<Result<u32, std::io::Error>>();
+        let (d, fd) = future::<Result<u32, std::io::Error>>();
+        let fut = corio::spawn(corio::gather_settled([fa, fb, fc, fd]));
+        b.send(Ok(1)).unwrap();
+        c.send(Err(std::io::Error::other("ZeroDivisionError")))
+            .unwrap();
+        a.send(Ok(3)).unwrap();
+        run_briefly().await;
+        assert!(!fut.is_finished());
+        d.send(Err(std::io::Error::other("RuntimeError"))).unwrap();
+        let got: Vec<String> = fut
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.map_or_else(|e| e.to_string(), |v| v.to_string()))
+            .collect();
+        assert_eq!(got, ["3", "1", "ZeroDivisionError", "RuntimeError"]);
+    });
+}
+
+#[test]
+fn test_constructor_empty_sequence_use_running_loop() {
+    on_both(|| async {
+        let empty: Vec<std::future::Ready<u32>> = Vec::new();
+        assert!(gather(empty).await.is_empty());
+    });
+}
+
+#[test]
+fn test_one_cancellation() {
+    // A cancelled child is gather's failure (a cancelled `JoinError`), not a cancel of
+    // gather itself.
+    on_both(|| async {
+        let a = after(0, 1);
+        let b = corio::spawn(std::future::pending::<u32>());
+        let rest: Vec<_> = (0..3)
+            .map(|_| corio::spawn(std::future::pending::<u32>()))
+            .collect();
+        let aborts: Vec<_> = rest.iter().map(|h| h.abort_handle()).collect();
+        b.abort();
+        let handles = [a, b].into_iter().chain(rest);
+        let err = corio::try_gather(handles).await.unwrap_err();
+        assert!(err.is_cancelled());
+        aborts.iter().for_each(|h| h.abort());
+    });
+}
+
+#[test]
+fn test_result_exception_one_cancellation() {
+    // `return_exceptions=True` over tasks: results, failures and cancellations each in
+    // their slot.
+    on_both(|| async {
+        let failing = |msg: &'static str| {
+            corio::spawn(async move {
+                sleep(MS).await;
+                panic!("{msg}")
+            })
+        };
+        let cancelled = || {
+            let h = corio::spawn(std::future::pending::<u32>());
+            h.abort();
+            h
+        };
+        let outcomes = corio::gather_settled([
+            after(1, 1),
+            failing("ZeroDivisionError"),
+            cancelled(),
+            after(2, 3),
+            cancelled(),
+            failing("RuntimeError"),
+        ])
+        .await;
+        let kinds: Vec<String> = outcomes
+            .iter()
+            .map(|r| match r {
+                Ok(v) => v.to_string(),
+                Err(e) if e.is_cancelled() => "cancelled".into(),
+                Err(e) if e.is_panic() => "panic".into(),
+                Err(_) => "other".into(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["1", "panic", "cancelled", "3", "cancelled", "panic"]
+        );
+    });
+}

@@ -589,7 +589,11 @@ async fn http2_connection_lost_stream_reset_and_silent_stream() {
         .unwrap();
     let url = |path: &str| format!("https://localhost:{port}{path}");
 
-    // The connection dies mid-body (the server's task is killed: no GOAWAY, no reset).
+    // The connection dies mid-body (the server's task is killed: no GOAWAY, no stream
+    // reset). How TCP reports it is up to timing: a clean FIN reads as an end of stream
+    // without TLS close_notify, but if anything the client sent (a SETTINGS ack, a window
+    // update) was still unread by the server when its socket was dropped, the kernel
+    // answers with a RST and the client reads ECONNRESET. Either is a lost connection.
     let response = session.get(&url("/cut")).await.unwrap();
     assert_eq!(response.version(), hyper::Version::HTTP_2);
     let mut stream = response.bytes_stream();
@@ -601,7 +605,10 @@ async fn http2_connection_lost_stream_reset_and_silent_stream() {
     assert!(matches!(err, Error::TruncatedBody { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains(&url("/cut")), "{msg}");
-    assert!(msg.contains("peer closed connection"), "{msg}");
+    assert!(
+        msg.contains("peer closed connection") || msg.contains("connection reset"),
+        "{msg}"
+    );
     assert!(stream.next().await.is_none());
     // The next request gets a new connection.
     let text = session

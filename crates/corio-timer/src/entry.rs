@@ -267,16 +267,15 @@ impl Handoff {
             }
             return;
         };
-        let mut filed = None;
         if word < CANCELLED {
             entry.deadline.swap(CANCELLED, Ordering::AcqRel);
             let key = entry.key.load(Ordering::Relaxed);
             if key != NO_KEY {
-                filed = wheel.remove(key);
+                // The wheel's reference; ours keeps the entry alive.
+                drop(wheel.remove(key));
                 self.edited(&wheel);
             }
         }
-        drop(filed); // the wheel's reference; ours keeps the entry alive
         let (waker, left) = if Arc::get_mut(&mut entry).is_some() {
             // Unique: neither the wheel nor the queue holds it, and no one can get it.
             (entry.waker.take(), wheel.put_spare(entry))

@@ -21,12 +21,15 @@
 //! # The current tick's run
 //! The driver wakes at each exact deadline, so a tick can be processed many times, each
 //! time with only part of its slot due. The not-yet-due part of a processed level-0 slot
-//! moves to the *run*: a binary min-heap of `(deadline, seq, node)` for the current tick
-//! only. Later passes pop what is due from its top instead of rescanning the slot, so `k`
-//! distinct deadlines within one tick cost O(k log k) in all, not O(k²). A node in the
-//! run is marked with the pseudo-slot [`RUN`]; removing it is O(1) (amortised): the node
-//! is released at once and its heap item goes stale, recognised by its `seq` (unique per
-//! filing) no longer matching a live node.
+//! moves to the *run* of `(deadline, seq, node)` items for the current tick only. Later
+//! passes pop what is due from its top instead of rescanning the slot, so `k` distinct
+//! deadlines within one tick cost O(k log k) in all, not O(k²). The run is a vector sorted
+//! once, largest first (the first split of a tick: usually the whole slot, popped from
+//! its end in O(1)), plus a binary min-heap for what later splits of the same tick add;
+//! its top is the smaller of the two tops. A node in the run is marked with the
+//! pseudo-slot [`RUN`]; removing it is O(1) (amortised): the node is released at once
+//! and its run item goes stale, recognised by its `seq` (unique per filing) no longer
+//! matching a live node.
 //!
 //! # Staged timers
 //! A timer filed by its own future (the direct path of `entry.rs`) is first *staged*: its
@@ -50,14 +53,14 @@
 //!    slot's bit is clear.
 //! 4. Timers due in one pass fire in `(deadline, registration sequence)` order, exactly
 //!    once each.
-//! 5. Between calls, every live node with `slot == RUN` has exactly one heap item
+//! 5. Between calls, every live node with `slot == RUN` has exactly one run item
 //!    `(deadline, seq, node)` in the run, and its tick is `elapsed` (a level-0 slot is
 //!    only split into due and run when its `min` is due, so its not-due part lies in
-//!    the tick of `now`). `run_live` counts those nodes. Every other heap item is stale:
+//!    the tick of `now`). `run_live` counts those nodes. Every other run item is stale:
 //!    its `seq` differs from its node's, or the node is vacant.
 //! 6. The run's top item, if any, is live (stale tops are popped after each removal and
 //!    each pass), so it is the run's exact minimum; stale items number at most
-//!    `run_live + COMPACT_SLACK` (the heap is compacted beyond that).
+//!    `run_live + COMPACT_SLACK` (the run is compacted beyond that).
 //! 7. A staged timer `i` has key `STAGED | i` and `staged[i]` holds it; it satisfies rule
 //!    1 like a linked one. `staged_min` is <= every staged deadline (a lower bound after
 //!    unstaging). Between calls no slot or run item refers to a staged timer.
@@ -81,7 +84,7 @@ const RUN: u16 = (LEVELS * SLOTS) as u16;
 /// An emptied slab (or run, or due buffer) larger than this is released, so memory
 /// returns to its baseline.
 const SHRINK_ABOVE: usize = 4096;
-/// Stale run items tolerated beyond the live ones before the heap is compacted (rule 6).
+/// Stale run items tolerated beyond the live ones before the run is compacted (rule 6).
 const COMPACT_SLACK: usize = 64;
 /// How many spare entries the wheel keeps for reuse.
 const SPARE_MAX: usize = 64;
@@ -114,8 +117,101 @@ struct Node {
     slot: u16,
 }
 
-/// A run item: `(deadline, seq, node)`, ordered smallest first.
-type RunItem = Reverse<(u64, u64, u32)>;
+/// A run item: `(deadline, seq, node)`.
+type RunItem = (u64, u64, u32);
+
+/// The current tick's not-yet-due timers (module docs, rules 5 and 6): a vector sorted
+/// largest first and a min-heap. Every item is in exactly one of them.
+struct Run {
+    /// Sorted largest first: its minimum is `last()`.
+    sorted: Vec<RunItem>,
+    /// What was added while `sorted` was not empty.
+    heap: BinaryHeap<Reverse<RunItem>>,
+}
+
+impl Run {
+    fn new() -> Run {
+        Run {
+            sorted: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// The smallest item.
+    #[inline]
+    fn peek(&self) -> Option<RunItem> {
+        match (self.sorted.last(), self.heap.peek()) {
+            (Some(&s), Some(&Reverse(h))) => Some(s.min(h)),
+            (Some(&s), None) => Some(s),
+            (None, Some(&Reverse(h))) => Some(h),
+            (None, None) => None,
+        }
+    }
+
+    /// Removes the smallest item (the one `peek` shows).
+    #[inline]
+    fn pop(&mut self) {
+        match (self.sorted.last(), self.heap.peek()) {
+            (Some(&s), Some(&Reverse(h))) if h < s => {
+                self.heap.pop();
+            }
+            (Some(_), _) => {
+                self.sorted.pop();
+            }
+            (None, _) => {
+                self.heap.pop();
+            }
+        }
+    }
+
+    /// Adds `batch` (leaving it empty): sorted at once when the sorted part is empty,
+    /// else into the heap.
+    fn add(&mut self, batch: &mut Vec<RunItem>) {
+        if batch.is_empty() {
+            return;
+        }
+        if self.sorted.is_empty() {
+            if batch.len() > 1 {
+                batch.sort_unstable_by(|a, b| b.cmp(a));
+            }
+            std::mem::swap(&mut self.sorted, batch);
+        } else {
+            self.heap.extend(batch.drain(..).map(Reverse));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.heap.len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.sorted.capacity() + self.heap.capacity()
+    }
+
+    /// Empties the run; a large one is released.
+    fn clear(&mut self) {
+        if self.capacity() > SHRINK_ABOVE {
+            *self = Run::new();
+        } else {
+            self.sorted.clear();
+            self.heap.clear();
+        }
+    }
+
+    /// Keeps the items for which `keep` holds (the sorted part stays sorted).
+    fn retain(&mut self, mut keep: impl FnMut(&RunItem) -> bool) {
+        self.sorted.retain(&mut keep);
+        self.heap.retain(|Reverse(item)| keep(item));
+    }
+
+    #[cfg(test)]
+    fn iter(&self) -> impl Iterator<Item = RunItem> + '_ {
+        self.sorted
+            .iter()
+            .copied()
+            .chain(self.heap.iter().map(|r| r.0))
+    }
+}
 
 /// The timing wheel. See the module docs.
 pub(crate) struct Wheel {
@@ -130,7 +226,9 @@ pub(crate) struct Wheel {
     len: usize,
     seq: u64,
     /// The current tick's not-yet-due timers (rules 5 and 6).
-    run: BinaryHeap<RunItem>,
+    run: Run,
+    /// Reused buffer of the not-yet-due part of a split slot, before it joins the run.
+    batch: Vec<RunItem>,
     /// How many live nodes are in the run.
     run_live: usize,
     /// Reused buffer of `(deadline, seq, node)` for one pass's due timers.
@@ -164,7 +262,8 @@ impl Wheel {
             free: NIL,
             len: 0,
             seq: 0,
-            run: BinaryHeap::new(),
+            run: Run::new(),
+            batch: Vec::new(),
             run_live: 0,
             due: Vec::new(),
             staged: Vec::new(),
@@ -323,6 +422,13 @@ impl Wheel {
             // `NO_KEY` has the bit too; its index is past the end.
             return self.unstage(key & !STAGED);
         }
+        self.unlink(key)
+    }
+
+    /// Unfiles the linked entry with `key`; returns it. Out of line: the staged removal,
+    /// a timer cancelled before the driver's next pass, is the one that inlines.
+    #[inline(never)]
+    fn unlink(&mut self, key: usize) -> Option<Arc<Entry>> {
         let node = self.nodes.get_mut(key)?;
         let entry = node.entry.take()?;
         let (prev, next, s) = (node.prev, node.next, node.slot);
@@ -332,9 +438,7 @@ impl Wheel {
         self.len -= 1;
         entry.key.store(NO_KEY, Ordering::Relaxed);
         if s == RUN {
-            // Its heap item goes stale (rule 5); keep the top live (rule 6).
-            self.run_live -= 1;
-            self.tidy_run();
+            self.left_run();
         } else {
             self.unlink_links(prev, next, s as usize);
         }
@@ -348,7 +452,7 @@ impl Wheel {
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         // Rule 6: the run's top is live. The run's tick is `elapsed`, so the wheel's
         // first slot may still hold an earlier deadline of the same tick: take the min.
-        let run = self.run.peek().map(|&Reverse((d, _, _))| d);
+        let run = self.run.peek().map(|(d, _, _)| d);
         let wheel = (0..LEVELS)
             .find(|&l| self.occupied[l] != 0)
             .map(|level| self.slots[level * SLOTS + self.first_slot(level)].min);
@@ -389,7 +493,7 @@ impl Wheel {
             self.cascade(level * SLOTS + s);
         }
         // Then what is due in the run (all of it if time left its tick).
-        while let Some(&Reverse((deadline, seq, idx))) = self.run.peek() {
+        while let Some((deadline, seq, idx)) = self.run.peek() {
             if deadline > now {
                 break;
             }
@@ -422,7 +526,7 @@ impl Wheel {
         debug_assert!(self
             .run
             .peek()
-            .is_none_or(|r| r.0 .0 / TICK_NS == self.elapsed));
+            .is_none_or(|(d, _, _)| d / TICK_NS == self.elapsed));
         fired
     }
 
@@ -444,7 +548,8 @@ impl Wheel {
         self.len = 0;
         self.nodes = Vec::new();
         self.free = NIL;
-        self.run = BinaryHeap::new();
+        self.run = Run::new();
+        self.batch = Vec::new();
         self.run_live = 0;
         self.spare = Vec::new();
         all
@@ -475,25 +580,29 @@ impl Wheel {
             .is_some_and(|n| n.seq == seq && n.entry.is_some())
     }
 
-    /// Restores rule 6: pops stale tops, compacts a heap that is mostly stale, and
-    /// releases an emptied large heap.
+    /// A node of the run was removed: its run item goes stale (rule 5); keeps the top
+    /// live (rule 6). Out of line, so the common removals stay small where they inline.
+    #[inline(never)]
+    fn left_run(&mut self) {
+        self.run_live -= 1;
+        self.tidy_run();
+    }
+
+    /// Restores rule 6: pops stale tops, compacts a run that is mostly stale, and
+    /// releases an emptied large run.
     fn tidy_run(&mut self) {
         if self.run_live == 0 {
-            if self.run.capacity() > SHRINK_ABOVE {
-                self.run = BinaryHeap::new();
-            } else {
-                self.run.clear();
-            }
+            self.run.clear();
             return;
         }
         if self.run.len() > 2 * self.run_live + COMPACT_SLACK {
             let nodes = &self.nodes;
-            self.run.retain(|&Reverse((_, seq, idx))| {
+            self.run.retain(|&(_, seq, idx)| {
                 nodes[idx as usize].seq == seq && nodes[idx as usize].entry.is_some()
             });
             debug_assert_eq!(self.run.len(), self.run_live);
         }
-        while let Some(&Reverse((_, seq, idx))) = self.run.peek() {
+        while let Some((_, seq, idx)) = self.run.peek() {
             if self.is_live(idx, seq) {
                 break;
             }
@@ -597,6 +706,7 @@ impl Wheel {
     /// Empties level-0 slot `s`: its due timers go to `due`, the others to the run.
     fn split_slot(&mut self, s: usize, now: u64, due: &mut Vec<(u64, u64, u32)>) {
         let mut idx = self.take_slot(s);
+        let mut batch = std::mem::take(&mut self.batch);
         while idx != NIL {
             let n = &mut self.nodes[idx as usize];
             let next = n.next;
@@ -604,10 +714,14 @@ impl Wheel {
                 due.push((n.deadline, n.seq, idx));
             } else {
                 n.slot = RUN;
-                self.run.push(Reverse((n.deadline, n.seq, idx)));
+                batch.push((n.deadline, n.seq, idx));
                 self.run_live += 1;
             }
             idx = next;
+        }
+        self.run.add(&mut batch);
+        if batch.capacity() <= SHRINK_ABOVE {
+            self.batch = batch;
         }
     }
 }

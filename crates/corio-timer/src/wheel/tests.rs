@@ -28,13 +28,17 @@ fn check_run(wheel: &Wheel) {
         .filter(|n| n.entry.is_some() && n.slot == RUN)
         .count();
     assert_eq!(live, wheel.run_live);
+    assert!(
+        wheel.run.sorted.windows(2).all(|w| w[0] >= w[1]),
+        "run unsorted"
+    );
     assert!(wheel.run.len() <= 2 * wheel.run_live + COMPACT_SLACK);
-    if let Some(&Reverse((d, seq, idx))) = wheel.run.peek() {
+    if let Some((d, seq, idx)) = wheel.run.peek() {
         assert!(wheel.is_live(idx, seq), "stale run top");
         assert_eq!(d / TICK_NS, wheel.elapsed);
         assert!(d > wheel.processed());
     }
-    for &Reverse((d, seq, idx)) in wheel.run.iter() {
+    for (d, seq, idx) in wheel.run.iter() {
         if wheel.is_live(idx, seq) {
             assert_eq!(wheel.nodes[idx as usize].slot, RUN);
             assert_eq!(wheel.nodes[idx as usize].deadline, d);
@@ -60,6 +64,7 @@ fn matches_a_sorted_model() {
     let mut seq = 0u64;
     let mut now = 0u64;
     let mut total_fired = 0;
+    let mut heap_used = false;
     let scales = [
         1_000,
         TICK_NS,
@@ -127,11 +132,14 @@ fn matches_a_sorted_model() {
         }
         assert_eq!(wheel.len(), model.len());
         check_run(&wheel);
+        heap_used |= !wheel.run.heap.is_empty();
     }
     assert!(
         total_fired > rounds / 10,
         "the model test fired only {total_fired}"
     );
+    // Both parts of the run were exercised (a tick split more than once).
+    assert!(heap_used || cfg!(miri), "the run's heap was never used");
 }
 
 #[test]

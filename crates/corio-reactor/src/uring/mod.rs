@@ -73,7 +73,9 @@
 //!    a key no slot has (`IGNORE`). So a completion can never reach the wrong owner.
 //! 5. A completion with `-ECANCELED` that nobody asked for (the kernel cancels a thread's
 //!    requests when that thread exits, and any thread may submit) is resubmitted
-//!    unchanged; the owner never sees it.
+//!    unchanged; the owner never sees it. Except for a member of a linked chain
+//!    ([`Shared::submit_chain`]): alone, a resubmitted entry would link to whatever is
+//!    pushed next, so its owner gets the `-ECANCELED` (and `fs.rs` decides).
 //! 6. Dropping the driver cancels everything in flight and reaps until the kernel has
 //!    completed it (bounded); waiting owners are woken with an error. A buffer whose
 //!    completion never arrived by then is leaked, never freed: the worst case is a leak,
@@ -113,7 +115,7 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -191,6 +193,8 @@ pub(crate) struct Shared {
     bufs: Option<BufRing>,
     /// The driver's drop saw nothing left in the kernel: the pool may be freed (rule 6).
     quiesced: AtomicBool,
+    /// The direct-descriptor table of file chains (`fs.rs`), set up by the first one.
+    files: OnceLock<Arc<fs::FileTable>>,
 }
 
 struct State {
@@ -222,6 +226,9 @@ enum Entry {
         sqe: squeue::Entry,
         keep: Keep,
         after: After,
+        /// A member of a linked chain ([`Shared::submit_chain`]): never resubmitted
+        /// alone (rule 5's exception).
+        linked: bool,
     },
 }
 
@@ -344,6 +351,7 @@ impl UringReactor {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             bufs,
             quiesced: AtomicBool::new(false),
+            files: OnceLock::new(),
         });
         {
             let mut st = shared.state.lock();
@@ -785,9 +793,11 @@ impl Shared {
                 sqe,
                 keep: _,
                 after,
+                linked,
             } => match state {
                 OpState::Waiting(w) => {
-                    if res == -libc::ECANCELED && !self.shutdown.load(Ordering::SeqCst) {
+                    if res == -libc::ECANCELED && !self.shutdown.load(Ordering::SeqCst) && !*linked
+                    {
                         // Rule 5: not ours; do it again.
                         resubmit.push(sqe.clone());
                     } else {
@@ -949,6 +959,101 @@ impl Shared {
         })
     }
 
+    /// Submits `ops` (entry, what its slot keeps, cancel on drop) as one linked chain:
+    /// each in a slot of its own, all pushed under one lock and published to the
+    /// kernel with one tail update (room is made first), so no submission ever sees
+    /// part of the chain. The caller sets the link flags; the members are never
+    /// resubmitted alone (rule 5). Every `Op` starts without a waker (its first poll
+    /// stores one).
+    pub(crate) fn submit_chain(
+        self: &Arc<Self>,
+        ops: Vec<(squeue::Entry, Keep, bool)>,
+    ) -> io::Result<Vec<Op>> {
+        let n = ops.len();
+        let mut wake = Vec::new();
+        let mut out = Vec::with_capacity(n);
+        let res = self.push_chain(ops, &mut wake, &mut out);
+        for w in wake {
+            w.wake();
+        }
+        res?;
+        self.after_push();
+        Ok(out)
+    }
+
+    fn push_chain(
+        self: &Arc<Self>,
+        ops: Vec<(squeue::Entry, Keep, bool)>,
+        wake: &mut Vec<Waker>,
+        out: &mut Vec<Op>,
+    ) -> io::Result<()> {
+        let mut st = self.state.lock();
+        if self.shutdown.load(Ordering::SeqCst) {
+            return Err(shutdown_error());
+        }
+        loop {
+            let room = {
+                // SAFETY: the state lock is held, so no other thread touches the SQ.
+                let sq = unsafe { self.ring.submission_shared() };
+                sq.capacity() - sq.len()
+            };
+            if room >= ops.len() {
+                break;
+            }
+            match self.ring.submitter().submit() {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    self.reap_locked(&mut st, wake);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut sqes = Vec::with_capacity(ops.len());
+        for (sqe, keep, cancel_on_drop) in ops {
+            let key = match st.alloc(Entry::Op {
+                state: OpState::Waiting(None),
+                sqe: sqe.clone(),
+                keep,
+                after: After::Nothing,
+                linked: true,
+            }) {
+                Ok(key) => key,
+                Err(e) => {
+                    // Nothing pushed yet: give the slots back (their keeps too).
+                    for mut op in out.drain(..) {
+                        st.release(op.key as u32 as usize);
+                        self.registered.fetch_sub(1, Ordering::Relaxed);
+                        op.key = IGNORE; // its drop does nothing
+                    }
+                    return Err(e);
+                }
+            };
+            self.registered.fetch_add(1, Ordering::Relaxed);
+            let sqe = sqe.user_data(key);
+            let Entry::Op { sqe: stored, .. } = &mut st.slots[key as u32 as usize].entry else {
+                unreachable!("the slot was just filled with an operation");
+            };
+            *stored = sqe.clone();
+            sqes.push(sqe);
+            out.push(Op {
+                shared: self.clone(),
+                key,
+                cancel_on_drop,
+            });
+        }
+        // SAFETY: the state lock is held (only live handle to the SQ); every buffer
+        // an entry points into is owned by its chain's slots until the completions
+        // (rule 1); there is room for all of them (checked above).
+        let mut sq = unsafe { self.ring.submission_shared() };
+        for sqe in &sqes {
+            // SAFETY: as above.
+            unsafe { sq.push(sqe) }.expect("room was made for the whole chain");
+        }
+        sq.sync();
+        Ok(())
+    }
+
     /// Submits a multishot `sqe` (user data set here); `after` says what the driver
     /// does with results nobody takes (rule 3: close descriptors, give buffers back).
     pub(crate) fn submit_multi(
@@ -990,6 +1095,7 @@ impl Shared {
                 sqe,
                 keep,
                 after,
+                linked: false,
             })?;
             self.registered.fetch_add(1, Ordering::Relaxed);
             let Entry::Op { sqe: stored, .. } = &mut st.slots[key as u32 as usize].entry else {

@@ -146,6 +146,31 @@ fn fd_targets() -> Vec<String> {
     v
 }
 
+/// The files io_uring rings of this process hold in their registered tables (direct
+/// descriptors, `uring::fs` rules 6-8), from each ring's fdinfo.
+fn direct_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let is_ring =
+            std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy().contains("io_uring"));
+        if !is_ring {
+            continue;
+        }
+        let info = format!("/proc/self/fdinfo/{}", e.file_name().to_string_lossy());
+        let Ok(info) = std::fs::read_to_string(info) else {
+            continue;
+        };
+        // "UserFiles:\t<size>" then one "<index>: <path>" line per file in the table.
+        let table = info
+            .lines()
+            .skip_while(|l| !l.starts_with("UserFiles:"))
+            .skip(1)
+            .take_while(|l| l.starts_with(' ') || l.starts_with('\t'));
+        files.extend(table.map(|l| l.trim().to_string()));
+    }
+    files
+}
+
 /// `CORIO_URING_REFUSE=fs`: the kernel's file opcodes are taken as missing.
 fn refused() -> bool {
     std::env::var_os("CORIO_URING_REFUSE").is_some_and(|v| v == "fs")
@@ -213,6 +238,8 @@ fn whole_file_helpers_agree_with_std_on_both_drivers() {
             fs::write(d.join("a"), [7u8; 100]).await.unwrap();
             assert_eq!(fs::read(d.join("a")).await.unwrap(), [7u8; 100]);
         });
+        rt.drain();
+        assert_eq!(direct_files(), Vec::<String>::new(), "{}: table", rt.name);
         if rt.uring() && !refused() {
             assert_eq!(rt.trips(), before, "io_uring: no pool trip for read/write");
         } else {
@@ -359,19 +386,12 @@ fn files_open_sync_and_positional_io_on_both_drivers() {
     }
 }
 
-#[test]
-fn without_the_file_opcodes_io_uring_keeps_the_pool() {
-    if refused() {
-        return;
-    }
-    // The probe runs once per process: check the refusal in a child process.
+/// Runs test `name` of this file in a child process with `CORIO_URING_REFUSE=refuse`
+/// (the probe and the table are set up once per process).
+fn run_refused(name: &str, refuse: &str) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "whole_file_helpers_agree_with_std_on_both_drivers",
-            "--test-threads=1",
-        ])
-        .env("CORIO_URING_REFUSE", "fs")
+        .args(["--exact", name, "--test-threads=1"])
+        .env("CORIO_URING_REFUSE", refuse)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -381,6 +401,28 @@ fn without_the_file_opcodes_io_uring_keeps_the_pool() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[test]
+fn without_the_file_opcodes_io_uring_keeps_the_pool() {
+    if std::env::var_os("CORIO_URING_REFUSE").is_some() {
+        return;
+    }
+    run_refused("whole_file_helpers_agree_with_std_on_both_drivers", "fs");
+}
+
+/// A kernel without a sparse registered file table (before 5.19): whole files take
+/// the unchained ring path (open, read or write, close as separate operations).
+#[test]
+fn without_direct_descriptors_whole_files_take_the_unchained_path() {
+    if std::env::var_os("CORIO_URING_REFUSE").is_some() {
+        return;
+    }
+    run_refused(
+        "whole_file_helpers_agree_with_std_on_both_drivers",
+        "direct",
+    );
+    run_refused("futures_dropped_at_random_points_leak_nothing", "direct");
 }
 
 #[test]
@@ -447,13 +489,18 @@ fn futures_dropped_at_random_points_leak_nothing() {
         let dir = tmp.path().to_path_buf();
         let payload: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(dir.join("src"), &payload).unwrap();
+        // A file the read chain reads whole (below its first read), and one that
+        // ends exactly there.
+        let small = payload[..4096].to_vec();
+        std::fs::write(dir.join("small"), &small).unwrap();
+        std::fs::write(dir.join("edge"), &payload[..16 * 1024]).unwrap();
         let fds = open_fds();
         let mut rng = Rng::new(0x5eed);
         let mut completed = 0;
         for round in 0..rounds {
-            let (d, p) = (dir.clone(), payload.clone());
+            let (d, p, sm) = (dir.clone(), payload.clone(), small.clone());
             let target = dir.join(format!("w{}", round % 8));
-            let mut job: Job = match rng.below(6) {
+            let mut job: Job = match rng.below(9) {
                 0 => Box::pin(async move {
                     assert_eq!(fs::read(d.join("src")).await?, p);
                     Ok(())
@@ -476,6 +523,15 @@ fn futures_dropped_at_random_points_leak_nothing() {
                     assert_eq!(f.read_at(100, 19_950).await?, p[19_950..]);
                     Ok(())
                 }),
+                5 => Box::pin(async move {
+                    assert_eq!(fs::read(d.join("small")).await?, sm);
+                    Ok(())
+                }),
+                6 => Box::pin(async move {
+                    assert_eq!(fs::read(d.join("edge")).await?, p[..16 * 1024]);
+                    Ok(())
+                }),
+                7 => Box::pin(async move { fs::write(target, sm).await }),
                 _ => Box::pin(async move {
                     let e = fs::read(d.join("missing")).await.unwrap_err();
                     assert_eq!(e.kind(), io::ErrorKind::NotFound);
@@ -510,6 +566,15 @@ fn futures_dropped_at_random_points_leak_nothing() {
             }
         }
         rt.drain();
+        if rt.uring() {
+            // Rule 8: what abandoned chains left in the ring's table is closed by the
+            // next whole-file operation.
+            let d = dir.clone();
+            rt.block_on(async move { fs::read(d.join("small")).await.map(drop) })
+                .unwrap();
+            rt.drain();
+            assert_eq!(direct_files(), Vec::<String>::new(), "left in the table");
+        }
         // The pool's jobs (epoll) finish on their own threads: wait for them to close
         // (up to 20 s: a loaded machine runs 2 000 of them late).
         for _ in 0..2_000 {
@@ -526,7 +591,8 @@ fn futures_dropped_at_random_points_leak_nothing() {
             fd_targets()
         );
         assert!(completed > 0, "{}: some jobs ran to the end", rt.name);
-        // What a dropped write left behind is a prefix-or-whole file, never garbage.
+        // What a dropped write left behind is a prefix-or-whole file (of the large or
+        // the small contents, both prefixes of the payload), never garbage.
         for i in 0..8 {
             if let Ok(got) = std::fs::read(dir.join(format!("w{i}"))) {
                 assert!(payload.starts_with(&got), "{}: w{i} corrupted", rt.name);

@@ -26,6 +26,41 @@
 //! 5. The data pointer of a write is taken once from the contents after they are boxed
 //!    (a heap address that does not move while the box lives in the slot); nothing
 //!    touches the contents mutably until the completion gives the box back.
+//!
+//! # Whole files in one chain (direct descriptors)
+//! [`read_file`] and [`write_file`] submit the open and the first transfer as one linked
+//! chain (`Shared::submit_chain`), so a small file costs one submission and one task
+//! wake-up instead of one per step. The open installs the file as a *direct
+//! descriptor* (an index of the ring's registered file table, [`FileTable`]) chosen by
+//! us before the chain is pushed, because the linked entries after it must name it
+//! when they are prepared (`IORING_FILE_INDEX_ALLOC` tells the index only in the
+//! open's completion). The chains:
+//! - read: `OPENAT(index)` -link-> `READ(16 KiB, RWF_NOWAIT)` -hardlink->
+//!   `READ(1 byte, RWF_NOWAIT)`; the second read finding the end (0) completes the
+//!   file. Otherwise (a larger file, a pipe, pages not cached: `EAGAIN`) blocking reads
+//!   on the index go on from there. Then a `CLOSE(index)` nobody waits for.
+//! - write: `OPENAT(index, O_CREAT | O_TRUNC)` -link-> `WRITE(all)` -link->
+//!   `CLOSE(index)`. A short write cancels the close (a soft link fails on it), the
+//!   rest is written on the index and a close follows.
+//!
+//! The rules for them, on top of 1-5:
+//! 6. An index is taken from the table for one chain and goes back only when its
+//!    last holder lets go: the owner and every slot whose entry names it keep an
+//!    `Arc` of it ([`Index`]). So no entry still queued or in flight can name an index
+//!    that another chain reuses.
+//! 7. The entries after the open are soft-linked to it: an open that fails or is
+//!    cancelled cancels them, so they never touch an index that holds no file, or the
+//!    file an abandoned chain left there. The reads never block (`RWF_NOWAIT`): only
+//!    the open of a chain can wait (a FIFO without a writer), and it is the chain's
+//!    head, issued first and so always found by the `IORING_OP_ASYNC_CANCEL` of a
+//!    dropped future. Memory two entries share (the reads' buffer) is kept by the
+//!    slot of the later one, which the kernel starts only after the earlier completed.
+//! 8. A chain abandoned after its open (its future dropped) may leave its file in the
+//!    table: the next open into that index replaces and so closes it, and the ring's
+//!    end closes all. Nothing is leaked beyond the table's size, and no descriptor
+//!    number of the process is used at all. An `-ECANCELED` no owner asked for (a
+//!    submitting thread that exits, driver rule 5) restarts the whole operation on
+//!    the unchained path.
 
 use std::any::Any;
 use std::ffi::CString;
@@ -36,11 +71,14 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll, Waker};
 
 use corio_core::clock::BusyGuard;
 use io_uring::{opcode, squeue, types, Probe};
+
+use parking_lot::Mutex;
 
 use super::{After, Keep, Op, Shared};
 use crate::reactor::{shutdown_error, ReactorHandle};
@@ -55,8 +93,15 @@ const FS_OPS: &[u8] = &[
     opcode::Close::CODE,
 ];
 
-/// The first read of a whole file: most files fit, larger ones are sized with `statx`.
+/// The first read of a whole file: most files fit, larger ones are sized with `statx`
+/// (or, on a direct descriptor, which `statx` cannot name, by doubling).
 const FIRST_READ: usize = 16 * 1024;
+/// The most direct descriptors (files read or written at once through chains); the
+/// table is capped by `RLIMIT_NOFILE` (the kernel's rule), and an operation that finds
+/// every index taken uses the unchained path.
+const DIRECT_SLOTS: u32 = 16 * 1024;
+/// The most read-chain buffers a driver keeps for reuse (1 MiB).
+const SCRATCH_KEPT: usize = 64;
 /// The most one read or write entry asks for (the length field is 32 bits).
 const MAX_RW: usize = 1 << 30;
 
@@ -186,11 +231,52 @@ impl Drop for RingOp {
     }
 }
 
-/// What the slot of an operation on an open file keeps besides the data buffer.
-fn keep_file(buf: Vec<u8>, file: &Arc<File>) -> Keep {
+/// What an entry names: an open file's descriptor, or a direct descriptor (rule 6).
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    File(&'a Arc<File>),
+    Direct(&'a Arc<Index>),
+}
+
+impl Target<'_> {
+    /// What the slot of an entry naming it keeps of it (rules 3 and 6).
+    fn keep(self) -> Box<dyn Any + Send> {
+        match self {
+            Target::File(f) => Box::new(Arc::clone(f)),
+            Target::Direct(i) => Box::new(Arc::clone(i)),
+        }
+    }
+
+    fn read(self, ptr: *mut u8, len: u32) -> opcode::Read {
+        match self {
+            Target::File(f) => opcode::Read::new(types::Fd(f.as_raw_fd()), ptr, len),
+            Target::Direct(i) => opcode::Read::new(types::Fixed(i.index), ptr, len),
+        }
+    }
+
+    fn write(self, ptr: *const u8, len: u32) -> opcode::Write {
+        match self {
+            Target::File(f) => opcode::Write::new(types::Fd(f.as_raw_fd()), ptr, len),
+            Target::Direct(i) => opcode::Write::new(types::Fixed(i.index), ptr, len),
+        }
+    }
+
+    /// The offset of the transfer after `done` bytes: explicit on a file descriptor
+    /// (as before), the file position (-1) on a direct descriptor, which the chain's
+    /// first transfer moved (and which a pipe needs).
+    fn offset(self, done: usize) -> u64 {
+        match self {
+            Target::File(_) => done as u64,
+            Target::Direct(_) => u64::MAX,
+        }
+    }
+}
+
+/// What the slot of an operation on `target` keeps besides the data buffer.
+fn keep_on(buf: Vec<u8>, target: Target<'_>) -> Keep {
     Keep {
         buf,
-        extra: Some(Box::new(file.clone())),
+        extra: Some(target.keep()),
     }
 }
 
@@ -224,6 +310,16 @@ pub(crate) async fn open(
 pub(crate) async fn read_at(
     shared: &Arc<Shared>,
     file: &Arc<File>,
+    buf: Vec<u8>,
+    len: usize,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    read_on(shared, Target::File(file), buf, len, offset).await
+}
+
+async fn read_on(
+    shared: &Arc<Shared>,
+    target: Target<'_>,
     mut buf: Vec<u8>,
     len: usize,
     offset: u64,
@@ -235,10 +331,8 @@ pub(crate) async fn read_at(
     buf.resize(at + len, 0);
     // SAFETY: `at <= buf.len()`, so the pointer stays inside the allocation.
     let ptr = unsafe { buf.as_mut_ptr().add(at) };
-    let sqe = opcode::Read::new(types::Fd(file.as_raw_fd()), ptr, len as u32)
-        .offset(offset)
-        .build();
-    let (res, keep) = RingOp::new(shared, sqe, keep_file(buf, file), true).await;
+    let sqe = target.read(ptr, len as u32).offset(offset).build();
+    let (res, keep) = RingOp::new(shared, sqe, keep_on(buf, target), true).await;
     let mut buf = keep.buf;
     if res < 0 {
         buf.truncate(at);
@@ -260,10 +354,9 @@ pub(crate) async fn write_at(
     let len = (buf.len() - from).min(MAX_RW);
     // SAFETY: `from <= buf.len()`, so the pointer stays inside the allocation.
     let ptr = unsafe { buf.as_ptr().add(from) };
-    let sqe = opcode::Write::new(types::Fd(file.as_raw_fd()), ptr, len as u32)
-        .offset(offset)
-        .build();
-    let (res, keep) = RingOp::new(shared, sqe, keep_file(buf, file), false).await;
+    let target = Target::File(file);
+    let sqe = target.write(ptr, len as u32).offset(offset).build();
+    let (res, keep) = RingOp::new(shared, sqe, keep_on(buf, target), false).await;
     if res < 0 {
         return (Err(error(res)), keep.buf);
     }
@@ -333,7 +426,8 @@ pub(crate) async fn sync(
     if data_only {
         sqe = sqe.flags(types::FsyncFlags::DATASYNC);
     }
-    let (res, _) = RingOp::new(shared, sqe.build(), keep_file(Vec::new(), file), true).await;
+    let keep = keep_on(Vec::new(), Target::File(file));
+    let (res, _) = RingOp::new(shared, sqe.build(), keep, true).await;
     if res < 0 {
         return Err(error(res));
     }
@@ -356,31 +450,363 @@ pub(crate) async fn close(shared: &Arc<Shared>, file: Arc<File>) {
     }
 }
 
-/// `corio::fs::read` on the ring: open, read (sized by `statx` beyond the first read),
-/// close.
-pub(crate) async fn read_file(shared: &Arc<Shared>, path: CString) -> io::Result<Vec<u8>> {
-    let file = Arc::new(open(shared, path, libc::O_RDONLY, 0).await?);
-    let res = read_to_end(shared, &file).await;
-    close(shared, file).await;
-    res
+/// The ring's table of direct descriptors (registered sparse, `DIRECT_SLOTS` capped by
+/// `RLIMIT_NOFILE`) and the indices free in it (rule 6). Empty where the kernel
+/// refuses a sparse table (before Linux 5.19, or `CORIO_URING_REFUSE=direct`): every
+/// whole-file operation then takes the unchained path.
+pub(crate) struct FileTable {
+    free: Mutex<Vec<u32>>,
+    /// Indices given back by abandoned chains, which may still hold a file: the next
+    /// whole-file operation closes them (rule 8).
+    dirty: Mutex<Vec<u32>>,
+    /// Buffers of the read chain (`FIRST_READ + 1` bytes, zeroed once when made, so
+    /// memory checkers, which do not see the kernel's writes, find them initialised),
+    /// kept for reuse: a file's bytes are copied out into a buffer of their size.
+    scratch: Mutex<Vec<Vec<u8>>>,
 }
 
-async fn read_to_end(shared: &Arc<Shared>, file: &Arc<File>) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(FIRST_READ);
+impl FileTable {
+    /// The driver's table, registered by its first whole-file operation.
+    fn of(shared: &Shared) -> &Arc<FileTable> {
+        shared
+            .files
+            .get_or_init(|| Arc::new(FileTable::register(shared)))
+    }
+
+    fn register(shared: &Shared) -> FileTable {
+        let refused = std::env::var_os("CORIO_URING_REFUSE").is_some_and(|v| v == "direct");
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `limit` is a valid rlimit to fill.
+        let cap = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            limit.rlim_cur.min(u64::from(DIRECT_SLOTS)) as u32
+        } else {
+            0
+        };
+        let n = if !refused && cap > 0 && shared.ring.submitter().register_files_sparse(cap).is_ok()
+        {
+            cap
+        } else {
+            0
+        };
+        FileTable {
+            // Popped from the end: the lowest indices first, reused first (rule 8's
+            // leftovers are replaced soon).
+            free: Mutex::new((0..n).rev().collect()),
+            dirty: Mutex::new(Vec::new()),
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A read chain's buffer.
+    fn scratch(&self) -> Vec<u8> {
+        self.scratch
+            .lock()
+            .pop()
+            .unwrap_or_else(|| vec![0; FIRST_READ + 1])
+    }
+
+    /// Keeps a read chain's buffer for the next (up to `SCRATCH_KEPT`).
+    fn give_back(&self, buf: Vec<u8>) {
+        let mut kept = self.scratch.lock();
+        if kept.len() < SCRATCH_KEPT && buf.len() == FIRST_READ + 1 {
+            kept.push(buf);
+        }
+    }
+
+    /// A free index, if any; first closes what abandoned chains left (rule 8).
+    fn take(self: &Arc<Self>, shared: &Arc<Shared>) -> Option<Arc<Index>> {
+        let dirty = std::mem::take(&mut *self.dirty.lock());
+        for index in dirty {
+            close_detached(shared, self.index(index));
+        }
+        let index = self.free.lock().pop()?;
+        Some(self.index(index))
+    }
+
+    fn index(self: &Arc<Self>, index: u32) -> Arc<Index> {
+        Arc::new(Index {
+            table: self.clone(),
+            index,
+            open: AtomicBool::new(true),
+        })
+    }
+}
+
+/// One index of the direct-descriptor table, taken for one chain; back to the table
+/// when the last holder drops it (rule 6).
+pub(crate) struct Index {
+    table: Arc<FileTable>,
+    index: u32,
+    /// It may hold a file (cleared by its close's completion, or a failed open).
+    open: AtomicBool,
+}
+
+impl Index {
+    /// The open's destination.
+    fn slot(&self) -> types::DestinationSlot {
+        types::DestinationSlot::try_from_slot_target(self.index)
+            .expect("table indices are below DIRECT_SLOTS")
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // May run under the driver's lock (a completed slot's keep): these locks are
+        // never held while taking that one.
+        if self.open.load(Ordering::Acquire) {
+            self.table.dirty.lock().push(self.index);
+        } else {
+            self.table.free.lock().push(self.index);
+        }
+    }
+}
+
+/// A linked chain ([`Shared::submit_chain`]): submitted on the first poll; once every
+/// member has completed, their results and what their slots kept, in order. Dropped
+/// before then, it orphans the members still in flight (rule 2).
+struct Chain {
+    shared: Arc<Shared>,
+    start: Option<Vec<(squeue::Entry, Keep, bool)>>,
+    ops: Vec<Op>,
+    done: Vec<(i32, Keep)>,
+    /// As `RingOp::busy`.
+    busy: Option<BusyGuard>,
+}
+
+impl Chain {
+    fn new(shared: &Arc<Shared>, ops: Vec<(squeue::Entry, Keep, bool)>) -> Chain {
+        Chain {
+            shared: shared.clone(),
+            done: Vec::with_capacity(ops.len()),
+            start: Some(ops),
+            ops: Vec::new(),
+            busy: None,
+        }
+    }
+}
+
+impl Future for Chain {
+    /// `Err`: not submitted (the driver is shutting down).
+    type Output = io::Result<Vec<(i32, Keep)>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Some(ops) = this.start.take() {
+            this.ops = this.shared.submit_chain(ops)?;
+            this.busy = corio_core::context::clock()
+                .filter(|c| c.is_paused())
+                .map(|c| c.busy());
+        }
+        while let Some(op) = this.ops.get_mut(this.done.len()) {
+            let (res, _flags, keep) = ready!(op.poll(cx));
+            this.done.push((res, keep));
+        }
+        this.busy = None;
+        Poll::Ready(Ok(std::mem::take(&mut this.done)))
+    }
+}
+
+/// The three results of a chain of three.
+fn three(mut done: Vec<(i32, Keep)>) -> [(i32, Keep); 3] {
+    let c = done.pop().expect("a chain of three");
+    let b = done.pop().expect("a chain of three");
+    let a = done.pop().expect("a chain of three");
+    [a, b, c]
+}
+
+/// What a chained operation came to: done, or to be restarted on the unchained path
+/// with what it was given back (rule 8).
+enum Chained<T, R> {
+    Done(io::Result<T>),
+    Restart(R),
+}
+
+/// Takes `T` back out of a slot's keep.
+fn unkeep<T: 'static>(keep: Keep) -> T {
+    let extra: Box<dyn Any> = keep.extra.expect("the slot kept it");
+    *extra.downcast::<T>().expect("the slot kept it")
+}
+
+/// What a close's slot keeps: the index, marked empty when the slot lets go of it,
+/// which is when the close has completed (or, at the driver's end, never).
+struct Closing(Arc<Index>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.open.store(false, Ordering::Release);
+    }
+}
+
+/// What the slot of a close of `index` keeps.
+fn keep_closing(index: Arc<Index>) -> Keep {
+    Keep {
+        buf: Vec::new(),
+        extra: Some(Box::new(Closing(index))),
+    }
+}
+
+/// Closes direct descriptor `index` without waiting: the slot keeps the index until
+/// the close completes (rule 6).
+fn close_detached(shared: &Arc<Shared>, index: Arc<Index>) {
+    let sqe = opcode::Close::new(types::Fixed(index.index)).build();
+    let keep = keep_closing(index);
+    // Dropped at once: an orphan, not cancelled, that completes on its own. (Refused
+    // only by a driver shutting down, which closes its whole table.)
+    let _ = shared.submit(sqe, keep, Waker::noop(), false);
+}
+
+/// Closes direct descriptor `index` and waits for it.
+async fn close_direct(shared: &Arc<Shared>, index: Arc<Index>) {
+    let sqe = opcode::Close::new(types::Fixed(index.index)).build();
+    let keep = keep_closing(index);
+    let _ = RingOp::new(shared, sqe, keep, false).await;
+}
+
+/// Gives back the spare capacity of a buffer much larger than its contents.
+fn fit(mut buf: Vec<u8>) -> Vec<u8> {
+    if buf.capacity() > buf.len() + buf.len() / 2 + 64 {
+        buf.shrink_to_fit();
+    }
+    buf
+}
+
+/// `corio::fs::read` on the ring: one chain where a direct descriptor is free
+/// (module docs), else open, read (sized by `statx` beyond the first read), close.
+pub(crate) async fn read_file(shared: &Arc<Shared>, mut path: CString) -> io::Result<Vec<u8>> {
+    if let Some(index) = FileTable::of(shared).take(shared) {
+        match read_chained(shared, path, index).await {
+            Chained::Done(res) => return res,
+            Chained::Restart(back) => path = back,
+        }
+    }
+    let file = Arc::new(open(shared, path, libc::O_RDONLY, 0).await?);
+    let res = read_to_end(shared, Target::File(&file), Vec::with_capacity(FIRST_READ)).await;
+    close(shared, file).await;
+    res.map(fit)
+}
+
+/// The read chain (module docs, rules 6-8).
+async fn read_chained(
+    shared: &Arc<Shared>,
+    path: CString,
+    index: Arc<Index>,
+) -> Chained<Vec<u8>, CString> {
+    let table = index.table.clone();
+    let ops = {
+        let direct = Target::Direct(&index);
+        let mut scratch = table.scratch();
+        let first = scratch.as_mut_ptr();
+        // SAFETY: `FIRST_READ < scratch.len()`: inside the allocation.
+        let end = unsafe { first.add(FIRST_READ) };
+        // The path's bytes (NUL included) are the open's kept buffer (rule 1).
+        let path = path.into_bytes_with_nul();
+        let open = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr().cast())
+            // No O_CLOEXEC: a direct descriptor is no descriptor of the process (and
+            // the kernel refuses the flag with one).
+            .flags(libc::O_RDONLY)
+            .file_index(Some(index.slot()))
+            .build()
+            .flags(squeue::Flags::IO_LINK);
+        let read = direct
+            .read(first, FIRST_READ as u32)
+            .offset(u64::MAX)
+            .rw_flags(libc::RWF_NOWAIT)
+            .build()
+            .flags(squeue::Flags::IO_HARDLINK);
+        let read_end = direct
+            .read(end, 1)
+            .offset(u64::MAX)
+            .rw_flags(libc::RWF_NOWAIT)
+            .build();
+        vec![
+            (
+                open,
+                Keep {
+                    buf: path,
+                    extra: None,
+                },
+                true,
+            ),
+            // Rule 7: the later read's slot keeps the buffer of both, and the index.
+            (read, Keep::default(), false),
+            (read_end, keep_on(scratch, direct), false),
+        ]
+    };
+    let [(opened, open_keep), (first, _), (end, end_keep)] = match Chain::new(shared, ops).await {
+        Ok(done) => three(done),
+        Err(e) => return Chained::Done(Err(e)),
+    };
+    let scratch = end_keep.buf;
+    if opened < 0 {
+        table.give_back(scratch);
+        if opened != -libc::ECANCELED {
+            // Rule 7: nothing was opened, and nothing after it ran.
+            index.open.store(false, Ordering::Release);
+        } else {
+            // Rule 8: nobody here cancelled it.
+            let path = CString::from_vec_with_nul(open_keep.buf).expect("the open kept its path");
+            return Chained::Restart(path);
+        }
+        return Chained::Done(Err(error(opened)));
+    }
+    // Each read: bytes, or nothing yet (not cached, a pipe with nothing in it, a file
+    // that cannot read without blocking at all (`EOPNOTSUPP`: procfs), or an exiting
+    // thread's cancel), or an error.
+    let got = |res: i32| match res {
+        n if n >= 0 => Ok(n as usize),
+        e if [libc::EAGAIN, libc::EOPNOTSUPP, libc::ECANCELED].contains(&-e) => Ok(0),
+        e => Err(error(e)),
+    };
+    let (n1, n2) = match (got(first), got(end)) {
+        (Ok(n1), Ok(n2)) => (n1, n2),
+        (Err(e), _) | (_, Err(e)) => {
+            table.give_back(scratch);
+            close_detached(shared, index);
+            return Chained::Done(Err(e));
+        }
+    };
+    // The first read's bytes are at 0, the end read's (at most one) at FIRST_READ:
+    // copied out into a buffer of their size (the scratch buffer goes back).
+    let res = if end == 0 {
+        // The end read found the end of the file: all read.
+        let buf = scratch[..n1].to_vec();
+        table.give_back(scratch);
+        Ok(buf)
+    } else {
+        // More (or not known yet): read on, blocking.
+        let mut buf = Vec::with_capacity((n1 + n2) * 2 + 8 * 1024);
+        buf.extend_from_slice(&scratch[..n1]);
+        buf.extend_from_slice(&scratch[FIRST_READ..FIRST_READ + n2]);
+        table.give_back(scratch);
+        read_to_end(shared, Target::Direct(&index), buf).await
+    };
+    close_detached(shared, index);
+    Chained::Done(res)
+}
+
+/// Reads on to the end of the file, after the bytes already in `buf`.
+async fn read_to_end(
+    shared: &Arc<Shared>,
+    target: Target<'_>,
+    mut buf: Vec<u8>,
+) -> io::Result<Vec<u8>> {
     let mut first = true;
     loop {
         if buf.capacity() == buf.len() {
             buf.reserve(buf.len().max(8 * 1024));
         }
         let want = buf.capacity() - buf.len();
-        let offset = buf.len() as u64;
-        let (res, back) = read_at(shared, file, buf, want, offset).await;
+        let offset = target.offset(buf.len());
+        let (res, back) = read_on(shared, target, buf, want, offset).await;
         buf = back;
         let n = res?;
         if n == 0 {
             break;
         }
-        if first && n == want {
+        if let (true, true, Target::File(file)) = (first, n == want, target) {
             // A larger file: size the rest with statx (like std), plus one byte so
             // the read that finds the end needs no larger buffer.
             let total = usize::try_from(size(shared, file).await?).unwrap_or(usize::MAX);
@@ -388,13 +814,11 @@ async fn read_to_end(shared: &Arc<Shared>, file: &Arc<File>) -> io::Result<Vec<u
         }
         first = false;
     }
-    if buf.capacity() > buf.len() + buf.len() / 2 + 64 {
-        buf.shrink_to_fit();
-    }
     Ok(buf)
 }
 
-/// `corio::fs::write` on the ring: create or truncate, write everything, close.
+/// `corio::fs::write` on the ring: one chain where a direct descriptor is free
+/// (module docs), else create or truncate, write everything, close.
 pub(crate) async fn write_file<C>(
     shared: &Arc<Shared>,
     path: CString,
@@ -404,16 +828,119 @@ where
     C: AsRef<[u8]> + Send + 'static,
 {
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+    let (mut path, mut contents) = (path, Box::new(contents));
+    if (*contents).as_ref().len() <= MAX_RW {
+        if let Some(index) = FileTable::of(shared).take(shared) {
+            match write_chained(shared, path, contents, index).await {
+                Chained::Done(res) => return res,
+                Chained::Restart((p, c)) => (path, contents) = (p, c),
+            }
+        }
+    }
     let file = Arc::new(open(shared, path, flags, 0o666).await?);
-    let res = write_contents(shared, &file, Box::new(contents)).await;
+    let res = write_contents(shared, Target::File(&file), contents, 0).await;
     close(shared, file).await;
     res
 }
 
+/// The write chain (module docs, rules 6-8).
+async fn write_chained<C>(
+    shared: &Arc<Shared>,
+    path: CString,
+    contents: Box<C>,
+    index: Arc<Index>,
+) -> Chained<(), (CString, Box<C>)>
+where
+    C: AsRef<[u8]> + Send + 'static,
+{
+    let ops = {
+        let direct = Target::Direct(&index);
+        // Rule 5: the pointer is taken once, from the boxed contents.
+        let data: &[u8] = (*contents).as_ref();
+        // The path's bytes (NUL included) are the open's kept buffer (rule 1).
+        let path = path.into_bytes_with_nul();
+        let open = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr().cast())
+            .flags(libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
+            .mode(0o666)
+            .file_index(Some(index.slot()))
+            .build()
+            .flags(squeue::Flags::IO_LINK);
+        // At the file position (0 after the truncation; a pipe has no other).
+        let write = direct
+            .write(data.as_ptr(), data.len() as u32)
+            .offset(u64::MAX)
+            .build()
+            .flags(squeue::Flags::IO_LINK);
+        let close = opcode::Close::new(types::Fixed(index.index)).build();
+        vec![
+            (
+                open,
+                Keep {
+                    buf: path,
+                    extra: None,
+                },
+                true,
+            ),
+            // Rule 7: the close's slot keeps the index for all three.
+            (
+                write,
+                Keep {
+                    buf: Vec::new(),
+                    extra: Some(Box::new(contents)),
+                },
+                false,
+            ),
+            (close, keep_closing(index.clone()), false),
+        ]
+    };
+    let [(opened, open_keep), (written, write_keep), (closed, _)] =
+        match Chain::new(shared, ops).await {
+            Ok(done) => three(done),
+            Err(e) => return Chained::Done(Err(e)),
+        };
+    let contents = unkeep::<Box<C>>(write_keep);
+    if opened < 0 {
+        if opened != -libc::ECANCELED {
+            // Rule 7: nothing was opened, and nothing after it ran.
+            index.open.store(false, Ordering::Release);
+        } else {
+            // Rule 8: nobody here cancelled it.
+            let path = CString::from_vec_with_nul(open_keep.buf).expect("the open kept its path");
+            return Chained::Restart((path, contents));
+        }
+        return Chained::Done(Err(error(opened)));
+    }
+    if closed < 0 {
+        // Not closed after all (a short write cancelled it): still open.
+        index.open.store(true, Ordering::Release);
+    }
+    let len = (*contents).as_ref().len();
+    if usize::try_from(written) == Ok(len) {
+        if closed == -libc::ECANCELED {
+            // Rule 8: an exiting thread's cancel; the file is still in the table.
+            close_direct(shared, index).await;
+        }
+        return Chained::Done(Ok(()));
+    }
+    // A short write (which cancelled the close) or an error: write the rest on the
+    // direct descriptor, then close it.
+    let res = match written {
+        n if n >= 0 => write_contents(shared, Target::Direct(&index), contents, n as usize).await,
+        e if e == -libc::ECANCELED => {
+            write_contents(shared, Target::Direct(&index), contents, 0).await
+        }
+        e => Err(error(e)),
+    };
+    close_direct(shared, index).await;
+    Chained::Done(res)
+}
+
+/// Writes `contents[done..]` (all of it from `done` on) to `target`.
 async fn write_contents<C>(
     shared: &Arc<Shared>,
-    file: &Arc<File>,
+    target: Target<'_>,
     contents: Box<C>,
+    mut done: usize,
 ) -> io::Result<()>
 where
     C: AsRef<[u8]> + Send + 'static,
@@ -425,16 +952,16 @@ where
     let (addr, len) = (data.as_ptr() as usize, data.len());
     let mut keep = Keep {
         buf: Vec::new(),
-        extra: Some(Box::new((contents, file.clone()))),
+        extra: Some(Box::new((contents, target.keep()))),
     };
-    let mut done = 0;
     while done < len {
         let n = (len - done).min(MAX_RW);
         // `done < len`: inside the contents, which live in the box moved into the slot
         // with this entry (rules 1 and 5).
         let at = (addr + done) as *const u8;
-        let sqe = opcode::Write::new(types::Fd(file.as_raw_fd()), at, n as u32)
-            .offset(done as u64)
+        let sqe = target
+            .write(at, n as u32)
+            .offset(target.offset(done))
             .build();
         let (res, back) = RingOp::new(shared, sqe, keep, false).await;
         if res < 0 {

@@ -195,8 +195,8 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// The process's CPU time (user + system, all threads, io_uring workers included).
-fn cpu_time() -> Duration {
+/// The process's CPU time, user and system (all threads, io_uring workers included).
+fn cpu_time() -> (Duration, Duration) {
     // SAFETY: `usage` is a valid rusage to fill.
     let usage = unsafe {
         let mut usage = std::mem::zeroed::<libc::rusage>();
@@ -204,7 +204,7 @@ fn cpu_time() -> Duration {
         usage
     };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    (tv(usage.ru_utime), tv(usage.ru_stime))
 }
 
 fn main() {
@@ -223,12 +223,16 @@ fn main() {
         for _ in 0..rounds {
             side.run(op, &files);
         }
-        let (cpu, wall) = (cpu_time() - cpu, wall.elapsed());
+        let ((user, sys), wall) = (cpu_time(), wall.elapsed());
+        let (user, sys) = (user - cpu.0, sys - cpu.1);
         let per = |d: Duration| d.as_secs_f64() * 1e6 / (f64::from(rounds) * FILES as f64);
         println!(
-            "{op} {name}: {rounds} x {FILES} files, wall {:.2} us/file, cpu {:.2} us/file",
+            "{op} {name}: {rounds} x {FILES} files, wall {:.2} us/file, cpu {:.2} us/file \
+             (user {:.2}, sys {:.2})",
             per(wall),
-            per(cpu)
+            per(user + sys),
+            per(user),
+            per(sys)
         );
         return;
     }

@@ -295,9 +295,9 @@ impl Wheel {
         self.len + self.staged.len()
     }
 
-    /// The slab's capacity (for memory tests).
+    /// The slab's capacity plus the staged list's (for memory tests).
     pub(crate) fn capacity(&self) -> usize {
-        self.nodes.capacity()
+        self.nodes.capacity() + self.staged.capacity()
     }
 
     /// Everything due at or before this instant (ns) has fired.
@@ -339,6 +339,10 @@ impl Wheel {
     /// Links every staged timer into its slot (the start of a pass, rule 7).
     fn link_staged(&mut self) {
         if self.staged.is_empty() {
+            // Emptied by unstaging: a large list is released, as `emptied` does the slab.
+            if self.staged.capacity() > SHRINK_ABOVE {
+                self.staged = Vec::new();
+            }
             return;
         }
         let mut staged = std::mem::take(&mut self.staged);

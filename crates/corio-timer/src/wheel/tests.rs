@@ -161,6 +161,41 @@ fn emptied_wheel_releases_its_slab() {
     assert!(entries.iter().all(|e| Arc::strong_count(e) == 1));
 }
 
+/// Staged timers all unstaged before a pass (each cancelled before the driver turned),
+/// in an order that moves others around (rule 7): each removal returns its own entry,
+/// none fires, and the next pass releases a large emptied list.
+#[test]
+fn unstaged_timers_never_fire_and_their_list_is_released() {
+    let n = if cfg!(miri) { 50 } else { 10_000 };
+    let mut wheel = Wheel::new();
+    let entries: Vec<_> = (1..=n).map(|i| entry(i * 1000)).collect();
+    for e in &entries {
+        wheel.stage(e.clone(), e.deadline.load(Ordering::Relaxed));
+    }
+    assert_eq!(wheel.len(), n as usize);
+    assert_eq!(wheel.next_deadline(), Some(1000));
+    // Every third from the front, then the rest from the back: swap-removes in the middle.
+    let order = (0..entries.len())
+        .step_by(3)
+        .chain((0..entries.len()).rev().filter(|i| i % 3 != 0));
+    for i in order {
+        let e = &entries[i];
+        assert!(Arc::ptr_eq(
+            &wheel.remove(e.key.load(Ordering::Relaxed)).unwrap(),
+            e
+        ));
+        assert_eq!(e.key.load(Ordering::Relaxed), NO_KEY);
+        check_run(&wheel);
+    }
+    assert_eq!(wheel.len(), 0);
+    assert_eq!(wheel.next_deadline(), None);
+    assert_eq!(wheel.process(n * 1000, |_, _| true), 0);
+    if n > SHRINK_ABOVE as u64 {
+        assert_eq!(wheel.capacity(), 0);
+    }
+    assert!(entries.iter().all(|e| Arc::strong_count(e) == 1));
+}
+
 /// Distinct sub-tick deadlines all within one tick, fired one pass per deadline as the
 /// driver does (parking to each exact deadline), with cancellations of timers already
 /// moved to the run: each pass fires exactly the next live one, and `next_deadline` is

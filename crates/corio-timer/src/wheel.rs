@@ -32,14 +32,16 @@
 //! matching a live node.
 //!
 //! # Staged timers
-//! A timer filed by its own future (the direct path of `entry.rs`) is first *staged*: its
-//! `(entry, deadline, seq)` is pushed on a plain list and its key says so ([`STAGED`] plus
-//! its index). The next pass links every staged timer into its slot before it looks at
-//! any slot, so the slots never see the difference; the nearest deadline counts the
-//! staged ones through `staged_min`. A timer cancelled before that pass (a `timeout`
-//! whose future wins, a `select!` branch that loses) is unstaged with a swap-remove and
-//! never touches a slot: the staged timer moved into its place gets its key updated. Its
-//! `seq` is taken when it is staged, so the order of rule 4 is the order of filing.
+//! A timer filed by its own future (the direct path of `entry.rs`: a first poll, or a
+//! reset of a timer that is still armed; a fired timer re-armed is linked at once) is
+//! first *staged*: its `(entry, deadline, seq)` is pushed on a plain list and its key
+//! says so ([`STAGED`] plus its index). The next pass links every staged timer into its
+//! slot before it looks at any slot, so the slots never see the difference; the nearest
+//! deadline counts the staged ones through `staged_min`. A timer cancelled before that
+//! pass (a `timeout` whose future wins, a `select!` branch that loses) is unstaged with a
+//! swap-remove and never touches a slot: the staged timer moved into its place gets its
+//! key updated. Its `seq` is taken when it is staged, so the order of rule 4 is the
+//! order of filing.
 //!
 //! # Invariants
 //! 1. Every filed deadline `d` satisfies `d > processed` (`processed` = the instant up to

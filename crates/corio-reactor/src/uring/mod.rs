@@ -56,6 +56,23 @@
 //! gets the syscall saving without that, at the price of the queue lock shared by all
 //! workers (the limit on many cores).
 //!
+//! # Sharing the ring's queues
+//! 1. The submission and completion queues are read and written only under the state
+//!    lock: pushes (`push_locked`), reaps (`reap_locked`) and the length checks
+//!    (`sq_len`, `cq_len`). `io_uring_enter` itself needs no lock (the kernel reads the
+//!    shared tail and head).
+//! 2. A queue handle of the `io-uring` crate stores its cached tail (submission) or head
+//!    (completion) back into the ring when it is dropped, so no handle may outlive the
+//!    lock: each lives inside one of those functions, never as a temporary of an
+//!    expression that ends after the guard. (In Rust 2021 a temporary in a block's tail
+//!    expression is dropped after the block's locals: the queue check
+//!    `{ let _g = lock(); !sq().is_empty() }` of `park(Some(0))` and of the flush stored
+//!    a stale tail after the unlock, over entries other threads had pushed meanwhile.
+//!    Those entries were lost (the io_uring echo server stalled with a `SEND` the
+//!    kernel never saw), or, with the tail rewound behind the kernel's head, old
+//!    entries, whose buffers may already be back with their owners, were submitted
+//!    again. Test `entries_pushed_during_a_queue_check_are_never_lost`.)
+//!
 //! # Buffer ownership under cancellation (the rules)
 //! 1. Memory the kernel may write to or read from is owned by the driver's operation slot
 //!    from the moment its submission entry is pushed until its (last) completion has
@@ -387,12 +404,7 @@ impl Driver for UringReactor {
         let sh = &*self.shared;
         let res = if timeout == Some(Duration::ZERO) {
             // A poll: submit what is queued (if anything) and read the ring.
-            let queued = {
-                let _st = sh.state.lock();
-                // SAFETY: the state lock is held, so no other thread touches the SQ.
-                !unsafe { sh.ring.submission_shared() }.is_empty()
-            };
-            if queued {
+            if sh.sq_len(&sh.state.lock()) > 0 {
                 sh.ring.submitter().submit()
             } else {
                 Ok(0)
@@ -593,12 +605,7 @@ impl Shared {
     /// the ring until one is or `timeout` passes.
     fn submit_then_poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
         self.ring.submitter().submit()?;
-        let empty = {
-            let _st = self.state.lock();
-            // SAFETY: the state lock is held, so no other thread touches the CQ.
-            unsafe { self.ring.completion_shared() }.is_empty()
-        };
-        if empty {
+        if self.cq_len(&self.state.lock()) == 0 {
             let ms = timeout.map_or(-1, |d| {
                 i32::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
             });
@@ -643,6 +650,27 @@ impl Shared {
             w.wake();
         }
         Ok(())
+    }
+
+    /// How many entries wait in the submission queue. `_st` proves the state lock is
+    /// held; the queue handle lives and dies inside this call (queue rule 2).
+    fn sq_len(&self, _st: &State) -> usize {
+        // SAFETY: the state lock is held (`_st`), so this is the only live handle to the
+        // submission queue.
+        let sq = unsafe { self.ring.submission_shared() };
+        let n = sq.len();
+        drop(sq); // stores back the tail it read, still under the lock
+        n
+    }
+
+    /// How many completions wait in the completion queue (as [`sq_len`](Self::sq_len)).
+    fn cq_len(&self, _st: &State) -> usize {
+        // SAFETY: the state lock is held (`_st`), so this is the only live handle to the
+        // completion queue.
+        let cq = unsafe { self.ring.completion_shared() };
+        let n = cq.len();
+        drop(cq); // stores back the head it read, still under the lock
+        n
     }
 
     /// Pushes `sqe`, flushing the queue to the kernel when it is full.
@@ -703,12 +731,7 @@ impl Shared {
             // Rule 1: the driver's next `park` submits it.
             return;
         }
-        let queued = {
-            let _st = self.state.lock();
-            // SAFETY: the state lock is held, so no other thread touches the SQ.
-            !unsafe { self.ring.submission_shared() }.is_empty()
-        };
-        if queued {
+        if self.sq_len(&self.state.lock()) > 0 {
             let _ = self.ring.submitter().submit();
         }
     }
@@ -931,8 +954,7 @@ impl Shared {
                 }
                 _ => {}
             }
-            // SAFETY: the state lock is held, so no other thread touches the SQ.
-            if !unsafe { self.ring.submission_shared() }.is_empty() {
+            if self.sq_len(&st) > 0 {
                 let _ = self.ring.submitter().submit();
             }
         }
@@ -1468,9 +1490,75 @@ mod tests {
 
     /// Entries pushed and not yet handed to the kernel.
     fn queued(sh: &Shared) -> usize {
-        let _st = sh.state.lock();
-        // SAFETY: the state lock is held, so no other thread touches the SQ.
-        unsafe { sh.ring.submission_shared() }.len()
+        sh.sq_len(&sh.state.lock())
+    }
+
+    /// Queue-handle rule: a look at the submission queue (the driver's poll, a flush)
+    /// never rewinds its tail over entries other threads push meanwhile. Three threads
+    /// push 20 000 no-ops each while a fourth polls the driver (`park(Some(0))`, as a
+    /// busy worker does every batch) and another flushes it; every entry must reach the
+    /// kernel and complete. A rewound tail loses entries (the io_uring echo hang).
+    #[test]
+    fn entries_pushed_during_a_queue_check_are_never_lost() {
+        let Ok(mut driver) = UringReactor::new() else {
+            return; // no io_uring here
+        };
+        const PUSHERS: usize = 3;
+        const OPS: usize = 20_000;
+        let sh = driver.shared.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let poller = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    driver.park(Some(Duration::ZERO));
+                }
+                driver
+            })
+        };
+        let flusher = {
+            let (sh, stop) = (sh.clone(), stop.clone());
+            std::thread::spawn(move || {
+                sh.parked.store(true, Ordering::SeqCst); // so the flush looks at the queue
+                while !stop.load(Ordering::Relaxed) {
+                    sh.submit_if_parked();
+                }
+            })
+        };
+        let pushers: Vec<_> = (0..PUSHERS)
+            .map(|_| {
+                let sh = sh.clone();
+                std::thread::spawn(move || {
+                    (0..OPS)
+                        .map(|_| {
+                            let nop = opcode::Nop::new().build();
+                            sh.submit(nop, Keep::default(), Waker::noop(), false)
+                                .unwrap()
+                        })
+                        .collect::<Vec<Op>>()
+                })
+            })
+            .collect();
+        let mut ops: Vec<Op> = pushers
+            .into_iter()
+            .flat_map(|p| p.join().unwrap())
+            .collect();
+        stop.store(true, Ordering::Relaxed);
+        flusher.join().unwrap();
+        sh.parked.store(false, Ordering::SeqCst);
+        let mut driver = poller.join().unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !ops.is_empty() && std::time::Instant::now() < deadline {
+            driver.park(Some(Duration::from_millis(10)));
+            ops.retain_mut(|op| op.poll(&mut cx).is_pending());
+        }
+        assert!(
+            ops.is_empty(),
+            "{} of {} pushed entries never completed",
+            ops.len(),
+            PUSHERS * OPS
+        );
     }
 
     /// Batching rules 1 and 2, without a thread in the kernel: `parked` is set by hand.

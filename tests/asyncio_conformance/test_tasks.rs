@@ -67,6 +67,27 @@ fn test_wait_really_done() {
 
 #[test]
 fn test_wait_first_exception() {
+    // The failing task has already failed when `wait` starts: it returns at once.
+    on_both(|| async {
+        let start = Instant::now();
+        // A task's exception is its panic (as in `test_wait_first_exception_in_wait`).
+        let boom = corio::spawn(async { panic!("ZeroDivisionError") });
+        let slow = after(10_000, 1);
+        sleep(Duration::ZERO).await;
+        corio::yield_now().await;
+        let (done, pending) =
+            wait_keyed([("b", boom), ("a", slow)], ReturnWhen::FirstException, None).await;
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].0, "b");
+        assert!(done[0].1.as_ref().unwrap_err().is_panic());
+        assert_eq!(pending[0].0, "a");
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        pending.into_iter().for_each(|(_, h)| h.abort());
+    });
+}
+
+#[test]
+fn test_wait_first_exception_in_wait() {
     on_both(|| async {
         let boom = corio::spawn(async {
             sleep(10 * MS).await;
@@ -518,5 +539,21 @@ fn test_result_exception_one_cancellation() {
             kinds,
             ["1", "panic", "cancelled", "3", "cancelled", "panic"]
         );
+    });
+}
+
+#[test]
+fn test_shield_gather() {
+    // A shield around a gather: dropping the outer (its awaiter gave up) leaves the
+    // gather running, and its result is still there.
+    on_both(|| async {
+        let (c1, f1) = future::<u32>();
+        let (c2, f2) = future::<u32>();
+        let outer = shield(gather([f1, f2]));
+        let parent = outer.handle();
+        drop(outer);
+        c1.send(1).unwrap();
+        c2.send(2).unwrap();
+        assert_eq!(parent.await.unwrap(), [1, 2]);
     });
 }

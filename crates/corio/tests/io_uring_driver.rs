@@ -7,16 +7,15 @@
 
 mod support;
 
-use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::process::Command;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
 use corio::net::{TcpListener, TcpStream, UnixStream};
 use corio::runtime::io_driver;
 use corio::Runtime;
-use corio_test_util::Rng;
+use corio_test_util::{poll_once, Rng};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::on;
@@ -59,11 +58,6 @@ fn have_uring() -> bool {
         panic!("io_uring refused on a CI machine");
     }
     ok
-}
-
-/// Polls `f` once with a no-op waker (starting its operation in the kernel).
-fn poll_once<F: Future>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 #[test]
@@ -277,7 +271,7 @@ fn dropping_100k_in_flight_reads_loses_nothing() {
                 if rng.below(4) != 0 {
                     // Polled once: the RECV goes to the kernel (or buffered bytes come
                     // back at once).
-                    match poll_once(read.as_mut()) {
+                    match poll_once(&mut read) {
                         Poll::Ready(r) => n = r.unwrap(),
                         Poll::Pending if rng.below(2) == 0 => {
                             // Let the driver run (the completion may arrive), then drop.
@@ -308,7 +302,7 @@ fn dropping_100k_in_flight_reads_loses_nothing() {
             {
                 let mut ar = &a;
                 let mut read = pin!(ar.read(&mut buf));
-                assert!(poll_once(read.as_mut()).is_pending());
+                assert!(poll_once(&mut read).is_pending());
             }
             corio::task::yield_now().await; // the RECV reaches the kernel
             drop(a); // cancels it; the slot keeps the buffer

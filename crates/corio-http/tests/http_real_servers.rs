@@ -17,6 +17,11 @@ use corio_tls::testing::TestCa;
 
 const FILES: usize = 100;
 
+/// nginx's keep-alive timeout on `short_keepalive_port`. Requests within a round of
+/// `nginx_closing_idle_connections_and_gzip` must come closer together than this (on a
+/// loaded 2-core CI machine 200 ms was too tight a margin), so it is generous.
+const SHORT_KEEPALIVE: Duration = Duration::from_millis(500);
+
 /// `www/f<i>.txt`: distinct contents of 10 B to ~20 kB; `www/big.txt`: 1 MB of text.
 fn write_site(root: &Path) -> Arc<Vec<Vec<u8>>> {
     let www = root.join("www");
@@ -48,7 +53,7 @@ struct Nginx {
     h2_port: u16,
     /// TLS, HTTP/1.1 only.
     h1_port: u16,
-    /// Plain HTTP/1.1 with a 200 ms keep-alive timeout.
+    /// Plain HTTP/1.1 with a [`SHORT_KEEPALIVE`] keep-alive timeout.
     short_keepalive_port: u16,
     ca: TestCa,
     files: Arc<Vec<Vec<u8>>>,
@@ -65,6 +70,7 @@ fn start_nginx() -> Option<Nginx> {
         std::fs::create_dir_all(dir.0.join(format!("tmp_{t}"))).unwrap();
     }
     let (h2_port, h1_port, short_keepalive_port) = (free_port(), free_port(), free_port());
+    let short_keepalive_ms = SHORT_KEEPALIVE.as_millis();
     let conf = format!(
         r#"
 user root;
@@ -100,7 +106,7 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{short_keepalive_port};
-        keepalive_timeout 200ms;
+        keepalive_timeout {short_keepalive_ms}ms;
         root {d}/www;
     }}
 }}
@@ -254,9 +260,33 @@ async fn nginx_10000_requests_over_http2_and_http1_tls() {
     assert_eq!(session.connections_opened() as usize, 1 + over_h1.len());
 }
 
-/// nginx closes idle keep-alive connections after 200 ms; the client keeps them for
-/// 15 s. Requests after each pause meet a connection the server has closed: none fails.
-/// Also: nginx's gzip is decoded.
+/// Blocks the thread until nginx has closed every connection the client holds to
+/// `port` (none of the client's sockets to it is ESTABLISHED in `/proc/net/tcp`; a
+/// closed one sits in CLOSE_WAIT). Blocking the thread, not awaiting, keeps the client's
+/// runtime from reading the FIN, so its next request meets the closed connection.
+fn wait_server_closed(port: u16) {
+    let remote = format!(":{port:04X}");
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+        let established = table.lines().skip(1).any(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() > 3 && f[2].ends_with(&remote) && f[3] == "01"
+        });
+        if !established {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "nginx kept an idle connection on port {port} open 10 s past its keepalive_timeout"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// nginx closes idle keep-alive connections after [`SHORT_KEEPALIVE`]; the client keeps
+/// them for 15 s. Requests after each pause meet a connection the server has closed:
+/// none fails. Also: nginx's gzip is decoded.
 #[corio::test(start_paused = false)]
 async fn nginx_closing_idle_connections_and_gzip() {
     let Some(nginx) = start_nginx() else { return };
@@ -268,7 +298,11 @@ async fn nginx_closing_idle_connections_and_gzip() {
             let body = session.get(&url).await.unwrap().bytes().await.unwrap();
             assert_eq!(body, nginx.files[f]);
         }
-        std::thread::sleep(Duration::from_millis(250)); // past nginx's keepalive_timeout
+        // Past nginx's keepalive_timeout, and until nginx really closed the connection
+        // (its timer runs late on a loaded machine: a fixed pause saw the next round
+        // reuse the old connection).
+        std::thread::sleep(SHORT_KEEPALIVE);
+        wait_server_closed(nginx.short_keepalive_port);
     }
     let conns = nginx.connections("/f");
     assert_eq!(conns.values().map(|(_, n)| n).sum::<usize>(), 24);

@@ -688,6 +688,26 @@ pub(crate) async fn read_file(shared: &Arc<Shared>, mut path: CString) -> io::Re
     res.map(fit)
 }
 
+/// A chain's head: open `path` (mode 0o666 if it creates) into direct descriptor
+/// `index`, soft-linked to what follows (rule 7), cancelled if dropped.
+fn open_direct(path: CString, flags: i32, index: &Index) -> (squeue::Entry, Keep, bool) {
+    // The path's bytes (NUL included) are the open's kept buffer (rule 1).
+    let path = path.into_bytes_with_nul();
+    let sqe = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr().cast())
+        // No O_CLOEXEC: a direct descriptor is no descriptor of the process (and the
+        // kernel refuses the flag with one).
+        .flags(flags)
+        .mode(0o666)
+        .file_index(Some(index.slot()))
+        .build()
+        .flags(squeue::Flags::IO_LINK);
+    let keep = Keep {
+        buf: path,
+        extra: None,
+    };
+    (sqe, keep, true)
+}
+
 /// The read chain (module docs, rules 6-8).
 async fn read_chained(
     shared: &Arc<Shared>,
@@ -701,15 +721,6 @@ async fn read_chained(
         let first = scratch.as_mut_ptr();
         // SAFETY: `FIRST_READ < scratch.len()`: inside the allocation.
         let end = unsafe { first.add(FIRST_READ) };
-        // The path's bytes (NUL included) are the open's kept buffer (rule 1).
-        let path = path.into_bytes_with_nul();
-        let open = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr().cast())
-            // No O_CLOEXEC: a direct descriptor is no descriptor of the process (and
-            // the kernel refuses the flag with one).
-            .flags(libc::O_RDONLY)
-            .file_index(Some(index.slot()))
-            .build()
-            .flags(squeue::Flags::IO_LINK);
         let read = direct
             .read(first, FIRST_READ as u32)
             .offset(u64::MAX)
@@ -722,14 +733,7 @@ async fn read_chained(
             .rw_flags(libc::RWF_NOWAIT)
             .build();
         vec![
-            (
-                open,
-                Keep {
-                    buf: path,
-                    extra: None,
-                },
-                true,
-            ),
+            open_direct(path, libc::O_RDONLY, &index),
             // Rule 7: the later read's slot keeps the buffer of both, and the index.
             (read, Keep::default(), false),
             (read_end, keep_on(scratch, direct), false),
@@ -857,14 +861,6 @@ where
         let direct = Target::Direct(&index);
         // Rule 5: the pointer is taken once, from the boxed contents.
         let data: &[u8] = (*contents).as_ref();
-        // The path's bytes (NUL included) are the open's kept buffer (rule 1).
-        let path = path.into_bytes_with_nul();
-        let open = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr().cast())
-            .flags(libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
-            .mode(0o666)
-            .file_index(Some(index.slot()))
-            .build()
-            .flags(squeue::Flags::IO_LINK);
         // At the file position (0 after the truncation; a pipe has no other).
         let write = direct
             .write(data.as_ptr(), data.len() as u32)
@@ -873,14 +869,7 @@ where
             .flags(squeue::Flags::IO_LINK);
         let close = opcode::Close::new(types::Fixed(index.index)).build();
         vec![
-            (
-                open,
-                Keep {
-                    buf: path,
-                    extra: None,
-                },
-                true,
-            ),
+            open_direct(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, &index),
             // Rule 7: the close's slot keeps the index for all three.
             (
                 write,

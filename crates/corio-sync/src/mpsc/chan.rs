@@ -180,12 +180,36 @@ impl<T> Chan<T> {
                     unreachable!("a permit guarantees a free slot (rule 1)");
                 }
             }
-            Items::Unbounded(q) => q.push(value),
+            Items::Unbounded(q) => q.push_outlined(value),
         }
         // Rule 2: the push happens-before this fence; the receiver's `parked` store
         // happens-before its own fence, followed by its second look at the queue.
         fence(Ordering::SeqCst);
         if self.rx.parked.load(Ordering::Relaxed) && self.rx.parked.swap(false, Ordering::AcqRel) {
+            self.rx.waker.wake();
+        }
+    }
+
+    /// [`push`](Self::push) for an unbounded channel, inlined into its send: the list's
+    /// push, the fence and the `parked` read (rule 2) are a few instructions; the wake
+    /// is out of line.
+    #[inline]
+    pub(crate) fn push_unbounded(&self, value: T) {
+        let Items::Unbounded(list) = &self.items else {
+            unreachable!("push_unbounded on a bounded channel")
+        };
+        list.push(value);
+        // Rule 2, as in `push`.
+        fence(Ordering::SeqCst);
+        if self.rx.parked.load(Ordering::Relaxed) {
+            self.wake_parked();
+        }
+    }
+
+    /// Rule 2: the receiver looked like it was waiting.
+    #[inline(never)]
+    fn wake_parked(&self) {
+        if self.rx.parked.swap(false, Ordering::AcqRel) {
             self.rx.waker.wake();
         }
     }
@@ -280,6 +304,18 @@ impl<T> Chan<T> {
     /// Only the single receiver calls it (rule 1).
     pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
+        // The unbounded list's common case inline: the next message is there.
+        if let Items::Unbounded(list) = &self.items {
+            // SAFETY: the caller is the single receiver (# Safety).
+            if let Some(v) = unsafe { list.pop_fast() } {
+                // Rule 2: a receiver woken for another reason is not waiting either.
+                if self.rx.parked.load(Ordering::Relaxed) {
+                    self.rx.parked.store(false, Ordering::Relaxed);
+                }
+                coop.made_progress();
+                return Poll::Ready(Some(v));
+            }
+        }
         // SAFETY: the caller is the single receiver (# Safety), here and below.
         let r = match unsafe { self.recv_now(false) } {
             Ok(v) => {

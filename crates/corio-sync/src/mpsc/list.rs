@@ -194,7 +194,16 @@ impl<T> List<T> {
         }
     }
 
+    /// [`push`](Self::push) out of line, for code shared with the bounded flavour.
+    #[inline(never)]
+    pub(crate) fn push_outlined(&self, value: T) {
+        self.push(value)
+    }
+
     /// Appends `value`: one `fetch_add`, one slot write, one `fetch_or` (rule 1).
+    /// Inlined into the unbounded send: the walk to a later block is out of line
+    /// (`walk`).
+    #[inline]
     pub(crate) fn push(&self, value: T) {
         let index = self.tx.tail.fetch_add(1, Ordering::Acquire);
         let block = self.find_block(index & !MASK);
@@ -210,12 +219,28 @@ impl<T> List<T> {
 
     /// The block starting at `start`, walking from `block_tail` and moving it on past
     /// final blocks (rules 3 and 4).
+    #[inline]
     fn find_block(&self, start: usize) -> &Block<T> {
-        let mut ptr = self.tx.block_tail.load(Ordering::Acquire);
+        let ptr = self.tx.block_tail.load(Ordering::Acquire);
         // SAFETY: `block_tail` points to an allocated block that is not released, so not
         // freed (rule 5); the receiver cannot free it before this sender's slot is set.
-        let mut block = unsafe { &*ptr };
+        let block = unsafe { &*ptr };
         block.touch();
+        if block.start == start {
+            return block;
+        }
+        self.walk(ptr, block, start)
+    }
+
+    /// `find_block`'s walk from `block` (the `block_tail` it loaded, at `ptr`) to the
+    /// block starting at `start` (a later one).
+    #[inline(never)]
+    fn walk<'a>(
+        &'a self,
+        mut ptr: *mut Block<T>,
+        mut block: &'a Block<T>,
+        start: usize,
+    ) -> &'a Block<T> {
         // Whether `block` is the current `block_tail`, so this walk may move it on.
         let mut may_advance = true;
         while block.start != start {
@@ -272,11 +297,61 @@ impl<T> List<T> {
         self.rx.index.load(Ordering::Relaxed)
     }
 
-    /// Takes the next message in index order, freeing blocks as rule 5 allows.
+    /// Takes the next message in index order, freeing blocks as rule 5 allows. Out of
+    /// line (the unbounded receive inlines [`pop_fast`](Self::pop_fast) instead), so the
+    /// channel code shared with the bounded flavour stays small.
     ///
     /// # Safety
     /// Only the single receiver calls `pop`, never concurrently with another `pop`.
+    #[inline(never)]
     pub(crate) unsafe fn pop(&self) -> Pop<T> {
+        // SAFETY: forwarded from the caller.
+        match unsafe { self.pop_fast() } {
+            Some(v) => Pop::Value(v),
+            // SAFETY: forwarded from the caller.
+            None => unsafe { self.pop_slow() },
+        }
+    }
+
+    /// The common case of [`pop`](Self::pop), small enough to inline: the next slot is
+    /// written, in the `head` block, and no block waits to be freed. `None` says only
+    /// that this case does not apply (`pop` then does the rest).
+    ///
+    /// # Safety
+    /// As `pop`.
+    #[inline]
+    pub(crate) unsafe fn pop_fast(&self) -> Option<T> {
+        self.rx.blocks.with_mut(|blocks| {
+            // SAFETY: the caller is the only receiver (# Safety).
+            let blocks = unsafe { &*blocks };
+            let index = self.rx.index.load(Ordering::Relaxed);
+            // SAFETY: `head` is never freed while it is `head` (rule 5).
+            let head = unsafe { &*blocks.head };
+            if head.start != index & !MASK || blocks.free_head != blocks.head {
+                return None;
+            }
+            let slot = index & MASK;
+            if head.ready.load(Ordering::Acquire) & (1 << slot) == 0 {
+                return None;
+            }
+            let value = head.slots[slot].with_mut(|p| {
+                // SAFETY: the bit is set, so the value is written and visible (rule 1);
+                // `index` is read once, as the receiver's index moves past it now.
+                unsafe { p.read().assume_init() }
+            });
+            self.rx
+                .index
+                .store(index.wrapping_add(1), Ordering::Relaxed);
+            Some(value)
+        })
+    }
+
+    /// [`pop`](Self::pop) in full: moves `head` on, frees blocks, tells empty from busy.
+    ///
+    /// # Safety
+    /// As `pop`.
+    #[inline(always)]
+    unsafe fn pop_slow(&self) -> Pop<T> {
         self.rx.blocks.with_mut(|blocks| {
             // SAFETY: the caller is the only receiver (# Safety), so nobody else uses the
             // receiver's block pointers now.

@@ -46,7 +46,7 @@ impl<T> UnboundedSender<T> {
         if !self.chan.admit() {
             return Err(SendError(value));
         }
-        self.chan.push(value);
+        self.chan.push_unbounded(value);
         Ok(())
     }
 

@@ -730,3 +730,152 @@ trait ThenOk: std::future::Future<Output = ()> + Sized {
     }
 }
 impl<F: std::future::Future<Output = ()>> ThenOk for F {}
+
+// The cancel-count cases of the newer CPython file. asyncio's group cancels its parent
+// task (`Task.cancel()`) to stop the body and `uncancel()`s it on the way out; corio's
+// group drops its body instead and never touches the task's cancel count. What each case
+// guards against, a count left raised after the group, is checked on a spawned task (the
+// root of a `#[corio::test]` is not a task, and its count is always 0).
+
+async fn raise_after(t: f64, e: Exc) -> Result<(), Exc> {
+    sleep(secs(t)).await;
+    Err(e)
+}
+
+#[corio::test(start_paused = true)]
+async fn test_cancelling_level_preserved() {
+    let t = corio::spawn(async {
+        let err = task_group(|g| async move {
+            g.spawn(raise_after(0.0, Exc::Value(0)));
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::Value(0)]);
+        corio::task::cancelling()
+    });
+    assert_eq!(t.await.unwrap(), 0);
+}
+
+#[corio::test(start_paused = true)]
+async fn test_nested_groups_both_cancelled() {
+    // The inner group's child fails (CPython: `RuntimeError`, here `ZeroDivision`) and the
+    // body catches it; the outer group's child fails (`ValueError`) and the outer group
+    // reports only that. asyncio's count inside the outer body is 1 there (the outer
+    // group cancelled its task); corio's is 0 throughout, as the group does not use the
+    // task's cancel (see the comment above). Afterwards both are 0. (Both children fail
+    // in the same step; whether the inner group reports to the outer body before the
+    // outer group drops that body is run-queue order, so the body's checks may not run.)
+    let t = corio::spawn(async {
+        let err = task_group(|outer| async move {
+            let inner = task_group(|inner| {
+                let outer = outer.clone();
+                async move {
+                    inner.spawn(raise_after(0.0, Exc::ZeroDivision));
+                    outer.spawn(raise_after(0.0, Exc::Value(0)));
+                    std::future::pending::<()>().await;
+                    Ok(())
+                }
+            })
+            .await;
+            let inner = inner.unwrap_err();
+            assert_eq!(
+                inner.errors().cloned().collect::<Vec<_>>(),
+                [Exc::ZeroDivision]
+            );
+            assert_eq!(corio::task::cancelling(), 0);
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::Value(0)]);
+        corio::task::cancelling()
+    });
+    assert_eq!(t.await.unwrap(), 0);
+}
+
+#[test]
+fn test_error_and_cancel() {
+    // The task is cancelled after its group's child set the event and before the child
+    // fails. asyncio's group takes the cancel, waits for the child, raises its error
+    // (count still 1), and the task's next await after the group ends it cancelled. corio
+    // has no handler in the task to take the cancel, so the task is dropped at its next
+    // scheduling point, group and child with it: the code after the group never runs.
+    // Both end the task cancelled with the count at 1. (The outer part runs as a task on
+    // the current-thread runtime, so that, as in asyncio, it runs before the child's
+    // second step.)
+    crate::on_current_thread(|| async {
+        let event = Arc::new(corio::sync::Event::new());
+        let after_group = Arc::new(AtomicBool::new(false));
+        let (ev, after) = (event.clone(), after_group.clone());
+        let t = corio::spawn(async move {
+            let ev2 = ev.clone();
+            let _ = task_group(|g| async move {
+                g.spawn(async move {
+                    ev2.set();
+                    corio::yield_now().await;
+                    Err::<(), _>(Exc::Value(0))
+                });
+                sleep(secs(1.0)).await;
+                panic!("Sleep in group should have been cancelled");
+                #[allow(unreachable_code)]
+                Ok::<(), Exc>(())
+            })
+            .await;
+            after.store(true, Ordering::SeqCst);
+            sleep(secs(1.0)).await;
+            panic!("Sleep after group should have been cancelled");
+        });
+        event.wait().await;
+        assert_eq!(t.cancelling(), 0);
+        assert!(t.cancel());
+        assert_eq!(t.cancelling(), 1);
+        let r: Result<(), _> = t.await;
+        assert!(r.is_err_and(|e| e.is_cancelled()));
+        assert!(!after_group.load(Ordering::SeqCst));
+    });
+}
+
+#[corio::test(start_paused = true)]
+async fn test_cancels_task_if_created_during_creation() {
+    // A child spawns a sibling that fails at once; the spawning child is cancelled at its
+    // next await (its `except CancelledError:` is a drop guard), and the group reports
+    // the sibling's error.
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let err = task_group(|g| async move {
+        let g2 = g.clone();
+        g.spawn(async move {
+            g2.spawn(async { Err::<(), _>(Exc::MyExc) });
+            let _on_cancel = OnCancel(r);
+            corio::yield_now().await;
+            corio::yield_now().await;
+            sleep(secs(1.0)).await;
+            panic!("the second task should have been cancelled");
+        });
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert!(ran.load(Ordering::SeqCst));
+    assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::MyExc]);
+}
+
+#[corio::test(start_paused = true)]
+async fn test_cancellation_does_not_leak_out_of_tg() {
+    // After a group whose child failed, the task goes on: no cancel is left for its
+    // next await.
+    let t = corio::spawn(async {
+        let err = task_group(|g| async move {
+            g.spawn(async { Err::<(), _>(Exc::MyExc) });
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::MyExc]);
+        corio::yield_now().await;
+        7
+    });
+    assert_eq!(t.await.unwrap(), 7);
+}

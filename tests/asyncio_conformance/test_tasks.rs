@@ -206,16 +206,24 @@ fn test_shield_cancel_outer() {
 }
 
 #[test]
-fn test_cancel_gather_1() {
-    // Cancelling a task that awaits gather cancels the children (their cleanup runs).
+fn test_cancellation_broadcast() {
+    // CoroutineGatherTests: cancelling a task that awaits gather cancels the children
+    // (their cleanup runs), and none of them goes on past its wait.
     on_both(|| async {
         let (cleaned_tx, cleaned) = futures::channel::mpsc::unbounded::<()>();
+        let waiter = std::sync::Arc::new(corio::sync::Event::new());
+        let proof = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (w, p) = (waiter.clone(), proof.clone());
         let parent = corio::spawn(async move {
-            let kids: Vec<_> = (0..3)
+            let kids: Vec<_> = (0..2)
                 .map(|_| {
                     let c = cleaned_tx.clone();
+                    let (w, p) = (w.clone(), p.clone());
                     corio::spawn(corio::task::finally(
-                        std::future::pending::<()>(),
+                        async move {
+                            w.wait().await;
+                            p.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        },
                         move || async move {
                             c.unbounded_send(()).unwrap();
                         },
@@ -223,17 +231,65 @@ fn test_cancel_gather_1() {
                 })
                 .collect();
             drop(cleaned_tx);
-            gather(kids).await
+            gather(kids).await;
+            p.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
         });
         sleep(MS).await;
-        parent.cancel();
+        assert!(parent.cancel());
         assert!(parent.await.unwrap_err().is_cancelled());
-        // The children's cancels run on any worker: wait for their three cleanups (the
-        // stream ends early if a child is dropped without one; the bound turns a child
-        // never cancelled into a failure, and the paused clock only jumps to it once
-        // nothing is left to run).
+        // The children's cancels run on any worker: wait for their cleanups (the stream
+        // ends early if a child is dropped without one; the bound turns a child never
+        // cancelled into a failure, and the paused clock only jumps to it once nothing
+        // is left to run).
         let done = corio::timeout(Duration::from_secs(60), cleaned.count()).await;
-        assert_eq!(done, Ok(3));
+        assert_eq!(done, Ok(2));
+        waiter.set();
+        sleep(MS).await;
+        assert_eq!(proof.load(std::sync::atomic::Ordering::SeqCst), 0);
+    });
+}
+
+#[test]
+fn test_cancel_gather_1() {
+    // A cancel that arrives after gather's last child finished, but before the task
+    // running the gather has run again (CPython: from the child future's done callback).
+    // asyncio refuses it: `cancel()` is false and the result is `[42]` (the gather
+    // future is done). Kept different: a corio task is finished only once it has run, and
+    // a cancel with no handler in the task drops its future at its next scheduling point,
+    // ready children or not, so `cancel()` is true and the task ends cancelled.
+    crate::on_current_thread(|| async {
+        let (tx, fut) = future::<u32>();
+        let gather_task = corio::spawn(gather([fut]));
+        corio::yield_now().await;
+        assert!(!gather_task.is_finished());
+        tx.send(42).unwrap();
+        let cancel_result = gather_task.cancel();
+        let r = gather_task.await;
+        assert!(cancel_result);
+        assert!(r.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn test_exception_marking() {
+    // CoroutineGatherTests: two children fail one after the other; the first failure is
+    // the gather's outcome, and the second goes nowhere.
+    on_both(|| async {
+        let (a, fa) = future::<()>();
+        let (b, fb) = future::<()>();
+        let inner = |f: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+                     msg: &'static str| async move {
+            f.await;
+            Err::<(), _>(msg)
+        };
+        let f = corio::spawn(corio::try_gather([inner(fa, "a"), inner(fb, "b")]));
+        run_briefly().await;
+        a.send(()).unwrap();
+        run_briefly().await;
+        let _ = b.send(());
+        run_briefly().await;
+        assert!(f.is_finished());
+        assert_eq!(f.await.unwrap(), Err("a"));
     });
 }
 

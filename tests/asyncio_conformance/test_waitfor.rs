@@ -189,8 +189,16 @@ fn cancel_wait_for(timeout: Duration) {
             std::future::pending::<()>().await
         });
         started.await.unwrap();
-        let wait = corio::spawn(corio::timeout(timeout, task));
-        corio::yield_now().await;
+        // Cancel `wait` only once it has polled the handle: a handle never awaited
+        // detaches its task when dropped (a bare `yield_now` raced with the other
+        // worker on the multi-thread runtime). The signal is sent in the poll that awaits
+        // the handle, and a cancel lands at the task's next scheduling point.
+        let (polling_tx, polling) = futures::channel::oneshot::channel::<()>();
+        let wait = corio::spawn(corio::timeout(timeout, async move {
+            polling_tx.send(()).unwrap();
+            task.await
+        }));
+        polling.await.unwrap();
         wait.cancel();
         assert!(wait.await.unwrap_err().is_cancelled());
         assert!(was_dropped(dropped).await, "the blocked task was cancelled");

@@ -138,6 +138,22 @@ fn test_wait_with_timeout() {
 }
 
 #[test]
+fn test_wait_concurrent_complete() {
+    // `a` finishes at exactly the timeout: it is done, not pending (the tasks woken at
+    // the deadline's instant run before `wait` classifies).
+    on_both(|| async {
+        let start = Instant::now();
+        let (a, b) = (after(100, 1), after(150, 2));
+        let (done, pending) = wait([b, a], ReturnWhen::AllCompleted, Some(100 * MS)).await;
+        let done: Vec<u32> = done.into_iter().map(Result::unwrap).collect();
+        assert_eq!(done, [1]);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(start.elapsed(), 100 * MS);
+        pending.into_iter().for_each(|h| h.abort());
+    });
+}
+
+#[test]
 fn test_as_completed() {
     on_both(|| async {
         let mut s = as_completed([after(150, 1), after(50, 2), after(100, 3)]);

@@ -51,7 +51,8 @@ pub enum ReturnWhen {
 /// or drop them. Only futures that were woken are polled again. With no futures, it
 /// returns `(vec![], vec![])` at once (asyncio raises `ValueError` instead). The timeout
 /// counts from the first poll; `None` waits as long as it takes, and `Duration::MAX` is
-/// the same as `None`.
+/// the same as `None`. When it passes, `wait` yields once before it classifies, so a
+/// task woken at the same instant (its sleep ends at the deadline) is counted as done.
 ///
 /// # Examples
 ///
@@ -92,6 +93,7 @@ where
         done: Vec::new(),
         return_when,
         finished: false,
+        deadline_passed: false,
         keep_index: false,
     }
 }
@@ -198,6 +200,11 @@ pub struct Wait<F: Future> {
     done: Vec<(usize, F::Output)>,
     return_when: ReturnWhen,
     finished: bool,
+    /// The timeout fired and `wait` yielded once, so that the tasks woken at the
+    /// deadline's instant (a sleep ending with it) run before it classifies: asyncio runs
+    /// timers due together in order, so a task whose sleep was armed before `wait`'s
+    /// timeout is done by then (CPython's `test_wait_concurrent_complete`).
+    deadline_passed: bool,
     /// `wait_keyed`: the indices are wanted (only changes what `Debug` says).
     keep_index: bool,
 }
@@ -252,8 +259,17 @@ where
                 Poll::Pending => break,
             }
         }
+        if self.deadline_passed {
+            return Poll::Ready(self.finish(cx));
+        }
         match self.timer.poll(cx) {
-            Poll::Ready(()) => Poll::Ready(self.finish(cx)),
+            Poll::Ready(()) => {
+                // Yield once (to the back of the run queue) before classifying; the
+                // futures are polled again then.
+                self.deadline_passed = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             Poll::Pending => Poll::Pending,
         }
     }

@@ -712,6 +712,31 @@ async fn body_with_slow_cleanup() -> Result<((), Vec<()>), corio::TaskGroupError
 }
 
 #[corio::test(start_paused = true)]
+async fn test_taskgroup_15_cancel_survives_the_dropped_cleanup() {
+    // corio-only, next to `test_taskgroup_15` (a listed difference): the group drops the
+    // body's `finally` mid-cleanup, and the cancel that `finally` took is not lost. The
+    // group's own outcome is its child's error (the runner gets it, as in `_15`), and the
+    // runner's next await ends it cancelled.
+    let after = Arc::new(AtomicBool::new(false));
+    let a = after.clone();
+    let runner = corio::spawn(async move {
+        let r = body_with_slow_cleanup().await;
+        assert_eq!(
+            r.unwrap_err().errors().cloned().collect::<Vec<_>>(),
+            [Exc::ZeroDivision]
+        );
+        a.store(true, Ordering::SeqCst);
+        corio::yield_now().await;
+        panic!("the cancel taken by the dropped cleanup should end the task here");
+    });
+    sleep(secs(0.1)).await;
+    assert!(runner.cancel());
+    let r = runner.await;
+    assert!(r.as_ref().is_err_and(|e| e.is_cancelled()), "{r:?}");
+    assert!(after.load(Ordering::SeqCst));
+}
+
+#[corio::test(start_paused = true)]
 async fn test_taskgroup_16() {
     // The group runs in a task that the cancelled runner awaits.
     let runner = corio::spawn(async { corio::spawn(body_with_slow_cleanup()).await });

@@ -24,6 +24,9 @@
 //!    ends: the cancel goes on to the next handler out, or ends the task, as a
 //!    `CancelledError` goes on after a `finally:` block. The `finally` future then stays
 //!    pending for good (the cancel is "unwinding" through it).
+//!    A `finally` dropped during that cleanup (a task group or timeout drops it) sets
+//!    the request again in its `Drop`, when dropped inside its task's poll and the task
+//!    is not being cancelled: a cancel a handler took is never lost.
 //! 5. A handler polled outside any corio task (a `block_on` root future, another
 //!    executor) is inert: it just runs its body, since nothing can cancel it that way.
 //!    A handler moved to another task after its first poll panics with a clear message.
@@ -94,6 +97,10 @@ struct Registration {
     waker_key: Option<usize>,
     /// Whether this handler currently counts in `shields`.
     shielding: bool,
+    /// `finally` took a cancel and its cleanup has not passed it on yet: dropped in that
+    /// state (its owner dropped it mid-cleanup), it re-arms the cancel (rule 4), so a
+    /// cancel taken by a handler is never lost.
+    holds_cancel: bool,
 }
 
 // SAFETY: `RawTask` is `Send + Sync`; the other fields are plain data.
@@ -108,6 +115,7 @@ impl Registration {
             entered: false,
             waker_key: None,
             shielding: false,
+            holds_cancel: false,
         }
     }
 
@@ -224,6 +232,16 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        if self.holds_cancel {
+            if let Some(task) = &self.task {
+                // Only inside this task's own poll (we then hold RUNNING) and while the
+                // task is not being cancelled or aborted (its future is going anyway).
+                let header = task.header();
+                if cancel::current() == Some(task.0) && !header.state.load().is_cancelled() {
+                    self.rearm();
+                }
+            }
+        }
         self.exit();
     }
 }
@@ -345,6 +363,7 @@ where
                     if out.is_none() {
                         // Hold later requests back while the cleanup runs (rule 3).
                         this.reg.set_shield(true);
+                        this.reg.holds_cancel = true;
                     }
                     // Drops the body in place (it is pinned), then starts the cleanup.
                     stage.set(Stage::Cleanup {
@@ -368,6 +387,7 @@ where
                         None => {
                             stage.set(Stage::Unwound);
                             this.reg.set_shield(false);
+                            this.reg.holds_cancel = false;
                             this.reg.rearm();
                             this.reg.exit();
                             return Poll::Pending;

@@ -9,20 +9,10 @@ mod support;
 use std::io;
 use std::os::fd::AsRawFd;
 
-use corio_reactor::net::{TcpListener, TcpStream};
+use corio_reactor::net::TcpStream;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 const N: usize = 4096;
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    client.set_nodelay(true).unwrap();
-    (client, server)
-}
 
 /// Bytes in `s`'s receive queue (`FIONREAD`).
 fn queued(s: &TcpStream) -> usize {
@@ -51,7 +41,7 @@ fn data(len: usize) -> Vec<u8> {
 #[test]
 fn a_full_read_that_drains_the_queue_clears_readiness() {
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         let sent = data(3 * N);
         client.write_all(&sent).await.unwrap();
         wait_queued(&server, 3 * N);
@@ -82,7 +72,7 @@ fn a_full_read_that_drains_the_queue_clears_readiness() {
 #[test]
 fn a_full_read_that_leaves_bytes_keeps_readiness() {
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         let sent = data(3 * N);
         client.write_all(&sent).await.unwrap();
         wait_queued(&server, 3 * N);
@@ -109,7 +99,7 @@ fn a_full_read_that_leaves_bytes_keeps_readiness() {
 #[test]
 fn end_of_stream_after_full_reads_is_seen() {
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         let sent = data(2 * N);
         client.write_all(&sent).await.unwrap();
         client.close().await.unwrap();
@@ -131,7 +121,7 @@ fn ping_pong_of_whole_buffers_never_stalls() {
     // Every read fills its buffer exactly and drains the queue (the echo pattern that
     // rule 6 is for): each clear must be followed by the next message's wake-up.
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         let mut sbuf = vec![0u8; N];
         let mut cbuf = vec![0u8; N];
         for round in 0..300usize {

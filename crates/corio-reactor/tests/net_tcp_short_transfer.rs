@@ -5,23 +5,12 @@
 #![cfg(not(miri))]
 mod support;
 
-use corio_reactor::net::{TcpListener, TcpStream};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    client.set_nodelay(true).unwrap();
-    (client, server)
-}
 
 #[test]
 fn data_after_a_short_read_wakes_the_reader() {
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         let mut buf = [0u8; 256];
         for round in 0..200u32 {
             let msg = round.to_le_bytes().repeat(1 + round as usize % 7);
@@ -48,7 +37,7 @@ fn data_after_a_short_read_wakes_the_reader() {
 #[test]
 fn space_after_a_short_write_wakes_the_writer() {
     support::block_on(async {
-        let (mut client, mut server) = pair().await;
+        let (mut client, mut server) = support::tcp_pair().await;
         // Far more than the socket buffers hold: the writer sees short writes (which
         // clear write readiness) and must be woken as the reader frees space.
         let data: Vec<u8> = (0..8usize << 20).map(|i| (i % 251) as u8).collect();

@@ -56,3 +56,16 @@ pub fn raise_fd_limit() {
     // SAFETY: `lim` is a valid rlimit.
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
 }
+
+/// A connected loopback TCP pair `(client, server)`; the client has `TCP_NODELAY` set.
+pub async fn tcp_pair() -> (corio_reactor::net::TcpStream, corio_reactor::net::TcpStream) {
+    let listener = corio_reactor::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = corio_reactor::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    client.set_nodelay(true).unwrap();
+    (client, server)
+}

@@ -38,20 +38,28 @@ fn data(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
+/// Waits until `len` bytes the client sent are queued at the server, then makes `full`
+/// reads of `N` bytes that must each fill their buffer; returns the buffer and the bytes
+/// read so far (`TCP_INQ` turns on at the first of them).
+async fn read_full_buffers(server: &mut TcpStream, len: usize, full: usize) -> (Vec<u8>, Vec<u8>) {
+    wait_queued(server, len);
+    let mut buf = vec![0u8; N];
+    let mut got = Vec::new();
+    for _ in 0..full {
+        assert_eq!(server.read(&mut buf).await.unwrap(), N);
+        got.extend_from_slice(&buf);
+    }
+    (buf, got)
+}
+
 #[test]
 fn a_full_read_that_drains_the_queue_clears_readiness() {
     support::block_on(async {
         let (mut client, mut server) = support::tcp_pair().await;
         let sent = data(3 * N);
         client.write_all(&sent).await.unwrap();
-        wait_queued(&server, 3 * N);
-        let mut buf = vec![0u8; N];
-        let mut got = Vec::new();
         // The first full read turns TCP_INQ on; the second leaves N bytes, the third none.
-        for _ in 0..3 {
-            assert_eq!(server.read(&mut buf).await.unwrap(), N);
-            got.extend_from_slice(&buf);
-        }
+        let (mut buf, got) = read_full_buffers(&mut server, 3 * N, 3).await;
         assert!(got == sent, "the stream was corrupted");
         // Readiness was cleared by the last read: bytes that arrive now are not read
         // until the reactor reports them (without TCP_INQ, `try_read` would `recv` them).
@@ -75,13 +83,7 @@ fn a_full_read_that_leaves_bytes_keeps_readiness() {
         let (mut client, mut server) = support::tcp_pair().await;
         let sent = data(3 * N);
         client.write_all(&sent).await.unwrap();
-        wait_queued(&server, 3 * N);
-        let mut buf = vec![0u8; N];
-        let mut got = Vec::new();
-        for _ in 0..2 {
-            assert_eq!(server.read(&mut buf).await.unwrap(), N);
-            got.extend_from_slice(&buf);
-        }
+        let (mut buf, mut got) = read_full_buffers(&mut server, 3 * N, 2).await;
         // N bytes are still queued: readiness must still be set, so `try_read` (which
         // never makes a syscall without it) reads them at once.
         let n = server
@@ -104,13 +106,7 @@ fn end_of_stream_after_full_reads_is_seen() {
         client.write_all(&sent).await.unwrap();
         client.close().await.unwrap();
         drop(client);
-        wait_queued(&server, 2 * N);
-        let mut buf = vec![0u8; N];
-        let mut got = Vec::new();
-        for _ in 0..2 {
-            assert_eq!(server.read(&mut buf).await.unwrap(), N);
-            got.extend_from_slice(&buf);
-        }
+        let (mut buf, got) = read_full_buffers(&mut server, 2 * N, 2).await;
         assert!(got == sent, "the stream was corrupted");
         assert_eq!(server.read(&mut buf).await.unwrap(), 0, "EOF lost");
     });

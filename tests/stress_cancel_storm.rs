@@ -588,7 +588,10 @@ async fn task_body(w: Arc<World>, id: usize, seed: u64) {
             for _ in 0..3 {
                 let op = sub(&mut rng);
                 let fail = rng.one_in(4);
-                group.spawn(async move {
+                // A sibling may already have failed on another worker: the group is then
+                // cancelling and refuses new children (asyncio's TaskGroup raises there).
+                // The refused child is handed back and dropped before its first poll.
+                let child = group.try_spawn(async move {
                     op.await;
                     if fail {
                         Err("child failed")
@@ -596,6 +599,9 @@ async fn task_body(w: Arc<World>, id: usize, seed: u64) {
                         Ok(())
                     }
                 });
+                if child.is_err() {
+                    break;
+                }
             }
             let _ = timeout(w.wait(&mut rng), group.join()).await;
         }

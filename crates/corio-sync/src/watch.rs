@@ -11,6 +11,11 @@
 //!    so that notification is never missed.
 //! 4. A receiver used as a `Stream` keeps its queue entry in the receiver itself; the
 //!    receiver's drop removes it.
+//! 5. A send bumps `version` while it still holds the value's write lock, and a
+//!    receiver reads `version` while it holds the read lock, so the version a receiver
+//!    marks seen is always the one of the value it read. (Bumped after the unlock, a
+//!    receiver could read the new value with the old version and then be woken for a
+//!    value it had already seen.)
 
 use std::fmt;
 use std::future::Future;
@@ -38,6 +43,15 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    /// Stores `value` and bumps the version under the write lock (rule 5); returns
+    /// the old value, for the caller to drop after the lock is released.
+    fn replace(&self, value: T) -> T {
+        let mut slot = self.value.write();
+        let old = std::mem::replace(&mut *slot, value);
+        self.version.fetch_add(2, Ordering::AcqRel);
+        old
+    }
+
     /// Wakes every waiting receiver; the first panic of a receiver's waker is re-raised
     /// once all are woken (see the `wake_list` module).
     fn wake_all(&self) {
@@ -105,8 +119,7 @@ impl<T> Sender<T> {
         if self.shared.receivers.load(Ordering::Acquire) == 0 {
             return Err(SendError(value));
         }
-        let old = std::mem::replace(&mut *self.shared.value.write(), value);
-        self.shared.version.fetch_add(2, Ordering::AcqRel);
+        let old = self.shared.replace(value);
         let mut wakers = WakeList::new();
         self.shared.wake_waiters(&mut wakers);
         drop(old); // if its `Drop` panics, dropping `wakers` still wakes the rest
@@ -122,8 +135,7 @@ impl<T> Sender<T> {
     /// [`send`](Self::send) and [`send_modify`](Self::send_modify) re-raise it once
     /// every receiver is woken.
     pub fn send_replace(&self, value: T) -> T {
-        let old = std::mem::replace(&mut *self.shared.value.write(), value);
-        self.shared.version.fetch_add(2, Ordering::AcqRel);
+        let old = self.shared.replace(value);
         let mut wakers = WakeList::new();
         self.shared.wake_waiters(&mut wakers);
         wakers.wake_all_discarding_panic();
@@ -132,9 +144,10 @@ impl<T> Sender<T> {
 
     /// Modifies the value in place and notifies the receivers.
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
-        modify(&mut self.shared.value.write());
-        self.shared.version.fetch_add(2, Ordering::AcqRel);
-        self.shared.wake_all();
+        self.send_if_modified(|value| {
+            modify(value);
+            true
+        });
     }
 
     /// Modifies the value in place; notifies the receivers only if `modify` returns
@@ -152,9 +165,12 @@ impl<T> Sender<T> {
     /// assert!(rx.has_changed().unwrap());
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        let modified = modify(&mut self.shared.value.write());
+        let mut value = self.shared.value.write();
+        let modified = modify(&mut value);
         if modified {
+            // Rule 5: bumped under the write lock.
             self.shared.version.fetch_add(2, Ordering::AcqRel);
+            drop(value);
             self.shared.wake_all();
         }
         modified
@@ -280,9 +296,11 @@ pub struct Receiver<T> {
 impl<T> Receiver<T> {
     /// The current value, without marking it seen.
     pub fn borrow(&self) -> Ref<'_, T> {
+        // Rule 5: the version is read under the read lock.
+        let guard = self.shared.value.read();
         let version = self.shared.version.load(Ordering::Acquire) & !CLOSED;
         Ref {
-            guard: self.shared.value.read(),
+            guard,
             changed: version != self.seen,
         }
     }

@@ -54,3 +54,40 @@ fn halves_are_send_and_sync() {
     send_sync(&tx);
     send_sync(&rx.changed());
 }
+
+/// Rule 5: a receiver that read a value never sees that same value reported as a
+/// change. A sender thread increments while a receiver thread reads, checks for a
+/// change, and reads again; every reported change must show a larger value. (With the
+/// version bumped after the value's lock was released, a read could pair the new value
+/// with the old version, and the next check reported the value it had already read.)
+#[test]
+fn a_reported_change_is_never_the_value_already_read() {
+    const SENDS: u64 = 200_000;
+    for send in [0, 1, 2] {
+        let (tx, mut rx) = watch::channel(0u64);
+        let sender = std::thread::spawn(move || {
+            for _ in 0..SENDS {
+                match send {
+                    0 => tx.send_modify(|v| *v += 1),
+                    1 => drop(tx.send_if_modified(|v| {
+                        *v += 1;
+                        true
+                    })),
+                    _ => {
+                        let next = *tx.borrow() + 1;
+                        tx.send(next).unwrap();
+                    }
+                }
+            }
+        });
+        let mut last = *rx.borrow_and_update();
+        while last < SENDS {
+            if rx.has_changed().unwrap_or(true) {
+                let v = *rx.borrow_and_update();
+                assert!(v > last, "reported change to {v} after reading {last}");
+                last = v;
+            }
+        }
+        sender.join().unwrap();
+    }
+}

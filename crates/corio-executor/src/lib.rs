@@ -97,6 +97,7 @@ pub use yield_now::{yield_now, YieldNow};
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::queue::{local, Local, Steal, CAPACITY};
+    pub use crate::task::raw::MetaModel;
     pub use crate::task::state::{
         State, ToIdle, ToNotified, ToRunning, CANCELLED, CANCEL_REQUESTED, COMPLETE, JOIN_INTEREST,
         JOIN_WAKER, NOTIFIED, RUNNING,

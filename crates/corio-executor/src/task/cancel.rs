@@ -21,7 +21,8 @@
 //! # Rules
 //! 1. A task's [`CancelInfo`] lives in the task's out-of-line metadata (`raw::TaskMeta`),
 //!    allocated on first need (a `cancel()` call or a handler's first poll) and installed
-//!    by CAS, and freed with the task. A task that never meets either pays nothing: the
+//!    by CAS, and freed with the task. The CAS expects the word its caller read, so two
+//!    first needs racing on two threads share one record (`TaskMeta` rule 5). A task that never meets either pays nothing: the
 //!    header does not grow.
 //! 2. `requests` (asyncio's `cancelling()`) and the message are written *before* the
 //!    state bit is set, so whoever sees the bit sees them.

@@ -223,7 +223,8 @@ impl Registration {
             if let Some(k) = self.waker_key.take() {
                 info.wakers.lock()[k] = None;
             }
-            info.handlers.fetch_sub(1, Ordering::Relaxed);
+            let before = info.handlers.fetch_sub(1, Ordering::Relaxed);
+            debug_assert!(before > 0, "cancel handler count underflow");
         }
         // SAFETY: we took one reference in `enter` and release it once, here.
         unsafe { task.drop_ref() };

@@ -12,7 +12,7 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use corio_core::{coop, AtomicWaker, JoinError, TaskId};
@@ -23,6 +23,8 @@ use super::sched::TaskScheduler;
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::debug::DebugConfig;
+// loom's under `cfg(loom)`: the metadata word's upgrade is model-checked (rule 5).
+use crate::loom::AtomicPtr;
 
 /// Type-erased operations on a task cell.
 pub(crate) struct Vtable {
@@ -65,6 +67,15 @@ struct Extra {
 /// 4. The word changes at most once after spawn: from a `Location` to a `Box<Extra>` (by
 ///    CAS, in [`TaskMeta::cancel_or_init`]). An `Extra` is never replaced or freed before
 ///    the task is, so a reference into it lives as long as the `TaskMeta`.
+/// 5. The upgrade decides on one load: [`TaskMeta::cancel_or_init`] reads the word once
+///    and, if that value is a `Location`, CASes from exactly that value, so its CAS can
+///    only replace the `Location` it read, never an `Extra` another party installed
+///    meanwhile (a `cancel()` on another thread racing the task's first cancel handler).
+///    Replacing one would hand the two parties different cancel records: the handler
+///    counted on the lost one, the runner reading the new one would see no handler alive
+///    and drop the future in the middle of a `finally` cleanup (`stress_cancel_storm`,
+///    about 1 run in 50 on 2 cores), and a request counted on the lost one would vanish
+///    from `cancelling()`. `tests/loom_task_meta.rs` checks the race.
 ///
 /// Debug mode is not tested here on the poll path: a task spawned in debug mode gets
 /// the timed vtable instead (see [`allocate`]).
@@ -151,10 +162,12 @@ impl TaskMeta {
 
     /// The task's cancel record, allocating it (rule 4) if the task has none yet.
     pub(crate) fn cancel_or_init(&self) -> &CancelInfo {
-        if let Some(extra) = self.extra() {
-            return &extra.cancel;
-        }
+        // Rule 5: one load decides, and the CAS below expects exactly this value.
         let current = self.word();
+        if let Some(extra) = Self::untag(current) {
+            // SAFETY: rule 2: the tagged word is our live `Box<Extra>`, only read here.
+            return &unsafe { extra.as_ref() }.cancel;
+        }
         // SAFETY: rule 1: an untagged word is a `&'static Location`.
         let location = unsafe { current.cast::<Location<'static>>().as_ref() };
         let fresh = Self::tagged_extra(location, None, false);
@@ -166,7 +179,8 @@ impl TaskMeta {
         ) {
             Ok(_) => {}
             Err(_) => {
-                // Another party upgraded the word first (rule 4): free ours.
+                // Another party upgraded the word since our load (rules 4 and 5): its
+                // `Extra` stays, free ours.
                 let ours = Self::untag(fresh).expect("tagged");
                 // SAFETY: `fresh` was never shared; we still own the box.
                 drop(unsafe { Box::from_raw(ours.as_ptr()) });
@@ -629,5 +643,51 @@ impl std::ops::Deref for WakerRef {
     type Target = Waker;
     fn deref(&self) -> &Waker {
         &self.0
+    }
+}
+
+/// A task's metadata word alone, for the loom model of its upgrade race
+/// (`tests/loom_task_meta.rs`, [`TaskMeta`] rule 5).
+#[cfg(loom)]
+#[allow(missing_debug_implementations)]
+pub struct MetaModel(TaskMeta);
+
+#[cfg(loom)]
+impl MetaModel {
+    /// A spawned task's word: its spawn location, no `Extra` yet.
+    #[track_caller]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> MetaModel {
+        MetaModel(TaskMeta::new(Location::caller(), None, false))
+    }
+
+    /// What a cancel handler's first poll does (handlers rule 1): find or install the
+    /// cancel record and count one handler on it.
+    pub fn register_handler(&self) {
+        let info = self.0.cancel_or_init();
+        info.handlers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What `cancel()` does before setting the state bit (cancel rule 2): find or install
+    /// the cancel record and count one request on it.
+    pub fn request_cancel(&self) {
+        let info = self.0.cancel_or_init();
+        info.requests.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The installed record's handler and request counts, as the runner and
+    /// `cancelling()` read them.
+    pub fn counts(&self) -> Option<(u32, u32)> {
+        self.0.cancel().map(|c| {
+            (
+                c.handlers.load(Ordering::Relaxed),
+                c.requests.load(Ordering::Acquire),
+            )
+        })
+    }
+
+    /// The task's spawn location (kept by the upgrade).
+    pub fn location(&self) -> &'static Location<'static> {
+        self.0.location()
     }
 }

@@ -89,6 +89,8 @@ pub struct TimerDriver<D> {
     waiting_idle: Arc<AtomicBool>,
     /// What the last turn saw; `None` before the first.
     last_turn: Option<LastTurn>,
+    /// The spares' wakers taken before a park (reused buffer, empty between parks).
+    stale: Vec<std::task::Waker>,
 }
 
 /// The clock reading a turn fired up to, and the nearest deadline it left in the wheel.
@@ -139,6 +141,7 @@ impl<D: Driver> TimerDriver<D> {
             handle,
             waiting_idle,
             last_turn: None,
+            stale: Vec::new(),
         }
     }
 
@@ -227,11 +230,13 @@ impl<D: Driver> TimerDriver<D> {
     }
 
     fn park_inner(&mut self, until: u64, timeout: Option<Duration>) -> bool {
-        let timeout = if self.handle.handoff.prepare_park(until) {
+        let timeout = if self.handle.handoff.prepare_park(until, &mut self.stale) {
             timeout
         } else {
             Some(Duration::ZERO)
         };
+        // The spares' wakers, taken under the lock: dropped before blocking.
+        self.stale.clear();
         let observed = self.inner.park(timeout);
         self.handle.handoff.awake();
         observed

@@ -9,7 +9,8 @@
 //!
 //! Rules:
 //! 1. Only the owning future (`Sleep`, through `&mut self`) stores deadlines or
-//!    `CANCELLED`, always with `swap`.
+//!    `CANCELLED`: with `swap` when it does not hold the wheel lock; holding it, with a
+//!    plain store (under the lock the word cannot change under it: rule 2).
 //! 2. Only the driver moves the word to `FIRED`, with `compare_exchange(d, FIRED)` where `d`
 //!    is the deadline it filed the entry under. A reset racing the fire wins or loses
 //!    atomically: either the old deadline fired (and the owner re-arms over `FIRED`), or
@@ -38,12 +39,14 @@
 //! 5. Under the lock the holder may move the word as rules 1 and 2 allow the owner and
 //!    the driver (a direct re-file that is already due fires with `fire`).
 //! 6. A direct edit (a filing, re-filing or unfiling) increments `edits` (under the
-//!    lock); a filing then issues a `SeqCst` fence and reads `parked_until` as a queue
-//!    push does. At each turn the driver records the `edits` it saw (under the lock);
-//!    before blocking it publishes `parked_until`, fences and re-reads `edits`: if it
-//!    moved, the driver does not block (it turns again). By the two fences, a filing
-//!    after the driver's last turn either makes the driver skip the block or sees the
-//!    published deadline and unparks it if earlier, exactly like a queued registration.
+//!    lock); a filing also reads `parked_until` before it releases the lock. At each turn
+//!    the driver records the `edits` it saw (under the lock); before blocking it
+//!    publishes `parked_until` and re-reads `edits` in one critical section of the same
+//!    lock: if `edits` moved, the driver does not block (it turns again). The lock orders
+//!    the two critical sections, so a filing after the driver's last turn either comes
+//!    first (the driver sees `edits` moved and skips the block) or second (the filer
+//!    reads the published deadline and unparks the driver if its own is earlier),
+//!    exactly like a queued registration, and with no fence on the filing path.
 //! 7. So when the queue is empty and `edits` still reads what the last turn recorded,
 //!    the wheel holds exactly what that turn left in it: a paused driver reuses that
 //!    turn's nearest deadline instead of turning again
@@ -59,7 +62,8 @@
 //! producer per park does). By the two fences, either the driver sees the push or the
 //! producer sees the published deadline: a registration earlier than the driver's wake-up
 //! is never missed. While the driver is awake (`AWAKE`), producers never unpark: the driver
-//! drains the queue before it parks again.
+//! drains the queue before it parks again. (The driver publishes under the wheel lock, so
+//! a direct filing, which reads `parked_until` under that lock, needs no fence: rule 6.)
 
 use std::fmt;
 use std::sync::Arc;
@@ -110,13 +114,26 @@ impl Entry {
         Arc::new(entry)
     }
 
-    /// Re-arms a spare entry (unique, see `Wheel::take_spare`) like `Entry::new`.
-    pub(crate) fn reuse(spare: Arc<Entry>, deadline: u64, waker: &Waker) -> Arc<Entry> {
+    /// An entry armed at `deadline` with no waker yet; not queued. Its owner registers
+    /// its waker after filing it, with the wheel lock released
+    /// ([`Handoff::file_new`]).
+    pub(crate) fn armed(deadline: u64) -> Arc<Entry> {
+        Arc::new(Entry {
+            deadline: AtomicU64::new(deadline),
+            queued: AtomicBool::new(false),
+            key: AtomicUsize::new(NO_KEY),
+            waker: AtomicWaker::new(),
+        })
+    }
+
+    /// Re-arms a spare entry (unique, see `Wheel::take_spare`) at `deadline`, like
+    /// [`armed`](Self::armed); it may still hold the waker of its previous owner, which
+    /// the new owner's registration replaces (or keeps, if it wakes the same task).
+    pub(crate) fn rearm(spare: Arc<Entry>, deadline: u64) -> Arc<Entry> {
         debug_assert_eq!(Arc::strong_count(&spare), 1);
         spare.deadline.store(deadline, Ordering::Relaxed);
         spare.queued.store(false, Ordering::Relaxed);
         spare.key.store(NO_KEY, Ordering::Relaxed);
-        spare.waker.register(waker);
         spare
     }
 
@@ -191,9 +208,11 @@ impl Handoff {
         })
     }
 
-    /// Files a new `entry` (`Entry::new(deadline, ..)`, never shared) directly in the
-    /// locked `wheel`, or returns `false` if `deadline` was already processed (the timer
-    /// is due: nothing is filed). Tells a parked driver afterwards (rule 6).
+    /// Files a new `entry` (armed at `deadline`, never shared: `Entry::armed`, or a
+    /// re-armed spare) directly in the locked `wheel`, or returns `false` if `deadline`
+    /// was already processed (the timer is due: nothing is filed). Releases the lock and
+    /// tells a parked driver afterwards (rule 6). The caller then registers its waker
+    /// and checks [`Entry::is_fired`]: a fire in between woke the spare's old waker.
     #[inline]
     pub(crate) fn file_new(
         &self,
@@ -216,7 +235,8 @@ impl Handoff {
         entry: &Arc<Entry>,
         deadline: u64,
     ) {
-        entry.deadline.swap(deadline, Ordering::AcqRel);
+        // Under the lock: a store (rule 1).
+        entry.deadline.store(deadline, Ordering::Release);
         let key = entry.key.load(Ordering::Relaxed);
         if key != NO_KEY {
             wheel.remove(key);
@@ -244,7 +264,7 @@ impl Handoff {
 
     /// Disarms `entry` directly in the locked `wheel` (a drop or a reset to never).
     pub(crate) fn unfile(&self, mut wheel: MutexGuard<'_, Wheel>, entry: &Arc<Entry>) {
-        entry.deadline.swap(CANCELLED, Ordering::AcqRel);
+        entry.deadline.store(CANCELLED, Ordering::Release);
         let key = entry.key.load(Ordering::Relaxed);
         if key != NO_KEY {
             // Drop the wheel's reference after the lock is released.
@@ -257,18 +277,24 @@ impl Handoff {
 
     /// Drops the owner's `entry` (a `Sleep` going away): disarms it like
     /// [`unfile`](Self::unfile) or [`cancel`](Self::cancel), and when nothing else refers
-    /// to it any more (not filed, not queued), keeps it in the wheel's spare list with
-    /// its waker taken, for the next direct registration to re-arm.
-    pub(crate) fn release(&self, mut entry: Arc<Entry>) {
-        let word = entry.deadline.load(Ordering::Relaxed);
+    /// to it any more (not filed, not queued), keeps it in the wheel's spare list for the
+    /// next direct registration to re-arm. The spare keeps its waker (a task that sleeps
+    /// again re-registers the same waker without a clone); the driver takes the spares'
+    /// wakers before it blocks ([`prepare_park`](Self::prepare_park)), so a spare holds a
+    /// task's waker only while the runtime is busy.
+    ///
+    /// Under the lock this costs no read-modify-write of the entry: the word is stored
+    /// (rule 1), and uniqueness is the reference count read under the lock (the other
+    /// holders, the wheel and the queue, add and drop references only under it).
+    pub(crate) fn release(&self, entry: Arc<Entry>) {
         let Some(mut wheel) = self.try_wheel() else {
-            if word < CANCELLED {
+            if entry.deadline.load(Ordering::Relaxed) < CANCELLED {
                 self.cancel(&entry);
             }
             return;
         };
-        if word < CANCELLED {
-            entry.deadline.swap(CANCELLED, Ordering::AcqRel);
+        if entry.deadline.load(Ordering::Relaxed) < CANCELLED {
+            entry.deadline.store(CANCELLED, Ordering::Release);
             let key = entry.key.load(Ordering::Relaxed);
             if key != NO_KEY {
                 // The wheel's reference; ours keeps the entry alive.
@@ -276,25 +302,29 @@ impl Handoff {
                 self.edited(&wheel);
             }
         }
-        let (waker, left) = if Arc::get_mut(&mut entry).is_some() {
-            // Unique: neither the wheel nor the queue holds it, and no one can get it.
-            (entry.waker.take(), wheel.put_spare(entry))
+        // Unique: neither the wheel nor the queue holds it, and no one can get it (there
+        // are no `Weak`s; the queue's reference, if any, is dropped by the driver under
+        // the lock, which orders that drop before this read).
+        let left = if Arc::strong_count(&entry) == 1 {
+            wheel.put_spare(entry)
         } else {
-            (None, Some(entry))
+            Some(entry)
         };
         drop(wheel);
-        // Foreign code (a waker's drop, the entry's) runs with the lock released.
-        drop(waker);
+        // Foreign code (the entry's drop, with its waker) runs with the lock released.
         drop(left);
     }
 
-    /// Rule 6, producer side: count the filing under the lock, release it, then wake a
-    /// driver parked past `deadline`.
+    /// Rule 6, producer side: count the filing and read `parked_until` under the lock,
+    /// release it, then wake a driver parked past `deadline`.
+    #[inline]
     fn filed_directly(&self, wheel: MutexGuard<'_, Wheel>, deadline: u64) {
         self.edited(&wheel);
+        let parked = self.parked_until.load(Ordering::Relaxed);
         drop(wheel);
-        fence(Ordering::SeqCst);
-        self.unpark_if_earlier(deadline);
+        if deadline < parked {
+            self.unpark_if_earlier(deadline);
+        }
     }
 
     /// Rule 6: counts a direct edit (the `wheel` guard proves the lock is held).
@@ -388,12 +418,20 @@ impl Handoff {
     }
 
     /// Driver side: announces that it will park until `until` (ns, or `NO_DEADLINE`).
-    /// Returns `false` if the queue is not empty: the driver must not block then.
-    pub(crate) fn prepare_park(&self, until: u64) -> bool {
+    /// Returns `false` if the queue is not empty or the wheel was edited since the last
+    /// turn: the driver must not block then. Under the wheel lock (rule 6), where it also
+    /// moves the spares' wakers into `stale`, for the caller to drop once the lock is
+    /// released (see [`release`](Self::release)).
+    pub(crate) fn prepare_park(&self, until: u64, stale: &mut Vec<Waker>) -> bool {
+        let mut wheel = self.wheel();
         self.parked_until.store(until.max(1), Ordering::SeqCst);
+        // For the queue's producers, which push without the lock (the waking section).
         fence(Ordering::SeqCst);
-        self.queue.is_empty()
-            && self.edits.load(Ordering::SeqCst) == self.seen_edits.load(Ordering::Relaxed)
+        let quiet = self.queue.is_empty()
+            && self.edits.load(Ordering::Relaxed) == self.seen_edits.load(Ordering::Relaxed);
+        wheel.take_spare_wakers(stale);
+        drop(wheel);
+        quiet
     }
 
     /// Driver side: it is awake again; producers need not unpark it.

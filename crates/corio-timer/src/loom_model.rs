@@ -78,7 +78,7 @@ impl Model {
     }
     /// Driver: announce a park until `until`; `false` = must not block.
     pub fn prepare_park(&self, until: u64) -> bool {
-        self.0.prepare_park(until)
+        self.0.prepare_park(until, &mut Vec::new())
     }
     /// Driver: awake again.
     pub fn awake(&self) {

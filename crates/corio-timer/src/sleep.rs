@@ -81,12 +81,15 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
     handle: Arc<TimerHandle>,
-    /// The deadline is `base + after`: `sleep(d)` stores the instant it was created and
-    /// `d`, and adds them only when the sum is needed (so a `timeout` whose future is ready
-    /// at once never pays for the checked `Instant` addition). `after` is zero for
-    /// `sleep_until` and after a reset; a sum that overflows means "never".
+    /// The deadline is `base + after_ns`: `sleep(d)` stores the instant it was created
+    /// and `d` in nanoseconds, and adds them only when the sum is needed (so a `timeout`
+    /// whose future is ready at once never pays for the checked `Instant` addition).
+    /// `after_ns` is zero for `sleep_until`, after a reset, and for a `d` of ~584 years or
+    /// more (beyond `duration_ns`), whose deadline is added at once. Nanoseconds, not a
+    /// `Duration`, keep `Sleep` at 56 bytes: moving one (into a `Timeout`, a task's
+    /// state) is a few register moves, not a call to `memcpy`.
     base: Instant,
-    after: Duration,
+    after_ns: u64,
     /// The deadline in ns since the driver's origin; `NEVER` when it never fires;
     /// [`UNCONVERTED`] until the first poll (or reset) needs it, so a sleep that is
     /// dropped unpolled, or a `timeout` whose future is ready at once, never pays for the
@@ -108,7 +111,7 @@ impl Sleep {
         Sleep {
             handle,
             base: deadline,
-            after: Duration::ZERO,
+            after_ns: 0,
             deadline_ns: UNCONVERTED,
             fresh: true,
             entry: None,
@@ -118,24 +121,38 @@ impl Sleep {
     #[inline]
     pub(crate) fn after(handle: Arc<TimerHandle>, duration: Duration) -> Sleep {
         let now = Instant::from_std(handle.clock.now());
+        let after_ns = duration_ns(duration);
+        if after_ns == NEVER {
+            return Sleep::never_after(handle, now, duration);
+        }
         Sleep {
             handle,
             base: now,
-            after: duration,
+            after_ns,
             deadline_ns: UNCONVERTED,
             fresh: true,
             entry: None,
         }
     }
 
-    /// `base + after` in ns since the origin, capped at `NEVER` (an overflowing sum
+    /// `Sleep::after` of a duration of ~584 years or more (out of line: rare): the
+    /// deadline is added now, and it never fires.
+    #[cold]
+    #[inline(never)]
+    fn never_after(handle: Arc<TimerHandle>, now: Instant, duration: Duration) -> Sleep {
+        let mut never = Sleep::new(handle, far_deadline(now, duration));
+        never.deadline_ns = NEVER;
+        never
+    }
+
+    /// `base + after_ns` in ns since the origin, capped at `NEVER` (an overflowing sum
     /// never fires, as an overflowing `Instant` would).
     fn convert(&self) -> u64 {
         let base = self.handle.to_ns(self.base.into_std());
-        if self.after.is_zero() {
+        if self.after_ns == 0 {
             return base;
         }
-        add_ns(base, duration_ns(self.after))
+        add_ns(base, self.after_ns)
     }
 
     /// The deadline in ns since the origin (converted once, on first use).
@@ -157,12 +174,10 @@ impl Sleep {
 
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
-        if self.after.is_zero() {
+        if self.after_ns == 0 {
             return self.base;
         }
-        self.base
-            .checked_add(self.after)
-            .unwrap_or_else(|| Instant::far_future(self.base.into_std()))
+        far_deadline(self.base, Duration::from_nanos(self.after_ns))
     }
 
     /// Whether the deadline has been reached.
@@ -216,7 +231,7 @@ impl Sleep {
     /// [`reset`](Self::reset) with the deadline already converted (`ns`).
     fn reset_ns(&mut self, deadline: Instant, ns: u64) {
         self.base = deadline;
-        self.after = Duration::ZERO;
+        self.after_ns = 0;
         self.deadline_ns = ns;
         self.fresh = true;
         if let Some(entry) = &self.entry {
@@ -288,19 +303,24 @@ impl Sleep {
                 return true;
             }
             if std::mem::take(&mut self.fresh)
-                && self.after.is_zero()
+                && self.after_ns == 0
                 && self.handle.now_ns() >= deadline_ns
             {
                 return true;
             }
             let entry = match wheel.take_spare() {
-                Some(spare) => Entry::reuse(spare, deadline_ns, cx.waker()),
-                None => Entry::new(deadline_ns, cx.waker()),
+                Some(spare) => Entry::rearm(spare, deadline_ns),
+                None => Entry::armed(deadline_ns),
             };
             let filed = handoff.file_new(wheel, &entry, deadline_ns);
             debug_assert!(filed);
+            // With the lock released: the registration may drop a spare's old waker.
+            // A fire since the filing woke that old waker (a spurious wake-up of its
+            // task), not ours: look at the word again.
+            entry.waker.register(cx.waker());
+            let fired = entry.is_fired();
             self.entry = Some(entry);
-            return false;
+            return fired;
         }
         if self.fresh {
             self.fresh = false;
@@ -343,6 +363,12 @@ impl Drop for Sleep {
 #[inline(never)]
 fn release(handle: &TimerHandle, entry: Arc<Entry>) {
     handle.handoff.release(entry);
+}
+
+/// `base + d`, or an instant so far ahead that it never comes when that overflows.
+fn far_deadline(base: Instant, d: Duration) -> Instant {
+    base.checked_add(d)
+        .unwrap_or_else(|| Instant::far_future(base.into_std()))
 }
 
 impl fmt::Debug for Sleep {

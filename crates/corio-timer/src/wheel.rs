@@ -239,10 +239,14 @@ pub(crate) struct Wheel {
     staged: Vec<Staged>,
     /// <= every staged deadline; `u64::MAX` when nothing was staged since the last pass.
     staged_min: u64,
-    /// Entries no one else references (unique `Arc`s, waker taken), kept for the next
-    /// direct registration: a timer registered and dropped in turn allocates nothing.
-    /// At most `SPARE_MAX`; not part of the wheel's invariants.
+    /// Entries no one else references (unique `Arc`s), kept for the next direct
+    /// registration: a timer registered and dropped in turn allocates nothing. At most
+    /// `SPARE_MAX`; not part of the wheel's invariants. A spare may keep its last
+    /// owner's waker until it is re-armed or the driver next blocks
+    /// ([`take_spare_wakers`](Self::take_spare_wakers)).
     spare: Vec<Arc<Entry>>,
+    /// How many spares at the front of `spare` have had their wakers taken.
+    spare_bare: usize,
 }
 
 impl Wheel {
@@ -271,17 +275,20 @@ impl Wheel {
             staged: Vec::new(),
             staged_min: u64::MAX,
             spare: Vec::new(),
+            spare_bare: 0,
         }
     }
 
     /// A spare entry to re-arm, if any (see `spare`).
     #[inline]
     pub(crate) fn take_spare(&mut self) -> Option<Arc<Entry>> {
-        self.spare.pop()
+        let spare = self.spare.pop();
+        self.spare_bare = self.spare_bare.min(self.spare.len());
+        spare
     }
 
-    /// Keeps `entry` (which must be unique: `Arc::get_mut` succeeds) for reuse, or gives
-    /// it back when the spare list is full.
+    /// Keeps `entry` (which must be unique: no other `Arc` to it) for reuse, or gives it
+    /// back when the spare list is full.
     #[inline]
     pub(crate) fn put_spare(&mut self, entry: Arc<Entry>) -> Option<Arc<Entry>> {
         if self.spare.len() < SPARE_MAX {
@@ -290,6 +297,15 @@ impl Wheel {
         } else {
             Some(entry)
         }
+    }
+
+    /// Moves the wakers the spares still hold into `out` (the driver drops them after it
+    /// released the lock), so a spare does not keep a task alive while the runtime idles.
+    pub(crate) fn take_spare_wakers(&mut self, out: &mut Vec<std::task::Waker>) {
+        for spare in &self.spare[self.spare_bare..] {
+            out.extend(spare.waker.take());
+        }
+        self.spare_bare = self.spare.len();
     }
 
     /// How many timers are filed (staged ones included).
@@ -536,9 +552,9 @@ impl Wheel {
         fired
     }
 
-    /// Removes and returns every filed entry (driver shutdown).
+    /// Removes and returns every filed entry and every spare (driver shutdown).
     pub(crate) fn drain(&mut self) -> Vec<Arc<Entry>> {
-        let all = self
+        let mut all: Vec<Arc<Entry>> = self
             .nodes
             .iter_mut()
             .filter_map(|n| n.entry.take())
@@ -557,7 +573,9 @@ impl Wheel {
         self.run = Run::new();
         self.batch = Vec::new();
         self.run_live = 0;
-        self.spare = Vec::new();
+        // The spares too: their wakers are dropped by the caller, with the lock released.
+        self.spare_bare = 0;
+        all.append(&mut std::mem::take(&mut self.spare));
         all
     }
 

@@ -107,6 +107,12 @@ impl TimerHandle {
         Instant::from_std(self.clock.now())
     }
 
+    /// Time zero of the wheel.
+    #[inline]
+    pub(crate) fn origin(&self) -> Instant {
+        Instant::from_std(self.origin)
+    }
+
     /// Nanoseconds since the origin; `NEVER` when out of range.
     #[inline]
     pub(crate) fn to_ns(&self, t: std::time::Instant) -> u64 {

@@ -98,6 +98,10 @@ pub struct Sleep {
     /// Set at creation and reset: the next poll compares the deadline with the clock, so a
     /// deadline in the past completes at once without touching the wheel.
     fresh: bool,
+    /// `timeout(d, ..)`'s sleep: `base` is not read yet; the clock is read (and `base`
+    /// fixed) when the deadline is first needed, at the first poll or a reset
+    /// ([`Sleep::after_first_poll`]). Never set with an `after_ns` of zero.
+    unstarted: bool,
     entry: Option<Arc<Entry>>,
 }
 
@@ -114,6 +118,7 @@ impl Sleep {
             after_ns: 0,
             deadline_ns: UNCONVERTED,
             fresh: true,
+            unstarted: false,
             entry: None,
         }
     }
@@ -131,6 +136,7 @@ impl Sleep {
             after_ns,
             deadline_ns: UNCONVERTED,
             fresh: true,
+            unstarted: false,
             entry: None,
         }
     }
@@ -145,9 +151,46 @@ impl Sleep {
         never
     }
 
+    /// A sleep of `duration` that starts when first polled, not now: `timeout`'s, which
+    /// polls its future first, so a future ready at once never reads the clock.
+    #[inline]
+    pub(crate) fn after_first_poll(handle: Arc<TimerHandle>, duration: Duration) -> Sleep {
+        let after_ns = duration_ns(duration);
+        if after_ns == 0 || after_ns == NEVER {
+            // Rare: started now, as `after` does.
+            return Sleep::after_now(handle, duration);
+        }
+        // A placeholder until started (never read while `unstarted`).
+        let base = handle.origin();
+        Sleep {
+            handle,
+            base,
+            after_ns,
+            deadline_ns: UNCONVERTED,
+            fresh: true,
+            unstarted: true,
+            entry: None,
+        }
+    }
+
+    /// `Sleep::after`, out of line (`after_first_poll`'s rare cases).
+    #[cold]
+    #[inline(never)]
+    fn after_now(handle: Arc<TimerHandle>, duration: Duration) -> Sleep {
+        Sleep::after(handle, duration)
+    }
+
+    /// Starts an unstarted sleep: its deadline is `after_ns` from now.
+    #[inline(never)]
+    fn start(&mut self) {
+        self.base = Instant::from_std(self.handle.clock.now());
+        self.unstarted = false;
+    }
+
     /// `base + after_ns` in ns since the origin, capped at `NEVER` (an overflowing sum
-    /// never fires, as an overflowing `Instant` would).
+    /// never fires, as an overflowing `Instant` would). Not for an unstarted sleep.
     fn convert(&self) -> u64 {
+        debug_assert!(!self.unstarted);
         let base = self.handle.to_ns(self.base.into_std());
         if self.after_ns == 0 {
             return base;
@@ -159,6 +202,9 @@ impl Sleep {
     #[inline]
     fn deadline_ns(&mut self) -> u64 {
         if self.deadline_ns == UNCONVERTED {
+            if self.unstarted {
+                self.start();
+            }
             self.deadline_ns = self.convert();
         }
         self.deadline_ns
@@ -172,16 +218,26 @@ impl Sleep {
         s
     }
 
-    /// The instant at which this sleep completes.
+    /// The instant at which this sleep completes. (A `timeout`'s sleep that was not polled
+    /// yet starts at its first poll: until then, its duration from now.)
     pub fn deadline(&self) -> Instant {
         if self.after_ns == 0 {
             return self.base;
         }
-        far_deadline(self.base, Duration::from_nanos(self.after_ns))
+        let base = if self.unstarted {
+            Instant::from_std(self.handle.clock.now())
+        } else {
+            self.base
+        };
+        far_deadline(base, Duration::from_nanos(self.after_ns))
     }
 
     /// Whether the deadline has been reached.
     pub fn is_elapsed(&self) -> bool {
+        if self.unstarted {
+            // Not started: its (non-zero) duration is all ahead.
+            return false;
+        }
         let deadline_ns = match self.deadline_ns {
             UNCONVERTED => self.convert(),
             ns => ns,
@@ -232,6 +288,7 @@ impl Sleep {
     fn reset_ns(&mut self, deadline: Instant, ns: u64) {
         self.base = deadline;
         self.after_ns = 0;
+        self.unstarted = false;
         self.deadline_ns = ns;
         self.fresh = true;
         if let Some(entry) = &self.entry {

@@ -19,6 +19,13 @@ use crate::sleep::Sleep;
 /// The inner future is polled first, so one that is already ready returns `Ok` even with a
 /// zero duration, and never touches the timer wheel. `Duration::MAX` never times out.
 ///
+/// The time limit starts when the `Timeout` is first polled, as asyncio's `wait_for`
+/// starts its timer when it starts running and as `corio::move_on_after`'s scope does: its
+/// deadline is `duration` after the end of that poll of the future (a future ready at
+/// once never reads the clock). tokio's `timeout` fixes it when created instead; the two
+/// differ only for a `Timeout` created long before it is awaited. [`timeout_at`] takes
+/// an absolute deadline.
+///
 /// # Examples
 ///
 /// ```
@@ -41,7 +48,7 @@ use crate::sleep::Sleep;
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     let handle = TimerHandle::expect_current("corio::time::timeout");
-    Timeout::new(Sleep::after(handle, duration), future)
+    Timeout::new(Sleep::after_first_poll(handle, duration), future)
 }
 
 /// Like [`timeout`], but returns an error outside a runtime instead of panicking.
@@ -50,7 +57,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// [`NoRuntime`] naming `corio::time::try_timeout`.
 pub fn try_timeout<F: Future>(duration: Duration, future: F) -> Result<Timeout<F>, NoRuntime> {
     let handle = TimerHandle::current_for("corio::time::try_timeout")?;
-    Ok(Timeout::new(Sleep::after(handle, duration), future))
+    Ok(Timeout::new(
+        Sleep::after_first_poll(handle, duration),
+        future,
+    ))
 }
 
 /// Runs `future` until `deadline`; see [`timeout`].
@@ -83,7 +93,7 @@ impl<F> Timeout<F> {
         }
     }
 
-    /// The deadline.
+    /// The deadline (for a [`timeout`] not polled yet: `duration` from now, see there).
     pub fn deadline(&self) -> Instant {
         self.delay.deadline()
     }

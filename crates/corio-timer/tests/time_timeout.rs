@@ -129,3 +129,23 @@ fn polling_after_completion_panics() {
     let _ = poll_with(&mut t, w);
     rt.driver.turn();
 }
+
+/// The limit starts at the first poll (asyncio's `wait_for`, corio's `move_on_after`):
+/// a `Timeout` created, then awaited after the clock moved, still gives its future the
+/// whole duration; until that poll its deadline is the duration from now.
+#[test]
+fn the_limit_starts_at_the_first_poll() {
+    let mut rt = Rt::paused();
+    let r = rt.block_on(async {
+        let t = timeout(ms(100), async { sleep(ms(80)).await });
+        let start = Instant::now();
+        assert_eq!(t.deadline(), start + ms(100));
+        sleep(ms(50)).await;
+        assert_eq!(t.deadline(), Instant::now() + ms(100));
+        let polled = Instant::now();
+        let r = t.await;
+        (r, polled.elapsed())
+    });
+    assert_eq!(r, (Ok(()), ms(80)));
+    assert_eq!(rt.elapsed(), ms(130));
+}

@@ -223,7 +223,8 @@ impl Handoff {
         if deadline <= wheel.processed() {
             return false;
         }
-        wheel.stage(entry.clone(), deadline);
+        // Not counted by the wheel (its rule 8): the owner holds it until it unfiles it.
+        wheel.stage(entry, deadline);
         self.filed_directly(wheel, deadline);
         true
     }
@@ -257,7 +258,7 @@ impl Handoff {
         } else {
             // A move of an armed timer (a deadline pushed back): likely moved again
             // before it fires, so staged (wheel rule 7).
-            wheel.stage(entry.clone(), deadline);
+            wheel.stage(entry, deadline);
         }
         self.filed_directly(wheel, deadline);
     }
@@ -267,11 +268,9 @@ impl Handoff {
         entry.deadline.store(CANCELLED, Ordering::Release);
         let key = entry.key.load(Ordering::Relaxed);
         if key != NO_KEY {
-            // Drop the wheel's reference after the lock is released.
-            let filed = wheel.remove(key);
+            // The wheel's reference, if it counted one; ours keeps the entry alive.
+            wheel.remove(key);
             self.edited(&wheel);
-            drop(wheel);
-            drop(filed);
         }
     }
 
@@ -297,8 +296,8 @@ impl Handoff {
             entry.deadline.store(CANCELLED, Ordering::Release);
             let key = entry.key.load(Ordering::Relaxed);
             if key != NO_KEY {
-                // The wheel's reference; ours keeps the entry alive.
-                drop(wheel.remove(key));
+                // The wheel's reference, if it counted one; ours keeps the entry alive.
+                wheel.remove(key);
                 self.edited(&wheel);
             }
         }
@@ -445,5 +444,63 @@ impl fmt::Debug for Handoff {
         f.debug_struct("Handoff")
             .field("parked_until", &self.parked_until.load(Ordering::Relaxed))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use corio_core::Driver;
+    use corio_core::ParkThread;
+
+    /// Wheel rule 8: a staged timer holds no count; its owner dropping it while the lock
+    /// is taken disarms it through the queue, whose reference keeps the entry alive until
+    /// the driver has popped it and unstaged it (under Miri: no use after free).
+    #[test]
+    fn staged_entry_dropped_while_the_wheel_is_locked_lives_until_unstaged() {
+        let handoff = Handoff::new(ParkThread::new().unparker());
+        let entry = Entry::armed(5);
+        assert!(handoff.file_new(handoff.wheel(), &entry, 5));
+        assert_eq!(Arc::strong_count(&entry), 1, "staged: not counted");
+        let probe = Arc::downgrade(&entry);
+        {
+            // The driver holds the wheel: the owner's drop goes through the queue.
+            let mut wheel = handoff.wheel();
+            handoff.release(entry);
+            assert_eq!(probe.strong_count(), 1, "the queue's reference");
+            assert_eq!(wheel.len(), 1);
+            // Linking it now (a pass) takes a count for the node.
+            assert_eq!(wheel.process(1, |_, _| true), 0);
+            assert_eq!(probe.strong_count(), 2);
+        }
+        // The driver's next turn pops it (its word: cancelled) and unfiles it.
+        let mut wheel = handoff.wheel();
+        let (popped, word) = handoff.pop().unwrap();
+        assert_eq!(word, CANCELLED);
+        assert!(wheel.remove(popped.key.load(Ordering::Relaxed)));
+        drop(popped);
+        assert_eq!(wheel.len(), 0);
+        assert_eq!(probe.strong_count(), 0, "freed");
+    }
+
+    /// The same while still staged: the driver's turn unstages it before any pass.
+    #[test]
+    fn staged_entry_cancelled_through_the_queue_is_unstaged_by_the_turn() {
+        let handoff = Handoff::new(ParkThread::new().unparker());
+        let entry = Entry::armed(5);
+        assert!(handoff.file_new(handoff.wheel(), &entry, 5));
+        let probe = Arc::downgrade(&entry);
+        {
+            let _wheel = handoff.wheel();
+            handoff.release(entry);
+        }
+        let mut wheel = handoff.wheel();
+        let (popped, _) = handoff.pop().unwrap();
+        let key = popped.key.load(Ordering::Relaxed);
+        assert_ne!(key & crate::wheel::STAGED, 0, "still staged");
+        assert!(wheel.remove(key));
+        drop(popped);
+        assert_eq!(probe.strong_count(), 0, "freed");
+        assert_eq!(wheel.process(10, |_, _| true), 0, "nothing left to link");
     }
 }

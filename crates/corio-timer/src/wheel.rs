@@ -41,7 +41,8 @@
 //! pass (a `timeout` whose future wins, a `select!` branch that loses) is unstaged with a
 //! swap-remove and never touches a slot: the staged timer moved into its place gets its
 //! key updated. Its `seq` is taken when it is staged, so the order of rule 4 is the
-//! order of filing.
+//! order of filing. A staged timer holds no reference count on its entry (rule 8): a
+//! timer filed and cancelled before the pass costs no atomic read-modify-write here.
 //!
 //! # Invariants
 //! 1. Every filed deadline `d` satisfies `d > processed` (`processed` = the instant up to
@@ -66,10 +67,18 @@
 //! 7. A staged timer `i` has key `STAGED | i` and `staged[i]` holds it; it satisfies rule
 //!    1 like a linked one. `staged_min` is <= every staged deadline (a lower bound after
 //!    unstaging). Between calls no slot or run item refers to a staged timer.
+//! 8. A staged timer's entry is not counted by the wheel (a node's is: it holds an
+//!    `Arc`). It is kept alive by its owner's `Arc` or, once the owner let go of it, by
+//!    the hand-off queue's: an owner lets go of a filed entry only after unfiling it
+//!    under the lock, or after disarming it through the queue, which then holds a
+//!    reference (entry rule 3) until the driver, under the lock, has popped it and
+//!    unfiled the entry. So a staged timer's entry is alive while the wheel's lock is
+//!    held; `link_staged` takes a count for the node it links it into.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::entry::{Entry, NO_KEY};
@@ -96,9 +105,50 @@ pub(crate) const STAGED: usize = 1 << (usize::BITS - 1);
 
 /// A staged timer (rule 7).
 struct Staged {
-    entry: Arc<Entry>,
+    entry: Uncounted,
     deadline: u64,
     seq: u64,
+}
+
+/// A staged timer's entry: a pointer that holds no reference count (rule 8).
+#[derive(Clone, Copy)]
+struct Uncounted(NonNull<Entry>);
+
+// SAFETY: the pointee is an `Entry` (`Send + Sync`: atomics and an `AtomicWaker`), only
+// reached through `&Entry` or as an `Arc<Entry>`, by the holder of the wheel's lock.
+unsafe impl Send for Uncounted {}
+
+impl Uncounted {
+    /// Points at `entry` without counting it; `Arc::as_ptr` keeps the allocation's
+    /// provenance, so [`counted`](Self::counted) may rebuild an `Arc` from it.
+    fn new(entry: &Arc<Entry>) -> Uncounted {
+        // SAFETY: `Arc::as_ptr` points into a live allocation: never null.
+        Uncounted(unsafe { NonNull::new_unchecked(Arc::as_ptr(entry).cast_mut()) })
+    }
+
+    /// The entry.
+    ///
+    /// # Safety
+    /// It is alive: the wheel's lock is held and the timer is staged (rule 8).
+    unsafe fn get(&self) -> &Entry {
+        // SAFETY: alive by the caller's contract; only shared access is ever made.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// A new counted reference to the entry (for the node it is linked into).
+    ///
+    /// # Safety
+    /// As [`get`](Self::get).
+    unsafe fn counted(&self) -> Arc<Entry> {
+        let ptr = self.0.as_ptr().cast_const();
+        // SAFETY: `ptr` came from `Arc::as_ptr` of an `Arc<Entry>` whose allocation is
+        // alive with a count of at least one (rule 8, the caller's contract), so adding
+        // a count and taking ownership of it is sound.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Arc::from_raw(ptr)
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -324,9 +374,11 @@ impl Wheel {
     }
 
     /// Stages `entry` under `deadline` (> `processed`, rule 1): filed, but linked into its
-    /// slot only by the next pass (rule 7); records its key in it.
+    /// slot only by the next pass (rule 7); records its key in it. Takes no count on it:
+    /// its owner must keep it alive until it is unfiled, or disarm it through the queue
+    /// (rule 8).
     #[inline]
-    pub(crate) fn stage(&mut self, entry: Arc<Entry>, deadline: u64) {
+    pub(crate) fn stage(&mut self, entry: &Arc<Entry>, deadline: u64) {
         debug_assert!(deadline > self.processed);
         let seq = self.seq;
         self.seq = seq.wrapping_add(1);
@@ -334,24 +386,28 @@ impl Wheel {
         entry.key.store(STAGED | i, Ordering::Relaxed);
         self.staged_min = self.staged_min.min(deadline);
         self.staged.push(Staged {
-            entry,
+            entry: Uncounted::new(entry),
             deadline,
             seq,
         });
     }
 
-    /// Unstages the staged timer at index `i` (rule 7); returns it.
+    /// Unstages the staged timer at index `i` (rule 7); returns whether there was one.
     #[inline(always)]
-    fn unstage(&mut self, i: usize) -> Option<Arc<Entry>> {
+    fn unstage(&mut self, i: usize) -> bool {
         if i >= self.staged.len() {
-            return None;
+            return false;
         }
         let Staged { entry, .. } = self.staged.swap_remove(i);
         if let Some(moved) = self.staged.get(i) {
-            moved.entry.key.store(STAGED | i, Ordering::Relaxed);
+            // SAFETY: staged, and we hold the wheel (rule 8).
+            unsafe { moved.entry.get() }
+                .key
+                .store(STAGED | i, Ordering::Relaxed);
         }
-        entry.key.store(NO_KEY, Ordering::Relaxed);
-        Some(entry)
+        // SAFETY: it was staged until now, and we hold the wheel (rule 8).
+        unsafe { entry.get() }.key.store(NO_KEY, Ordering::Relaxed);
+        true
     }
 
     /// Links every staged timer into its slot (the start of a pass, rule 7).
@@ -370,6 +426,8 @@ impl Wheel {
             seq,
         } in staged.drain(..)
         {
+            // SAFETY: staged, and we hold the wheel (rule 8).
+            let entry = unsafe { entry.counted() };
             self.insert_seq(entry, deadline, seq);
         }
         if staged.capacity() <= SHRINK_ABOVE {
@@ -437,9 +495,11 @@ impl Wheel {
         self.len += 1;
     }
 
-    /// Unfiles the entry with `key` (staged or linked); returns it.
+    /// Unfiles the entry with `key` (staged or linked); returns whether it was filed.
+    /// A linked entry's count is dropped here: the caller holds another reference to it
+    /// (its owner's, or the queue's), so this never frees it under the lock.
     #[inline(always)]
-    pub(crate) fn remove(&mut self, key: usize) -> Option<Arc<Entry>> {
+    pub(crate) fn remove(&mut self, key: usize) -> bool {
         if key & STAGED != 0 {
             // `NO_KEY` has the bit too; its index is past the end.
             return self.unstage(key & !STAGED);
@@ -447,12 +507,16 @@ impl Wheel {
         self.unlink(key)
     }
 
-    /// Unfiles the linked entry with `key`; returns it. Out of line: the staged removal,
-    /// a timer cancelled before the driver's next pass, is the one that inlines.
+    /// Unfiles the linked entry with `key`. Out of line: the staged removal, a timer
+    /// cancelled before the driver's next pass, is the one that inlines.
     #[inline(never)]
-    fn unlink(&mut self, key: usize) -> Option<Arc<Entry>> {
-        let node = self.nodes.get_mut(key)?;
-        let entry = node.entry.take()?;
+    fn unlink(&mut self, key: usize) -> bool {
+        let Some(node) = self.nodes.get_mut(key) else {
+            return false;
+        };
+        let Some(entry) = node.entry.take() else {
+            return false;
+        };
         let (prev, next, s) = (node.prev, node.next, node.slot);
         // Vacant: onto the free list (`key` fits in `u32`: `insert` made it).
         node.next = self.free;
@@ -467,7 +531,8 @@ impl Wheel {
         if self.len == 0 {
             self.emptied();
         }
-        Some(entry)
+        drop(entry);
+        true
     }
 
     /// The exact nearest deadline (ns), or a lower bound after removals; `None` if empty.
@@ -552,19 +617,22 @@ impl Wheel {
         fired
     }
 
-    /// Removes and returns every filed entry and every spare (driver shutdown).
+    /// Removes every filed entry and every spare, and returns those the wheel counted:
+    /// the linked ones and the spares (driver shutdown; staged ones are their owners').
     pub(crate) fn drain(&mut self) -> Vec<Arc<Entry>> {
         let mut all: Vec<Arc<Entry>> = self
             .nodes
             .iter_mut()
             .filter_map(|n| n.entry.take())
-            .chain(
-                std::mem::take(&mut self.staged)
-                    .into_iter()
-                    .map(|s| s.entry),
-            )
             .inspect(|e| e.key.store(NO_KEY, Ordering::Relaxed))
             .collect();
+        for staged in std::mem::take(&mut self.staged) {
+            // SAFETY: staged until now, and we hold the wheel (rule 8). Not counted: its
+            // owner (or the queue) still holds it.
+            unsafe { staged.entry.get() }
+                .key
+                .store(NO_KEY, Ordering::Relaxed);
+        }
         self.staged_min = u64::MAX;
         self.occupied = [0; LEVELS];
         self.len = 0;

@@ -1,6 +1,7 @@
 //! loom model of the task metadata word's upgrade (`task/raw.rs`, `TaskMeta` rule 5): a
 //! `cancel()` on another thread racing the task's first cancel handler must leave both
-//! counted on the one cancel record that stays installed.
+//! counted on the one cancel record that stays installed, and a reader of the word racing
+//! the upgrade must still see the spawn location.
 //! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p corio-executor --release --test loom_task_meta`.
 #![cfg(loom)]
 
@@ -33,5 +34,18 @@ fn two_cancels_racing_count_on_one_record() {
         meta.request_cancel();
         other.join().unwrap();
         assert_eq!(meta.counts(), Some((0, 2)), "(handlers, requests)");
+    });
+}
+
+#[test]
+fn location_read_racing_the_upgrade_is_the_spawn_location() {
+    loom::model(|| {
+        let meta = Arc::new(MetaModel::new());
+        let spawned_at = meta.location();
+        let m2 = meta.clone();
+        // A task dump or `Debug` reading the location while `cancel()` upgrades the word.
+        let reader = thread::spawn(move || std::ptr::eq(m2.location(), spawned_at));
+        meta.request_cancel();
+        assert!(reader.join().unwrap(), "the spawn location");
     });
 }

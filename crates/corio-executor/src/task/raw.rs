@@ -67,10 +67,11 @@ struct Extra {
 /// 4. The word changes at most once after spawn: from a `Location` to a `Box<Extra>` (by
 ///    CAS, in [`TaskMeta::cancel_or_init`]). An `Extra` is never replaced or freed before
 ///    the task is, so a reference into it lives as long as the `TaskMeta`.
-/// 5. The upgrade decides on one load: [`TaskMeta::cancel_or_init`] reads the word once
+/// 5. Every use decides on one load: [`TaskMeta::cancel_or_init`] reads the word once
 ///    and, if that value is a `Location`, CASes from exactly that value, so its CAS can
 ///    only replace the `Location` it read, never an `Extra` another party installed
-///    meanwhile (a `cancel()` on another thread racing the task's first cancel handler).
+///    meanwhile (a `cancel()` on another thread racing the task's first cancel handler);
+///    a reader (`location`) interprets the value it loaded, never a second load.
 ///    Replacing one would hand the two parties different cancel records: the handler
 ///    counted on the lost one, the runner reading the new one would see no handler alive
 ///    and drop the future in the middle of a `finally` cleanup (`stress_cancel_storm`,
@@ -212,10 +213,13 @@ impl TaskMeta {
 
     /// Where the task was spawned.
     pub(crate) fn location(&self) -> &'static Location<'static> {
-        match self.extra() {
-            Some(e) => e.location,
+        // Rule 5: one load decides which of the two the word is.
+        let word = self.word();
+        match Self::untag(word) {
+            // SAFETY: rule 2: the tagged word is our live `Box<Extra>`, only read here.
+            Some(extra) => unsafe { extra.as_ref() }.location,
             // SAFETY: rule 1: an untagged word is a `&'static Location`.
-            None => unsafe { self.word().cast::<Location<'static>>().as_ref() },
+            None => unsafe { word.cast::<Location<'static>>().as_ref() },
         }
     }
 

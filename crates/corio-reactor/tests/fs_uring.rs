@@ -283,6 +283,33 @@ fn whole_file_helpers_agree_with_std_on_both_drivers() {
     }
 }
 
+/// The read chain's first read takes the size of the last file read (uring/fs.rs rule
+/// 9): files just below, at and above it, after larger and smaller ones, read whole.
+#[test]
+fn whole_file_reads_around_the_first_read_length() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for mut rt in drivers() {
+        let tmp = TempDir::new(&format!("fs-uring-hint-{}", rt.name));
+        let d = tmp.path().to_path_buf();
+        rt.block_on(async move {
+            let sizes = [
+                100_000, 65_536, 65_537, 65_535, 4097, 4096, 4095, 0, 8191, 12_288, 1, 4096,
+                70_000, 3,
+            ];
+            for (i, len) in sizes.into_iter().enumerate() {
+                let data: Vec<u8> = (0..len).map(|b| (b % 251) as u8 ^ i as u8).collect();
+                let p = d.join(format!("h{i}"));
+                std::fs::write(&p, &data).unwrap();
+                let got = fs::read(&p).await.unwrap();
+                assert_eq!(got.len(), len, "file {i}");
+                assert!(got == data, "file {i} ({len} bytes)");
+            }
+        });
+        rt.drain();
+        assert_eq!(direct_files(), Vec::<String>::new(), "{}: table", rt.name);
+    }
+}
+
 #[test]
 // The contradictory options are the point: std's error for them is the reference.
 #[allow(clippy::nonsensical_open_options)]

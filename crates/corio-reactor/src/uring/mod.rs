@@ -59,6 +59,18 @@
 //!    `io_uring_enter`) is still woken for it. So a completion waits at most until its
 //!    submitter next enters the kernel, which a worker does at least at its next flush
 //!    or park or timer tick; `park(Some(0))` enters when the ring flags pending task work.
+//! 7. Submissions that do not wait (`park(Some(0))`, a flush, a non-worker's push) go
+//!    through `submit_now`, which one thread at a time runs: a thread that finds another
+//!    inside it returns at once, and that one, after its `io_uring_enter`, submits again
+//!    whatever was pushed meanwhile (up to `COMBINE_ROUNDS` times, then once more
+//!    unconditionally, so its own caller is not held for long). The kernel runs many
+//!    operations inline at submission (an open, a cached read) under the ring's own
+//!    lock, and a second thread entering meanwhile used to spin on that lock
+//!    (`mutex_spin_on_owner`, 12 % of the fs read bench's CPU) instead of running
+//!    tasks. Its entries are never left behind: it pushed them (under the state lock)
+//!    before it found the flag set, and the holder clears the flag before it checks the
+//!    queue under that lock. The waiting enters of `park`, the full-queue submits of
+//!    rule 5 and the deregistering submit of rule 4 enter directly, as they must.
 //!
 //! Why not one ring per worker: the executor's idle workers sleep on a condition
 //! variable, not on a ring, and a task moves between workers when it is stolen, so a
@@ -223,7 +235,12 @@ pub(crate) struct Shared {
     quiesced: AtomicBool,
     /// The direct-descriptor table of file chains (`fs.rs`), set up by the first one.
     files: OnceLock<Arc<fs::FileTable>>,
+    /// A thread is inside `submit_now`'s `io_uring_enter` (batching rule 7).
+    submitting: AtomicBool,
 }
+
+/// The most submissions one `submit_now` makes for other threads (batching rule 7).
+const COMBINE_ROUNDS: usize = 4;
 
 struct State {
     slots: Vec<Slot>,
@@ -387,6 +404,7 @@ impl UringReactor {
             bufs,
             quiesced: AtomicBool::new(false),
             files: OnceLock::new(),
+            submitting: AtomicBool::new(false),
         });
         {
             let mut st = shared.state.lock();
@@ -423,7 +441,7 @@ impl Driver for UringReactor {
         let res = if timeout == Some(Duration::ZERO) {
             // A poll: submit what is queued (if anything) and read the ring.
             if sh.must_enter(&sh.state.lock()) {
-                sh.ring.submitter().submit()
+                sh.submit_now()
             } else {
                 Ok(0)
             }
@@ -749,7 +767,7 @@ impl Shared {
                 ours
             });
             if !deferred {
-                let _ = self.ring.submitter().submit();
+                let _ = self.submit_now();
             }
         }
     }
@@ -762,8 +780,27 @@ impl Shared {
             return;
         }
         if self.sq_len(&self.state.lock()) > 0 {
-            let _ = self.ring.submitter().submit();
+            let _ = self.submit_now();
         }
+    }
+
+    /// Submits what is queued, without waiting, unless another thread is doing so
+    /// right now: that one submits again what was pushed meanwhile (batching rule 7).
+    fn submit_now(&self) -> io::Result<usize> {
+        let mut total = 0;
+        for _ in 0..COMBINE_ROUNDS {
+            if self.submitting.swap(true, Ordering::SeqCst) {
+                return Ok(total);
+            }
+            let res = self.ring.submitter().submit();
+            self.submitting.store(false, Ordering::SeqCst);
+            total += res?;
+            if self.sq_len(&self.state.lock()) == 0 {
+                return Ok(total);
+            }
+        }
+        // Bounded: what is still queued is submitted here, token or not.
+        Ok(total + self.ring.submitter().submit()?)
     }
 
     /// Reads every completion; the caller wakes `wake` after unlocking.

@@ -1,10 +1,13 @@
 //! The channel core shared by the bounded and unbounded flavours.
 //!
 //! # Rules
-//! 1. Messages live in a lock-free queue: a fixed `ArrayQueue` for bounded channels
-//!    (capacity enforced by a [`RawSemaphore`]: a sender holds a permit from before its
-//!    push until the receiver pops the message, so the array never overflows), and a
-//!    single-consumer block [`List`](super::list) for unbounded ones.
+//! 1. Messages live in a lock-free single-consumer queue: a fixed [`Ring`](super::ring)
+//!    for bounded channels (capacity enforced by a [`RawSemaphore`]: a sender holds a
+//!    permit from before its push until the receiver pops the message, so a slot is
+//!    never overwritten before it is read: the ring's rule 3), and a block
+//!    [`List`](super::list) for unbounded ones. In both, a send is one `fetch_add`
+//!    and a store, and a receive reads without a read-modify-write on the queue; a
+//!    claimed message still being written makes the queue *busy*, not empty.
 //! 2. A receiver that finds the queue empty registers its waker in an [`AtomicWaker`],
 //!    sets `rx_parked`, issues a `SeqCst` fence and looks at the queue again. A sender
 //!    pushes, issues a `SeqCst` fence and reads `rx_parked`; only if it is set does it
@@ -39,16 +42,16 @@
 use std::task::{Context, Poll};
 
 use corio_core::{coop, AtomicWaker};
-use crossbeam_queue::ArrayQueue;
 
 use crate::loom::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::semaphore::raw::RawSemaphore;
 
 use super::error::TryRecvError;
-use super::list::{List, Pop};
+use super::list::{self, List};
+use super::ring::{self, Ring};
 
 pub(crate) enum Items<T> {
-    Bounded(ArrayQueue<T>),
+    Bounded(Ring<T>),
     Unbounded(List<T>),
 }
 
@@ -94,7 +97,7 @@ impl RxSignal {
 impl<T> Chan<T> {
     pub(crate) fn bounded(cap: usize) -> Self {
         Chan {
-            items: Items::Bounded(ArrayQueue::new(cap)),
+            items: Items::Bounded(Ring::new(cap)),
             sem: Some(RawSemaphore::new(cap)),
             rx: RxSignal::new(),
             senders: AtomicUsize::new(1),
@@ -175,11 +178,7 @@ impl<T> Chan<T> {
     /// Pushes a message (a bounded sender holds a permit) and wakes the receiver.
     pub(crate) fn push(&self, value: T) {
         match &self.items {
-            Items::Bounded(q) => {
-                if q.push(value).is_err() {
-                    unreachable!("a permit guarantees a free slot (rule 1)");
-                }
-            }
+            Items::Bounded(ring) => ring.push(value),
             Items::Unbounded(q) => q.push_outlined(value),
         }
         // Rule 2: the push happens-before this fence; the receiver's `parked` store
@@ -223,20 +222,26 @@ impl<T> Chan<T> {
     /// # Safety
     /// Only the single receiver calls it (rule 1).
     unsafe fn pop(&self, wait_busy: bool) -> Option<T> {
+        let mut spins = 0u32;
         let v = match &self.items {
-            Items::Bounded(q) => q.pop(),
-            Items::Unbounded(list) => {
-                let mut spins = 0u32;
-                loop {
-                    // SAFETY: the caller is the single receiver (# Safety).
-                    match unsafe { list.pop() } {
-                        Pop::Value(v) => break Some(v),
-                        Pop::Empty => break None,
-                        Pop::Busy if !wait_busy => break None,
-                        Pop::Busy => backoff(&mut spins),
-                    }
+            Items::Bounded(ring) => loop {
+                // SAFETY: the caller is the single receiver (# Safety).
+                match unsafe { ring.pop() } {
+                    ring::Pop::Value(v) => break Some(v),
+                    ring::Pop::Empty => break None,
+                    ring::Pop::Busy if !wait_busy => break None,
+                    ring::Pop::Busy => backoff(&mut spins),
                 }
-            }
+            },
+            Items::Unbounded(list) => loop {
+                // SAFETY: the caller is the single receiver (# Safety).
+                match unsafe { list.pop() } {
+                    list::Pop::Value(v) => break Some(v),
+                    list::Pop::Empty => break None,
+                    list::Pop::Busy if !wait_busy => break None,
+                    list::Pop::Busy => backoff(&mut spins),
+                }
+            },
         }?;
         if let Some(sem) = &self.sem {
             // The message is in hand: a blocked sender's panicking waker must not make
@@ -248,7 +253,7 @@ impl<T> Chan<T> {
 
     pub(crate) fn len(&self) -> usize {
         match &self.items {
-            Items::Bounded(q) => q.len(),
+            Items::Bounded(ring) => ring.len(),
             Items::Unbounded(list) => list.len(),
         }
     }

@@ -35,6 +35,7 @@ mod chan;
 pub mod error;
 mod list;
 mod receiver;
+mod ring;
 mod unbounded;
 
 pub use bounded::{channel, OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};

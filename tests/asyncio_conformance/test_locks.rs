@@ -25,7 +25,7 @@ use std::time::Duration;
 use corio::sync::{Barrier, BoundedSemaphore, Condition, Condvar, Event, Mutex, Semaphore};
 use corio::JoinHandle;
 
-use crate::{on_both, on_current_thread};
+use crate::{on_both, on_current_thread, until};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -657,8 +657,13 @@ mod condition_tests {
                 let g = o.wait_for_owned(g, |n| *n % 2 == 1).await;
                 *g
             });
-            sleep0().await;
-            assert!(!lock.is_locked(), "the waiter released the shared lock");
+            // asyncio's `sleep(0)` here lets the waiter run up to its wait; on the
+            // multi-thread runtime it may still be on its way there after one step.
+            until(
+                "the waiter waits on `odd` and released the shared lock",
+                || odd.waiters() == 1 && !lock.is_locked(),
+            )
+            .await;
             *lock.lock().await = 2;
             assert_eq!(even.notify_all(), 0, "nobody waits on the other condition");
             *lock.lock().await = 3;

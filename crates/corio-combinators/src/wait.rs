@@ -52,7 +52,9 @@ pub enum ReturnWhen {
 /// returns `(vec![], vec![])` at once (asyncio raises `ValueError` instead). The timeout
 /// counts from the first poll; `None` waits as long as it takes, and `Duration::MAX` is
 /// the same as `None`. When it passes, `wait` yields once before it classifies, so a
-/// task woken at the same instant (its sleep ends at the deadline) is counted as done.
+/// task woken at the same instant (its sleep ends at the deadline) is counted as done on
+/// the current-thread runtime. On the multi-thread runtime such a task may still be
+/// running on another worker then, and is handed back in `pending`.
 ///
 /// # Examples
 ///

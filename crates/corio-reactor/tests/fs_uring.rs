@@ -414,8 +414,11 @@ fn files_open_sync_and_positional_io_on_both_drivers() {
 }
 
 /// Runs test `name` of this file in a child process with `CORIO_URING_REFUSE=refuse`
-/// (the probe and the table are set up once per process).
+/// (the probe and the table are set up once per process). Serial too: while the child
+/// runs, this process holds its stdin (`/dev/null`) and the pipes of its output, which
+/// a test counting descriptors would take for a leak.
 fn run_refused(name: &str, refuse: &str) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", name, "--test-threads=1"])
         .env("CORIO_URING_REFUSE", refuse)

@@ -80,10 +80,14 @@
 //!   filing is staged on a list that the driver's next pass links into the slots, so a
 //!   timer cancelled before that pass never touches a slot. A timer
 //!   is allocated (one `Arc`) only when first polled with its deadline still ahead, and
-//!   a dropped timer's entry that nothing else references is kept (up to 64) for the
-//!   next direct registration to re-arm; a timer cancelled through the queue is unfiled
+//!   a dropped timer's entry that nothing else references is kept (up to 64), with its
+//!   waker until the driver next blocks, for the next direct registration to re-arm
+//!   (the same task re-registers without a waker clone); a staged timer holds no
+//!   reference count (the wheel's rule 8); a timer cancelled through the queue is unfiled
 //!   on the driver's next turn, and the wheel's memory returns to its baseline (plus
 //!   those spares) when it empties.
+//! - **`timeout`** polls its future first and starts its limit at that first poll, so a
+//!   future ready at once reads no clock and touches no wheel.
 //! - **Virtual time**: see [`pause`] and the [`TimerDriver`] park protocol.
 //! - **Limits**: `Duration::MAX` (any deadline that overflows `Instant`), and deadlines more
 //!   than ~584 years after the driver started, never fire.

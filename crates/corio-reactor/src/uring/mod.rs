@@ -101,10 +101,11 @@
 //!    from the moment its submission entry is pushed until its (last) completion has
 //!    been reaped. The submitter moves the buffer (a `Vec<u8>` or another owned value,
 //!    see [`Keep`]) into the slot; it gets it back only with the completion.
-//! 2. The handle an owner holds ([`Op`]) is just a key. Dropping it before the completion
-//!    turns the slot into an orphan: the buffer stays in the slot, and for operations
-//!    marked cancellable an `IORING_OP_ASYNC_CANCEL` for the key is submitted. Writes are
-//!    not cancelled (their data was already reported written) and complete on their own.
+//! 2. The handle an owner holds ([`Op`]) is a key and the operation's cell (rule 7).
+//!    Dropping it before the completion turns the operation into an orphan (its cell
+//!    says so): the buffer stays in the slot, and for operations marked cancellable an
+//!    `IORING_OP_ASYNC_CANCEL` for the key is submitted. Writes are not cancelled (their
+//!    data was already reported written) and complete on their own.
 //! 3. A completion for an orphan is absorbed: the driver runs the slot's follow-up action
 //!    if any (`After::ShutdownWrite`, the deferred `shutdown(SHUT_WR)` of a stream whose
 //!    write was still in flight when it was dropped) and only then frees the buffer.
@@ -121,6 +122,20 @@
 //!    completion never arrived by then is leaked, never freed: the worst case is a leak,
 //!    never a kernel write into freed memory. The provided-buffer pool (`bufring.rs`)
 //!    is freed only if nothing at all was left in the kernel, after unregistering it.
+//! 7. A one-shot operation's completion reaches its owner through the operation's cell
+//!    ([`OpCell`], shared by the slot and the [`Op`]), not through the slot: the reaper,
+//!    under the state lock it holds for the whole batch of completions, moves the
+//!    result and the slot's buffers into the cell and frees the slot at once; the owner
+//!    polls the cell without taking the lock. The cell's state leaves "waiting" exactly
+//!    once, by a compare-exchange: to "done" by the reaper, to "orphan" by the owner's
+//!    drop, or to "shutdown" by the driver's drop; the winner decides who owns the
+//!    buffers (the owner after "done"; the slot, hence the reaper, after "orphan"; the
+//!    slot, leaked, after "shutdown"), so they are freed once, and never before the
+//!    completion. An operation thus takes the state lock once (its submission) plus its
+//!    share of a reap, and an operation submitted without a waker
+//!    ([`Shared::submit_in`]) wakes nobody when it completes. A stream reuses the cell
+//!    of its finished operation for the next ([`Op::into_cell`]: only once the slot has
+//!    let go of it and the completion was taken), so a read or send allocates nothing.
 //!
 //! # Waiting under valgrind
 //! valgrind runs one thread at a time and treats `io_uring_enter` as a call that does not
@@ -149,17 +164,17 @@ pub(crate) mod bufring;
 pub(crate) mod fs;
 pub(crate) mod stream;
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use corio_core::{Driver, Unpark, Unparker};
+use corio_core::{AtomicWaker, Driver, Unpark, Unparker};
 use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
 use parking_lot::Mutex;
 
@@ -278,15 +293,12 @@ enum Entry {
 }
 
 enum OpState {
-    Waiting(Option<Waker>),
-    Done {
-        res: i32,
-        flags: u32,
-    },
-    /// The owner is gone (rule 2); `cancelled` says whether we asked the kernel to stop.
-    Orphan {
-        cancelled: bool,
-    },
+    /// A one-shot operation in flight; its completion goes to the owner's cell (rule 7),
+    /// or is absorbed if the cell says the owner is gone (rules 2-3).
+    Owned(Arc<OpCell>),
+    /// The owner of a multishot operation is gone (rule 2); `cancelled` says whether we
+    /// asked the kernel to stop.
+    Orphan { cancelled: bool },
     /// A multishot operation (accept, receive): completions (result, flags) queue up
     /// until the owner takes them; `ended` once the kernel posted the last one (no
     /// `IORING_CQE_F_MORE`).
@@ -326,11 +338,87 @@ pub(crate) struct MultiOp {
     key: u64,
 }
 
-/// An owner's key to an operation in flight (rule 2: dropping it orphans the slot).
+/// An owner's key to an operation in flight (rule 2: dropping it orphans the slot) and
+/// the cell its completion arrives in (rule 7).
 pub(crate) struct Op {
     shared: Arc<Shared>,
     key: u64,
     cancel_on_drop: bool,
+    cell: Arc<OpCell>,
+}
+
+/// `OpCell::state`: the operation is in the kernel and its owner holds the `Op`.
+const CELL_WAITING: u8 = 0;
+/// `OpCell::state`: the completion was reaped; `out` holds it (the result, flags and
+/// the buffers back) and belongs to the owner. Final.
+const CELL_DONE: u8 = 1;
+/// `OpCell::state`: the owner dropped its `Op` first; the reaper absorbs the completion
+/// (rules 2-3) and `out` is never read. Final.
+const CELL_ORPHAN: u8 = 2;
+/// `OpCell::state`: the driver shut down with the operation still in the kernel; the
+/// buffers stay in the slot (rule 6) and the owner gets `ESHUTDOWN`. Final.
+const CELL_SHUTDOWN: u8 = 3;
+
+/// Where a one-shot operation's completion meets its owner without the driver's lock
+/// (rule 7). `state` leaves `CELL_WAITING` exactly once, by a compare-exchange: to
+/// `CELL_DONE` by the reaper, to `CELL_ORPHAN` by the owner's drop, or to
+/// `CELL_SHUTDOWN` by the driver's drop; whoever wins decides who owns `out`.
+pub(crate) struct OpCell {
+    state: AtomicU8,
+    waker: AtomicWaker,
+    /// Written by the reaper only while `state` is `CELL_WAITING` (before its
+    /// compare-exchange to `CELL_DONE`, which publishes it with `Release`); read and
+    /// taken by the owner only after it saw `CELL_DONE` (`Acquire`).
+    out: UnsafeCell<(i32, u32, Keep)>,
+}
+
+// SAFETY: `out` is accessed by one side at a time, as `state` hands it over (the
+// reaper before the `CELL_DONE` exchange, the owner after it, or whoever drops the
+// last `Arc`); `Keep` is `Send`.
+unsafe impl Send for OpCell {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for OpCell {}
+
+impl OpCell {
+    fn new(waker: Option<&Waker>) -> Arc<OpCell> {
+        let cell = Arc::new(OpCell {
+            state: AtomicU8::new(CELL_WAITING),
+            waker: AtomicWaker::new(),
+            out: UnsafeCell::new((0, 0, Keep::default())),
+        });
+        if let Some(w) = waker {
+            cell.waker.register(w);
+        }
+        cell
+    }
+
+    fn is_orphan(&self) -> bool {
+        self.state.load(Ordering::Acquire) == CELL_ORPHAN
+    }
+
+    /// The reaper's side (under the state lock): hands the completion and `keep` to the
+    /// owner and queues its waker, unless the owner is gone (then `keep` is dropped
+    /// with the cell; the completion has arrived, so that is safe, rule 1).
+    /// Returns `false` if the owner had orphaned the operation (the caller disposes of
+    /// the result, rule 3).
+    fn complete(&self, res: i32, flags: u32, keep: Keep, wake: &mut Vec<Waker>) -> bool {
+        // SAFETY: the state is (or was, just before an owner's orphaning) WAITING: the
+        // owner does not touch `out` before seeing DONE, and only the reaper, under
+        // the state lock, completes an operation.
+        unsafe { *self.out.get() = (res, flags, keep) };
+        if self
+            .state
+            .compare_exchange(CELL_WAITING, CELL_DONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            if let Some(w) = self.waker.take() {
+                wake.push(w);
+            }
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl UringReactor {
@@ -527,7 +615,7 @@ impl Drop for UringReactor {
                         }
                     }
                     Entry::Op { state, .. } => {
-                        if let OpState::Waiting(_)
+                        if let OpState::Owned(_)
                         | OpState::Orphan { cancelled: false }
                         | OpState::Multi { ended: false, .. } = state
                         {
@@ -574,24 +662,26 @@ impl Drop for UringReactor {
                 }
             }
             if let Entry::Op {
-                state: state @ OpState::Waiting(_),
+                state: OpState::Owned(cell),
                 ..
-            } = &mut slot.entry
+            } = &slot.entry
             {
-                if let OpState::Waiting(Some(w)) = std::mem::replace(
-                    state,
-                    OpState::Done {
-                        res: -libc::ECANCELED,
-                        flags: 0,
-                    },
-                ) {
-                    wake.push(w);
+                // The kernel may still hold the buffers: they stay in the slot (leaked
+                // with it, rule 6) and the owner gets `ESHUTDOWN`.
+                if cell
+                    .state
+                    .compare_exchange(
+                        CELL_WAITING,
+                        CELL_SHUTDOWN,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    )
+                    .is_ok()
+                {
+                    if let Some(w) = cell.waker.take() {
+                        wake.push(w);
+                    }
                 }
-                // The kernel may still hold it: keep the slot marked as in flight.
-                *state = OpState::Done {
-                    res: SHUTDOWN_RES,
-                    flags: 0,
-                };
             }
         }
         drop(st);
@@ -601,18 +691,14 @@ impl Drop for UringReactor {
     }
 }
 
-/// The result a waiting operation gets when the driver shuts down under it.
-const SHUTDOWN_RES: i32 = i32::MIN;
-
 impl Drop for Shared {
     fn drop(&mut self) {
         // Rule 6: a buffer whose completion may still come is leaked, never freed.
         let st = self.state.get_mut();
+        // (A slot holds an operation only until its last completion.)
         for slot in st.slots.drain(..) {
-            if let Entry::Op { state, keep, .. } = slot.entry {
-                if !matches!(state, OpState::Done { res, .. } if res != SHUTDOWN_RES) {
-                    std::mem::forget(keep);
-                }
+            if let Entry::Op { keep, .. } = slot.entry {
+                std::mem::forget(keep);
             }
         }
         if st.unpark_armed {
@@ -664,10 +750,7 @@ impl Shared {
         st.unpark_armed
             || st.slots.iter().any(|s| match &s.entry {
                 Entry::Reg { armed, .. } => *armed,
-                Entry::Op { state, .. } => !matches!(
-                    state,
-                    OpState::Done { .. } | OpState::Multi { ended: true, .. }
-                ),
+                Entry::Op { state, .. } => !matches!(state, OpState::Multi { ended: true, .. }),
                 Entry::Vacant => false,
             })
     }
@@ -881,21 +964,35 @@ impl Shared {
             Entry::Op {
                 state,
                 sqe,
-                keep: _,
+                keep,
                 after,
                 linked,
             } => match state {
-                OpState::Waiting(w) => {
-                    if res == -libc::ECANCELED && !self.shutdown.load(Ordering::SeqCst) && !*linked
+                OpState::Owned(cell) => {
+                    let orphan = cell.is_orphan();
+                    if !orphan
+                        && res == -libc::ECANCELED
+                        && !self.shutdown.load(Ordering::SeqCst)
+                        && !*linked
                     {
                         // Rule 5: not ours; do it again.
                         resubmit.push(sqe.clone());
                     } else {
-                        if let Some(w) = w.take() {
-                            wake.push(w);
+                        // The deferred shutdown first (the owner may see the completion
+                        // as soon as it is in the cell).
+                        let mut after = std::mem::replace(after, After::Nothing);
+                        if let After::ShutdownWrite(_) = after {
+                            run_after(&mut after);
                         }
-                        *state = OpState::Done { res, flags };
-                        run_after(after);
+                        // Rule 7: the result and the buffers go to the owner's cell and
+                        // the slot is free at once; or rule 3: the owner is gone (before
+                        // or while we complete), so the result is disposed of here (an
+                        // open's descriptor closed) and the buffers freed with the slot
+                        // or the cell.
+                        if orphan || !cell.complete(res, flags, std::mem::take(keep), wake) {
+                            self.discard(&after, res, flags);
+                        }
+                        free = true;
                     }
                 }
                 OpState::Orphan { .. } => {
@@ -928,7 +1025,6 @@ impl Shared {
                         wake.push(w);
                     }
                 }
-                OpState::Done { .. } => {}
             },
         }
         if free {
@@ -1039,12 +1135,37 @@ impl Shared {
         waker: &Waker,
         cancel_on_drop: bool,
     ) -> io::Result<Op> {
-        let state = OpState::Waiting(Some(waker.clone()));
+        self.submit_in(None, sqe, keep, Some(waker), cancel_on_drop)
+    }
+
+    /// As [`submit`](Self::submit), with `cell` (from the owner's previous operation,
+    /// [`Op::into_cell`]) reused instead of a new one allocated, and `waker` optional:
+    /// without one, nobody is woken by the completion until a poll of the `Op` stores
+    /// one (a write-behind send, whose writer was already told the bytes are written).
+    pub(crate) fn submit_in(
+        self: &Arc<Self>,
+        cell: Option<Arc<OpCell>>,
+        sqe: squeue::Entry,
+        keep: Keep,
+        waker: Option<&Waker>,
+        cancel_on_drop: bool,
+    ) -> io::Result<Op> {
+        let cell = match cell {
+            Some(cell) => {
+                if let Some(w) = waker {
+                    cell.waker.register(w);
+                }
+                cell
+            }
+            None => OpCell::new(waker),
+        };
+        let state = OpState::Owned(cell.clone());
         let key = self.start(sqe, state, keep, After::Nothing)?;
         Ok(Op {
             shared: self.clone(),
             key,
             cancel_on_drop,
+            cell,
         })
     }
 
@@ -1100,8 +1221,9 @@ impl Shared {
         }
         let mut sqes = Vec::with_capacity(ops.len());
         for (sqe, keep, cancel_on_drop) in ops {
+            let cell = OpCell::new(None);
             let key = match st.alloc(Entry::Op {
-                state: OpState::Waiting(None),
+                state: OpState::Owned(cell.clone()),
                 sqe: sqe.clone(),
                 keep,
                 after: After::Nothing,
@@ -1129,6 +1251,7 @@ impl Shared {
                 shared: self.clone(),
                 key,
                 cancel_on_drop,
+                cell,
             });
         }
         // SAFETY: the state lock is held (only live handle to the SQ); every buffer
@@ -1215,15 +1338,19 @@ impl Shared {
     pub(crate) fn set_after(&self, op: &Op, action: After) -> Result<(), After> {
         let mut st = self.state.lock();
         match st.slots.get_mut(op.key as u32 as usize) {
+            // The slot is this operation's until its completion (then freed, rule 7),
+            // and the reaper runs `after` under this lock.
             Some(Slot {
+                generation,
                 entry:
                     Entry::Op {
                         after,
-                        state: OpState::Waiting(_),
+                        state: OpState::Owned(cell),
                         ..
                     },
-                ..
-            }) => {
+            }) if *generation == (op.key >> 32) as u32
+                && cell.state.load(Ordering::Acquire) == CELL_WAITING =>
+            {
                 *after = action;
                 Ok(())
             }
@@ -1327,37 +1454,47 @@ impl Drop for MultiOp {
 
 impl Op {
     /// The completion: `(result, cqe flags, the buffers back)`, or pending with the
-    /// waker stored. Once ready the slot is freed and `self` must not be polled again.
+    /// waker stored. Once ready `self` must not be polled again. Takes no lock (rule 7).
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<(i32, u32, Keep)> {
-        let mut st = self.shared.state.lock();
-        let index = self.key as u32 as usize;
-        let slot = &mut st.slots[index];
-        debug_assert_eq!(slot.generation, (self.key >> 32) as u32);
-        let Entry::Op { state, keep, .. } = &mut slot.entry else {
-            unreachable!("an Op's slot holds an operation until the Op is done");
-        };
-        match state {
-            OpState::Waiting(w) => {
-                match w {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *w = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            OpState::Done { res, flags } => {
-                if *res == SHUTDOWN_RES {
-                    // The kernel may still hold the buffer (rule 6): leave the slot.
-                    return Poll::Ready((-libc::ESHUTDOWN, 0, Keep::default()));
-                }
-                let out = (*res, *flags, std::mem::take(keep));
-                st.release(index);
-                self.shared.registered.fetch_sub(1, Ordering::Relaxed);
+        if let Some(out) = self.try_take() {
+            return Poll::Ready(out);
+        }
+        self.cell.waker.register(cx.waker());
+        match self.try_take() {
+            Some(out) => Poll::Ready(out),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The cell of an operation whose completion was taken, emptied for the owner's
+    /// next submission ([`Shared::submit_in`]); `None` if it is not finished or the
+    /// slot still holds it.
+    pub(crate) fn into_cell(self) -> Option<Arc<OpCell>> {
+        if self.key != IGNORE {
+            return None; // not taken: the drop orphans it
+        }
+        let mut cell = self.cell.clone();
+        drop(self);
+        let c = Arc::get_mut(&mut cell)?;
+        // Exclusive now: no slot or other owner holds it (rule 7's exchange is over).
+        *c.state.get_mut() = CELL_WAITING;
+        c.waker = AtomicWaker::new();
+        *c.out.get_mut() = (0, 0, Keep::default());
+        Some(cell)
+    }
+
+    fn try_take(&mut self) -> Option<(i32, u32, Keep)> {
+        match self.cell.state.load(Ordering::Acquire) {
+            CELL_DONE if self.key != IGNORE => {
                 self.key = IGNORE;
-                Poll::Ready(out)
+                // SAFETY: DONE was published by the reaper after it wrote `out`
+                // (`Acquire` above pairs with its `Release`); from now on only this
+                // owner touches `out`, and `key == IGNORE` makes this the only take.
+                Some(std::mem::take(unsafe { &mut *self.cell.out.get() }))
             }
-            OpState::Orphan { .. } | OpState::Multi { .. } => {
-                unreachable!("an Op's slot is one-shot and only its dropped owner orphans it")
-            }
+            // The kernel may still hold the buffers (rule 6): they stay in the slot.
+            CELL_SHUTDOWN => Some((-libc::ESHUTDOWN, 0, Keep::default())),
+            _ => None,
         }
     }
 }
@@ -1367,33 +1504,35 @@ impl Drop for Op {
         if self.key == IGNORE {
             return;
         }
+        // Rule 2: orphan it, unless the completion (or the shutdown) came first.
+        if self
+            .cell
+            .state
+            .compare_exchange(
+                CELL_WAITING,
+                CELL_ORPHAN,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+            || !self.cancel_on_drop
+        {
+            // DONE: the result and buffers go with the cell; SHUTDOWN: the slot keeps
+            // them; a write completes on its own.
+            return;
+        }
         let mut wake = Vec::new();
         let pushed = {
             let mut st = self.shared.state.lock();
             let index = self.key as u32 as usize;
-            let Entry::Op { state, .. } = &mut st.slots[index].entry else {
-                return;
-            };
-            match state {
-                OpState::Done { res, .. } if *res != SHUTDOWN_RES => {
-                    st.release(index);
-                    self.shared.registered.fetch_sub(1, Ordering::Relaxed);
-                    false
-                }
-                OpState::Done { .. } => false,
-                _ => {
-                    // Rule 2: orphan it; cancel reads (a write completes on its own).
-                    *state = OpState::Orphan {
-                        cancelled: self.cancel_on_drop,
-                    };
-                    if self.cancel_on_drop {
-                        let sqe = opcode::AsyncCancel::new(self.key).build().user_data(IGNORE);
-                        let _ = self.shared.push_locked(&mut st, &sqe, &mut wake);
-                        true
-                    } else {
-                        false
-                    }
-                }
+            // Still in the kernel (the slot is freed by the completion)?
+            let in_flight = st
+                .slots
+                .get(index)
+                .is_some_and(|slot| slot.generation == (self.key >> 32) as u32);
+            in_flight && {
+                let sqe = opcode::AsyncCancel::new(self.key).build().user_data(IGNORE);
+                self.shared.push_locked(&mut st, &sqe, &mut wake).is_ok()
             }
         };
         if pushed {
@@ -1625,6 +1764,44 @@ mod tests {
             "{} of {} pushed entries never completed",
             ops.len(),
             PUSHERS * OPS
+        );
+    }
+
+    /// Ownership rule 7: the slot is free as soon as the completion is reaped, and the
+    /// owner takes the result and its buffers from the operation's cell without the
+    /// state lock (held by this test the whole time).
+    #[test]
+    fn a_completion_is_taken_without_the_state_lock() {
+        let Ok(mut driver) = UringReactor::new() else {
+            return; // no io_uring here
+        };
+        let sh = driver.shared.clone();
+        let keep = Keep {
+            buf: vec![1, 2, 3],
+            extra: None,
+        };
+        let mut op = sh
+            .submit(opcode::Nop::new().build(), keep, Waker::noop(), false)
+            .unwrap();
+        for _ in 0..1000 {
+            if sh.registered() == 0 {
+                break;
+            }
+            driver.park(Some(Duration::from_millis(1)));
+        }
+        assert_eq!(sh.registered(), 0, "the completion did not free the slot");
+        let guard = sh.state.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut cx = Context::from_waker(Waker::noop());
+            let out = op.poll(&mut cx).map(|(res, _, keep)| (res, keep.buf));
+            let _ = tx.send(out);
+        });
+        let got = rx.recv_timeout(Duration::from_secs(10));
+        drop(guard);
+        assert!(
+            matches!(&got, Ok(Poll::Ready((0, buf))) if buf == &[1, 2, 3]),
+            "the owner could not take its completion while the lock was held: {got:?}"
         );
     }
 

@@ -15,7 +15,16 @@
 //!    `SIGPIPE`, never a silent short send) and reports the bytes written at once, as a
 //!    kernel socket buffer would. At most one send is in flight: the next write (or
 //!    `flush`, `close`) waits for it, resubmits a remainder if the kernel still sent
-//!    less, and reports its error, if any.
+//!    less, and reports its error, if any. The send is submitted without a waker
+//!    (module rule 7): its completion wakes nobody unless someone waits for it. Except
+//!    on a paused clock: there it wakes the writer, whose thread then enters the kernel
+//!    and runs the completions queued as its task work (module batching rule 6), which
+//!    the auto-advance must see before it jumps (test `time_io_no_skip`: without the
+//!    wake a peer's receive could sit in that thread's task work while time jumped). A write
+//!    of at least `DIRECT_MIN` (16 KiB) bytes with no send in flight is first a plain
+//!    non-blocking `send` from the caller's buffers (synchronous, so no buffer ownership
+//!    is at stake and no copy is made); only what the socket does not take at once
+//!    (`WouldBlock`) goes write-behind.
 //! 3. A dropped stream never cancels its send: the bytes were reported written. The slot
 //!    keeps the buffer and the kernel keeps the socket open until the send completes.
 //!    `shutdown(Write)` while a send is in flight (including the drop of an owned write
@@ -43,20 +52,23 @@ use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
 use corio_core::coop;
 use io_uring::{cqueue, opcode, types};
 use parking_lot::Mutex;
 
-use super::Op;
-use super::{bufring, After, Keep, MultiOp, Shared};
+use super::{bufring, After, Keep, MultiOp, Op, OpCell, Shared};
 use crate::reactor::shutdown_error;
+use crate::sys;
 
 /// The smallest receive buffer (a tiny read still fetches a useful amount).
 const MIN_READ: usize = 4 * 1024;
 /// The largest single receive and send.
 const MAX_IO: usize = 64 * 1024;
+/// Writes of at least this many bytes first try a plain `send` from the caller's
+/// buffer (rule 2): below it the copy is cheaper than a syscall of its own.
+const DIRECT_MIN: usize = 16 * 1024;
 
 /// The completion state of one stream socket (see the module rules).
 pub(crate) struct UringStream {
@@ -70,6 +82,8 @@ pub(crate) struct UringStream {
 struct ReadSide {
     /// The plain `RECV` in flight (into `buf`).
     op: Option<Op>,
+    /// The cell of the last finished `RECV`, for the next one (module rule 7).
+    cell: Option<Arc<OpCell>>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -100,9 +114,19 @@ enum Got {
 #[derive(Default)]
 struct WriteSide {
     op: Option<Op>,
+    /// The cell of the last finished send, for the next one (module rule 7).
+    cell: Option<Arc<OpCell>>,
     buf: Vec<u8>,
     sent: usize,
     len: usize,
+}
+
+/// The waker a write-behind send carries (rule 2): none on a real clock, the
+/// writer's on a paused one.
+fn send_waker<'a>(cx: &'a Context<'_>) -> Option<&'a Waker> {
+    corio_core::context::clock()
+        .filter(|c| c.is_paused())
+        .map(|_| cx.waker())
 }
 
 fn op_error(res: i32) -> io::Error {
@@ -141,7 +165,7 @@ impl UringStream {
             }
             if let Some(op) = rs.op.as_mut() {
                 let (res, _, keep) = ready!(op.poll(cx));
-                rs.op = None;
+                rs.cell = rs.op.take().and_then(Op::into_cell);
                 rs.buf = keep.buf;
                 if res <= 0 {
                     coop.made_progress();
@@ -199,7 +223,11 @@ impl UringStream {
                 buf,
                 ..Keep::default()
             };
-            match self.shared.submit(sqe, keep, cx.waker(), true) {
+            let cell = rs.cell.take();
+            match self
+                .shared
+                .submit_in(cell, sqe, keep, Some(cx.waker()), true)
+            {
                 Ok(op) => rs.op = Some(op),
                 Err(e) => return Poll::Ready(Err(e)),
             }
@@ -301,7 +329,7 @@ impl UringStream {
     fn poll_send_done(&self, ws: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(op) = ws.op.as_mut() {
             let (res, _, keep) = ready!(op.poll(cx));
-            ws.op = None;
+            ws.cell = ws.op.take().and_then(Op::into_cell);
             ws.buf = keep.buf;
             if res < 0 {
                 ws.sent = 0;
@@ -310,7 +338,7 @@ impl UringStream {
             }
             ws.sent += res as usize;
             if ws.sent < ws.len && res > 0 {
-                self.submit_send(ws, cx)?;
+                self.submit_send(ws, Some(cx.waker()))?;
             } else {
                 ws.sent = 0;
                 ws.len = 0;
@@ -319,7 +347,7 @@ impl UringStream {
         Poll::Ready(Ok(()))
     }
 
-    fn submit_send(&self, ws: &mut WriteSide, cx: &mut Context<'_>) -> io::Result<()> {
+    fn submit_send(&self, ws: &mut WriteSide, waker: Option<&Waker>) -> io::Result<()> {
         let mut buf = std::mem::take(&mut ws.buf);
         // SAFETY: `sent < len <= buf.len()`, so the pointer stays inside the buffer.
         let ptr = unsafe { buf.as_mut_ptr().add(ws.sent) };
@@ -327,7 +355,10 @@ impl UringStream {
             .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
             .build();
         let keep = Keep { buf, extra: None };
-        match self.shared.submit(sqe, keep, cx.waker(), false) {
+        match self
+            .shared
+            .submit_in(ws.cell.take(), sqe, keep, waker, false)
+        {
             Ok(op) => {
                 ws.op = Some(op);
                 Ok(())
@@ -356,6 +387,29 @@ impl UringStream {
         if total == 0 {
             return Poll::Ready(Ok(0));
         }
+        if total >= DIRECT_MIN {
+            // Rule 2: no send is in flight (waited for above), so a plain send from
+            // the caller's buffers keeps the order and needs no copy.
+            let res = match bufs {
+                [one] => sys::send(self, one, 0),
+                _ => sys::send_vectored(self, bufs),
+            };
+            match res {
+                Ok(n) => {
+                    coop.made_progress();
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    coop.made_progress();
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
         let n = total.min(MAX_IO);
         if ws.buf.len() < n {
             ws.buf = vec![0; n.max(MIN_READ)];
@@ -371,7 +425,7 @@ impl UringStream {
         }
         ws.sent = 0;
         ws.len = n;
-        self.submit_send(&mut ws, cx)?;
+        self.submit_send(&mut ws, send_waker(cx))?;
         coop.made_progress();
         Poll::Ready(Ok(n))
     }
@@ -487,7 +541,7 @@ impl std::fmt::Debug for UringStream {
 mod tests {
     use super::*;
     use crate::uring::UringReactor;
-    use corio_core::{Clock, RuntimeContext};
+    use corio_core::{Clock, Driver, RuntimeContext};
     use corio_test_util::block_on_driver;
     use std::io::Write;
     use std::os::unix::net::UnixStream;
@@ -518,6 +572,117 @@ mod tests {
         drop(stream);
         drop(a);
         (all, exhausted)
+    }
+
+    /// A waker that counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Rule 2 and module rule 7: a write-behind send's completion wakes nobody (the
+    /// writer was told at once that its bytes are written); a flush that then waits
+    /// for it still gets them to the peer.
+    #[test]
+    fn a_write_behind_send_wakes_nobody() {
+        let Ok(mut driver) = UringReactor::with_buffers(None) else {
+            return; // no io_uring here
+        };
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let stream = UringStream::new(driver.shared.clone(), a.as_raw_fd());
+        let count = Arc::new(Count(Default::default()));
+        let waker = std::task::Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let msg = [7u8; 100];
+        match stream.poll_write(&mut cx, &msg) {
+            Poll::Ready(Ok(100)) => {}
+            other => panic!("write-behind reports the bytes written at once: {other:?}"),
+        }
+        assert!(stream.send_in_flight());
+        // Drive the driver until the send has completed (its slot is freed).
+        for _ in 0..1000 {
+            if driver.shared.registered() == 0 {
+                break;
+            }
+            driver.park(Some(std::time::Duration::from_millis(1)));
+        }
+        assert_eq!(driver.shared.registered(), 0, "the send never completed");
+        assert_eq!(
+            count.0.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the send's completion woke the writer"
+        );
+        assert!(matches!(stream.poll_flush(&mut cx), Poll::Ready(Ok(()))));
+        let mut got = [0u8; 100];
+        std::io::Read::read_exact(&mut b, &mut got).unwrap();
+        assert_eq!(got, msg);
+        drop(stream);
+    }
+
+    /// Rule 2: a large write with no send in flight is a plain `send` from the
+    /// caller's buffer: nothing is left in flight (no copy went write-behind) and the
+    /// bytes are at the peer before the driver runs.
+    #[test]
+    fn a_large_write_is_sent_from_the_callers_buffer() {
+        let Ok(driver) = UringReactor::with_buffers(None) else {
+            return; // no io_uring here
+        };
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let stream = UringStream::new(driver.shared.clone(), a.as_raw_fd());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let msg: Vec<u8> = (0..DIRECT_MIN as u32).map(|i| i as u8).collect();
+        let n = match stream.poll_write(&mut cx, &msg) {
+            Poll::Ready(Ok(n)) => n,
+            other => panic!("the write is done at once: {other:?}"),
+        };
+        assert!(n > 0);
+        assert!(!stream.send_in_flight(), "the write went write-behind");
+        assert_eq!(driver.shared.registered(), 0);
+        let mut got = vec![0u8; n];
+        std::io::Read::read_exact(&mut b, &mut got).unwrap();
+        assert!(got == msg[..n]);
+        drop(stream);
+    }
+
+    /// Module rule 7: a stream's next receive reuses the cell of its last one (no
+    /// allocation per read).
+    #[test]
+    fn a_streams_next_receive_reuses_its_cell() {
+        let Ok(mut driver) = UringReactor::with_buffers(None) else {
+            return; // no io_uring here
+        };
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let stream = UringStream::new(driver.shared.clone(), a.as_raw_fd());
+        b.write_all(b"hello").unwrap();
+        let cx = RuntimeContext::new(Clock::new());
+        let mut buf = [0u8; 16];
+        let read = std::future::poll_fn(|cx| stream.poll_read(cx, &mut buf));
+        let n = block_on_driver(&mut driver, &cx, read).unwrap();
+        assert_eq!(&buf[..n], b"hello");
+        let first = Arc::as_ptr(
+            stream
+                .read
+                .lock()
+                .cell
+                .as_ref()
+                .expect("the finished receive's cell is kept"),
+        );
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(stream.poll_read(&mut cx, &mut buf).is_pending());
+        let rs = stream.read.lock();
+        let op = rs.op.as_ref().expect("a receive in flight");
+        assert!(
+            std::ptr::eq(Arc::as_ptr(&op.cell), first),
+            "the next receive allocated a new cell"
+        );
+        drop(rs);
+        drop(stream);
     }
 
     /// `bufring` rule 4: a pool of 2 buffers runs out under a 1 MB stream read 1 000

@@ -102,6 +102,10 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 /// Creates or truncates the file and writes `contents`. The contents are moved to the
 /// pool, not copied: pass an owned `Vec<u8>`/`String` (or `&'static` data); copy a
 /// borrowed slice yourself with `.to_vec()`.
+////// On the io_uring driver (Linux >= 6.9) an existing file is not truncated first: it is
+/// cut to the new length and written over in place, which spares the filesystem freeing
+/// and reallocating its blocks. The file ends the same; a reader racing the write, or a
+/// write that fails part-way, may see old bytes past the new ones instead of none.
 ///
 /// # Errors
 /// The OS error; `NoRuntime` outside a runtime.

@@ -690,6 +690,12 @@ fn futures_dropped_at_random_points_leak_nothing() {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        // Not idle yet: a late job could still create a file during the removal below.
+        assert!(
+            rt.pool.idle(),
+            "{}: pool jobs still running after 20 s",
+            rt.name
+        );
         assert_eq!(
             open_fds(),
             fds,

@@ -38,6 +38,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -432,7 +433,21 @@ fn shield_ancestors() -> Vec<Arc<Shared>> {
 /// The machinery shared by [`Deadline`] and [`MoveOn`].
 struct Core<F> {
     body: Option<F>,
-    st: State,
+    /// Dropped by `Core`'s `Drop` unless `State::empty` says there is nothing to drop.
+    st: ManuallyDrop<State>,
+}
+
+impl<F> Drop for Core<F> {
+    #[inline]
+    fn drop(&mut self) {
+        // The body first, as before `st` was `ManuallyDrop` (an assignment drops the old
+        // value in place: the pinned body is not moved).
+        self.body = None;
+        if !self.st.empty {
+            // SAFETY: `st` is dropped here only, once, and not used after.
+            unsafe { ManuallyDrop::drop(&mut self.st) };
+        }
+    }
 }
 
 /// Everything of a [`Core`] but the (pinned) body.
@@ -455,6 +470,9 @@ struct State {
     first: bool,
     ancestors: Vec<Arc<Shared>>,
     function: &'static str,
+    /// Nothing in it needs dropping (no shared state, no timer, no ancestors): set by
+    /// the ready-at-first-poll path of a scope without a handle, so dropping it is a test.
+    empty: bool,
 }
 
 impl<F: Future> Core<F> {
@@ -477,7 +495,7 @@ impl<F: Future> Core<F> {
     ) -> Self {
         Core {
             body: Some(body),
-            st: State {
+            st: ManuallyDrop::new(State {
                 shared,
                 handle,
                 when,
@@ -487,16 +505,54 @@ impl<F: Future> Core<F> {
                 first: true,
                 ancestors: Vec::new(),
                 function,
-            },
+                empty: false,
+            }),
         }
     }
 
     /// `Ready(Some(v))`: the body finished; `Ready(None)`: the scope cancelled it.
+    ///
+    /// Inlined into the caller: the first poll of a scope without a handle (the common
+    /// `move_on_after(d, body)` whose body is ready at once) is a frame push, the body's
+    /// poll and a frame pop; everything else is in [`poll_slow`](Self::poll_slow).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        if !self.st.first || self.st.handle {
+            return self.poll_slow(cx);
+        }
+        // SAFETY: as in `poll_slow`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see `poll_slow`.
+        let mut body = unsafe { Pin::new_unchecked(&mut this.body) };
+        let st = &mut this.st;
+        let Some(fut) = body.as_mut().as_pin_mut() else {
+            panic!("a cancel scope polled after it completed");
+        };
+        st.first = false;
+        let res = {
+            let frame = Frame::new(&st.shared);
+            let _guard = frame.push();
+            fut.poll(cx)
+        };
+        match res {
+            Poll::Ready(v) => {
+                // No handle, first poll: no timer armed, no ancestors counted (only a
+                // shielded scope, which has a handle, counts them), nothing to finish.
+                body.set(None);
+                st.empty = st.shared.get().is_none();
+                Poll::Ready(Some(v))
+            }
+            Poll::Pending => st.after_body_pending(body, cx),
+        }
+    }
+
+    #[inline(never)]
+    fn poll_slow(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
         // `body` is structurally pinned (never moved out; only dropped in place through
         // `Pin::set`); `st` is unpinned data (see `Frame`: it stays put while its frame is
         // on the stack, being inside this pinned `Core`).
-        // SAFETY: as above, and `Core` has no `Drop` impl, so nothing moves `body`.
+        // SAFETY: as above, and `Core`'s `Drop` impl drops `body` in place (an
+        // assignment), so nothing moves it.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut body = unsafe { Pin::new_unchecked(&mut this.body) };
@@ -524,17 +580,25 @@ impl<F: Future> Core<F> {
             st.finish(false);
             return Poll::Ready(Some(v));
         }
-        // Rule 1 (first poll: arm, a past deadline fires now) and rule 3 (a shield
-        // inside may just have ended).
-        st.check(cx);
-        if st.try_cancel(body.as_mut()) {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
+        st.after_body_pending(body, cx)
     }
 }
 
 impl State {
+    /// After a poll of the body returned `Pending`: rule 1 (first poll: arm, a past
+    /// deadline fires now) and rule 3 (a shield inside may just have ended).
+    fn after_body_pending<F, T>(
+        &mut self,
+        mut body: Pin<&mut Option<F>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<T>> {
+        self.check(cx);
+        if self.try_cancel(body.as_mut()) {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
     /// The shared state of a scope with a handle (always set for those).
     fn handle_shared(&self) -> &Arc<Shared> {
         self.shared
@@ -671,6 +735,7 @@ pub struct Deadline<F> {
 impl<F: Future> Future for Deadline<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `core` is structurally pinned (this is a plain wrapper).
         let core = unsafe { self.map_unchecked_mut(|s| &mut s.core) };
@@ -697,6 +762,7 @@ pub struct MoveOn<F> {
 impl<F: Future> Future for MoveOn<F> {
     type Output = Option<F::Output>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `core` is structurally pinned (this is a plain wrapper).
         let core = unsafe { self.map_unchecked_mut(|s| &mut s.core) };

@@ -33,6 +33,11 @@
 //!    same atomic operation as the count: a driver that read the runtime idle at epoch
 //!    `e` and reads it idle at `e` again knows no party was busy in between (so none
 //!    registered or cancelled a timer meanwhile), and may jump to the deadline it found.
+//! 6. Auto-advance never jumps over an I/O completion the kernel already owes: being
+//!    idle is not enough, the timer driver also asks the I/O driver
+//!    ([`Driver::park_owed`](crate::Driver::park_owed), driver invariant 4), which
+//!    waits in real time for a completion that is finished in the kernel but not yet
+//!    visible (io_uring's task work of another thread) before the clock may jump.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -13,6 +13,14 @@
 //! 3. `park` reports `true` when it observed anything (an unpark or a delivered event),
 //!    `false` only when it returned because the timeout passed with nothing observed.
 //!    Layers above use this to tell "idle" from "progress" (virtual-time auto-advance).
+//! 4. Auto-advance never jumps over an I/O completion the kernel already owes. Right
+//!    before a paused clock jumps, the timer driver asks the driver below with
+//!    [`Driver::park_owed`] instead of a zero-timeout `park`: a driver whose events can
+//!    be finished in the kernel yet not visible to the parking thread (io_uring: a
+//!    completion queued as task work of the thread that submitted it) waits for them,
+//!    briefly and in real time, and reports `true`, so the clock goes round instead of
+//!    jumping. The default is the zero-timeout `park`: a driver whose events are
+//!    visible at once (epoll, [`ParkThread`]) owes nothing hidden.
 
 use std::fmt;
 use std::io;
@@ -125,6 +133,18 @@ pub trait Driver: Send {
     /// Returns `true` if anything was observed (see the module invariants).
     fn park(&mut self, timeout: Option<Duration>) -> bool;
 
+    /// A zero-timeout [`park`](Self::park) for the moment right before a paused clock
+    /// jumps (invariant 4): it also reports `true` when an event is owed, one the source
+    /// has finished or is certain to finish on its own but has not delivered yet, after
+    /// waiting for it briefly in real time (never a spin, never an unbounded wait). Only
+    /// the paused clock's auto-advance calls it; the hot real-time path keeps
+    /// `park(Some(ZERO))`.
+    ///
+    /// The default is `park(Some(Duration::ZERO))`.
+    fn park_owed(&mut self) -> bool {
+        self.park(Some(Duration::ZERO))
+    }
+
     /// A handle that wakes this driver's `park` from any thread.
     fn unparker(&self) -> Unparker;
 }
@@ -176,6 +196,9 @@ impl fmt::Debug for Unparker {
 impl Driver for Box<dyn Driver> {
     fn park(&mut self, timeout: Option<Duration>) -> bool {
         (**self).park(timeout)
+    }
+    fn park_owed(&mut self) -> bool {
+        (**self).park_owed()
     }
     fn unparker(&self) -> Unparker {
         (**self).unparker()

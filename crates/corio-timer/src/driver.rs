@@ -14,7 +14,9 @@
 //! 1. Fire what is already due; if that woke something, return.
 //! 2. While the clock's [`Activity`](corio_core::clock::Activity) is idle (no worker
 //!    running, no blocking job in flight) and a timer is armed: poll the inner driver with
-//!    a zero timeout, and return if it observed anything (I/O, an unpark); otherwise jump
+//!    [`Driver::park_owed`] (a zero-timeout park that also waits, briefly and in real
+//!    time, for an I/O completion the kernel already owes: driver rule 4 of corio-core),
+//!    and return if it observed anything (I/O, an unpark, an owed completion); otherwise jump
 //!    the clock to the next deadline and fire it, until something fired (a deadline can
 //!    be a stale lower bound after a cancel). The order matters: idleness is read
 //!    *before* the inner driver, so a wake-up issued by a party before it went idle (a
@@ -265,7 +267,9 @@ impl<D: Driver> TimerDriver<D> {
                 // seeing the count at zero a zero-timeout poll sees that wake-up.
                 // Whatever it observed is handled by the caller, which parks (and
                 // so updates the wheel) again before time can move.
-                if self.inner.park(Some(Duration::ZERO)) {
+                // `park_owed`, not a zero park: an I/O completion the kernel already
+                // owes is waited for, not jumped over (driver rule 4 of corio-core).
+                if self.inner.park_owed() {
                     return true;
                 }
                 if self.handle.clock.activity().is_held() {

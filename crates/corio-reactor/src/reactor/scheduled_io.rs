@@ -128,6 +128,11 @@ impl ScheduledIo {
         }
     }
 
+    /// The readiness bits set now (both directions, no tick).
+    pub(crate) fn readiness(&self) -> usize {
+        self.state.load(Ordering::Acquire) & READY_MASK
+    }
+
     /// The current readiness in `dir`, if any.
     pub(crate) fn ready_in(&self, dir: Direction) -> Option<ReadyEvent> {
         let cur = self.state.load(Ordering::Acquire);

@@ -32,7 +32,7 @@ use io_uring::{opcode, types};
 use parking_lot::Mutex;
 use socket2::{SockAddr, Socket};
 
-use super::{After, MultiOp, Shared};
+use super::{After, MultiOp, Shared, Watch};
 
 /// The accept state of one listening socket.
 pub(crate) struct UringAccept {
@@ -118,10 +118,12 @@ impl UringAccept {
                     let sqe = opcode::AcceptMulti::new(types::Fd(self.fd))
                         .flags(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
                         .build();
-                    op.insert(
-                        self.shared
-                            .submit_multi(sqe, After::CloseResults, cx.waker())?,
-                    )
+                    op.insert(self.shared.submit_multi(
+                        sqe,
+                        After::CloseResults,
+                        cx.waker(),
+                        Watch::accept(self.fd),
+                    )?)
                 }
             };
             match ready!(multi.poll_next(cx)) {

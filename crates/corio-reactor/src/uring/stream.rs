@@ -58,7 +58,7 @@ use corio_core::coop;
 use io_uring::{cqueue, opcode, types};
 use parking_lot::Mutex;
 
-use super::{bufring, After, Keep, MultiOp, Op, OpCell, Shared};
+use super::{bufring, After, Keep, MultiOp, Op, OpCell, Shared, Watch};
 use crate::reactor::shutdown_error;
 use crate::sys;
 
@@ -201,10 +201,12 @@ impl UringStream {
             }
             if self.shared.bufs().is_some() && !rs.plain_next {
                 let sqe = opcode::RecvMulti::new(types::Fd(self.fd), bufring::GROUP).build();
-                match self
-                    .shared
-                    .submit_multi(sqe, After::ReturnBuffers, cx.waker())
-                {
+                match self.shared.submit_multi(
+                    sqe,
+                    After::ReturnBuffers,
+                    cx.waker(),
+                    Watch::recv(self.fd),
+                ) {
                     Ok(m) => rs.multi = Some(m),
                     Err(e) => return Poll::Ready(Err(e)),
                 }
@@ -224,10 +226,14 @@ impl UringStream {
                 ..Keep::default()
             };
             let cell = rs.cell.take();
-            match self
-                .shared
-                .submit_in(cell, sqe, keep, Some(cx.waker()), true)
-            {
+            match self.shared.submit_in(
+                cell,
+                sqe,
+                keep,
+                Some(cx.waker()),
+                true,
+                Some(Watch::recv(self.fd)),
+            ) {
                 Ok(op) => rs.op = Some(op),
                 Err(e) => return Poll::Ready(Err(e)),
             }
@@ -355,10 +361,14 @@ impl UringStream {
             .flags(libc::MSG_NOSIGNAL | libc::MSG_WAITALL)
             .build();
         let keep = Keep { buf, extra: None };
-        match self
-            .shared
-            .submit_in(ws.cell.take(), sqe, keep, waker, false)
-        {
+        match self.shared.submit_in(
+            ws.cell.take(),
+            sqe,
+            keep,
+            waker,
+            false,
+            Some(Watch::send(self.fd)),
+        ) {
             Ok(op) => {
                 ws.op = Some(op);
                 Ok(())

@@ -303,43 +303,56 @@ pub struct BarrierWait<'a> {
     key: Option<WaitKey>,
 }
 
+impl<'a> BarrierWait<'a> {
+    /// An arrival (first poll, or a blocked waiter's poll after the drain, rule 4):
+    /// fails on a broken barrier, queues blocked while a finished round drains,
+    /// otherwise joins the filling round (rules 1 and 5) and either leads (the round
+    /// tripped) or waits in it.
+    fn arrive(
+        &mut self,
+        mut state: crate::loom::MutexGuard<'a, State>,
+        waker: &Waker,
+    ) -> Poll<<Self as Future>::Output> {
+        if state.broken {
+            return Poll::Ready(Err(BrokenBarrierError(())));
+        }
+        if state.marked > 0 {
+            // Rule 4: the last round is still draining.
+            self.key = Some(state.waiters.push_back(Waiter {
+                waker: Some(waker.clone()),
+                outcome: None,
+                joined: false,
+                index: 0,
+            }));
+            return Poll::Pending;
+        }
+        let (index, state) = self.barrier.join(state);
+        let Some(mut state) = state else {
+            return Poll::Ready(Ok(BarrierWaitResult {
+                leader: true,
+                index,
+            }));
+        };
+        self.key = Some(state.waiters.push_back(Waiter {
+            waker: Some(waker.clone()),
+            outcome: None,
+            joined: true,
+            index,
+        }));
+        Poll::Pending
+    }
+}
+
 impl Future for BarrierWait<'_> {
     type Output = Result<BarrierWaitResult, BrokenBarrierError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let barrier = self.barrier;
-        let state = barrier.state.lock();
-        let Some(key) = self.key else {
-            let mut state = state;
-            if state.broken {
-                return Poll::Ready(Err(BrokenBarrierError(())));
-            }
-            if state.marked > 0 {
-                // Rule 4: the last round is still draining.
-                self.key = Some(state.waiters.push_back(Waiter {
-                    waker: Some(cx.waker().clone()),
-                    outcome: None,
-                    joined: false,
-                    index: 0,
-                }));
-                return Poll::Pending;
-            }
-            let (index, state) = barrier.join(state);
-            let Some(mut state) = state else {
-                return Poll::Ready(Ok(BarrierWaitResult {
-                    leader: true,
-                    index,
-                }));
-            };
-            self.key = Some(state.waiters.push_back(Waiter {
-                waker: Some(cx.waker().clone()),
-                outcome: None,
-                joined: true,
-                index,
-            }));
-            return Poll::Pending;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let barrier = this.barrier;
+        let mut state = barrier.state.lock();
+        let Some(key) = this.key else {
+            return this.arrive(state, cx.waker());
         };
-        let mut state = state;
         let draining = state.marked > 0;
         let w = state
             .waiters
@@ -347,26 +360,11 @@ impl Future for BarrierWait<'_> {
             .expect("a barrier waiter's entry leaves only through its future");
         match w.outcome {
             None if !w.joined && !draining => {
-                // Rule 4: woken after the drain; join the filling round now.
+                // Rule 4: woken after the drain; arrive again, now joining the
+                // filling round (`marked` is 0, so it is not blocked twice).
                 state.waiters.remove(key);
-                self.key = None;
-                if state.broken {
-                    return Poll::Ready(Err(BrokenBarrierError(())));
-                }
-                let (index, state) = barrier.join(state);
-                let Some(mut state) = state else {
-                    return Poll::Ready(Ok(BarrierWaitResult {
-                        leader: true,
-                        index,
-                    }));
-                };
-                self.key = Some(state.waiters.push_back(Waiter {
-                    waker: Some(cx.waker().clone()),
-                    outcome: None,
-                    joined: true,
-                    index,
-                }));
-                Poll::Pending
+                this.key = None;
+                this.arrive(state, cx.waker())
             }
             None => {
                 match &mut w.waker {
@@ -378,7 +376,7 @@ impl Future for BarrierWait<'_> {
             Some(outcome) => {
                 let index = w.index;
                 state.waiters.remove(key);
-                self.key = None;
+                this.key = None;
                 state.marked -= 1;
                 let mut wakers = WakeList::new();
                 if state.marked == 0 {

@@ -41,6 +41,38 @@ async fn links_and_their_errors() {
 }
 
 #[corio::test(start_paused = true)]
+async fn canonicalize_resolves_a_symlink_chain_to_the_real_path() {
+    let tmp = TempDir::new("fs-canon");
+    // The temporary directory's own real path (it may sit under a symlinked /tmp).
+    let d = std::fs::canonicalize(tmp.path()).unwrap();
+    fs::create_dir(d.join("sub")).await.unwrap();
+    fs::write(d.join("sub/real"), "x").await.unwrap();
+    // first -> dir/second, dir -> sub, sub/second -> ../sub/./real: three links, one
+    // of them a directory, relative targets with `..` and `.`.
+    fs::symlink("sub", d.join("dir")).await.unwrap();
+    fs::symlink("../sub/./real", d.join("sub/second"))
+        .await
+        .unwrap();
+    fs::symlink("dir/second", d.join("first")).await.unwrap();
+    let real = d.join("sub").join("real");
+    assert_eq!(fs::canonicalize(d.join("first")).await.unwrap(), real);
+    // Reached through `..` and the directory link as well.
+    assert_eq!(
+        fs::canonicalize(d.join("dir/../dir/./second"))
+            .await
+            .unwrap(),
+        real
+    );
+    // A path without links comes back as it is; a directory link gives the directory.
+    assert_eq!(fs::canonicalize(&real).await.unwrap(), real);
+    assert_eq!(
+        fs::canonicalize(d.join("dir")).await.unwrap(),
+        d.join("sub")
+    );
+    fs::remove_dir_all(&d).await.unwrap();
+}
+
+#[corio::test(start_paused = true)]
 async fn set_permissions_changes_the_mode() {
     let tmp = TempDir::new("fs-perm");
     let d = tmp.path();

@@ -34,10 +34,16 @@ fn full_backlog_v6() -> (Socket, StdStream, SocketAddr) {
 }
 
 /// How many of this machine's TCP sockets are still connecting (`SYN_SENT`) to `port`
-/// over IPv6, from `/proc/net/tcp6`. A Happy Eyeballs attempt that lost the race must be
-/// closed (rule 3), not left retrying its SYN in the background.
-fn connecting_to_v6(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp6").expect("/proc/net/tcp6");
+/// over `ip`'s family, from `/proc/net/tcp6` or `/proc/net/tcp`. A Happy Eyeballs
+/// attempt that lost the race must be closed (rule 3), not left retrying its SYN in the
+/// background.
+fn connecting_to(ip: IpAddr, port: u16) -> usize {
+    let table = if ip.is_ipv6() {
+        "/proc/net/tcp6"
+    } else {
+        "/proc/net/tcp"
+    };
+    let table = std::fs::read_to_string(table).expect(table);
     let remote_port = format!(":{port:04X}");
     table
         .lines()
@@ -135,6 +141,12 @@ async fn a_dual_stack_name_whose_v6_never_answers_connects_through_v4_after_the_
         // Exactly one delay of virtual time: the v4 attempt started when it ran out.
         assert_eq!(corio_core::context::now() - start, delay);
         assert_eq!(stream.peer_addr().unwrap(), SocketAddr::new(V4, port));
+        // The ::1 attempt lost: cancelled, its socket closed, not left connecting.
+        assert_eq!(
+            connecting_to(V6, port),
+            0,
+            "the losing attempt is still connecting"
+        );
         let (_server, _) = live.accept().await.unwrap();
     }
 }
@@ -164,6 +176,12 @@ async fn a_dual_stack_name_whose_v4_never_answers_connects_through_v6() {
     let stream = TcpStream::connect(&addrs[..]).await.unwrap();
     assert_eq!(corio_core::context::now() - start, DEFAULT_DELAY);
     assert_eq!(stream.peer_addr().unwrap(), v6);
+    // The 127.0.0.1 attempt lost: cancelled, its socket closed, not left connecting.
+    assert_eq!(
+        connecting_to(V4, port),
+        0,
+        "the losing attempt is still connecting"
+    );
     let (_server, _) = live.accept().await.unwrap();
 }
 
@@ -196,7 +214,7 @@ async fn an_unanswering_v6_address_connects_through_v4_after_the_delay() {
         // The v6 attempt, still waiting for its SYN to be answered, was cancelled:
         // its socket is closed, not left connecting in the background.
         assert_eq!(
-            connecting_to_v6(v6.port()),
+            connecting_to(V6, v6.port()),
             0,
             "the losing attempt is still connecting"
         );

@@ -91,3 +91,83 @@ fn a_reported_change_is_never_the_value_already_read() {
         sender.join().unwrap();
     }
 }
+
+// The receiver as a `Stream`: a clone of the value each time it changes (the value
+// current at subscription counts as seen), ending once the sender is gone.
+
+#[test]
+fn stream_next_waits_for_a_later_send() {
+    use futures::StreamExt;
+    let (tx, mut rx) = watch::channel(0);
+    {
+        let mut next = corio_test_util::spawn(rx.next());
+        assert!(next.poll().is_pending(), "the initial value counts as seen");
+        assert!(next.poll().is_pending());
+        assert!(!next.is_woken());
+        tx.send(1).unwrap();
+        assert_eq!(next.wake_count(), 1, "the send wakes the pending next()");
+        assert_eq!(next.poll(), std::task::Poll::Ready(Some(1)));
+    }
+    // Seen: the next one waits for the next change, which `send_modify` makes.
+    let mut next = corio_test_util::spawn(rx.next());
+    assert!(next.poll().is_pending());
+    tx.send_modify(|v| *v += 10);
+    assert!(next.is_woken());
+    assert_eq!(next.poll(), std::task::Poll::Ready(Some(11)));
+}
+
+#[test]
+fn stream_is_not_woken_by_an_unmodified_send_if_modified() {
+    use futures::StreamExt;
+    let (tx, mut rx) = watch::channel(5);
+    let mut next = corio_test_util::spawn(rx.next());
+    assert!(next.poll().is_pending());
+    assert!(!tx.send_if_modified(|_| false));
+    assert!(!next.is_woken());
+    assert!(next.poll().is_pending());
+    assert!(tx.send_if_modified(|v| {
+        *v = 6;
+        true
+    }));
+    assert!(next.is_woken());
+    assert_eq!(next.poll(), std::task::Poll::Ready(Some(6)));
+}
+
+#[test]
+fn stream_ends_after_the_sender_is_dropped() {
+    use futures::StreamExt;
+    let (tx, mut rx) = watch::channel("a");
+    // A pending `next()` is woken by the drop and ends.
+    {
+        let mut next = corio_test_util::spawn(rx.next());
+        assert!(next.poll().is_pending());
+        let tx2 = tx.subscribe(); // another receiver does not keep it open
+        drop(tx2);
+        assert!(!next.is_woken());
+        tx.send("b").unwrap();
+        assert!(next.is_woken());
+        assert_eq!(next.poll(), std::task::Poll::Ready(Some("b")));
+    }
+    let mut next = corio_test_util::spawn(rx.next());
+    assert!(next.poll().is_pending());
+    drop(tx);
+    assert!(next.is_woken(), "the drop wakes the pending next()");
+    assert_eq!(next.poll(), std::task::Poll::Ready(None));
+    drop(next);
+    assert_eq!(block_on(rx.next()), None, "stays ended");
+}
+
+#[test]
+fn stream_yields_a_change_left_unseen_before_the_end() {
+    use futures::StreamExt;
+    let (tx, rx) = watch::channel(0);
+    let late = rx.clone();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    drop(tx);
+    // Both sends merged into the latest value, yielded once, then the end.
+    for mut rx in [late, rx] {
+        assert_eq!(poll_once(&mut rx.next()), std::task::Poll::Ready(Some(2)));
+        assert_eq!(poll_once(&mut rx.next()), std::task::Poll::Ready(None));
+    }
+}

@@ -1,7 +1,9 @@
 //! A TCP read that fills its whole buffer turns `TCP_INQ` on (stream rule 6): later reads
 //! learn from the kernel how many bytes are still queued, and one that leaves nothing
 //! clears readiness (saving the `recv` that would return `WouldBlock`), while one that
-//! leaves bytes keeps it; new data and end-of-stream still wake the reader.
+//! leaves bytes keeps it; new data and end-of-stream still wake the reader. Only a read
+//! that follows a full one asks the kernel (rule 7): after a short read, reads are plain
+//! `recv` calls until one fills its buffer.
 // Sockets and epoll are system calls Miri cannot run.
 #![cfg(not(miri))]
 mod support;
@@ -138,5 +140,51 @@ fn ping_pong_of_whole_buffers_never_stalls() {
             futures::join!(echo, ping);
             assert!(cbuf == msg, "round {round}: the echo was corrupted");
         }
+    });
+}
+
+#[test]
+fn after_a_short_read_only_a_full_read_asks_the_kernel_again() {
+    support::block_on(async {
+        let (mut client, mut server) = support::tcp_pair().await;
+        let mut buf = vec![0u8; N];
+        // A full read turns TCP_INQ on; the short read after it turns the report off.
+        let sent = data(N + N / 2);
+        client.write_all(&sent).await.unwrap();
+        let (_, mut got) = read_full_buffers(&mut server, N + N / 2, 1).await;
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(n, N / 2, "the second read should be short");
+        got.extend_from_slice(&buf[..n]);
+        assert!(got == sent, "the stream was corrupted");
+
+        // A plain `recv` after the short read: a full read that happens to drain the queue
+        // cannot know it, so readiness stays and `try_read` reads what comes next.
+        let sent = data(N);
+        client.write_all(&sent).await.unwrap();
+        wait_queued(&server, N);
+        assert_eq!(server.read(&mut buf).await.unwrap(), N);
+        assert!(buf == sent, "the stream was corrupted");
+        client.write_all(&sent).await.unwrap();
+        wait_queued(&server, N);
+        let n = server
+            .try_read(&mut buf)
+            .expect("a plain recv after a short read cleared readiness");
+        assert_eq!(n, N);
+
+        // That full read made the next one a `recvmsg` again: it drains the queue and
+        // says so, which clears readiness.
+        client.write_all(&sent).await.unwrap();
+        wait_queued(&server, N);
+        assert_eq!(server.read(&mut buf).await.unwrap(), N);
+        client.write_all(b"more").await.unwrap();
+        wait_queued(&server, 4);
+        let err = server.try_read(&mut buf).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            io::ErrorKind::WouldBlock,
+            "readiness not cleared"
+        );
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"more");
     });
 }

@@ -25,6 +25,13 @@
 //!    arrived meanwhile keeps it). A kernel without `TCP_INQ` (before 4.18) keeps the
 //!    plain `recv`. After a FIN the kernel reports one byte left, so the reader still
 //!    gets its end-of-stream from the next read.
+//! 7. `recvmsg` costs more than `recv` (the `msghdr` and its `iovec` are copied in, the
+//!    control message out: ~70 ns per read on loopback), and for a short read the
+//!    report adds nothing that rule 3 does not already know. So only a read that follows
+//!    a full one is a `recvmsg`; after a short read (or end-of-stream) reads are plain
+//!    `recv` calls again, until one fills its buffer. An HTTP server whose first read
+//!    was a whole 24-byte preface (hyper-util's version sniffing) and whose requests are
+//!    then short pays one `recvmsg`, not one per request.
 //! 4. `poll_close` shuts down the write direction. `ENOTCONN` from `shutdown(2)` (the
 //!    peer reset the connection, or it was never connected) counts as success: there is
 //!    nothing left to close, and it is not an error worth reporting (as in tokio).
@@ -52,16 +59,21 @@ pub struct StreamIo<T: AsRawFd> {
     uring: Option<Box<UringStream>>,
     io: Async<T>,
     short_transfer_drains: bool,
-    /// `TCP_INQ` (rule 6): `INQ_UNTRIED`, `INQ_ON` or `INQ_NEVER`.
+    /// `TCP_INQ` (rules 6 and 7): `INQ_UNTRIED`, `INQ_ON`, `INQ_IDLE` or `INQ_NEVER`.
     inq: AtomicU8,
 }
 
-/// Rule 6: no read has filled its buffer yet.
+/// Rule 6: no read has filled its buffer yet; `TCP_INQ` is off, reads are plain `recv`.
 const INQ_UNTRIED: u8 = 0;
-/// Rule 6: `TCP_INQ` is on; reads are `recvmsg` calls that report what is left.
+/// Rules 6 and 7: `TCP_INQ` is on and the last read filled its buffer: the next read is a
+/// `recvmsg` that reports what is left.
 const INQ_ON: u8 = 1;
-/// Rule 6: not a TCP stream, or the kernel refused `TCP_INQ`.
+/// Rule 6: not a TCP stream, or the kernel refused `TCP_INQ`; reads are plain `recv`.
 const INQ_NEVER: u8 = 2;
+/// Rule 7: `TCP_INQ` is on but the last read was short: the next read is a plain `recv`
+/// (its byte count says enough, rule 3), and one that fills its buffer goes back to
+/// `INQ_ON` with no `setsockopt`.
+const INQ_IDLE: u8 = 3;
 
 impl<T: AsRawFd> StreamIo<T> {
     /// A TCP stream: short transfers drain readiness (rule 3).
@@ -122,28 +134,41 @@ impl<T: AsRawFd> StreamIo<T> {
         if let Some(u) = &self.uring {
             return u.poll_read(cx, buf);
         }
+        let len = buf.len();
         if self.inq.load(Ordering::Relaxed) == INQ_ON {
-            return self.io.poll_read_drains(cx, |s| {
+            let res = self.io.poll_read_drains(cx, |s| {
                 sys::recv_inq(s, buf).map(|(n, left)| (n, left == Some(0)))
             });
+            self.after_inq_read(&res, len);
+            return res;
         }
-        let len = buf.len();
         let want = self.want(len);
         let res = self.io.poll_read_stream(cx, want, |s| sys::recv(s, buf, 0));
         self.after_plain_read(&res, len);
         res
     }
 
-    /// Rule 6: the first read that fills its whole buffer turns `TCP_INQ` on.
+    /// Rules 6 and 7: a plain read that fills its whole buffer makes the next read a
+    /// `recvmsg`, turning `TCP_INQ` on the first time.
     fn after_plain_read(&self, res: &Poll<io::Result<usize>>, len: usize) {
-        if matches!(res, Poll::Ready(Ok(n)) if *n > 0 && *n == len)
-            && self.inq.load(Ordering::Relaxed) == INQ_UNTRIED
-        {
-            let next = match sys::set_tcp_inq(self.io.get_ref()) {
+        if !matches!(res, Poll::Ready(Ok(n)) if *n > 0 && *n == len) {
+            return;
+        }
+        let next = match self.inq.load(Ordering::Relaxed) {
+            INQ_IDLE => INQ_ON,
+            INQ_UNTRIED => match sys::set_tcp_inq(self.io.get_ref()) {
                 Ok(()) => INQ_ON,
                 Err(_) => INQ_NEVER,
-            };
-            self.inq.store(next, Ordering::Relaxed);
+            },
+            _ => return,
+        };
+        self.inq.store(next, Ordering::Relaxed);
+    }
+
+    /// Rule 7: after a short `recvmsg` (or end-of-stream) reads are plain `recv` again.
+    fn after_inq_read(&self, res: &Poll<io::Result<usize>>, len: usize) {
+        if matches!(res, Poll::Ready(Ok(n)) if *n < len) {
+            self.inq.store(INQ_IDLE, Ordering::Relaxed);
         }
     }
 
@@ -157,12 +182,14 @@ impl<T: AsRawFd> StreamIo<T> {
         if let Some(u) = &self.uring {
             return u.poll_read_uninit(cx, buf);
         }
+        let len = buf.len();
         if self.inq.load(Ordering::Relaxed) == INQ_ON {
-            return self.io.poll_read_drains(cx, |s| {
+            let res = self.io.poll_read_drains(cx, |s| {
                 sys::recv_inq_uninit(s, buf).map(|(n, left)| (n, left == Some(0)))
             });
+            self.after_inq_read(&res, len);
+            return res;
         }
-        let len = buf.len();
         let want = self.want(len);
         let res = self
             .io

@@ -9,7 +9,7 @@ use corio_core::coop;
 
 use super::error::{PutError, QueueShutDown};
 use super::storage::Storage;
-use super::Inner;
+use super::{Inner, State};
 use crate::wait_list::{WaitKey, WaitList};
 use crate::wake_list::WakeList;
 
@@ -24,6 +24,36 @@ fn update_waker(list: &mut WaitList<Option<Waker>>, key: WaitKey, waker: &Waker)
         }
         None => false,
     }
+}
+
+/// A `Put` or `Get` dropped while waiting: its entry `key` leaves the wait list that
+/// `pick` names. If the entry was already popped (chosen, rule 1) but never served,
+/// the reservation counted in `pick`'s counter is released and passed to the next
+/// waiter of that list (rule 3): the reserved slot is still free, or the reserved item
+/// still stored, since nobody else may take it (rule 2). After `shutdown` there is no
+/// reservation to pass on (rule 4).
+fn leave<T, S>(
+    inner: &Inner<T, S>,
+    key: WaitKey,
+    pick: fn(&mut State<T, S>) -> (&mut WaitList<Option<Waker>>, &mut usize),
+) {
+    let mut wakers = WakeList::new();
+    let mut state = inner.state.lock();
+    let shutdown = state.shutdown;
+    let (list, reserved) = pick(&mut state);
+    if list.remove(key).is_none() {
+        *reserved = reserved.saturating_sub(1);
+        if !shutdown {
+            if let Some(w) = list.pop_front() {
+                *reserved += 1;
+                if let Some(w) = w {
+                    wakers.push(w);
+                }
+            }
+        }
+    }
+    drop(state);
+    wakers.wake_all();
 }
 
 /// Future of [`QueueBase::put`](super::QueueBase::put).
@@ -95,23 +125,7 @@ impl<T, S: Storage<T>> Future for Put<'_, T, S> {
 impl<T, S> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            let mut wakers = WakeList::new();
-            let mut state = self.inner.state.lock();
-            if state.putters.remove(key).is_none() {
-                // Chosen but never served: pass the slot on (rule 3).
-                state.reserved_slots = state.reserved_slots.saturating_sub(1);
-                // Our reserved slot is still free, so the next putter can have it.
-                if !state.shutdown {
-                    if let Some(w) = state.putters.pop_front() {
-                        state.reserved_slots += 1;
-                        if let Some(w) = w {
-                            wakers.push(w);
-                        }
-                    }
-                }
-            }
-            drop(state);
-            wakers.wake_all();
+            leave(self.inner, key, |s| (&mut s.putters, &mut s.reserved_slots));
         }
     }
 }
@@ -186,23 +200,7 @@ impl<T, S: Storage<T>> Future for Get<'_, T, S> {
 impl<T, S> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            let mut wakers = WakeList::new();
-            let mut state = self.inner.state.lock();
-            if state.getters.remove(key).is_none() {
-                // Chosen but never served: pass the item on (rule 3).
-                state.reserved_items = state.reserved_items.saturating_sub(1);
-                if !state.shutdown {
-                    // Our reserved item is still stored, so the next getter can have it.
-                    if let Some(w) = state.getters.pop_front() {
-                        state.reserved_items += 1;
-                        if let Some(w) = w {
-                            wakers.push(w);
-                        }
-                    }
-                }
-            }
-            drop(state);
-            wakers.wake_all();
+            leave(self.inner, key, |s| (&mut s.getters, &mut s.reserved_items));
         }
     }
 }

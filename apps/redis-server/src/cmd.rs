@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::db::{Db, IncrError, SetCondition, Ttl};
+use super::db::{parse_i64, Db, IncrError, SetCondition, Ttl};
 use super::pubsub::Subscriptions;
 use super::request::Limits;
 use super::resp::{put_array_len, put_bulk, put_error, put_int, put_null, put_simple};
@@ -83,11 +83,43 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// An integer argument, by Redis's rule (the one `INCR` applies to values): no `+`,
+/// blanks or leading zeros.
 fn parse_int(b: &[u8]) -> Result<i64, String> {
-    std::str::from_utf8(b)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| NOT_AN_INTEGER.to_owned())
+    parse_i64(b).ok_or_else(|| NOT_AN_INTEGER.to_owned())
+}
+
+/// Checks a request's arguments (command name first, any case) the way the server does
+/// before running a command, without running it: `Ok` for a command the server knows,
+/// with the right number of arguments and valid options; otherwise the error reply the
+/// client would get, without the leading `-`. (An empty request, which the server skips
+/// without a reply, is an unknown command here.)
+///
+/// Integers (`SET ... EX n`, `SELECT n`) follow Redis: an optional `-`, then decimal
+/// digits without leading zeros, in `i64` range; no `+`, no blanks.
+///
+/// # Errors
+/// The error reply for an unknown command or subcommand, a wrong number of arguments, or
+/// a bad option or integer.
+///
+/// # Examples
+///
+/// ```
+/// use redis_server::check_command;
+///
+/// let words = |s: &str| s.split(' ').map(|w| w.as_bytes().to_vec()).collect::<Vec<_>>();
+/// assert_eq!(check_command(words("SET k v EX 10 NX")), Ok(()));
+/// assert_eq!(
+///     check_command(words("get")).unwrap_err(),
+///     "ERR wrong number of arguments for 'get' command"
+/// );
+/// assert_eq!(
+///     check_command(words("set k v px 007")).unwrap_err(),
+///     "ERR value is not an integer or out of range"
+/// );
+/// ```
+pub fn check_command(args: Vec<Vec<u8>>) -> Result<(), String> {
+    Command::parse(args).map(drop)
 }
 
 impl Command {
@@ -452,6 +484,18 @@ mod tests {
             "ERR invalid expire time in 'set' command"
         );
         assert_eq!(parse("set k v ex x").unwrap_err(), NOT_AN_INTEGER);
+        // Redis's integers: no `+`, no leading zeros (found by the `redis_command` fuzz
+        // target; `str::parse` took both).
+        for bad in ["+5", "05", "-0", "0x5"] {
+            assert_eq!(
+                parse(&format!("set k v px {bad}")).unwrap_err(),
+                NOT_AN_INTEGER,
+                "{bad}"
+            );
+        }
+        assert_eq!(parse("select +0").unwrap_err(), NOT_AN_INTEGER);
+        assert_eq!(parse("select 00").unwrap_err(), NOT_AN_INTEGER);
+        assert_eq!(parse("select 0"), Ok(Command::Select));
         assert_eq!(parse("set k v nx xx").unwrap_err(), SYNTAX);
         assert_eq!(parse("set k v ex 1 px 1").unwrap_err(), SYNTAX);
         assert_eq!(parse("set k v ex").unwrap_err(), SYNTAX);

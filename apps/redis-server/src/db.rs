@@ -302,7 +302,7 @@ impl Db {
 }
 
 /// Parses a Redis integer: optional `-`, decimal digits, no `+`, blanks or leading zeros.
-fn parse_i64(bytes: &[u8]) -> Option<i64> {
+pub(crate) fn parse_i64(bytes: &[u8]) -> Option<i64> {
     let s = std::str::from_utf8(bytes).ok()?;
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty()

@@ -13,7 +13,7 @@
 //! | [`resp`] | RESP2 reply encoders |
 //! | [`db`] | the keyspace, expiry (lazy + a purge task), the channel registry |
 //! | [`pubsub`] | one connection's subscriptions |
-//! | `cmd` | command parsing, arity/option errors, applying a command |
+//! | `cmd` | command parsing ([`check_command`]), arity/option errors, applying a command |
 //! | `connection` | one client: read, run, reply; subscribe mode; protocol errors |
 //! | `server` | [`serve`]: accept loop, connection limit, graceful shutdown |
 //!
@@ -44,5 +44,6 @@ pub mod request;
 pub mod resp;
 mod server;
 
+pub use cmd::check_command;
 pub use request::Limits;
 pub use server::{serve, ServerConfig};

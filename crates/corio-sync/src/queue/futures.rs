@@ -26,17 +26,17 @@ fn update_waker(list: &mut WaitList<Option<Waker>>, key: WaitKey, waker: &Waker)
     }
 }
 
+/// One side of the queue: its wait list (`putters` or `getters`) and the count of
+/// reservations made for it (`reserved_slots` or `reserved_items`).
+type Side<T, S> = fn(&mut State<T, S>) -> (&mut WaitList<Option<Waker>>, &mut usize);
+
 /// A `Put` or `Get` dropped while waiting: its entry `key` leaves the wait list that
 /// `pick` names. If the entry was already popped (chosen, rule 1) but never served,
 /// the reservation counted in `pick`'s counter is released and passed to the next
 /// waiter of that list (rule 3): the reserved slot is still free, or the reserved item
 /// still stored, since nobody else may take it (rule 2). After `shutdown` there is no
 /// reservation to pass on (rule 4).
-fn leave<T, S>(
-    inner: &Inner<T, S>,
-    key: WaitKey,
-    pick: fn(&mut State<T, S>) -> (&mut WaitList<Option<Waker>>, &mut usize),
-) {
+fn leave<T, S>(inner: &Inner<T, S>, key: WaitKey, pick: Side<T, S>) {
     let mut wakers = WakeList::new();
     let mut state = inner.state.lock();
     let shutdown = state.shutdown;

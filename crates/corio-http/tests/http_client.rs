@@ -11,7 +11,7 @@ use bytes::Bytes;
 use corio_http::{Body, ClientSession, Error, Proxy, StatusCode, Version};
 use futures::io::AsyncWriteExt;
 use futures::StreamExt;
-use support::{pattern, raw_server, read_head, serve, Mode};
+use support::{pattern, proxy_server, raw_server, read_head, serve, Mode};
 
 #[derive(serde::Deserialize, Debug, PartialEq)]
 struct Named {
@@ -425,63 +425,6 @@ async fn connect_timeout_on_a_silent_tls_server() {
         .unwrap_err();
     assert!(matches!(err, Error::ConnectTimeout { .. }), "{err:?}");
     assert_eq!(start.elapsed(), Duration::from_secs(2));
-}
-
-/// A tiny forward proxy: `CONNECT` tunnels and absolute-form HTTP requests, counting
-/// what it sees.
-async fn proxy_server() -> (
-    std::net::SocketAddr,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let (addr, _) = raw_server(move |mut client| {
-        let log = log.clone();
-        async move {
-            let Some(head) = read_head(&mut client).await else {
-                return;
-            };
-            let line = head.lines().next().unwrap_or_default().to_owned();
-            log.lock().unwrap().push(line.clone());
-            let mut parts = line.split_whitespace();
-            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let authority = if method == "CONNECT" {
-                target.to_owned()
-            } else {
-                target
-                    .trim_start_matches("http://")
-                    .split('/')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            let Ok(mut upstream) = corio::net::TcpStream::connect(authority.as_str()).await else {
-                let _ = client
-                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-                    .await;
-                return;
-            };
-            if method == "CONNECT" {
-                client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await
-                    .unwrap();
-            } else {
-                upstream.write_all(head.as_bytes()).await.unwrap();
-            }
-            let (mut cr, mut cw) = client.into_split();
-            let (mut ur, mut uw) = upstream.into_split();
-            let up = corio::spawn(async move {
-                let _ = futures::io::copy(&mut cr, &mut uw).await;
-                let _ = uw.close().await;
-            });
-            let _ = futures::io::copy(&mut ur, &mut cw).await;
-            let _ = cw.close().await;
-            let _ = up.await;
-        }
-    })
-    .await;
-    (addr, seen)
 }
 
 #[corio::test(start_paused = false)]

@@ -251,7 +251,15 @@ where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    raw_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), handler)
+}
+
+/// [`raw_server`] on a listener bound by the caller.
+pub fn raw_server_on<F, Fut>(listener: TcpListener, handler: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let c = count.clone();
@@ -279,4 +287,66 @@ pub async fn read_head<S: futures::io::AsyncRead + Unpin>(s: &mut S) -> Option<S
         }
     }
     Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// What a [`proxy_server`] saw: the request line of every request made to it.
+pub type ProxyLog = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A tiny forward proxy on 127.0.0.1: `CONNECT` tunnels and absolute-form HTTP
+/// requests, logging each request line; `502` when the target cannot be reached.
+pub async fn proxy_server() -> (SocketAddr, ProxyLog) {
+    proxy_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap())
+}
+
+/// [`proxy_server`] on a listener bound by the caller.
+pub fn proxy_server_on(listener: TcpListener) -> (SocketAddr, ProxyLog) {
+    use futures::io::AsyncWriteExt;
+    let seen = ProxyLog::default();
+    let log = seen.clone();
+    let (addr, _) = raw_server_on(listener, move |mut client| {
+        let log = log.clone();
+        async move {
+            let Some(head) = read_head(&mut client).await else {
+                return;
+            };
+            let line = head.lines().next().unwrap_or_default().to_owned();
+            log.lock().unwrap().push(line.clone());
+            let mut parts = line.split_whitespace();
+            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let authority = if method == "CONNECT" {
+                target.to_owned()
+            } else {
+                target
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let Ok(mut upstream) = TcpStream::connect(authority.as_str()).await else {
+                let _ = client
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+                return;
+            };
+            if method == "CONNECT" {
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .unwrap();
+            } else {
+                upstream.write_all(head.as_bytes()).await.unwrap();
+            }
+            let (mut cr, mut cw) = client.into_split();
+            let (mut ur, mut uw) = upstream.into_split();
+            let up = corio::spawn(async move {
+                let _ = futures::io::copy(&mut cr, &mut uw).await;
+                let _ = uw.close().await;
+            });
+            let _ = futures::io::copy(&mut ur, &mut cw).await;
+            let _ = cw.close().await;
+            let _ = up.await;
+        }
+    });
+    (addr, seen)
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use corio_core::clock::Clock;
@@ -23,7 +23,7 @@ use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin, Spawner};
 use corio_core::{Driver, RuntimeContext, SpawnError};
 use corio_reactor::fs::{self, File, OpenOptions};
 use corio_reactor::{Reactor, UringReactor};
-use corio_test_util::{block_on_driver, Rng, TempDir, ThreadSpawner};
+use corio_test_util::{block_on_driver, poll_once, Rng, TempDir, ThreadSpawner};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The tests of this file count descriptors of the whole process: one at a time.
@@ -561,9 +561,9 @@ fn a_fifo_reads_and_a_dropped_file_cancels_its_blocked_read() {
             let _entered = rt.cx.enter();
             let mut buf = [0u8; 8];
             let mut read = std::pin::pin!(file.read(&mut buf));
-            assert!(poll_once(read.as_mut()).is_pending());
+            assert!(poll_once(&mut read).is_pending());
             rt.driver.park(Some(Duration::from_millis(5)));
-            assert!(poll_once(read.as_mut()).is_pending());
+            assert!(poll_once(&mut read).is_pending());
         }
         drop(file);
         // io_uring: the drop cancelled the read, its slot comes back with the writer
@@ -573,11 +573,6 @@ fn a_fifo_reads_and_a_dropped_file_cancels_its_blocked_read() {
         writer.join().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// Polls `f` once with a no-op waker (its operation may start in the kernel).
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 type Job = Pin<Box<dyn Future<Output = io::Result<()>>>>;
@@ -648,7 +643,7 @@ fn futures_dropped_at_random_points_leak_nothing() {
             let polls = rng.below(8);
             let _entered = rt.cx.enter();
             for _ in 0..polls {
-                match poll_once(job.as_mut()) {
+                match poll_once(&mut job) {
                     Poll::Ready(r) => {
                         r.unwrap();
                         completed += 1;

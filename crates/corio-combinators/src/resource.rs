@@ -46,7 +46,7 @@ pub enum Exit {
 ///
 /// # Examples
 ///
-/// The seed's `AsyncResource` class (`__aenter__` / `__aexit__`):
+/// A class-based asyncio context manager (`__aenter__` / `__aexit__`):
 ///
 /// ```
 /// use corio_combinators::{with_resource, Exit};
@@ -67,8 +67,8 @@ pub enum Exit {
 /// });
 /// ```
 ///
-/// The seed's `@asynccontextmanager async def async_file_handler(filename)`: the code
-/// before `yield` is `acquire`, the `finally` block is `release`:
+/// A generator-based one (`@asynccontextmanager async def file_handler(filename)`): the
+/// code before `yield` is `acquire`, the `finally` block is `release`:
 ///
 /// ```
 /// use corio_combinators::with_resource;

@@ -79,7 +79,9 @@ struct State {
 /// A token-bucket rate limiter: `rate` tokens per `period`, at most `burst` saved up.
 /// Waiters are served in FIFO order; only the first one sleeps.
 ///
-/// The seed guide's limiter (2 calls per second) is `RateLimiter::new(2, 1s)`.
+/// `RateLimiter::new(2, Duration::from_secs(1))` lets 2 calls through per second: the
+/// bucket starts with 2 tokens and gets one back every 0.5 s, so 10 calls waiting on it
+/// are served at 0, 0, 0.5, 1, …, 4 s.
 ///
 /// # Examples
 ///
@@ -95,7 +97,7 @@ struct State {
 /// ```
 ///
 /// Inside a corio runtime, `limiter.acquire().await` waits for a token on the runtime's
-/// timer (see the crate's tests for a virtual-time run of the seed's 10 calls).
+/// timer; under virtual time the waits are exact and take no real time.
 pub struct RateLimiter {
     rate: u32,
     period: Duration,
@@ -107,7 +109,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// `rate` tokens per `period`, with a burst capacity of `rate` (the seed's limiter).
+    /// `rate` tokens per `period`, with a burst capacity of `rate`.
     ///
     /// # Errors
     /// [`RateLimitError::ZeroRate`] or [`RateLimitError::ZeroPeriod`].

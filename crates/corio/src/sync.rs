@@ -8,7 +8,7 @@
 //! | `asyncio.Event` / `Condition` / `Barrier` | [`Event`] / [`Condition`] / [`Barrier`] |
 //! | `asyncio.Condition(lock)` (conditions sharing a lock) | [`Condvar`] with a [`Mutex`] guard |
 //! | `asyncio.Queue` / `LifoQueue` / `PriorityQueue` | [`Queue`] / [`LifoQueue`] / [`PriorityQueue`] |
-//! | the seed's token-bucket `RateLimiter` | [`RateLimiter`] |
+//! | none (a token bucket, usually written by hand over `asyncio.sleep`) | [`RateLimiter`] |
 //!
 //! # Examples
 //!

@@ -42,11 +42,16 @@ pub async fn main_async() -> io::Result<()> {
     fetch_all(&server.session(), &urls).await
 }
 
-fn main() -> io::Result<()> {
-    let urls: Vec<String> = std::env::args().skip(1).collect();
+/// `main` with the command line's URLs: fetches those, or the local server's pages when
+/// there are none.
+pub fn main_with_args(urls: Vec<String>) -> io::Result<()> {
     if urls.is_empty() {
         corio::run(main_async())
     } else {
         corio::run(async { fetch_all(&ClientSession::new(), &urls).await })
     }
+}
+
+fn main() -> io::Result<()> {
+    main_with_args(std::env::args().skip(1).collect())
 }

@@ -78,11 +78,16 @@ pub async fn main_async() -> io::Result<()> {
     Ok(())
 }
 
-fn main() -> io::Result<()> {
-    let urls: Vec<String> = std::env::args().skip(1).collect();
+/// `main` with the command line's URLs: scrapes those, or the local server's 100 pages
+/// when there are none.
+pub fn main_with_args(urls: Vec<String>) -> io::Result<()> {
     if urls.is_empty() {
         corio::run(main_async())
     } else {
         corio::run(async { scrape(&ClientSession::new(), &urls).await.map(drop) })
     }
+}
+
+fn main() -> io::Result<()> {
+    main_with_args(std::env::args().skip(1).collect())
 }

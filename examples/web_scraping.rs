@@ -8,14 +8,5 @@
 mod scraping;
 
 fn main() -> std::io::Result<()> {
-    let urls: Vec<String> = std::env::args().skip(1).collect();
-    if urls.is_empty() {
-        corio::run(scraping::main_async())
-    } else {
-        corio::run(async {
-            scraping::scrape(&corio_http::ClientSession::new(), &urls)
-                .await
-                .map(drop)
-        })
-    }
+    scraping::main_with_args(std::env::args().skip(1).collect())
 }

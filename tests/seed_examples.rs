@@ -3,10 +3,13 @@
 //! where the guide gives none, against what its code prints).
 //!
 //! The examples print with `std::println!`, so each one runs in a child process (this
-//! binary's `child_section` test) whose stdout is read back.
+//! binary's `child_section` test) whose stdout is read back. The network examples (25,
+//! 29) also run with URL arguments (their `main`, in the `child_with_urls` child),
+//! against Python's `http.server` on 127.0.0.1.
 
-use corio_examples::seed::{run_section, Mode, Section, SECTIONS};
-use corio_test_util::{as_child, run_child};
+use corio_examples::seed::{ex25, ex29, run_section, Mode, Section, SECTIONS};
+use corio_test_util::{as_child, free_port, run_child, tool, wait_listening, Child, TempDir};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Set in the child: `<section number> virtual|real`.
@@ -397,6 +400,137 @@ fn s29_web_scraping_fetches_100_pages_ten_at_a_time() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert!((1..=10).contains(&at_once), "{lines:?}");
+}
+
+/// Set in the child: `<section number> <url> <url> ...`, for the examples that take URL
+/// arguments.
+const CHILD_URLS_ENV: &str = "CORIO_SEED_URLS";
+
+/// The child side of [`run_with_urls`]: the example's `main` with those arguments.
+#[test]
+fn child_with_urls() {
+    as_child(CHILD_URLS_ENV, |spec| {
+        let mut words = spec.split(' ').map(str::to_owned);
+        let number = words.next().expect("a section number");
+        let urls: Vec<String> = words.collect();
+        match number.as_str() {
+            "25" => ex25::main_with_args(urls),
+            "29" => ex29::main_with_args(urls),
+            n => panic!("section {n} takes no URLs"),
+        }
+        .expect("the example fetches every URL");
+    });
+}
+
+/// Runs section `number`'s `main` with `urls` as its arguments, in a child; its lines.
+fn run_with_urls(number: u32, urls: &[String]) -> Vec<String> {
+    run_child(
+        "child_with_urls",
+        CHILD_URLS_ENV,
+        &format!("{number} {}", urls.join(" ")),
+    )
+}
+
+/// Python's `http.server` on 127.0.0.1, serving `files` from a temporary directory and
+/// logging each request to a file; `None` (skipped) when `python3` is missing outside CI.
+struct PythonServer {
+    port: u16,
+    log: std::path::PathBuf,
+    _child: Child,
+    _dir: TempDir,
+}
+
+impl PythonServer {
+    fn start(tag: &str, files: &[(String, String)]) -> Option<PythonServer> {
+        let python = tool("python3")?;
+        let dir = TempDir::new(tag);
+        let www = dir.path().join("www");
+        std::fs::create_dir(&www).unwrap();
+        for (name, body) in files {
+            std::fs::write(www.join(name), body).unwrap();
+        }
+        let log = dir.path().join("requests.log");
+        let port = free_port();
+        let child = Command::new(python)
+            .args(["-u", "-m", "http.server", "--protocol", "HTTP/1.1"])
+            .args(["--bind", "127.0.0.1", "--directory"])
+            .arg(&www)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start python3 -m http.server");
+        let mut child = Child(child);
+        wait_listening(port, &mut child);
+        Some(PythonServer {
+            port,
+            log,
+            _child: child,
+            _dir: dir,
+        })
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// How many `GET /<name>` the server answered with 200 (from its request log).
+    fn served(&self, name: &str) -> usize {
+        let needle = format!("\"GET /{name} HTTP/1.1\" 200 ");
+        std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .count()
+    }
+}
+
+#[test]
+fn s25_network_requests_with_url_arguments_fetch_those_urls() {
+    let files: Vec<(String, String)> = ["a", "b", "c"]
+        .iter()
+        .map(|n| (format!("{n}.html"), format!("<h1>{n}</h1>")))
+        .collect();
+    let Some(server) = PythonServer::start("seed25-urls", &files) else {
+        return;
+    };
+    let urls: Vec<String> = files.iter().map(|(name, _)| server.url(name)).collect();
+    let lines = run_with_urls(25, &urls);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0], "Fetched 3 pages");
+    assert!(lines[1].starts_with("Time taken: "), "{lines:?}");
+    // The pages came from Python's server (not from the example's own local one).
+    for (name, _) in &files {
+        assert_eq!(server.served(name), 1, "GET /{name}");
+    }
+}
+
+#[test]
+fn s29_web_scraping_with_url_arguments_scrapes_those_urls() {
+    let files: Vec<(String, String)> = (1..=30)
+        .map(|i| (format!("page{i}.html"), format!("<p>{}</p>", "x".repeat(i))))
+        .collect();
+    let Some(server) = PythonServer::start("seed29-urls", &files) else {
+        return;
+    };
+    let urls: Vec<String> = files.iter().map(|(name, _)| server.url(name)).collect();
+    let lines = run_with_urls(29, &urls);
+    let mut expected: Vec<String> = (1..=10)
+        .map(|k| format!("Fetched {}/30 pages", k * 3))
+        .collect();
+    expected.push(String::new());
+    assert_eq!(lines[..11], expected[..], "{lines:?}");
+    assert_eq!(lines.len(), 12, "{lines:?}");
+    let bytes: usize = files.iter().map(|(_, body)| body.len()).sum();
+    let summary = format!("Fetched 30 pages ({bytes} bytes) in ");
+    assert!(lines[11].starts_with(&summary), "{lines:?}");
+    assert!(
+        lines[11].ends_with(" seconds, at most 10 at a time"),
+        "{lines:?}"
+    );
+    for (name, _) in &files {
+        assert_eq!(server.served(name), 1, "GET /{name}");
+    }
 }
 
 #[test]

@@ -30,7 +30,8 @@ use corio_examples::axum_app::{run, AppConfig, AppState};
 use corio_examples::server_main::run_server;
 use futures::future::{select, Either};
 
-fn main() -> ExitCode {
+/// `pub`: `tests/axum_app_sigterm.rs` runs this `main` as its child process.
+pub fn main() -> ExitCode {
     run_server(
         "axum_app",
         "usage: axum_app [ADDR]",

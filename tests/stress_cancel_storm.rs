@@ -18,8 +18,10 @@
 //! it is in: most tasks wrap their work in `task::finally` with a cleanup that itself
 //! awaits (a queue put, an mpsc send, a semaphore permit held across a sleep, a mutex,
 //! a barrier, an event, a oneshot reply from a helper task, each under a timeout), others
-//! catch the cancel and carry on with one more operation, or shield an operation; some
-//! are cancelled twice, a few aborted on top. On top of the checks above: every cleanup
+//! catch the cancel and carry on with one more operation, or shield an operation, or run
+//! it as a `TaskGroup` child under `finally` next to a sibling that may fail (the group
+//! cancels the child cooperatively and waits for its cleanup); some are cancelled twice,
+//! a few aborted on top. On top of the checks above: every cleanup
 //! that began in a task that was not aborted ran to its end (exactly once), items sent by
 //! cleanups are conserved like the others, and a cancelled task ends cancelled or, when it
 //! caught the cancel, with its output.
@@ -630,7 +632,7 @@ async fn soft_task(w: Arc<World>, id: usize, seed: u64) {
     w.started.fetch_add(1, SeqCst);
     w.in_flight[id].store(true, SeqCst);
     let mut rng = Rng::new(seed ^ (id as u64).wrapping_mul(0x2000_0003) ^ 0x50F7);
-    match rng.below(8) {
+    match rng.below(9) {
         // try: op / finally: a cleanup that awaits.
         0..=4 => {
             let (w2, cleanup_rng) = (w.clone(), Rng::new(rng.next()));
@@ -650,6 +652,32 @@ async fn soft_task(w: Arc<World>, id: usize, seed: u64) {
                 task::uncancel();
                 basic_op(w.clone(), rng.below(BASIC), Rng::new(rng.next())).await;
             }
+        }
+        // A task group: a child runs the operation under `finally` (a cleanup that
+        // awaits), a sibling runs another and may fail. The group cancels the child
+        // cooperatively when the sibling fails, and when this task's cancel reaches it
+        // (the group takes it), and waits for the cleanup: it runs to its end.
+        8 => {
+            let (w2, cleanup_rng) = (w.clone(), Rng::new(rng.next()));
+            let body = task_body(w.clone(), id, seed);
+            let (w3, op, op_rng) = (w.clone(), rng.below(BASIC), Rng::new(rng.next()));
+            let fail = rng.one_in(3);
+            let _ = corio::task_group(|g| async move {
+                g.spawn(async move {
+                    task::finally(body, move || cleanup(w2, id, cleanup_rng)).await;
+                    Ok(())
+                });
+                g.spawn(async move {
+                    basic_op(w3, op, op_rng).await;
+                    if fail {
+                        Err("sibling failed")
+                    } else {
+                        Ok(())
+                    }
+                });
+                Ok::<_, &'static str>(())
+            })
+            .await;
         }
         // A shielded operation: the cancel lands at the first await after it.
         _ => {

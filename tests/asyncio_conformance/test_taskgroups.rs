@@ -401,17 +401,10 @@ impl Drop for AddOnDrop {
     }
 }
 
-/// Lets the current-thread runtime drop the children a cancelled group aborted (they
-/// are dropped at their next scheduling point; its run queue is FIFO).
-async fn let_aborted_children_drop() {
-    for _ in 0..10 {
-        corio::yield_now().await;
-    }
-}
-
 #[corio::test(start_paused = true)]
 async fn test_taskgroup_07() {
-    // Cancelling the runner cancels the five children (1 each) and the body (10).
+    // Cancelling the runner cancels the five children (1 each) and the body (10); the
+    // group takes the cancel and waits for the children before the runner ends.
     let num = Arc::new(AtomicUsize::new(0));
     let n = num.clone();
     let runner = corio::spawn(async move {
@@ -434,7 +427,6 @@ async fn test_taskgroup_07() {
     assert!(!runner.is_finished());
     runner.cancel();
     assert!(runner.await.unwrap_err().is_cancelled());
-    let_aborted_children_drop().await;
     assert_eq!(num.load(Ordering::SeqCst), 15);
 }
 
@@ -777,27 +769,22 @@ fn as_exc(e: corio::TaskGroupError<Exc>) -> Exc {
     )
 }
 
-/// `test_taskgroup_08`, `_11` and `_12` (kept different, docs/asyncio-to-corio.md): the
-/// runner is cancelled at 0.1 s while its group's body sleeps. asyncio's group takes the
-/// cancel, cancels the children, waits for them, and their failing cleanups make the
-/// runner end with an `ExceptionGroup` (nested once more in `_11`/`_12`). corio's runner
-/// has no cancel handler, so its future is dropped at its next scheduling point, groups
-/// included: each group cancels its children as it is dropped, their cleanups run (and
-/// fail: the panic is caught by the child's wrapper and reported to a group nobody
-/// awaits any more), and the runner ends cancelled, at 0.1 s. (A body that takes the
-/// cancel gets asyncio's outcome: `corio_taskgroup_08_body_takes_the_cancel`.)
+/// `test_taskgroup_08`, `_11` and `_12`: the runner is cancelled at 0.1 s while its
+/// group's body sleeps. The group takes the cancel (module rule 6 of
+/// `corio_combinators::task_group`), cancels the children and waits for them; their
+/// cleanups fail (a panic in `Drop`, caught by the child's wrapper), and the runner ends
+/// with those failures (`expected`), as asyncio's with its `ExceptionGroup`, at 0.1 s.
 async fn runner_cancelled_children_fail_in_cleanup(
     runner: impl std::future::Future<Output = Result<(), Exc>> + Send + 'static,
     cleanups: Arc<AtomicUsize>,
+    expected: Exc,
 ) {
     let t0 = Instant::now();
     let runner = corio::spawn(runner);
     sleep(secs(0.1)).await;
     assert!(!runner.is_finished());
     assert!(runner.cancel());
-    let r = runner.await;
-    assert!(r.as_ref().is_err_and(|e| e.is_cancelled()), "{r:?}");
-    let_aborted_children_drop().await;
+    assert_eq!(runner.await.unwrap(), Err(expected));
     assert_eq!(
         cleanups.load(Ordering::SeqCst),
         5,
@@ -814,15 +801,16 @@ async fn test_taskgroup_08() {
         group_failing_in_cleanup(c).await.map_err(as_exc)?;
         Ok(())
     };
-    runner_cancelled_children_fail_in_cleanup(runner, cleanups).await;
+    let five = Exc::Group(vec![Exc::ZeroDivision; 5]);
+    runner_cancelled_children_fail_in_cleanup(runner, cleanups, five).await;
 }
 
 #[corio::test(start_paused = true)]
 async fn corio_taskgroup_08_body_takes_the_cancel() {
-    // corio case, next to `test_taskgroup_08`: asyncio's outcome in corio. The body takes
-    // the runner's cancel (`catch_cancel`, asyncio's `except CancelledError:`) and
-    // cancels the group; the group then waits for its children, whose cleanups fail, and
-    // the runner ends with those five failures, as asyncio's with its `ExceptionGroup`.
+    // corio case, next to `test_taskgroup_08`: the body takes the runner's cancel itself
+    // (`catch_cancel`, asyncio's `except CancelledError:`) and cancels the group; the
+    // group then waits for its children, whose cleanups fail, and the runner ends with
+    // those five failures: `_08`'s outcome, where the group takes the cancel.
     let cleanups = Arc::new(AtomicUsize::new(0));
     let c = cleanups.clone();
     let t0 = Instant::now();
@@ -861,7 +849,8 @@ async fn test_taskgroup_11() {
         .map_err(as_exc)?;
         Ok(())
     };
-    runner_cancelled_children_fail_in_cleanup(runner, cleanups).await;
+    let five = Exc::Group(vec![Exc::ZeroDivision; 5]);
+    runner_cancelled_children_fail_in_cleanup(runner, cleanups, Exc::Group(vec![five])).await;
 }
 
 #[corio::test(start_paused = true)]
@@ -879,7 +868,8 @@ async fn test_taskgroup_12() {
         .map_err(as_exc)?;
         Ok(())
     };
-    runner_cancelled_children_fail_in_cleanup(runner, cleanups).await;
+    let five = Exc::Group(vec![Exc::ZeroDivision; 5]);
+    runner_cancelled_children_fail_in_cleanup(runner, cleanups, Exc::Group(vec![five])).await;
 }
 
 /// The runner of `test_taskgroup_15` (the `nested_runner` of `_16`): a group whose child
@@ -1072,11 +1062,9 @@ async fn test_nested_groups_both_cancelled() {
 #[test]
 fn test_error_and_cancel() {
     // The task is cancelled after its group's child set the event and before the child
-    // fails. asyncio's group takes the cancel, waits for the child, raises its error
-    // (count still 1), and the task's next await after the group ends it cancelled. corio
-    // has no handler in the task to take the cancel, so the task is dropped at its next
-    // scheduling point, group and child with it: the code after the group never runs.
-    // Both end the task cancelled with the count at 1. (The outer part runs as a task on
+    // fails. The group takes the cancel, waits for the child, returns its error (count
+    // still 1), and the task's next await after the group ends it cancelled (asyncio's
+    // `__aexit__` re-cancels its task before raising). (The outer part runs as a task on
     // the current-thread runtime, so that, as in asyncio, it runs before the child's
     // second step.)
     crate::on_current_thread(|| async {
@@ -1085,7 +1073,7 @@ fn test_error_and_cancel() {
         let (ev, after) = (event.clone(), after_group.clone());
         let t = corio::spawn(async move {
             let ev2 = ev.clone();
-            let _ = task_group(|g| async move {
+            let r = task_group(|g| async move {
                 g.spawn(async move {
                     ev2.set();
                     corio::yield_now().await;
@@ -1097,6 +1085,9 @@ fn test_error_and_cancel() {
                 Ok::<(), Exc>(())
             })
             .await;
+            let err = r.unwrap_err();
+            assert_eq!(err.errors().cloned().collect::<Vec<_>>(), [Exc::Value(0)]);
+            assert_eq!(corio::task::cancelling(), 1);
             after.store(true, Ordering::SeqCst);
             sleep(secs(1.0)).await;
             panic!("Sleep after group should have been cancelled");
@@ -1107,7 +1098,10 @@ fn test_error_and_cancel() {
         assert_eq!(t.cancelling(), 1);
         let r: Result<(), _> = t.await;
         assert!(r.is_err_and(|e| e.is_cancelled()));
-        assert!(!after_group.load(Ordering::SeqCst));
+        assert!(
+            after_group.load(Ordering::SeqCst),
+            "the code after the group ran"
+        );
     });
 }
 

@@ -10,17 +10,38 @@
 //!    only after the child's future has been dropped, so the group never completes while
 //!    a cancelled child's destructor is still running on another worker.
 //! 2. The first failure (a child's `Err` or panic, or the body's `Err`) sets
-//!    `cancelling`, aborts every other child and wakes the group's awaiter, which drops
-//!    the body (a body is part of the group). Aborts are issued after the state lock is
-//!    released, because an executor may drop the aborted future (and run its `Drop`,
-//!    which takes the lock) right away.
+//!    `cancelling`, sends every other child a *cooperative* cancel
+//!    ([`ErasedJoin::cancel`], asyncio's `Task.cancel()`) and wakes the group's awaiter,
+//!    which drops the body (a body is part of the group). A child's cancel handlers run:
+//!    an async `task::finally` cleanup runs to its end, a `catch_cancel` may go on (and
+//!    return `Ok`: its output is kept, the group still fails). Cancels are sent after
+//!    the state lock is released, because an executor may drop the cancelled future (and
+//!    run its `Drop`, which takes the lock) right away; the join handles go back into
+//!    their slots, so [`ChildHandle::abort`] can still hard-stop a child whose cleanup
+//!    hangs.
 //! 3. While `cancelling`, and once `finished`, a spawn is refused with a
 //!    [`GroupSpawnError`] that gives the child back: it is never dropped silently.
 //! 4. While `cancelling`, dropped children are not failures; a child cancelled through
 //!    its own [`ChildHandle`] is never a failure (and has no output).
 //! 5. The group completes when its body (if any) finished and `running` is 0: it returns
-//!    the outputs in spawn order, or every failure. Dropping an unjoined group, an
-//!    unfinished `join` or an unfinished `task_group` future aborts every child.
+//!    the outputs in spawn order, or every failure. Since a cancelled child counts in
+//!    `running` until its future is dropped, the group's end waits for every cleanup a
+//!    cancel started (asyncio's `__aexit__` waits for its cancelled tasks). A cleanup that
+//!    never ends keeps the group waiting, as in asyncio; only `ChildHandle::abort` or the
+//!    runtime's shutdown grace (which aborts what its cancel did not end) stops it.
+//!    Dropping an unjoined group, an unfinished `join` or an unfinished `task_group`
+//!    future sends every child the same cooperative cancel: their cleanups run, but
+//!    nothing is left to wait for them.
+//! 6. The group's awaiter (the `task_group` or `join` future) is a cancel handler of the
+//!    task awaiting it (`corio_core::cancel`): a cooperative cancel of that task that no
+//!    handler inside the body took is taken by the group, which cancels its children
+//!    as in rule 2 (the body is dropped) and waits for them. Then, as asyncio's
+//!    `__aexit__`, the cancel goes on: with no failure the future stays pending (the task
+//!    ends cancelled unless a handler further out takes it); with failures the group
+//!    returns them, and the task's next await sees the cancel.
+//! 7. [`ChildHandle::abort`] is the one hard cancel: the user's explicit request to drop
+//!    that child's future at its next scheduling point, handlers and cleanups skipped
+//!    (`JoinHandle::abort`).
 
 use std::any::Any;
 use std::fmt;
@@ -30,6 +51,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use corio_core::cancel::CancelHandler;
 use corio_core::task::{AnyOutput, BoxFuture, ErasedJoin};
 use corio_core::{context, JoinError, NoRuntime, SpawnError, TaskId};
 use parking_lot::{Mutex, MutexGuard};
@@ -39,7 +61,11 @@ use crate::group_error::{ChildFailure, TaskGroupError};
 /// A group of spawned tasks that finish together: [`join`](TaskGroup::join) returns only
 /// after every child has finished; the first child to fail (return `Err` or panic)
 /// cancels its siblings; all failures come back together in one [`TaskGroupError`].
-/// Dropping a group that was not joined cancels its children: no task outlives its group.
+/// Dropping a group that was not joined cancels its children.
+///
+/// The cancel is asyncio's `Task.cancel()` (`JoinHandle::cancel`), not an abort: a
+/// cancelled child's `task::finally` cleanup runs to its end, even if it awaits, and
+/// `join` returns only after it (module rule 5).
 ///
 /// Children return `Result<T, E>`; `join` gives the `T`s in spawn order. Each spawn
 /// returns a [`ChildHandle`] that cancels that child alone; [`handle`](Self::handle)
@@ -164,7 +190,8 @@ where
         self.shared.lock().running
     }
 
-    /// Cancels every child (they are not failures); later spawns are refused.
+    /// Cancels every child cooperatively (their cleanups run; they are not failures);
+    /// later spawns are refused. `join` still waits for the children to end.
     pub fn cancel(&self) {
         self.shared.cancel_all();
     }
@@ -183,6 +210,8 @@ where
         self.shared.lock().joiner = Some(Joiner::Waiting(None));
         Join {
             shared: Some(self.shared.clone()),
+            outer: CancelHandler::new(),
+            unwound: false,
         }
     }
 }
@@ -266,7 +295,8 @@ impl<T: 'static, E: 'static> GroupHandle<T, E> {
         self.shared.lock().cancelling
     }
 
-    /// Cancels the group: every child, and the body of a [`task_group`].
+    /// Cancels the group: every child (cooperatively: their cleanups run, and the group
+    /// waits for them), and the body of a [`task_group`] (dropped).
     pub fn cancel(&self) {
         self.shared.cancel_all();
     }
@@ -287,9 +317,11 @@ impl<T, E> fmt::Debug for GroupHandle<T, E> {
 }
 
 impl<T, E> ChildHandle<T, E> {
-    /// Cancels this child alone (asyncio's `task.cancel()` on a group's task): its
-    /// future is dropped at its next scheduling point; the group does not count it as a
-    /// failure and [`TaskGroup::join`] leaves its output out. No effect once it finished.
+    /// Aborts this child alone: its future is dropped at its next scheduling point, its
+    /// cancel handlers skipped (`JoinHandle::abort`, a hard cancel; rule 7), even while
+    /// it runs the cleanup of a cancel the group sent it. The group does not count it as
+    /// a failure and [`TaskGroup::join`] leaves its output out. No effect once it
+    /// finished.
     pub fn abort(&self) {
         let handle = {
             let mut state = self.shared.lock();
@@ -410,6 +442,10 @@ impl<F> std::error::Error for GroupSpawnError<F> {}
 #[must_use = "futures do nothing unless you .await or poll them; dropping this cancels the children"]
 pub struct Join<T, E> {
     shared: Option<Arc<Shared<T, E>>>,
+    /// Rule 6: the cancel of the task awaiting the group.
+    outer: CancelHandler,
+    /// Rule 6: the group ended after taking a cancel, which went on.
+    unwound: bool,
 }
 
 impl<T, E> Future for Join<T, E> {
@@ -417,19 +453,30 @@ impl<T, E> Future for Join<T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.unwound {
+            return Poll::Pending; // rule 6: the cancel went on
+        }
         let shared = this
             .shared
-            .as_ref()
+            .clone()
             .expect("`Join` polled after it completed");
         let mut state = shared.lock();
         if state.running > 0 {
             state.set_waker(cx.waker());
-            return Poll::Pending;
+            drop(state);
+            // Rule 6: the task awaiting the group is cancelled: cancel the children.
+            if this.outer.poll_take(cx) {
+                shared.cancel_all();
+            }
+            state = shared.lock();
+            if state.running > 0 {
+                return Poll::Pending;
+            }
         }
         let result = state.finish_group();
         drop(state);
         this.shared = None;
-        Poll::Ready(result)
+        end_group(&mut this.outer, &mut this.unwound, result)
     }
 }
 
@@ -492,10 +539,11 @@ impl<T, E> fmt::Debug for Join<T, E> {
 /// A [`TaskGroupError`] with every failure, in the order they happened.
 ///
 /// # Panics
-/// A panic in the body unwinds through the group future, which aborts every child.
+/// A panic in the body unwinds through the group future, which cancels every child.
 ///
 /// # Cancel safety
-/// Dropping the future drops the body and aborts every child.
+/// Dropping the future drops the body and cancels every child (cooperatively: their
+/// cleanups run, but nothing waits for them).
 pub fn task_group<T, E, R, B, Fut>(body: B) -> TaskGroupRun<T, E, Fut>
 where
     T: 'static,
@@ -512,6 +560,8 @@ where
         body: Some(body),
         output: None,
         shared: Some(shared),
+        outer: CancelHandler::new(),
+        unwound: false,
     }
 }
 
@@ -521,6 +571,10 @@ pub struct TaskGroupRun<T, E, Fut: Future> {
     body: Option<Pin<Box<Fut>>>,
     output: Option<Fut::Output>,
     shared: Option<Arc<Shared<T, E>>>,
+    /// Rule 6: the cancel of the task awaiting the group.
+    outer: CancelHandler,
+    /// Rule 6: the group ended after taking a cancel, which went on.
+    unwound: bool,
 }
 
 // The body is boxed and the output is never pinned.
@@ -534,6 +588,9 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.unwound {
+            return Poll::Pending; // rule 6: the cancel went on
+        }
         let shared = this
             .shared
             .clone()
@@ -551,6 +608,13 @@ where
                 }
             }
         }
+        // Rule 6: the task awaiting the group is cancelled (and no handler in the body
+        // took it): cancel the children and drop the body, as a failure does.
+        let busy = this.body.is_some() || shared.lock().running > 0;
+        if busy && this.outer.poll_take(cx) {
+            shared.cancel_all();
+            this.body = None;
+        }
         let mut state = shared.lock();
         if this.body.is_some() || state.running > 0 {
             return Poll::Pending;
@@ -558,17 +622,36 @@ where
         let result = state.finish_group();
         drop(state);
         this.shared = None;
-        Poll::Ready(match result {
-            Ok(children) => {
-                let body = match this.output.take() {
+        let output = this.output.take();
+        end_group(&mut this.outer, &mut this.unwound, result).map(|r| {
+            r.map(|children| {
+                let body = match output {
                     Some(Ok(v)) => v,
                     _ => unreachable!("a group without failures has its body's output"),
                 };
-                Ok((body, children))
-            }
-            Err(e) => Err(e),
+                (body, children)
+            })
         })
     }
+}
+
+/// Rule 6: the group's result. If it took the cancel of the task awaiting it, the cancel
+/// goes on; with no failure the awaiter stays pending (the task ends cancelled, as the
+/// `CancelledError` out of asyncio's `async with`), with failures it returns them and
+/// the task's next await sees the cancel (asyncio 3.13's `__aexit__` re-cancels its task
+/// before raising the `ExceptionGroup`).
+fn end_group<T, E>(
+    outer: &mut CancelHandler,
+    unwound: &mut bool,
+    result: Result<Vec<T>, TaskGroupError<E>>,
+) -> Poll<Result<Vec<T>, TaskGroupError<E>>> {
+    let taken = outer.is_taken();
+    outer.pass_on();
+    if taken && result.is_ok() {
+        *unwound = true;
+        return Poll::Pending;
+    }
+    Poll::Ready(result)
 }
 
 impl<T, E, Fut: Future> Drop for TaskGroupRun<T, E, Fut> {
@@ -740,7 +823,7 @@ impl<T: 'static, E: 'static> Shared<T, E> {
         Ok(state.slots.len() - 1)
     }
 
-    /// Stores a spawned child's abort handle (or aborts it if the group started
+    /// Stores a spawned child's join handle (and cancels the child if the group started
     /// cancelling meanwhile).
     fn spawned(self: &Arc<Self>, index: usize, handle: ErasedJoin) -> ChildHandle<T, E> {
         let mut state = self.lock();
@@ -751,7 +834,8 @@ impl<T: 'static, E: 'static> Shared<T, E> {
         if matches!(slot.status, Status::Running) {
             if state.cancelling {
                 drop(state);
-                handle.abort();
+                handle.cancel();
+                self.put_back(vec![(index, handle)]);
             } else {
                 state.slots[index].handle = Some(handle);
             }
@@ -872,24 +956,50 @@ impl<T, E> Shared<T, E> {
             .finish()
     }
 
-    /// Rule 2: marks the group cancelling, aborts every child still running and wakes
-    /// the awaiter (which drops a body).
+    /// Rule 2: marks the group cancelling, sends every child still running a
+    /// cooperative cancel and wakes the awaiter (which drops a body).
     fn cancel_all(&self) {
         let (handles, waker) = {
             let mut state = self.lock();
             state.cancelling = true;
-            let handles: Vec<ErasedJoin> = state
+            let handles: Vec<(usize, ErasedJoin)> = state
                 .slots
                 .iter_mut()
-                .filter_map(|s| s.handle.take())
+                .enumerate()
+                .filter_map(|(i, s)| s.handle.take().map(|h| (i, h)))
                 .collect();
             (handles, state.take_waker())
         };
-        for h in &handles {
-            h.abort();
+        for (_, h) in &handles {
+            h.cancel();
         }
+        self.put_back(handles);
         if let Some(w) = waker {
             w.wake();
+        }
+    }
+
+    /// Rule 2: returns join handles taken out to cancel to the slots of the children
+    /// still running (a child that finished meanwhile lets its handle go: detached). A
+    /// child whose [`ChildHandle::abort`] came while its handle was out is aborted now.
+    fn put_back(&self, handles: Vec<(usize, ErasedJoin)>) {
+        let mut rest = Vec::new();
+        {
+            let mut state = self.lock();
+            for (i, h) in handles {
+                let slot = &mut state.slots[i];
+                let running = matches!(slot.status, Status::Running);
+                if running && !slot.cancel_requested && slot.handle.is_none() {
+                    slot.handle = Some(h);
+                } else {
+                    rest.push((running && slot.cancel_requested, h));
+                }
+            }
+        }
+        for (abort, h) in rest {
+            if abort {
+                h.abort();
+            }
         }
     }
 

@@ -38,6 +38,7 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod cancel;
 pub mod clock;
 pub mod context;
 pub mod coop;

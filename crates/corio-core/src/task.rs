@@ -83,6 +83,13 @@ pub trait Spawner: Send + Sync + 'static {
         job: Box<dyn FnOnce() -> AnyOutput + Send>,
         location: &'static Location<'static>,
     ) -> Result<ErasedJoin, SpawnError>;
+
+    /// A cancel handler for the task polling the caller (see [`crate::cancel`]): `None`
+    /// (the default) when the executor has no cooperative cancel, so a cancel of its
+    /// tasks always drops their futures.
+    fn cancel_handler(&self) -> Option<Box<dyn crate::cancel::RawCancelHandler>> {
+        None
+    }
 }
 
 /// An executor's join handle for a task spawned through a [`Spawner`], type-erased.
@@ -96,6 +103,18 @@ pub trait RawJoin: Send + Sync {
     /// (at once if it is idle); a blocking job is cancelled only if it has not started.
     /// Idempotent; no effect once the task finished.
     fn abort(&self);
+    /// Requests a *cooperative* cancel (asyncio's `Task.cancel()`): the task is woken
+    /// and, unless a cancel handler in it takes the request (an async `finally` cleanup
+    /// that runs to its end first, a `catch_cancel` that goes on), its future is dropped
+    /// at its next await and it ends cancelled. Await the join to wait for the end,
+    /// cleanups included. No effect once the task finished.
+    ///
+    /// The default falls back to [`abort`](Self::abort): right for a join whose task
+    /// cannot run a cleanup (a blocking-pool job or a thread, where `abort` only stops a
+    /// job that has not started and is a no-op on a running one).
+    fn cancel(&self) {
+        self.abort()
+    }
     /// The task's id.
     fn id(&self) -> TaskId;
     /// Whether the task has finished (completed, panicked or been cancelled).
@@ -125,6 +144,7 @@ unsafe impl Sync for ErasedJoin {}
 struct JoinVtable {
     poll_join: unsafe fn(*mut (), &mut Context<'_>) -> Poll<Result<AnyOutput, JoinError>>,
     abort: unsafe fn(*const ()),
+    cancel: unsafe fn(*const ()),
     id: unsafe fn(*const ()) -> TaskId,
     is_finished: unsafe fn(*const ()) -> bool,
     drop: unsafe fn(*mut ()),
@@ -165,7 +185,7 @@ impl ErasedJoin {
     }
 
     fn vtable<J: RawJoin + 'static>() -> &'static JoinVtable {
-        /// # Safety (all five)
+        /// # Safety (all six)
         /// `p` is the `data` of a live `ErasedJoin` made from a `J` (see `handle`).
         unsafe fn poll_join<J: RawJoin>(
             p: *mut (),
@@ -177,6 +197,10 @@ impl ErasedJoin {
         unsafe fn abort<J: RawJoin>(p: *const ()) {
             // SAFETY: see above.
             unsafe { (*handle::<J>(p)).abort() }
+        }
+        unsafe fn cancel<J: RawJoin>(p: *const ()) {
+            // SAFETY: see above.
+            unsafe { (*handle::<J>(p)).cancel() }
         }
         unsafe fn id<J: RawJoin>(p: *const ()) -> TaskId {
             // SAFETY: see above.
@@ -199,6 +223,7 @@ impl ErasedJoin {
         &JoinVtable {
             poll_join: poll_join::<J>,
             abort: abort::<J>,
+            cancel: cancel::<J>,
             id: id::<J>,
             is_finished: is_finished::<J>,
             drop: drop::<J>,
@@ -219,6 +244,12 @@ impl ErasedJoin {
     pub fn abort(&self) {
         // SAFETY: as in `poll_join`.
         unsafe { (self.vtable.abort)(self.data()) }
+    }
+
+    /// Requests a cooperative cancel (see [`RawJoin::cancel`]).
+    pub fn cancel(&self) {
+        // SAFETY: as in `poll_join`.
+        unsafe { (self.vtable.cancel)(self.data()) }
     }
 
     /// The task's id.
@@ -264,6 +295,12 @@ impl<T> TaskHandle<T> {
     /// Requests cancellation of the task (see [`RawJoin::abort`]).
     pub fn abort(&self) {
         self.raw.abort()
+    }
+
+    /// Requests a cooperative cancel of the task: its cancel handlers (async cleanups)
+    /// run before it ends (see [`RawJoin::cancel`]).
+    pub fn cancel(&self) {
+        self.raw.cancel()
     }
 
     /// The task's id.
@@ -571,6 +608,9 @@ mod tests {
             fn abort(&self) {
                 self.0.fetch_add(10, Ordering::SeqCst);
             }
+            fn cancel(&self) {
+                self.0.fetch_add(100, Ordering::SeqCst);
+            }
             fn id(&self) -> TaskId {
                 TaskId(NonZeroU64::new(3).unwrap())
             }
@@ -587,6 +627,9 @@ mod tests {
             fn abort(&self) {
                 self.0.abort()
             }
+            fn cancel(&self) {
+                self.0.cancel()
+            }
             fn id(&self) -> TaskId {
                 self.0.id()
             }
@@ -601,6 +644,7 @@ mod tests {
             ErasedJoin::new(Big(Small(count.clone()), [0; 4])),
         ] {
             join.abort();
+            join.cancel();
             assert_eq!(join.id().as_u64(), 3);
             assert!(join.is_finished());
             match join.poll_join(&mut Context::from_waker(Waker::noop())) {
@@ -608,9 +652,35 @@ mod tests {
                 _ => panic!("not ready"),
             }
         }
-        // Both were dropped exactly once (their `Arc`s released).
-        assert_eq!(count.load(Ordering::SeqCst), 20);
+        // Both forwarded `abort` and `cancel` once each, and were dropped exactly once
+        // (their `Arc`s released).
+        assert_eq!(count.load(Ordering::SeqCst), 220);
         assert_eq!(Arc::strong_count(&count), 1);
+    }
+
+    #[test]
+    fn cancel_falls_back_to_abort_by_default() {
+        use std::sync::atomic::AtomicUsize;
+        // A join that cannot cancel cooperatively (a blocking job): no `cancel` of its own.
+        struct Job(Arc<AtomicUsize>);
+        impl RawJoin for Job {
+            fn poll_join(&mut self, _: &mut Context<'_>) -> Poll<Out> {
+                Poll::Pending
+            }
+            fn abort(&self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+            fn id(&self) -> TaskId {
+                TaskId(NonZeroU64::new(4).unwrap())
+            }
+            fn is_finished(&self) -> bool {
+                false
+            }
+        }
+        let aborts = Arc::new(AtomicUsize::new(0));
+        let join = ErasedJoin::new(Job(aborts.clone()));
+        join.cancel();
+        assert_eq!(aborts.load(Ordering::SeqCst), 1);
     }
 
     #[test]

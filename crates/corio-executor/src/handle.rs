@@ -307,6 +307,11 @@ impl Spawner for SpawnerImpl {
             self.handle()?.spawn_blocking_with(job, meta),
         ))
     }
+
+    fn cancel_handler(&self) -> Option<Box<dyn corio_core::cancel::RawCancelHandler>> {
+        crate::task::SeamHandler::for_current_task()
+            .map(|h| Box::new(h) as Box<dyn corio_core::cancel::RawCancelHandler>)
+    }
 }
 
 /// Spawns `future` on the current runtime (asyncio's `create_task`).

@@ -14,9 +14,9 @@
 //! ```
 //!
 //! Handlers are the futures of [`super::handlers`] (`finally`, `catch_cancel`,
-//! `cancelled`, `shielded`). While one exists on the task, the runner never drops the
-//! future for a cooperative cancel; the handler takes the request when polled (see the
-//! rules there).
+//! `cancelled`, `shielded`, and the core seam's handler that task groups hold). While
+//! one exists on the task, the runner never drops the future for a cooperative cancel;
+//! the handler takes the request when polled (see the rules there).
 //!
 //! # Rules
 //! 1. A task's [`CancelInfo`] lives in the task's out-of-line metadata (`raw::TaskMeta`),

@@ -31,6 +31,10 @@
 //!    executor) is inert: it just runs its body, since nothing can cancel it that way.
 //!    A handler moved to another task after its first poll panics with a clear message.
 //!
+//! Crates that do not know the executor get a handler through `corio_core::cancel`
+//! (`Spawner::cancel_handler`): a [`SeamHandler`], the same registration under the same
+//! rules, which task groups use to take the cancel of the task awaiting them.
+//!
 //! An example is on [`finally`].
 
 use std::fmt;
@@ -652,4 +656,50 @@ pub fn uncancel() -> u32 {
         header.state.take_cancel_request();
     }
     left
+}
+
+/// The executor's side of `corio_core::cancel`'s seam: a [`Registration`] for a handler
+/// written in a crate that does not know the executor (a task group waiting for its
+/// children). It follows this module's rules as `finally` does: it takes a request only
+/// when its owner asks after polling what it guards (rule 2), and one it took and
+/// neither passed on nor released is re-armed when it is dropped (rule 4).
+pub(crate) struct SeamHandler {
+    reg: Registration,
+}
+
+impl SeamHandler {
+    /// A handler for the task being polled on this thread; `None` outside a task (it
+    /// would be inert, rule 5: no allocation for a group in a `block_on` root future).
+    pub(crate) fn for_current_task() -> Option<SeamHandler> {
+        cancel::current().map(|_| SeamHandler {
+            reg: Registration::new(),
+        })
+    }
+}
+
+impl corio_core::cancel::RawCancelHandler for SeamHandler {
+    fn poll_take(&mut self, cx: &Context<'_>) -> bool {
+        if self.reg.enter().is_none() {
+            return false; // rule 5: outside a task, inert
+        }
+        if self.reg.take_request().is_some() {
+            self.reg.holds_cancel = true;
+            return true;
+        }
+        self.reg.park(cx);
+        false
+    }
+
+    fn pass_on(&mut self) {
+        if self.reg.holds_cancel {
+            self.reg.holds_cancel = false;
+            self.reg.rearm();
+        }
+        self.reg.exit();
+    }
+
+    fn release(&mut self) {
+        self.reg.holds_cancel = false;
+        self.reg.exit();
+    }
 }

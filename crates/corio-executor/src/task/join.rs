@@ -351,6 +351,11 @@ impl corio_core::task::RawJoin for JoinHandle<corio_core::task::AnyOutput> {
     fn abort(&self) {
         JoinHandle::abort(self)
     }
+    /// The soft cancel (`JoinHandle::cancel`): the task's cancel handlers run. A blocking
+    /// job takes it as an abort (it has no await to run a handler at).
+    fn cancel(&self) {
+        JoinHandle::cancel(self);
+    }
     fn id(&self) -> TaskId {
         JoinHandle::id(self)
     }

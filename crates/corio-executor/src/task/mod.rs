@@ -23,6 +23,7 @@ mod context_var;
 mod current;
 mod dump;
 mod handlers;
+pub(crate) use handlers::SeamHandler;
 mod join;
 mod join_set;
 pub(crate) mod owned;

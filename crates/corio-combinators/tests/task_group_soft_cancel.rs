@@ -372,3 +372,53 @@ async fn dropping_an_unjoined_group_lets_the_cleanups_run() {
     sleep(ms(100)).await;
     assert_eq!(n.load(Ordering::SeqCst), 11, "and ran to its end");
 }
+
+/// A cleanup that never ends keeps the group waiting, as in asyncio (which waits
+/// forever); corio's runtime shutdown grace bounds it: at the grace's deadline the
+/// runtime drops what its cancel did not end, and the drop of the runtime returns.
+#[test]
+fn a_cleanup_that_never_ends_is_bounded_by_the_shutdown_grace() {
+    use corio_test_util::DropCounter;
+    let b = || {
+        corio::Runtime::builder()
+            .start_paused(true)
+            .shutdown_grace(Duration::from_secs(1))
+    };
+    for rt in [
+        b().current_thread().build().unwrap(),
+        b().multi_thread().worker_threads(2).build().unwrap(),
+    ] {
+        let cleanup_dropped = DropCounter::new();
+        let token = cleanup_dropped.token();
+        let started = Arc::new(AtomicUsize::new(0));
+        let s = started.clone();
+        rt.block_on(async move {
+            let runner = corio::spawn(task_group(|g| async move {
+                g.spawn(finally(
+                    async {
+                        sleep(Duration::from_secs(10)).await;
+                        Ok(())
+                    },
+                    move || async move {
+                        let _token = token;
+                        s.fetch_add(1, Ordering::SeqCst);
+                        std::future::pending::<()>().await // never ends
+                    },
+                ));
+                g.spawn(fails_after(ms(100)));
+                Ok::<_, String>(())
+            }));
+            sleep(Duration::from_secs(60)).await;
+            assert!(!runner.is_finished(), "the group waits for the cleanup");
+            runner.detach();
+        });
+        assert_eq!(started.load(Ordering::SeqCst), 1);
+        assert_eq!(cleanup_dropped.drops(), 0, "still running at shutdown");
+        drop(rt); // the grace's cancel is held back by the cleanup; its deadline ends it
+        assert_eq!(
+            cleanup_dropped.drops(),
+            1,
+            "dropped at the grace's deadline"
+        );
+    }
+}

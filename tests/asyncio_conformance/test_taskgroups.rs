@@ -91,7 +91,7 @@ async fn test_taskgroup_03() {
             Ok::<_, Exc>(42)
         });
         sleep(secs(0.15)).await;
-        t1.abort();
+        t1.cancel();
         g.spawn(async {
             sleep(secs(0.2)).await;
             Ok(11)

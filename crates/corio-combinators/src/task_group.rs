@@ -21,8 +21,9 @@
 //!    hangs.
 //! 3. While `cancelling`, and once `finished`, a spawn is refused with a
 //!    [`GroupSpawnError`] that gives the child back: it is never dropped silently.
-//! 4. While `cancelling`, dropped children are not failures; a child cancelled through
-//!    its own [`ChildHandle`] is never a failure (and has no output).
+//! 4. While `cancelling`, dropped children are not failures; a child that ends
+//!    cancelled through its own [`ChildHandle`] (`cancel` or `abort`) is never a failure
+//!    (and has no output); one that catches that cancel and returns counts as returned.
 //! 5. The group completes when its body (if any) finished and `running` is 0: it returns
 //!    the outputs in spawn order, or every failure. Since a cancelled child counts in
 //!    `running` until its future is dropped, the group's end waits for every cleanup a
@@ -104,8 +105,9 @@ pub struct GroupHandle<T, E> {
     shared: Arc<Shared<T, E>>,
 }
 
-/// One child of a group: cancel it alone with [`abort`](Self::abort) (the group does not
-/// count that as a failure), or ask whether it finished.
+/// One child of a group: cancel it alone with [`cancel`](Self::cancel) (cooperative) or
+/// [`abort`](Self::abort) (hard; the group counts neither as a failure), or ask whether
+/// it finished.
 pub struct ChildHandle<T, E> {
     shared: Arc<Shared<T, E>>,
     index: usize,
@@ -330,10 +332,33 @@ impl<T, E> ChildHandle<T, E> {
                 return;
             }
             slot.cancel_requested = true;
+            slot.abort_requested = true;
             slot.handle.take()
         };
         if let Some(h) = handle {
             h.abort();
+        }
+    }
+
+    /// Cancels this child alone, cooperatively (asyncio's `task.cancel()` on a group's
+    /// task): its cancel handlers run, so a `task::finally` cleanup runs to its end, and
+    /// the group waits for it. Ending cancelled, it is not a failure and
+    /// [`TaskGroup::join`] leaves its output out; a child that catches the cancel and
+    /// returns is counted as it returned (`Ok` kept, `Err` a failure). No effect once it
+    /// finished.
+    pub fn cancel(&self) {
+        let handle = {
+            let mut state = self.shared.lock();
+            let slot = &mut state.slots[self.index];
+            if !matches!(slot.status, Status::Running) {
+                return;
+            }
+            slot.cancel_requested = true;
+            slot.handle.take()
+        };
+        if let Some(h) = handle {
+            h.cancel();
+            self.shared.put_back(vec![(self.index, h)]);
         }
     }
 
@@ -699,8 +724,10 @@ struct Slot<T> {
     /// The child's join handle, kept to abort it (dropping it detaches, nothing more).
     handle: Option<ErasedJoin>,
     status: Status<T>,
-    /// Rule 4: cancelled through its `ChildHandle`.
+    /// Rule 4: cancelled through its `ChildHandle` (`cancel` or `abort`).
     cancel_requested: bool,
+    /// Rule 7: aborted through its `ChildHandle`.
+    abort_requested: bool,
 }
 
 enum Status<T> {
@@ -819,6 +846,7 @@ impl<T: 'static, E: 'static> Shared<T, E> {
             handle: None,
             status: Status::Running,
             cancel_requested: false,
+            abort_requested: false,
         });
         Ok(state.slots.len() - 1)
     }
@@ -989,10 +1017,10 @@ impl<T, E> Shared<T, E> {
             for (i, h) in handles {
                 let slot = &mut state.slots[i];
                 let running = matches!(slot.status, Status::Running);
-                if running && !slot.cancel_requested && slot.handle.is_none() {
+                if running && !slot.abort_requested && slot.handle.is_none() {
                     slot.handle = Some(h);
                 } else {
-                    rest.push((running && slot.cancel_requested, h));
+                    rest.push((running && slot.abort_requested, h));
                 }
             }
         }

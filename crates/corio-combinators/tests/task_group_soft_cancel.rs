@@ -50,6 +50,7 @@ both_flavours!(
     a_handler_around_the_group_takes_the_cancel_after_the_cleanups,
     a_handler_in_the_body_takes_the_cancel_before_the_group,
     dropping_an_unjoined_group_lets_the_cleanups_run,
+    cancelling_one_child_runs_its_cleanup_and_is_not_a_failure,
 );
 
 /// CPython's `try: await sleep(10)` / `finally: n += 1; await sleep(0.1); n += 10`: `n`
@@ -371,6 +372,45 @@ async fn dropping_an_unjoined_group_lets_the_cleanups_run() {
     assert_eq!(n.load(Ordering::SeqCst), 1, "the cleanup started");
     sleep(ms(100)).await;
     assert_eq!(n.load(Ordering::SeqCst), 11, "and ran to its end");
+}
+
+async fn cancelling_one_child_runs_its_cleanup_and_is_not_a_failure() {
+    // asyncio: `t.cancel()` on one of the group's tasks: its `finally` runs, the group
+    // waits for it and does not fail; a task that catches the cancel returns its value.
+    let t0 = Instant::now();
+    let n = Arc::new(AtomicUsize::new(0));
+    let group = TaskGroup::<u32, String>::new();
+    let with_cleanup = group.spawn({
+        let n = n.clone();
+        async move {
+            sleeper_with_cleanup(n).await?;
+            Ok(0)
+        }
+    });
+    let catching = group.spawn(async {
+        match catch_cancel(sleep(Duration::from_secs(10))).await {
+            Ok(()) => Ok(0),
+            Err(_) => Ok(7),
+        }
+    });
+    group.spawn(async {
+        sleep(ms(300)).await;
+        Ok(5)
+    });
+    sleep(ms(100)).await;
+    with_cleanup.cancel();
+    catching.cancel();
+    sleep(ms(50)).await;
+    assert!(catching.is_finished() && !with_cleanup.is_finished());
+    assert_eq!(n.load(Ordering::SeqCst), 1, "the cleanup is running");
+    let outputs = group.join().await.unwrap();
+    assert_eq!(
+        outputs,
+        [7, 5],
+        "the cancelled child is left out, the catching one kept"
+    );
+    assert_eq!(n.load(Ordering::SeqCst), 11, "the cleanup ran to its end");
+    assert_eq!(t0.elapsed(), ms(300));
 }
 
 /// A cleanup that never ends keeps the group waiting, as in asyncio (which waits

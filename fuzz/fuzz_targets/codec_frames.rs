@@ -2,8 +2,9 @@
 //! SSE2 scan and the `unsafe` ASCII fast path) and `LengthDelimitedCodec`, differentially.
 //! The input is a byte stream plus the read sizes it arrives in and a length limit; the
 //! frames (or the error that ends the stream) must be the same whether the stream is
-//! decoded whole or read by read, and the same as a byte-by-byte reference; every line
-//! handed out must be valid UTF-8; nothing panics.
+//! decoded whole or read by read, directly or through `FramedRead` (its own read buffer,
+//! and `LinesCodec`'s in-place fast path), and the same as a byte-by-byte reference;
+//! every line handed out must be valid UTF-8; nothing panics.
 //!
 //! Layout: byte 0 picks the codec (even: lines, odd: length-delimited), byte 1 the limit
 //! (0: none / the default 8 MiB, else that many bytes), bytes 2-5 the read sizes (0 is
@@ -11,8 +12,12 @@
 
 #![no_main]
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::BytesMut;
-use corio_reactor::io::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
+use corio_reactor::io::codec::{Decoder, FramedRead, LengthDelimitedCodec, LinesCodec};
+use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
 
 /// What a stream decodes to: its frames, then the kind of error that ended it (if any).
@@ -76,6 +81,53 @@ where
             return out;
         }
     }
+}
+
+/// A reader that hands out a stream in reads of the sizes it cycles through (0 is 1).
+struct Chunked<'a> {
+    rest: &'a [u8],
+    sizes: std::iter::Cycle<std::slice::Iter<'a, usize>>,
+}
+
+impl futures::io::AsyncRead for Chunked<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let want = (*self.sizes.next().unwrap()).max(1);
+        let n = want.min(buf.len()).min(self.rest.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// [`decode`] through `FramedRead`.
+fn framed<D, F>(codec: D, stream: &[u8], chunks: &[usize], frame: F) -> Outcome
+where
+    D: Decoder<Error = std::io::Error> + Unpin,
+    F: Fn(D::Item) -> Vec<u8>,
+{
+    let reader = Chunked {
+        rest: stream,
+        sizes: chunks.iter().cycle(),
+    };
+    let mut frames = FramedRead::new(reader, codec);
+    let mut out = Outcome {
+        frames: Vec::new(),
+        error: None,
+    };
+    futures::executor::block_on(async {
+        // After an error the stream ends (`None`).
+        while let Some(r) = frames.next().await {
+            match r {
+                Ok(item) => out.frames.push(frame(item)),
+                Err(e) => out.error = Some(class(&e)),
+            }
+        }
+    });
+    out
 }
 
 /// Lines, byte by byte: split at `\n`, one `\r` before it dropped; longer than `max` or
@@ -166,6 +218,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(whole, reference, "whole stream vs reference");
         assert_eq!(pieces, reference, "reads of {chunks:?} vs reference");
         assert_eq!(bytewise, reference, "byte by byte vs reference");
+        let through = framed(make(), stream, &chunks, as_bytes);
+        assert_eq!(through, reference, "FramedRead, reads of {chunks:?} vs reference");
     } else {
         let make = || {
             if limit == 0 {
@@ -180,5 +234,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(decode(make(), stream, &[usize::MAX], as_bytes), reference);
         assert_eq!(decode(make(), stream, &chunks, as_bytes), reference);
         assert_eq!(decode(make(), stream, &[1], as_bytes), reference);
+        assert_eq!(framed(make(), stream, &chunks, as_bytes), reference);
     }
 });

@@ -93,6 +93,23 @@ async fn lines_split_across_reads_and_line_endings() {
 }
 
 #[corio::test(start_paused = true)]
+async fn read_buffer_holds_only_the_bytes_not_yet_decoded() {
+    // One read brings every line; the ones returned must leave `read_buffer`, and the
+    // codec must start each line after the last one returned.
+    let input: &[u8] = b"first\nsecond\r\nthird\nrest";
+    let mut lines = FramedRead::new(input, LinesCodec::new());
+    assert_eq!(lines.next().await.unwrap().unwrap(), "first");
+    assert_eq!(lines.read_buffer(), b"second\r\nthird\nrest");
+    assert_eq!(lines.next().await.unwrap().unwrap(), "second");
+    assert_eq!(lines.read_buffer(), b"third\nrest");
+    assert!(format!("{lines:?}").contains("buffered: 10"), "{lines:?}");
+    assert_eq!(lines.next().await.unwrap().unwrap(), "third");
+    assert_eq!(lines.next().await.unwrap().unwrap(), "rest");
+    assert!(lines.next().await.is_none());
+    assert_eq!(lines.read_buffer(), b"");
+}
+
+#[corio::test(start_paused = true)]
 async fn an_over_long_or_non_utf8_line_ends_the_stream_with_an_error() {
     let input: &[u8] = b"ok\nthis line is too long\nnever read\n";
     let mut lines = FramedRead::new(input, LinesCodec::new_with_max_length(8));
@@ -217,7 +234,13 @@ async fn an_oversized_frame_errors_and_closes_only_its_own_stream() {
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     assert!(err.to_string().contains("limit of 16"), "{err}");
     assert!(bad.next().await.is_none(), "that stream ended");
-    assert!(bad.read_buffer().capacity() < 1 << 20);
+    assert_eq!(bad.read_buffer().len(), 4, "only the header was read");
+    let mut header = BytesMut::from(&(1u32 << 30).to_be_bytes()[..]);
+    assert!(codec.clone().decode(&mut header).is_err());
+    assert!(
+        header.capacity() < 1 << 20,
+        "no room reserved for the frame"
+    );
 
     // The other stream is unaffected.
     good_out.send(b"fine".as_slice()).await.unwrap();

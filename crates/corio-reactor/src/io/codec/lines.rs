@@ -4,6 +4,7 @@ use std::io;
 
 use bytes::{Buf, BufMut, BytesMut};
 
+use super::read::{Internal, KeepsSpareInitialized};
 use super::{Decoder, Encoder};
 
 /// Lines of UTF-8 text ended by `\n` (a `\r` before it is dropped too); frames are
@@ -35,6 +36,13 @@ use super::{Decoder, Encoder};
 /// is then checked with `std::str::from_utf8`, as is a line whose start was searched
 /// in an earlier call (it arrived in pieces: the search resumes where it stopped and
 /// never goes over the buffered prefix again).
+///
+/// The common line (whole in the buffer, its `\n` within the first 64 bytes' whole
+/// 16-byte blocks, ASCII) takes a small inlined path; every other case goes to an
+/// out-of-line one. In a [`FramedRead`](super::FramedRead), the lines returned stay in
+/// the read buffer until the next read (they are skipped, not removed one by one), and
+/// that buffer is zeroed once instead of before every read (the codec vouches it never
+/// de-initialises it: see `read.rs`).
 #[derive(Debug, Clone)]
 pub struct LinesCodec {
     /// Bytes at the front of the buffer already searched for `\n` (none found).
@@ -87,12 +95,7 @@ impl LinesCodec {
             // in this call) below 0x80, and ASCII text is UTF-8.
             unsafe { String::from_utf8_unchecked(line.to_vec()) }
         } else {
-            String::from(std::str::from_utf8(line).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("line is not UTF-8: {e}"),
-                )
-            })?)
+            String::from(std::str::from_utf8(line).map_err(not_utf8)?)
         };
         src.advance(consumed);
         Ok(text)
@@ -105,10 +108,21 @@ impl Default for LinesCodec {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn too_long(max: usize) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!("line longer than the limit of {max} bytes"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn not_utf8(e: std::str::Utf8Error) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("line is not UTF-8: {e}"),
     )
 }
 
@@ -138,18 +152,29 @@ fn find_newline(bytes: &[u8]) -> (Option<usize>, bool) {
 
 /// The first `\n` in `bytes`, and whether a byte >= 0x80 comes before it (when there
 /// is no `\n`, the second value is meaningless).
-#[cfg(target_arch = "x86_64")]
 #[inline]
 fn scan_short(bytes: &[u8]) -> (Option<usize>, bool) {
+    match scan_blocks(bytes) {
+        Ok((i, non_ascii)) => (Some(i), non_ascii),
+        Err((from, non_ascii)) => scan_bytes(bytes, from, non_ascii),
+    }
+}
+
+/// [`scan_short`] over the whole blocks at the front of `bytes` only (16 bytes with
+/// SSE2 on x86-64, 8 elsewhere): `Ok((index of the \n, a byte >= 0x80 before it))`,
+/// or `Err((bytes scanned, a byte >= 0x80 among them))` when those blocks hold no `\n`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn scan_blocks(bytes: &[u8]) -> Result<(usize, bool), (usize, bool)> {
     // SAFETY: SSE2 is part of the x86-64 baseline: every x86-64 CPU has it.
     unsafe { scan_sse2(bytes) }
 }
 
-/// [`scan_short`] 16 bytes at a time.
+/// [`scan_blocks`] 16 bytes at a time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 #[inline]
-fn scan_sse2(bytes: &[u8]) -> (Option<usize>, bool) {
+fn scan_sse2(bytes: &[u8]) -> Result<(usize, bool), (usize, bool)> {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
@@ -167,23 +192,23 @@ fn scan_sse2(bytes: &[u8]) -> (Option<usize>, bool) {
             let at = found.trailing_zeros();
             // The bytes before the `\n` in this block.
             high |= hi & ((1u32 << at) - 1);
-            return (Some(block * 16 + at as usize), high != 0);
+            return Ok((block * 16 + at as usize, high != 0));
         }
         high |= hi;
     }
-    scan_bytes(bytes, blocks * 16, high != 0)
+    Err((blocks * 16, high != 0))
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn scan_short(bytes: &[u8]) -> (Option<usize>, bool) {
+fn scan_blocks(bytes: &[u8]) -> Result<(usize, bool), (usize, bool)> {
     scan_words(bytes)
 }
 
-/// [`scan_short`] without SSE2: 8 bytes at a time in a `u64`.
+/// [`scan_blocks`] without SSE2: 8 bytes at a time in a `u64`.
 #[cfg(any(not(target_arch = "x86_64"), test))]
 #[inline]
-fn scan_words(bytes: &[u8]) -> (Option<usize>, bool) {
+fn scan_words(bytes: &[u8]) -> Result<(usize, bool), (usize, bool)> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
@@ -200,11 +225,11 @@ fn scan_words(bytes: &[u8]) -> (Option<usize>, bool) {
             let byte = (found.trailing_zeros() / 8) as usize;
             // The bytes before the `\n` in this word.
             high |= word & ((1u64 << (8 * byte)).wrapping_sub(1));
-            return (Some(i * 8 + byte), high & HIGHS != 0);
+            return Ok((i * 8 + byte, high & HIGHS != 0));
         }
         high |= word;
     }
-    scan_bytes(bytes, words * 8, high & HIGHS != 0)
+    Err((words * 8, high & HIGHS != 0))
 }
 
 /// The rest of [`scan_short`] from `from`, byte by byte.
@@ -225,6 +250,68 @@ impl Decoder for LinesCodec {
 
     #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<String>> {
+        let mut start = 0;
+        let line = self.decode_at(src, &mut start, Internal(()));
+        if start > 0 {
+            src.advance(start);
+        }
+        line
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<String>> {
+        if let Some(line) = self.decode(src)? {
+            return Ok(Some(line));
+        }
+        self.searched = 0;
+        if src.is_empty() {
+            return Ok(None);
+        }
+        let len = src.len();
+        self.take_line(src, len, len, false).map(Some)
+    }
+
+    fn keeps_spare_initialized(&self) -> Option<KeepsSpareInitialized> {
+        // Decoding only reads `src` and advances it (`take_line`).
+        Some(KeepsSpareInitialized(()))
+    }
+
+    #[inline]
+    fn decode_at(
+        &mut self,
+        src: &mut BytesMut,
+        start: &mut usize,
+        _: Internal,
+    ) -> io::Result<Option<String>> {
+        // The common case, inlined: a line that starts at `src[*start]`, ends in the
+        // first whole blocks of `SHORT_SCAN` bytes, is ASCII and within the limit.
+        if self.searched == 0 {
+            let rest = &src[*start..];
+            if let Ok((newline, false)) = scan_blocks(&rest[..rest.len().min(SHORT_SCAN)]) {
+                let end = match newline.checked_sub(1) {
+                    Some(cr) if rest[cr] == b'\r' => cr,
+                    _ => newline,
+                };
+                if end <= self.max_length {
+                    // SAFETY: the scan saw every byte of `rest[..newline]` below 0x80,
+                    // and ASCII text is UTF-8.
+                    let line = unsafe { String::from_utf8_unchecked(rest[..end].to_vec()) };
+                    *start += newline + 1;
+                    return Ok(Some(line));
+                }
+            }
+        }
+        if *start > 0 {
+            src.advance(std::mem::take(start));
+        }
+        self.decode_slow(src)
+    }
+}
+
+impl LinesCodec {
+    /// [`Decoder::decode`] for any line: one that arrived in pieces, is long or not
+    /// ASCII, or an error.
+    #[inline(never)]
+    fn decode_slow(&mut self, src: &mut BytesMut) -> io::Result<Option<String>> {
         let from = self.searched.min(src.len());
         match find_newline(&src[from..]) {
             (Some(i), ascii) => {
@@ -245,18 +332,6 @@ impl Decoder for LinesCodec {
             }
         }
     }
-
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<String>> {
-        if let Some(line) = self.decode(src)? {
-            return Ok(Some(line));
-        }
-        self.searched = 0;
-        if src.is_empty() {
-            return Ok(None);
-        }
-        let len = src.len();
-        self.take_line(src, len, len, false).map(Some)
-    }
 }
 
 impl<T: AsRef<str>> Encoder<T> for LinesCodec {
@@ -273,7 +348,7 @@ impl<T: AsRef<str>> Encoder<T> for LinesCodec {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_newline, scan_short, scan_words, SHORT_SCAN};
+    use super::{find_newline, scan_bytes, scan_short, scan_words, SHORT_SCAN};
 
     /// What `find_newline` must say, byte by byte.
     fn reference(bytes: &[u8]) -> (Option<usize>, bool) {
@@ -319,7 +394,10 @@ mod tests {
                         assert_eq!(got.1, want.1, "{bytes:?}");
                     }
                     let head = &bytes[..len.min(SHORT_SCAN)];
-                    let words = scan_words(head);
+                    let words = match scan_words(head) {
+                        Ok((i, non_ascii)) => (Some(i), non_ascii),
+                        Err((from, non_ascii)) => scan_bytes(head, from, non_ascii),
+                    };
                     let short = scan_short(head);
                     assert_eq!(words.0, short.0, "{bytes:?}");
                     if short.0.is_some() {

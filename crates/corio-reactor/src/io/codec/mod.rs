@@ -14,6 +14,9 @@
 //!    cannot decode are an `UnexpectedEof` error, never silently dropped.
 //! 4. The write buffer is flushed to the writer when it passes [`HIGH_WATER`] bytes (in
 //!    `poll_ready`) and on `flush`/`close`.
+//! 5. A `futures::io` reader writes into an initialised `&mut [u8]`, so the read buffer's
+//!    room for the next read is zeroed first, except behind this module's [`LinesCodec`]:
+//!    its read buffer is allocated zeroed once and reused in place (see `read.rs`).
 //!
 //! # Examples
 //!
@@ -34,6 +37,7 @@
 
 mod length_delimited;
 mod lines;
+mod read;
 
 use std::fmt;
 use std::io;
@@ -46,9 +50,7 @@ use futures::{Sink, Stream};
 
 pub use length_delimited::LengthDelimitedCodec;
 pub use lines::LinesCodec;
-
-/// Bytes read per `read` call (and the initial read buffer size).
-const READ_CHUNK: usize = 8 * 1024;
+use read::ReadState;
 /// The write buffer size past which `poll_ready` flushes first (rule 4).
 pub const HIGH_WATER: usize = 64 * 1024;
 
@@ -81,6 +83,32 @@ pub trait Decoder {
             .into()),
         }
     }
+
+    /// `Some` only for decoders of this crate that never de-initialise bytes of the
+    /// read buffer past its length (rule 5). Other crates cannot override it: they
+    /// cannot name the return type.
+    #[doc(hidden)]
+    fn keeps_spare_initialized(&self) -> Option<read::KeepsSpareInitialized> {
+        None
+    }
+
+    /// [`decode`](Self::decode) of `src[*start..]`, the bytes before `*start` being
+    /// frames already returned: a decoder of this crate may leave them in place and move
+    /// `*start` past the frame it returns, so that they are removed once per read
+    /// instead of once per frame. Other crates can neither override nor call it (they
+    /// cannot name or make the last parameter); this default removes them first.
+    #[doc(hidden)]
+    fn decode_at(
+        &mut self,
+        src: &mut BytesMut,
+        start: &mut usize,
+        _: read::Internal,
+    ) -> Result<Option<Self::Item>, Self::Error> {
+        if *start > 0 {
+            src.advance(std::mem::take(start));
+        }
+        self.decode(src)
+    }
 }
 
 /// Appends frames to a buffer of bytes to send.
@@ -93,81 +121,6 @@ pub trait Encoder<Item> {
     /// # Errors
     /// An item that cannot be encoded (e.g. over a size limit).
     fn encode(&mut self, item: Item, dst: &mut BytesMut) -> Result<(), Self::Error>;
-}
-
-/// The read side's state (rules 1-3).
-#[derive(Debug)]
-struct ReadState {
-    buf: BytesMut,
-    eof: bool,
-    done: bool,
-}
-
-impl ReadState {
-    fn new() -> Self {
-        ReadState {
-            // `split_off(0)` moves the whole capacity into a buffer in `bytes`'s shared
-            // representation (the emptied original is dropped at once, so it is still
-            // the only owner): advancing it past a decoded frame is a few pointer
-            // updates instead of the vector representation's offset bookkeeping.
-            buf: BytesMut::with_capacity(READ_CHUNK).split_off(0),
-            eof: false,
-            done: false,
-        }
-    }
-
-    fn poll_frame<R, D>(
-        &mut self,
-        cx: &mut Context<'_>,
-        mut io: Pin<&mut R>,
-        decoder: &mut D,
-    ) -> Poll<Option<Result<D::Item, D::Error>>>
-    where
-        R: AsyncRead + ?Sized,
-        D: Decoder,
-    {
-        loop {
-            if self.done {
-                return Poll::Ready(None);
-            }
-            let decoded = if self.eof {
-                let r = decoder.decode_eof(&mut self.buf);
-                if !matches!(r, Ok(Some(_))) {
-                    self.done = true;
-                }
-                r
-            } else {
-                decoder.decode(&mut self.buf)
-            };
-            match decoded {
-                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
-                Ok(None) if self.eof => return Poll::Ready(None),
-                Ok(None) => {}
-                Err(e) => {
-                    self.done = true;
-                    return Poll::Ready(Some(Err(e)));
-                }
-            }
-            let len = self.buf.len();
-            self.buf.resize(len + READ_CHUNK, 0);
-            let res = io.as_mut().poll_read(cx, &mut self.buf[len..]);
-            let n = match &res {
-                Poll::Ready(Ok(n)) => *n,
-                _ => 0,
-            };
-            self.buf.truncate(len + n);
-            match res {
-                Poll::Ready(Ok(0)) => self.eof = true,
-                Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => {
-                    self.done = true;
-                    return Poll::Ready(Some(Err(e.into())));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
 }
 
 /// Writes all of `buf` and flushes the writer.
@@ -221,8 +174,8 @@ impl<R, D> FramedRead<R, D> {
         &mut self.decoder
     }
     /// Bytes read but not yet decoded.
-    pub fn read_buffer(&self) -> &BytesMut {
-        &self.state.buf
+    pub fn read_buffer(&self) -> &[u8] {
+        self.state.buffered()
     }
     /// The reader back (buffered, undecoded bytes are dropped).
     pub fn into_inner(self) -> R {
@@ -232,6 +185,7 @@ impl<R, D> FramedRead<R, D> {
 
 impl<R: AsyncRead + Unpin, D: Decoder + Unpin> Stream for FramedRead<R, D> {
     type Item = Result<D::Item, D::Error>;
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         this.state
@@ -345,6 +299,7 @@ impl<T, C> Framed<T, C> {
 
 impl<T: AsyncRead + Unpin, C: Decoder + Unpin> Stream for Framed<T, C> {
     type Item = Result<C::Item, C::Error>;
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         this.read
@@ -392,7 +347,7 @@ impl<R, D: fmt::Debug> fmt::Debug for FramedRead<R, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FramedRead")
             .field("decoder", &self.decoder)
-            .field("buffered", &self.state.buf.len())
+            .field("buffered", &self.state.buffered().len())
             .finish_non_exhaustive()
     }
 }

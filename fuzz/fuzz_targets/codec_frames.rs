@@ -219,7 +219,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(pieces, reference, "reads of {chunks:?} vs reference");
         assert_eq!(bytewise, reference, "byte by byte vs reference");
         let through = framed(make(), stream, &chunks, as_bytes);
-        assert_eq!(through, reference, "FramedRead, reads of {chunks:?} vs reference");
+        assert_eq!(
+            through, reference,
+            "FramedRead, reads of {chunks:?} vs reference"
+        );
     } else {
         let make = || {
             if limit == 0 {

@@ -325,17 +325,7 @@ impl<T, E> ChildHandle<T, E> {
     /// a failure and [`TaskGroup::join`] leaves its output out. No effect once it
     /// finished.
     pub fn abort(&self) {
-        let handle = {
-            let mut state = self.shared.lock();
-            let slot = &mut state.slots[self.index];
-            if !matches!(slot.status, Status::Running) {
-                return;
-            }
-            slot.cancel_requested = true;
-            slot.abort_requested = true;
-            slot.handle.take()
-        };
-        if let Some(h) = handle {
+        if let Some(h) = self.take_for_cancel(true) {
             h.abort();
         }
     }
@@ -347,19 +337,24 @@ impl<T, E> ChildHandle<T, E> {
     /// returns is counted as it returned (`Ok` kept, `Err` a failure). No effect once it
     /// finished.
     pub fn cancel(&self) {
-        let handle = {
-            let mut state = self.shared.lock();
-            let slot = &mut state.slots[self.index];
-            if !matches!(slot.status, Status::Running) {
-                return;
-            }
-            slot.cancel_requested = true;
-            slot.handle.take()
-        };
-        if let Some(h) = handle {
+        if let Some(h) = self.take_for_cancel(false) {
             h.cancel();
             self.shared.put_back(vec![(self.index, h)]);
         }
+    }
+
+    /// Marks a running child as cancelled (and aborted, if `abort`) and takes its join
+    /// handle out of the slot, so the cancel is sent outside the group's lock; `None`
+    /// once the child finished (or while another cancel holds the handle).
+    fn take_for_cancel(&self, abort: bool) -> Option<ErasedJoin> {
+        let mut state = self.shared.lock();
+        let slot = &mut state.slots[self.index];
+        if !matches!(slot.status, Status::Running) {
+            return None;
+        }
+        slot.cancel_requested = true;
+        slot.abort_requested |= abort;
+        slot.handle.take()
     }
 
     /// The child's task id (`None` only while its spawn is still in progress).

@@ -151,13 +151,17 @@ fn sigterm_mid_request_drains_every_request_in_flight() {
 
     // New clients are refused while the drain waits for the requests in flight. (The
     // listener is dropped right after the signal's future completes: a connect racing
-    // that moment may still land in the backlog, so retry a few times.)
+    // that moment may still land in the backlog, or be reset by the closing listener,
+    // so retry until the kernel refuses outright.)
     let mut refused = false;
     for _ in 0..200 {
         match TcpStream::connect(addr) {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                 refused = true;
                 break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                std::thread::sleep(Duration::from_millis(5))
             }
             Err(e) => panic!("connect during the drain: {e}"),
             Ok(_) => std::thread::sleep(Duration::from_millis(5)),

@@ -880,10 +880,10 @@ fn valgrind_defined(ptr: *const u8, len: usize) {
     /// `VG_USERREQ_TOOL_BASE('M', 'C') + 2` (memcheck.h).
     const MAKE_MEM_DEFINED: u64 = 0x4d43_0002;
     let args: [u64; 6] = [MAKE_MEM_DEFINED, ptr as u64, len as u64, 0, 0, 0];
-    // SAFETY: the four rotations of rdi add up to 128 bits (rdi unchanged) and
-    // `xchg rbx, rbx` changes nothing: outside valgrind the sequence has no effect.
-    // Valgrind recognises it and reads `args` (alive and readable here), writing its
-    // answer to rdx (declared clobbered).
+    // The four rotations of rdi add up to 128 bits (rdi unchanged) and `xchg rbx, rbx`
+    // changes nothing: outside valgrind the sequence has no effect.
+    // SAFETY: no effect outside valgrind (above); valgrind recognises the sequence and
+    // reads `args` (alive and readable here), writing its answer to rdx (clobbered).
     unsafe {
         std::arch::asm!(
             "rol rdi, 3",

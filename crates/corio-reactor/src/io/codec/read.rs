@@ -143,10 +143,10 @@ impl ReadState {
         }
         debug_assert_eq!(end_of(&self.buf), self.initialized_end);
         debug_assert!(self.buf.capacity() - len >= READ_CHUNK);
-        // SAFETY: rule 4: `buf` is still the allocation `realloc_zeroed` zeroed (its
-        // end is `initialized_end`; `try_reclaim` keeps the allocation), and the
-        // decoder vouched never to de-initialise it (rule 3), so its bytes are all
-        // initialised; `try_reclaim`/`realloc_zeroed` left room for `READ_CHUNK` more.
+        // Rule 4: `buf` is still the allocation `realloc_zeroed` zeroed (its end is
+        // `initialized_end`; `try_reclaim` keeps the allocation).
+        // SAFETY: by rule 4 and the decoder's promise (rule 3) every byte of `buf` is
+        // initialised, and `try_reclaim`/`realloc_zeroed` left room for `READ_CHUNK` more.
         unsafe { self.buf.set_len(len + READ_CHUNK) };
         len
     }

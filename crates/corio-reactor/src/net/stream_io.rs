@@ -15,11 +15,19 @@
 //!    bytes than asked has nothing more right now. Unix streams keep the plain "clear only
 //!    on `WouldBlock`" rule, because a read there also stops early at the boundary
 //!    between messages carrying different credentials or file descriptors.
+//! 4. `poll_close` shuts down the write direction. `ENOTCONN` from `shutdown(2)` (the
+//!    peer reset the connection, or it was never connected) counts as success: there is
+//!    nothing left to close, and it is not an error worth reporting (as in tokio).
+//! 5. On the io_uring driver, reads and writes are completion operations
+//!    (`crate::uring::stream`, with its own rules): writes are write-behind, so
+//!    `poll_flush` waits for the send in flight and `poll_close` flushes before the
+//!    shutdown; a `shutdown(Write)` while a send is in flight is deferred to its
+//!    completion.
 //! 6. A TCP read that fills the whole buffer proves nothing about what is left, and the
 //!    next read would pay a `recv` that returns `WouldBlock` (an echo loop or a
 //!    `read_exact` of a whole frame does this once per message). The first such read
 //!    turns on `TCP_INQ` for the socket (one `setsockopt`; streams whose reads never fill
-//!    the buffer never pay it), and from then on reads are `recvmsg` calls whose
+//!    the buffer never pay it), and the reads rule 7 names are then `recvmsg` calls whose
 //!    `TCP_CM_INQ` control message says how many bytes are still queued: none left
 //!    clears the readiness used, under the same tick rule as rule 3 (an event that
 //!    arrived meanwhile keeps it). A kernel without `TCP_INQ` (before 4.18) keeps the
@@ -31,15 +39,10 @@
 //!    a full one is a `recvmsg`; after a short read (or end-of-stream) reads are plain
 //!    `recv` calls again, until one fills its buffer. An HTTP server whose first read
 //!    was a whole 24-byte preface (hyper-util's version sniffing) and whose requests are
-//!    then short pays one `recvmsg`, not one per request.
-//! 4. `poll_close` shuts down the write direction. `ENOTCONN` from `shutdown(2)` (the
-//!    peer reset the connection, or it was never connected) counts as success: there is
-//!    nothing left to close, and it is not an error worth reporting (as in tokio).
-//! 5. On the io_uring driver, reads and writes are completion operations
-//!    (`crate::uring::stream`, with its own rules): writes are write-behind, so
-//!    `poll_flush` waits for the send in flight and `poll_close` flushes before the
-//!    shutdown; a `shutdown(Write)` while a send is in flight is deferred to its
-//!    completion.
+//!    then short pays one `recvmsg`, not one per request. The price: a plain `recv` after
+//!    a short read that happens to fill its buffer and empty the socket cannot tell, so
+//!    the next read (a `recvmsg`) may find nothing (`WouldBlock`), the syscall rule 6
+//!    saves; it takes a short read and then an exactly full one in a row.
 
 use std::io::{self, IoSlice};
 use std::net::Shutdown;

@@ -15,13 +15,15 @@
 //!    byte of that allocation is initialised, and stays so while it is the same
 //!    allocation. Reads reuse it (`try_reclaim` moves the undecoded bytes to its front
 //!    and never allocates), zeroing nothing.
-//! 4. `initialized_end` is the end address of that zeroed allocation (0: none).
-//!    Advancing, splitting off the front and reclaiming keep `as_ptr() + capacity()`;
-//!    only this module's own `realloc_zeroed` changes the allocation (rule 3), and it
-//!    records the new end. The end is checked before every read anyway: an allocation
-//!    that replaced it was live at the same time as the old one (a reallocation copies
-//!    from it), so it cannot end at the same address, and one grown in place ends
-//!    later. Any other end means "not known": allocate zeroed again.
+//! 4. `initialized_end` is the end address of that zeroed allocation (0: none): its
+//!    start plus the length zeroed, which is also its capacity (`BytesMut::zeroed(n)`
+//!    is a `vec![0; n]`; checked in debug builds). Advancing, splitting off the front
+//!    and reclaiming keep `as_ptr() + capacity()`; only this module's own
+//!    `realloc_zeroed` changes the allocation (rule 3), and it records the new end.
+//!    The guarantee is rule 3; the end is compared before every read only as a
+//!    backstop (a reallocation that copied from the old allocation cannot end at the
+//!    same address, and one grown in place ends later): any other end means "not
+//!    known", and the buffer is allocated zeroed again.
 //! 5. `buf[..consumed]` are frames already returned that a decoder of this crate left
 //!    in place (`Decoder::decode_at`): removing them costs a call into `bytes` per
 //!    frame, so they are removed once, before the next read (`sync`), or before a
@@ -115,11 +117,14 @@ impl ReadState {
     /// than a read).
     fn realloc_zeroed(&mut self) {
         let len = self.buf.len();
-        let mut fresh = BytesMut::zeroed(2 * (len + READ_CHUNK));
+        let zeroed = 2 * (len + READ_CHUNK);
+        let mut fresh = BytesMut::zeroed(zeroed);
+        let zeroed_end = fresh.as_ptr() as usize + zeroed;
+        debug_assert_eq!(end_of(&fresh), zeroed_end, "capacity past the zeroed bytes");
         fresh.clear();
         let mut fresh = fresh.split_off(0);
         fresh.extend_from_slice(&self.buf);
-        self.initialized_end = end_of(&fresh);
+        self.initialized_end = zeroed_end;
         self.buf = fresh;
     }
 

@@ -339,7 +339,7 @@ impl<T, E> ChildHandle<T, E> {
     pub fn cancel(&self) {
         if let Some(h) = self.take_for_cancel(false) {
             h.cancel();
-            self.shared.put_back(vec![(self.index, h)]);
+            self.shared.put_back([(self.index, h)]);
         }
     }
 
@@ -478,16 +478,19 @@ impl<T, E> Future for Join<T, E> {
         }
         let shared = this
             .shared
-            .clone()
+            .as_ref()
             .expect("`Join` polled after it completed");
         let mut state = shared.lock();
         if state.running > 0 {
+            // Registered before the lock is released: a child ending after the check
+            // above wakes this poll.
             state.set_waker(cx.waker());
             drop(state);
             // Rule 6: the task awaiting the group is cancelled: cancel the children.
-            if this.outer.poll_take(cx) {
-                shared.cancel_all();
+            if !this.outer.poll_take(cx) {
+                return Poll::Pending;
             }
+            shared.cancel_all();
             state = shared.lock();
             if state.running > 0 {
                 return Poll::Pending;
@@ -613,7 +616,7 @@ where
         }
         let shared = this
             .shared
-            .clone()
+            .as_ref()
             .expect("`TaskGroupRun` polled after it completed");
         shared.lock().set_waker(cx.waker());
         if let Some(body) = this.body.as_mut() {
@@ -630,14 +633,18 @@ where
         }
         // Rule 6: the task awaiting the group is cancelled (and no handler in the body
         // took it): cancel the children and drop the body, as a failure does.
-        let busy = this.body.is_some() || shared.lock().running > 0;
-        if busy && this.outer.poll_take(cx) {
-            shared.cancel_all();
-            this.body = None;
-        }
         let mut state = shared.lock();
         if this.body.is_some() || state.running > 0 {
-            return Poll::Pending;
+            drop(state);
+            if !this.outer.poll_take(cx) {
+                return Poll::Pending;
+            }
+            shared.cancel_all();
+            this.body = None;
+            state = shared.lock();
+            if state.running > 0 {
+                return Poll::Pending;
+            }
         }
         let result = state.finish_group();
         drop(state);
@@ -858,7 +865,7 @@ impl<T: 'static, E: 'static> Shared<T, E> {
             if state.cancelling {
                 drop(state);
                 handle.cancel();
-                self.put_back(vec![(index, handle)]);
+                self.put_back([(index, handle)]);
             } else {
                 state.slots[index].handle = Some(handle);
             }
@@ -1005,7 +1012,7 @@ impl<T, E> Shared<T, E> {
     /// Rule 2: returns join handles taken out to cancel to the slots of the children
     /// still running (a child that finished meanwhile lets its handle go: detached). A
     /// child whose [`ChildHandle::abort`] came while its handle was out is aborted now.
-    fn put_back(&self, handles: Vec<(usize, ErasedJoin)>) {
+    fn put_back(&self, handles: impl IntoIterator<Item = (usize, ErasedJoin)>) {
         let mut rest = Vec::new();
         {
             let mut state = self.lock();

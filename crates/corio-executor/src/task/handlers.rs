@@ -138,8 +138,8 @@ impl Registration {
         let task = self.task.as_ref()?;
         assert!(
             current == Some(task.0),
-            "a corio cancel handler (task::finally, catch_cancel, cancelled, shielded) was \
-             moved to another task after it was first polled"
+            "a corio cancel handler (task::finally, catch_cancel, cancelled, shielded, a task \
+             group's join) was moved to another task after it was first polled"
         );
         task.header().meta.cancel()
     }
@@ -164,6 +164,17 @@ impl Registration {
             .state
             .take_cancel_request()
             .then(|| Cancelled::new(info.message()))
+    }
+
+    /// Rule 2: once what this handler guards is pending, takes a pending request, or
+    /// keeps the waker for `cancel()` to wake. Only call after `enter` in the same poll;
+    /// outside a task (rule 5) there is nothing to take or park: `None`.
+    fn poll_take(&mut self, cx: &Context<'_>) -> Option<Cancelled> {
+        let taken = self.take_request();
+        if taken.is_none() {
+            self.park(cx);
+        }
+        taken
     }
 
     /// Keeps this handler's waker for `cancel()` to wake (cancel rule 4).
@@ -215,6 +226,17 @@ impl Registration {
                 info.wake_handlers();
             }
         }
+    }
+
+    /// Rule 4: lowers the shield, sends on the cancel this handler took (if it holds
+    /// one) to the next handler out or the task's end, and leaves the task.
+    fn pass_on(&mut self) {
+        self.set_shield(false);
+        if self.holds_cancel {
+            self.holds_cancel = false;
+            self.rearm();
+        }
+        self.exit();
     }
 
     /// Leaves the task (rule 1); idempotent.
@@ -346,7 +368,7 @@ where
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut stage = unsafe { Pin::new_unchecked(&mut this.stage) };
-        let in_task = this.reg.enter().is_some();
+        this.reg.enter();
         loop {
             // SAFETY: projections of the pinned stage; nothing is moved out of a pinned
             // field (the closure and the output are not pinned).
@@ -356,12 +378,9 @@ where
                     let body = unsafe { Pin::new_unchecked(body) };
                     let (out, f) = match body.poll(cx) {
                         Poll::Ready(v) => (Some(v), cleanup.take()),
-                        Poll::Pending => match in_task.then(|| this.reg.take_request()).flatten() {
+                        Poll::Pending => match this.reg.poll_take(cx) {
                             Some(_) => (None, cleanup.take()),
-                            None => {
-                                this.reg.park(cx);
-                                return Poll::Pending;
-                            }
+                            None => return Poll::Pending,
                         },
                     };
                     let f = f.expect("finally: the cleanup closure is taken once");
@@ -391,10 +410,7 @@ where
                         }
                         None => {
                             stage.set(Stage::Unwound);
-                            this.reg.set_shield(false);
-                            this.reg.holds_cancel = false;
-                            this.reg.rearm();
-                            this.reg.exit();
+                            this.reg.pass_on();
                             return Poll::Pending;
                         }
                     }
@@ -469,7 +485,7 @@ impl<B: Future> Future for CatchCancel<B> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let mut body = unsafe { Pin::new_unchecked(&mut this.body) };
-        let in_task = this.reg.enter().is_some();
+        this.reg.enter();
         let fut = body
             .as_mut()
             .as_pin_mut()
@@ -479,15 +495,14 @@ impl<B: Future> Future for CatchCancel<B> {
             this.reg.exit();
             return Poll::Ready(Ok(v));
         }
-        if in_task {
-            if let Some(c) = this.reg.take_request() {
+        match this.reg.poll_take(cx) {
+            Some(c) => {
                 body.set(None);
                 this.reg.exit();
-                return Poll::Ready(Err(c));
+                Poll::Ready(Err(c))
             }
+            None => Poll::Pending,
         }
-        this.reg.park(cx);
-        Poll::Pending
     }
 }
 
@@ -682,20 +697,15 @@ impl corio_core::cancel::RawCancelHandler for SeamHandler {
         if self.reg.enter().is_none() {
             return false; // rule 5: outside a task, inert
         }
-        if self.reg.take_request().is_some() {
-            self.reg.holds_cancel = true;
-            return true;
+        if self.reg.poll_take(cx).is_none() {
+            return false;
         }
-        self.reg.park(cx);
-        false
+        self.reg.holds_cancel = true;
+        true
     }
 
     fn pass_on(&mut self) {
-        if self.reg.holds_cancel {
-            self.reg.holds_cancel = false;
-            self.reg.rearm();
-        }
-        self.reg.exit();
+        self.reg.pass_on();
     }
 
     fn release(&mut self) {
